@@ -1,0 +1,332 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "log.h"
+#include "util.h"
+
+#define CMDLINE_PREFIX "ephroot."
+#define CONFIG_KEY_MAX 64U
+#define CONFIG_VALUE_MAX 4096U
+
+typedef int (*ConfigParser)(const char *key, const char *value, void *field, const char *origin);
+
+typedef struct ConfigItem {
+        const char *key;
+        ConfigParser parse;
+        size_t offset;
+        bool security; /* given twice in one source: refused */
+} ConfigItem;
+
+typedef struct ConfigParseState {
+        Config *config;
+        const char *origin;
+        bool seen[16];
+} ConfigParseState;
+
+static int parse_bool_item(const char *key, const char *value, void *field, const char *origin) {
+        int r = parse_boolean(value);
+        if (r < 0)
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                       "%s: Invalid boolean '%s' for '%s', refusing.", origin, value, key);
+        *(bool *) field = r;
+        return 0;
+}
+
+static int parse_log_level_item(const char *key, const char *value, void *field, const char *origin) {
+        int r = log_level_from_string(value);
+        if (r < 0)
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                       "%s: Invalid log level '%s' for '%s' (expected emerg..debug or 0..7), refusing.",
+                                       origin, value, key);
+        *(int *) field = r;
+        return 0;
+}
+
+static int parse_pcr_item(const char *key, const char *value, void *field, const char *origin) {
+        unsigned u;
+
+        if (safe_atou(value, &u) < 0 || u < CONFIG_PCR_MIN || u > CONFIG_PCR_MAX)
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                       "%s: Invalid PCR '%s' for '%s' (expected %u..%u), refusing.", origin,
+                                       value, key, CONFIG_PCR_MIN, CONFIG_PCR_MAX);
+        *(unsigned *) field = u;
+        return 0;
+}
+
+static int parse_tcti_item(const char *key, const char *value, void *field, const char *origin) {
+        /* "<module>" or "<module>:<conf>"; the module name is looked up by the TSS loader, so keep it to
+         * characters a library name may have. */
+        size_t n = strcspn(value, ":");
+
+        if (n == 0)
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s: Invalid TCTI '%s' for '%s', refusing.",
+                                       origin, value, key);
+        for (size_t i = 0; i < n; i++)
+                if (!isalnum((unsigned char) value[i]) && !strchr("-_.", value[i]))
+                        return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                               "%s: Invalid TCTI module name in '%s' for '%s', refusing.", origin,
+                                               value, key);
+        return free_and_strdup(field, value) < 0 ? log_oom() : 0;
+}
+
+static int parse_path_item(const char *key, const char *value, void *field, const char *origin) {
+        if (!path_is_absolute(value))
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                       "%s: '%s' needs an absolute path, got '%s', refusing.", origin, key, value);
+        return free_and_strdup(field, value) < 0 ? log_oom() : 0;
+}
+
+static const ConfigItem config_items[] = {
+        { "enabled", parse_bool_item, offsetof(Config, enabled), true },
+        { "log-level", parse_log_level_item, offsetof(Config, log_level), false },
+        { "tcti", parse_tcti_item, offsetof(Config, tcti), true },
+        { "pcr-kernel", parse_pcr_item, offsetof(Config, pcr_kernel), true },
+        { "pcr-initrd", parse_pcr_item, offsetof(Config, pcr_initrd), true },
+        { "pcr-cmdline", parse_pcr_item, offsetof(Config, pcr_cmdline), true },
+        { "measure-log", parse_path_item, offsetof(Config, measure_log), true },
+};
+
+int config_init(Config *c) {
+        *c = (Config) {
+                .enabled = false,
+                .log_level = LOG_INFO,
+                .pcr_kernel = 11,
+                .pcr_initrd = 11,
+                .pcr_cmdline = 12,
+        };
+        c->tcti = strdup(CONFIG_TCTI_DEFAULT);
+        c->measure_log = strdup(CONFIG_MEASURE_LOG_DEFAULT);
+        if (!c->tcti || !c->measure_log) {
+                config_done(c);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+void config_done(Config *c) {
+        if (!c)
+                return;
+        c->tcti = mfree(c->tcti);
+        c->measure_log = mfree(c->measure_log);
+}
+
+static int config_set_item(ConfigParseState *s, const char *key, const char *value) {
+        for (size_t i = 0; i < ELEMENTSOF(config_items); i++) {
+                const ConfigItem *item = config_items + i;
+
+                if (!streq(key, item->key))
+                        continue;
+
+                if (item->security && s->seen[i])
+                        return log_error_errno(SYNTHETIC_ERRNO(EEXIST),
+                                               "%s: Setting '%s' given more than once, refusing.", s->origin, key);
+                s->seen[i] = true;
+
+                if (!value)
+                        return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s: Setting '%s' needs a value, refusing.",
+                                               s->origin, key);
+                if (isempty(value))
+                        return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                               "%s: Setting '%s' has an empty value, refusing.", s->origin, key);
+                if (strlen(value) > CONFIG_VALUE_MAX)
+                        return log_error_errno(SYNTHETIC_ERRNO(E2BIG), "%s: Value of '%s' is too long, refusing.",
+                                               s->origin, key);
+                for (const char *p = value; *p; p++)
+                        if (iscntrl((unsigned char) *p))
+                                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                                       "%s: Value of '%s' contains a control character, refusing.",
+                                                       s->origin, key);
+
+                return item->parse(key, value, (uint8_t *) s->config + item->offset, s->origin);
+        }
+
+        return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s: Unknown setting '%s', refusing.", s->origin, key);
+}
+
+/* Copies a key into buf, normalising '_' to '-' (the kernel treats them alike in parameter names). */
+static int normalize_key(const char *key, size_t len, char *buf, size_t bufsize) {
+        if (len == 0 || len >= bufsize)
+                return -EINVAL;
+        for (size_t i = 0; i < len; i++) {
+                char ch = key[i] == '_' ? '-' : key[i];
+                if (!isalnum((unsigned char) ch) && ch != '-')
+                        return -EINVAL;
+                buf[i] = (char) tolower((unsigned char) ch);
+        }
+        buf[len] = '\0';
+        return 0;
+}
+
+static char *trim(char *s) {
+        char *e;
+
+        while (*s == ' ' || *s == '\t')
+                s++;
+        e = s + strlen(s);
+        while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+                *--e = '\0';
+        return s;
+}
+
+int config_parse_text(Config *c, const char *text, const char *origin) {
+        ConfigParseState s = { .config = c, .origin = origin };
+        _cleanup_free_ char *copy = NULL;
+        unsigned lineno = 0;
+        char *p, *line;
+
+        assert_return(c, -EINVAL);
+        assert_return(text, -EINVAL);
+        _Static_assert(ELEMENTSOF(config_items) <= ELEMENTSOF(s.seen), "seen[] too small");
+
+        if (strlen(text) > CONFIG_FILE_SIZE_MAX)
+                return log_error_errno(SYNTHETIC_ERRNO(EFBIG), "%s: Configuration is larger than %u bytes, refusing.",
+                                       origin, CONFIG_FILE_SIZE_MAX);
+
+        copy = strdup(text);
+        if (!copy)
+                return log_oom();
+
+        for (p = copy; (line = strsep(&p, "\n"));) {
+                char where[256], key[CONFIG_KEY_MAX], *eq, *k, *v;
+                size_t vl;
+                int r;
+
+                lineno++;
+                (void) snprintf(where, sizeof(where), "%s:%u", origin, lineno);
+                s.origin = where;
+
+                line = trim(line);
+                if (line[0] == '\0' || line[0] == '#')
+                        continue;
+
+                eq = strchr(line, '=');
+                if (!eq)
+                        return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                               "%s: Line is not of the form 'key = value', refusing.", where);
+                *eq = '\0';
+                k = trim(line);
+                v = trim(eq + 1);
+
+                /* Allow the value to be wrapped in double quotes, as in systemd's env files. */
+                vl = strlen(v);
+                if (vl >= 2 && v[0] == '"' && v[vl - 1] == '"') {
+                        v[vl - 1] = '\0';
+                        v++;
+                } else if (strchr(v, '"'))
+                        return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s: Unbalanced quote in value of '%s', refusing.",
+                                               where, k);
+
+                if (startswith(k, CMDLINE_PREFIX))
+                        return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                               "%s: Setting '%s' carries the command line prefix; write it without '" CMDLINE_PREFIX "', refusing.",
+                                               where, k);
+                if (normalize_key(k, strlen(k), key, sizeof(key)) < 0)
+                        return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s: Invalid setting name '%s', refusing.",
+                                               where, k);
+
+                r = config_set_item(&s, key, v);
+                if (r < 0)
+                        return r;
+        }
+
+        return 0;
+}
+
+int cmdline_foreach_word(const char *cmdline, int (*cb)(const char *word, void *userdata), void *userdata) {
+        _cleanup_free_ char *word = NULL;
+        const char *p = cmdline;
+
+        assert_return(cmdline, -EINVAL);
+        assert_return(cb, -EINVAL);
+
+        if (strlen(cmdline) > CMDLINE_SIZE_MAX)
+                return -E2BIG;
+
+        word = malloc(strlen(cmdline) + 1);
+        if (!word)
+                return -ENOMEM;
+
+        for (;;) {
+                bool quoted = false;
+                size_t n = 0;
+                int r;
+
+                while (*p && isspace((unsigned char) *p))
+                        p++;
+                if (!*p)
+                        return 0;
+
+                for (; *p && (quoted || !isspace((unsigned char) *p)); p++) {
+                        if (*p == '"') {
+                                quoted = !quoted;
+                                continue;
+                        }
+                        word[n++] = *p;
+                }
+                word[n] = '\0';
+
+                /* Like the kernel: everything after "--" is for init, not for us. */
+                if (streq(word, "--"))
+                        return 0;
+
+                r = cb(word, userdata);
+                if (r < 0)
+                        return r;
+        }
+}
+
+static int cmdline_word(const char *word, void *userdata) {
+        ConfigParseState *s = userdata;
+        char key[CONFIG_KEY_MAX];
+        const char *eq, *k;
+
+        if (streq(word, "ephroot"))
+                return config_set_item(s, "enabled", "on");
+        if (startswith(word, "ephroot="))
+                return config_set_item(s, "enabled", word + strlen("ephroot="));
+
+        k = startswith(word, CMDLINE_PREFIX);
+        if (!k)
+                return 0; /* not ours */
+
+        eq = strchr(k, '=');
+        if (normalize_key(k, eq ? (size_t) (eq - k) : strlen(k), key, sizeof(key)) < 0)
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s: Invalid setting name '%s', refusing.", s->origin,
+                                       word);
+        return config_set_item(s, key, eq ? eq + 1 : NULL);
+}
+
+int config_parse_cmdline(Config *c, const char *cmdline) {
+        ConfigParseState s = { .config = c, .origin = "kernel command line" };
+        int r;
+
+        assert_return(c, -EINVAL);
+        assert_return(cmdline, -EINVAL);
+
+        r = cmdline_foreach_word(cmdline, cmdline_word, &s);
+        if (r == -E2BIG)
+                return log_error_errno(SYNTHETIC_ERRNO(E2BIG), "Kernel command line is longer than %u bytes, refusing.",
+                                       CMDLINE_SIZE_MAX);
+        if (r == -ENOMEM)
+                return log_oom();
+        return r;
+}
+
+int config_dump(const Config *c, FILE *f) {
+        fprintf(f,
+                "enabled = %s\n"
+                "log-level = %s\n"
+                "tcti = %s\n"
+                "pcr-kernel = %u\n"
+                "pcr-initrd = %u\n"
+                "pcr-cmdline = %u\n"
+                "measure-log = %s\n",
+                c->enabled ? "yes" : "no", log_level_to_string(c->log_level), c->tcti, c->pcr_kernel, c->pcr_initrd,
+                c->pcr_cmdline, c->measure_log);
+        return ferror(f) ? -EIO : 0;
+}

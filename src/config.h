@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "macro.h"
+
+#define CONFIG_FILE_DEFAULT "/etc/ephroot.conf"
+#define CONFIG_TCTI_DEFAULT "device:/dev/tpmrm0"
+#define CONFIG_MEASURE_LOG_DEFAULT "/run/log/systemd/tpm2-measure.log"
+#define CONFIG_FILE_SIZE_MAX (64U * 1024U)
+#define CMDLINE_SIZE_MAX (64U * 1024U)
+
+/* PCRs ephroot may extend: not firmware's (0-7), not resettable (16, 23), not DRTM (17-22). */
+#define CONFIG_PCR_MIN 8U
+#define CONFIG_PCR_MAX 15U
+
+typedef struct Config {
+        bool enabled;
+        int log_level;
+        char *tcti;
+        unsigned pcr_kernel;
+        unsigned pcr_initrd;
+        unsigned pcr_cmdline;
+        char *measure_log;
+} Config;
+
+/* Fills in the built-in defaults. Returns -ENOMEM on allocation failure. */
+int config_init(Config *c);
+void config_done(Config *c);
+
+/* Parsers take text, never file names, and do no I/O. Each call is one source: a security-relevant
+ * key given twice within it is refused. Later calls override earlier ones (defaults < file <
+ * command line). "origin" names the source in messages. On failure the Config may be partially
+ * updated; callers treat any failure as fatal. */
+int config_parse_text(Config *c, const char *text, const char *origin);
+int config_parse_cmdline(Config *c, const char *cmdline);
+
+/* Splits a kernel command line the way the kernel does (whitespace separated, double quotes group
+ * and are removed, parsing stops at "--"). Calls cb for each word; stops at the first error. */
+int cmdline_foreach_word(const char *cmdline, int (*cb)(const char *word, void *userdata), void *userdata);
+
+/* Prints every key with its current value, in the configuration file format. */
+int config_dump(const Config *c, FILE *f);

@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* The OpenSSL wrapper for message digests. OpenSSL's error queue never leaves this file. */
+
+#define _GNU_SOURCE
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <unistd.h>
+
+#include "hash.h"
+#include "log.h"
+
+#define HASH_READ_CHUNK (256U * 1024U)
+
+static const struct {
+        const char *name;
+        size_t size;
+        uint16_t tpm_id;
+} hash_table[_HASH_ALG_MAX] = {
+        [HASH_SHA1] = { "sha1", 20, 0x0004 },
+        [HASH_SHA256] = { "sha256", 32, 0x000B },
+        [HASH_SHA384] = { "sha384", 48, 0x000C },
+        [HASH_SHA512] = { "sha512", 64, 0x000D },
+};
+
+static void EVP_MD_CTX_freep(EVP_MD_CTX **p) {
+        EVP_MD_CTX_free(*p);
+}
+
+const char *hash_alg_to_string(HashAlg alg) {
+        if (alg >= _HASH_ALG_MAX)
+                return NULL;
+        return hash_table[alg].name;
+}
+
+int hash_alg_from_string(const char *s) {
+        for (HashAlg a = 0; a < _HASH_ALG_MAX; a++)
+                if (streq_ptr(s, hash_table[a].name))
+                        return (int) a;
+        return -EINVAL;
+}
+
+size_t hash_alg_size(HashAlg alg) {
+        return alg < _HASH_ALG_MAX ? hash_table[alg].size : 0;
+}
+
+uint16_t hash_alg_to_tpm(HashAlg alg) {
+        return alg < _HASH_ALG_MAX ? hash_table[alg].tpm_id : 0;
+}
+
+int hash_alg_from_tpm(uint16_t id) {
+        for (HashAlg a = 0; a < _HASH_ALG_MAX; a++)
+                if (hash_table[a].tpm_id == id)
+                        return (int) a;
+        return -EOPNOTSUPP;
+}
+
+static const EVP_MD *hash_md(HashAlg alg) {
+        switch (alg) {
+        case HASH_SHA1:
+                return EVP_sha1();
+        case HASH_SHA256:
+                return EVP_sha256();
+        case HASH_SHA384:
+                return EVP_sha384();
+        case HASH_SHA512:
+                return EVP_sha512();
+        default:
+                return NULL;
+        }
+}
+
+static int digest_final(EVP_MD_CTX *ctx, HashAlg alg, Digest *ret) {
+        unsigned size = 0;
+
+        if (EVP_DigestFinal_ex(ctx, ret->bytes, &size) != 1 || size != hash_table[alg].size) {
+                ERR_clear_error();
+                return -EIO;
+        }
+        ret->alg = alg;
+        ret->size = size;
+        return 0;
+}
+
+int hash_buffer(HashAlg alg, const void *p, size_t n, Digest *ret) {
+        _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *ctx = NULL;
+        const EVP_MD *md = hash_md(alg);
+
+        assert_return(md, -EINVAL);
+        assert_return(p || n == 0, -EINVAL);
+
+        ctx = EVP_MD_CTX_new();
+        if (!ctx)
+                return -ENOMEM;
+        if (EVP_DigestInit_ex(ctx, md, NULL) != 1 || EVP_DigestUpdate(ctx, p, n) != 1) {
+                ERR_clear_error();
+                return -EIO;
+        }
+        return digest_final(ctx, alg, ret);
+}
+
+int hash_fd(int fd, uint64_t max_size, unsigned algs, Digest ret[static _HASH_ALG_MAX], uint64_t *ret_size) {
+        EVP_MD_CTX *ctx[_HASH_ALG_MAX] = {};
+        Digest out[_HASH_ALG_MAX] = {};
+        uint8_t *buf = NULL;
+        uint64_t total = 0;
+        int r = 0;
+
+        assert_return(fd >= 0, -EBADF);
+        assert_return(algs != 0 && (algs & ~HASH_ALL) == 0, -EINVAL);
+
+        buf = malloc(HASH_READ_CHUNK);
+        if (!buf) {
+                r = -ENOMEM;
+                goto finish;
+        }
+
+        FOREACH_HASH_ALG(a, algs) {
+                ctx[a] = EVP_MD_CTX_new();
+                if (!ctx[a]) {
+                        r = -ENOMEM;
+                        goto finish;
+                }
+                if (EVP_DigestInit_ex(ctx[a], hash_md(a), NULL) != 1) {
+                        r = -EIO;
+                        goto finish;
+                }
+        }
+
+        for (;;) {
+                ssize_t k = read(fd, buf, HASH_READ_CHUNK);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        r = -errno;
+                        goto finish;
+                }
+                if (k == 0)
+                        break;
+                total += (uint64_t) k;
+                if (total > max_size) {
+                        r = -EFBIG;
+                        goto finish;
+                }
+                FOREACH_HASH_ALG(a, algs)
+                        if (EVP_DigestUpdate(ctx[a], buf, (size_t) k) != 1) {
+                                r = -EIO;
+                                goto finish;
+                        }
+        }
+
+        FOREACH_HASH_ALG(a, algs) {
+                r = digest_final(ctx[a], a, out + a);
+                if (r < 0)
+                        goto finish;
+        }
+
+        memcpy(ret, out, sizeof(out));
+        if (ret_size)
+                *ret_size = total;
+
+finish:
+        free(buf);
+        for (HashAlg a = 0; a < _HASH_ALG_MAX; a++)
+                EVP_MD_CTX_free(ctx[a]);
+        ERR_clear_error();
+        return r;
+}
+
+int hash_extend(Digest *pcr, const Digest *event) {
+        uint8_t buf[2 * HASH_SIZE_MAX];
+
+        assert_return(pcr && event, -EINVAL);
+        assert_return(pcr->alg == event->alg && pcr->alg < _HASH_ALG_MAX, -EINVAL);
+        assert_return(pcr->size == hash_table[pcr->alg].size && event->size == pcr->size, -EINVAL);
+
+        memcpy(buf, pcr->bytes, pcr->size);
+        memcpy(buf + pcr->size, event->bytes, event->size);
+        return hash_buffer(pcr->alg, buf, pcr->size * 2, pcr);
+}
+
+void hash_zero(HashAlg alg, Digest *ret) {
+        *ret = (Digest) { .alg = alg, .size = hash_alg_size(alg) };
+}

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdint.h>
+
+#include "config.h"
+#include "hash.h"
+
+/* Files larger than this are refused rather than hashed: a kernel or initrd of more than 1 GiB is not
+ * one, and hashing a device or a pipe endlessly would hang the boot. */
+#define MEASURE_FILE_SIZE_MAX (1024ULL * 1024ULL * 1024ULL)
+#define MEASURE_PCR_COUNT 24U
+
+typedef enum MeasureEventType {
+        MEASURE_EVENT_KERNEL,
+        MEASURE_EVENT_INITRD,
+        MEASURE_EVENT_CMDLINE,
+        _MEASURE_EVENT_TYPE_MAX,
+} MeasureEventType;
+
+/* One PCR extend and its log record. The digests are what is extended; everything else describes
+ * the event for a verifier and is not hashed. */
+typedef struct MeasureEvent {
+        MeasureEventType type;
+        unsigned pcr;
+        unsigned banks; /* HashAlg bitmask of the valid digests */
+        Digest digests[_HASH_ALG_MAX];
+        char *path;     /* file events: the file as named */
+        uint64_t size;  /* file events: bytes hashed */
+        char *string;   /* string events: the measured text */
+        char *kernel_release;  /* kernel event, informational: uname -r of the running kernel */
+        char *kernel_build_id; /* kernel event, informational: GNU build-id from /sys/kernel/notes */
+} MeasureEvent;
+
+typedef struct MeasureInputs {
+        const char *kernel;  /* path */
+        const char *initrd;  /* path */
+        const char *cmdline; /* text, as read from /proc/cmdline (a trailing newline is dropped) */
+} MeasureInputs;
+
+/* The PCR values a sequence of events produces from reset (all zeros). */
+typedef struct PcrValues {
+        uint32_t pcr_mask;
+        unsigned banks;
+        Digest values[MEASURE_PCR_COUNT][_HASH_ALG_MAX];
+} PcrValues;
+
+const char *measure_event_type_to_string(MeasureEventType t);
+
+/* Drops the newline procfs appends to the command line; the rest is measured byte for byte. */
+void measure_cmdline_normalize(char *cmdline);
+
+void measure_event_done(MeasureEvent *e);
+void measure_events_free(MeasureEvent *events, size_t n);
+
+/* Builds the boot's events, in the order they are extended (kernel, initrd, command line), with
+ * digests for every bank in `banks`. The one place that decides what bytes are measured: the boot
+ * and `predict` both call it. Logs failures, naming the file. */
+int measure_events_build(const Config *c, const MeasureInputs *in, unsigned banks, MeasureEvent **ret,
+                         size_t *ret_n);
+
+/* Replays events from zeroed PCRs. */
+int measure_replay(const MeasureEvent *events, size_t n, unsigned banks, PcrValues *ret);
+
+/* Attaches the running kernel's release and build-id to a kernel event (information only). */
+int measure_event_set_kernel_info(MeasureEvent *e, const char *release, const char *build_id);
+
+/* Finds the GNU build-id in an ELF note section image (such as /sys/kernel/notes). Returns lower-case
+ * hex, or -ENOENT when there is none, -EBADMSG when the notes are malformed. No I/O. */
+int elf_notes_find_build_id(const void *notes, size_t size, char **ret_hex);

@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* `ephroot measure`, `ephroot predict` and `ephroot config`: the boot's measurement of kernel, initrd
+ * and command line, and the prediction of the PCR values it produces, from the same event builder. */
+
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <stdio.h>
+#include <sys/utsname.h>
+
+#include "config-load.h"
+#include "log.h"
+#include "measure-json.h"
+#include "measure-log.h"
+#include "measure.h"
+#include "tpm2.h"
+#include "util.h"
+#include "verbs.h"
+
+#define KERNEL_NOTES_PATH "/sys/kernel/notes"
+#define PROC_CMDLINE "/proc/cmdline"
+
+typedef struct MeasureArgs {
+        const char *kernel;
+        const char *initrd;
+        const char *cmdline_file;
+        const char *cmdline;
+        bool json;
+        unsigned banks;
+} MeasureArgs;
+
+enum {
+        ARG_KERNEL = 0x100,
+        ARG_INITRD,
+        ARG_CMDLINE_FILE,
+        ARG_CMDLINE,
+        ARG_JSON,
+        ARG_BANKS,
+};
+
+#define usage_error(...) (log_error(__VA_ARGS__), -(EINVAL | USAGE_ERROR_BIT))
+
+static int parse_banks(const char *s, unsigned *ret) {
+        _cleanup_free_ char *copy = strdup(s);
+        unsigned banks = 0;
+        char *p, *w;
+
+        if (!copy)
+                return -ENOMEM;
+        for (p = copy; (w = strsep(&p, ","));) {
+                int a = hash_alg_from_string(w);
+                if (a < 0)
+                        return -EINVAL;
+                banks |= HASH_BIT(a);
+        }
+        if (banks == 0)
+                return -EINVAL;
+        *ret = banks;
+        return 0;
+}
+
+static int parse_args(int argc, char **argv, bool predict, MeasureArgs *a) {
+        static const struct option options[] = {
+                { "kernel", required_argument, NULL, ARG_KERNEL },
+                { "initrd", required_argument, NULL, ARG_INITRD },
+                { "cmdline-file", required_argument, NULL, ARG_CMDLINE_FILE },
+                { "cmdline", required_argument, NULL, ARG_CMDLINE },
+                { "json", no_argument, NULL, ARG_JSON },
+                { "banks", required_argument, NULL, ARG_BANKS },
+                {},
+        };
+        int c;
+
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0)
+                switch (c) {
+                case ARG_KERNEL:
+                        a->kernel = optarg;
+                        break;
+                case ARG_INITRD:
+                        a->initrd = optarg;
+                        break;
+                case ARG_CMDLINE_FILE:
+                        a->cmdline_file = optarg;
+                        break;
+                case ARG_CMDLINE:
+                        if (!predict)
+                                return usage_error("--cmdline is for predict; measure reads --cmdline-file.");
+                        a->cmdline = optarg;
+                        break;
+                case ARG_JSON:
+                        if (!predict)
+                                return usage_error("--json is for predict.");
+                        a->json = true;
+                        break;
+                case ARG_BANKS:
+                        if (!predict)
+                                return usage_error("--banks is for predict; measure uses the TPM's active banks.");
+                        if (parse_banks(optarg, &a->banks) < 0)
+                                return usage_error("Invalid --banks '%s' (expected a comma-separated list of sha1, sha256, sha384, sha512).",
+                                                   optarg);
+                        break;
+                default:
+                        return -(EINVAL | USAGE_ERROR_BIT);
+                }
+
+        if (optind < argc)
+                return usage_error("Unexpected argument '%s'.", argv[optind]);
+        if (!a->kernel)
+                return usage_error("--kernel is required.");
+        if (!a->initrd)
+                return usage_error("--initrd is required.");
+        if (predict && a->cmdline_file && a->cmdline)
+                return usage_error("--cmdline and --cmdline-file exclude each other.");
+        if (predict && !a->cmdline && !a->cmdline_file)
+                return usage_error("--cmdline or --cmdline-file is required.");
+        return 0;
+}
+
+/* Configuration and command line come from the same places the boot uses. An error in either is a
+ * configuration error (exit code 2). */
+static int load_config(Config *c, const CommonArgs *common, const char *default_path, const char *cmdline) {
+        int r;
+
+        r = config_init(c);
+        if (r < 0)
+                return log_oom();
+        r = config_load(c, common->config_path ?: default_path, /* required= */ !!common->config_path, cmdline);
+        if (r < 0)
+                return r == -ENOMEM ? r : -(ERRNO_VALUE(r) | USAGE_ERROR_BIT);
+        if (common->tcti) {
+                r = free_and_strdup(&c->tcti, common->tcti);
+                if (r < 0)
+                        return log_oom();
+        }
+        log_set_max_level(common->log_level >= 0 ? common->log_level : c->log_level);
+        return 0;
+}
+
+static void attach_kernel_info(MeasureEvent *e) {
+        _cleanup_free_ char *notes = NULL, *build_id = NULL;
+        struct utsname u;
+        size_t size;
+        int r;
+
+        if (uname(&u) < 0)
+                u.release[0] = '\0';
+
+        r = read_full_file_bounded(KERNEL_NOTES_PATH, 64 * 1024, &notes, &size);
+        if (r >= 0)
+                r = elf_notes_find_build_id(notes, size, &build_id);
+        if (r < 0)
+                log_debug_errno(r, "Failed to read the build-id from '%s', leaving it out: %m", KERNEL_NOTES_PATH);
+
+        if (measure_event_set_kernel_info(e, isempty(u.release) ? NULL : u.release, build_id) < 0)
+                log_debug("Out of memory for kernel information, leaving it out.");
+}
+
+int verb_measure(int argc, char **argv, const CommonArgs *common) {
+        _cleanup_(tpm2_context_freep) Tpm2Context *tpm = NULL;
+        _cleanup_(config_done) Config config = {};
+        _cleanup_free_ char *cmdline = NULL;
+        MeasureArgs a = {};
+        MeasureEvent *events = NULL;
+        uint16_t unsupported = 0;
+        unsigned banks = 0;
+        size_t n = 0;
+        int r;
+
+        r = parse_args(argc, argv, /* predict= */ false, &a);
+        if (r < 0)
+                return r;
+
+        r = cmdline_read(a.cmdline_file ?: PROC_CMDLINE, &cmdline);
+        if (r < 0)
+                return r;
+
+        r = load_config(&config, common, CONFIG_FILE_DEFAULT, cmdline);
+        if (r < 0)
+                return r;
+
+        r = tpm2_context_new(config.tcti, &tpm);
+        if (r < 0)
+                return log_error_errno(r, "Failed to open the TPM through TCTI '%s': %m", config.tcti);
+
+        r = tpm2_get_active_banks(tpm, &banks, &unsupported);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read the active PCR banks of TPM '%s': %m", config.tcti);
+        if (unsupported != 0)
+                return log_error_errno(SYNTHETIC_ERRNO(EOPNOTSUPP),
+                                       "Failed to measure: the TPM has an active PCR bank with algorithm 0x%04x that ephroot cannot compute; refusing to leave it unextended.",
+                                       unsupported);
+        if (banks == 0)
+                return log_error_errno(SYNTHETIC_ERRNO(ENODEV), "Failed to measure: the TPM '%s' has no active PCR bank.",
+                                       config.tcti);
+
+        r = measure_events_build(&config, &(MeasureInputs) { a.kernel, a.initrd, cmdline }, banks, &events, &n);
+        if (r < 0)
+                return r;
+        attach_kernel_info(events + MEASURE_EVENT_KERNEL);
+
+        r = measure_log_extend(tpm, config.measure_log, events, n);
+        if (r >= 0)
+                for (size_t i = 0; i < n; i++)
+                        log_info("Measured %s into PCR %u (%u bank%s).", measure_event_type_to_string(events[i].type),
+                                 events[i].pcr, (unsigned) __builtin_popcount(banks),
+                                 __builtin_popcount(banks) == 1 ? "" : "s");
+
+        measure_events_free(events, n);
+        return r;
+}
+
+static int print_text(const PcrValues *v) {
+        FOREACH_HASH_ALG(alg, v->banks) {
+                printf("%s:\n", hash_alg_to_string(alg));
+                for (unsigned p = 0; p < MEASURE_PCR_COUNT; p++) {
+                        _cleanup_free_ char *hex = NULL;
+
+                        if (!(v->pcr_mask & (1U << p)))
+                                continue;
+                        hex = hexmem(v->values[p][alg].bytes, v->values[p][alg].size);
+                        if (!hex)
+                                return log_oom();
+                        printf("  %2u: %s\n", p, hex);
+                }
+        }
+        return 0;
+}
+
+int verb_predict(int argc, char **argv, const CommonArgs *common) {
+        _cleanup_(config_done) Config config = {};
+        _cleanup_free_ char *cmdline = NULL, *json = NULL;
+        MeasureArgs a = { .banks = HASH_ALL };
+        MeasureEvent *events = NULL;
+        PcrValues values;
+        size_t n = 0;
+        int r;
+
+        r = parse_args(argc, argv, /* predict= */ true, &a);
+        if (r < 0)
+                return r;
+
+        if (a.cmdline_file)
+                r = cmdline_read(a.cmdline_file, &cmdline);
+        else {
+                cmdline = strdup(a.cmdline);
+                r = cmdline ? 0 : log_oom();
+        }
+        if (r < 0)
+                return r;
+
+        /* The image's configuration decides the PCRs; it is never this machine's /etc/ephroot.conf
+         * unless named with --config. The command line's ephroot.* settings apply, as at boot. */
+        r = load_config(&config, common, /* default_path= */ NULL, cmdline);
+        if (r < 0)
+                return r;
+
+        r = measure_events_build(&config, &(MeasureInputs) { a.kernel, a.initrd, cmdline }, a.banks, &events, &n);
+        if (r < 0)
+                return r;
+
+        r = measure_replay(events, n, a.banks, &values);
+        measure_events_free(events, n);
+        if (r < 0)
+                return log_error_errno(r, "Failed to replay the predicted events: %m");
+
+        if (!a.json)
+                return print_text(&values);
+
+        r = measure_json_pcr_values(&values, &json);
+        if (r < 0)
+                return log_error_errno(r, "Failed to format the predicted PCR values as JSON: %m");
+        puts(json);
+        return 0;
+}
+
+int verb_config(int argc, char **argv, const CommonArgs *common) {
+        _cleanup_(config_done) Config config = {};
+        _cleanup_free_ char *cmdline = NULL;
+        const char *cmdline_file = PROC_CMDLINE;
+        int r;
+
+        if (argc > 2 || (argc == 2 && !startswith(argv[1], "--cmdline-file=")))
+                return usage_error("Usage: ephroot config [--cmdline-file=FILE]");
+        if (argc == 2)
+                cmdline_file = argv[1] + strlen("--cmdline-file=");
+
+        r = cmdline_read(cmdline_file, &cmdline);
+        if (r < 0)
+                return r;
+        r = load_config(&config, common, CONFIG_FILE_DEFAULT, cmdline);
+        if (r < 0)
+                return r;
+        return config_dump(&config, stdout);
+}

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "config.h"
+
+/* Exit codes, documented in ephroot(8) and docs/: only main() turns results into these. */
+#define EXIT_USAGE 2
+
+/* Options every verb understands, parsed by main() before the verb's own. */
+typedef struct CommonArgs {
+        const char *config_path; /* NULL: the verb's default */
+        const char *tcti;        /* NULL: from configuration */
+        int log_level;           /* -1: from configuration */
+} CommonArgs;
+
+/* Each verb returns 0, or -errno after logging; -EINVAL/-EEXIST from argument or configuration
+ * parsing map to EXIT_USAGE through verb_exit_code(). */
+int verb_measure(int argc, char **argv, const CommonArgs *common);
+int verb_predict(int argc, char **argv, const CommonArgs *common);
+int verb_config(int argc, char **argv, const CommonArgs *common);
+
+/* Marks an error as a usage/configuration error so main() exits with EXIT_USAGE. */
+#define USAGE_ERROR_BIT (1 << 29)

@@ -1,0 +1,61 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Sourced by tests and benchmarks: a private swtpm per caller, with a fresh state directory (an
+# ephemeral vTPM: new seeds, PCRs at zero), on loopback TCP ports (tpm2-tss 3.2's swtpm TCTI speaks
+# TCP only). Sets SWTPM_TCTI for ephroot and tpm2-tools.
+#   swtpm_start DIR [BANKS]   BANKS: comma list for swtpm_setup --pcr-banks (default: swtpm's own)
+#   swtpm_stop
+
+swtpm_free_port() {
+        # Two consecutive free ports: swtpm takes PORT (commands) and PORT+1 (control).
+        local p i
+        for i in $(seq 1 50); do
+                p=$(( (RANDOM % 20000) + 30000 ))
+                if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null &&
+                   ! (exec 3<>/dev/tcp/127.0.0.1/$((p + 1))) 2>/dev/null; then
+                        echo "$p"
+                        return 0
+                fi
+        done
+        return 1
+}
+
+swtpm_start() {
+        local dir=$1 banks=${2:-} port i
+        mkdir -p "$dir/state"
+        if [ -n "$banks" ]; then
+                swtpm_setup --tpm2 --tpmstate "$dir/state" --pcr-banks "$banks" \
+                        --config /dev/null >"$dir/setup.log" 2>&1 || {
+                        echo "swtpm_setup failed:" >&2; cat "$dir/setup.log" >&2; return 1; }
+        fi
+        for i in 1 2 3; do
+                port=$(swtpm_free_port) || return 1
+                swtpm socket --tpm2 --tpmstate dir="$dir/state" \
+                        --server type=tcp,port="$port",bindaddr=127.0.0.1 \
+                        --ctrl type=tcp,port=$((port + 1)),bindaddr=127.0.0.1 \
+                        --flags not-need-init,startup-clear --pid file="$dir/swtpm.pid" \
+                        --log file="$dir/swtpm.log" &
+                SWTPM_PID=$!
+                # Wait (bounded) until it accepts connections.
+                for _ in $(seq 1 100); do
+                        if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then
+                                SWTPM_TCTI="swtpm:host=127.0.0.1,port=$port"
+                                export SWTPM_TCTI SWTPM_PID
+                                export TPM2TOOLS_TCTI="$SWTPM_TCTI"
+                                return 0
+                        fi
+                        kill -0 "$SWTPM_PID" 2>/dev/null || break
+                        sleep 0.05
+                done
+                kill "$SWTPM_PID" 2>/dev/null; wait "$SWTPM_PID" 2>/dev/null
+        done
+        echo "swtpm did not start:" >&2
+        cat "$dir/swtpm.log" >&2 2>/dev/null
+        return 1
+}
+
+swtpm_stop() {
+        [ -n "${SWTPM_PID:-}" ] || return 0
+        kill "$SWTPM_PID" 2>/dev/null
+        wait "$SWTPM_PID" 2>/dev/null
+        SWTPM_PID=
+}
