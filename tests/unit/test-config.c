@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "config.h"
+#include "log.h"
+
+static int setup(void **state) {
+        Config *c = calloc(1, sizeof(Config));
+        assert_non_null(c);
+        assert_int_equal(config_init(c), 0);
+        *state = c;
+        return 0;
+}
+
+static int teardown(void **state) {
+        config_done(*state);
+        free(*state);
+        return 0;
+}
+
+static void test_defaults(void **state) {
+        Config *c = *state;
+
+        assert_false(c->enabled);
+        assert_int_equal(c->log_level, LOG_INFO);
+        assert_string_equal(c->tcti, "device:/dev/tpmrm0");
+        assert_int_equal(c->pcr_kernel, 11);
+        assert_int_equal(c->pcr_initrd, 11);
+        assert_int_equal(c->pcr_cmdline, 12);
+        assert_string_equal(c->measure_log, "/run/log/systemd/tpm2-measure.log");
+}
+
+static void test_file_good(void **state) {
+        Config *c = *state;
+        const char *text =
+                "# comment\n"
+                "\n"
+                "   enabled = yes   \n"
+                "log-level=debug\n"
+                "tcti = \"swtpm:host=127.0.0.1,port=2321\"\n"
+                "pcr_kernel = 13\n" /* '_' and '-' are the same */
+                "PCR-INITRD = 14\r\n"
+                "\tpcr-cmdline\t=\t15\n"
+                "measure-log = /run/ephroot/m.log";
+
+        assert_int_equal(config_parse_text(c, text, "test.conf"), 0);
+        assert_true(c->enabled);
+        assert_int_equal(c->log_level, LOG_DEBUG);
+        assert_string_equal(c->tcti, "swtpm:host=127.0.0.1,port=2321");
+        assert_int_equal(c->pcr_kernel, 13);
+        assert_int_equal(c->pcr_initrd, 14);
+        assert_int_equal(c->pcr_cmdline, 15);
+        assert_string_equal(c->measure_log, "/run/ephroot/m.log");
+}
+
+static void test_file_bad(void **state) {
+        static const char *const bad[] = {
+                "unknown = 1\n",               /* unknown key */
+                "pcr-kernel = 7\n",            /* firmware PCR */
+                "pcr-kernel = 16\n",           /* resettable */
+                "pcr-kernel = 23\n",           /* resettable */
+                "pcr-kernel = eleven\n",       /* not a number */
+                "pcr-kernel = -11\n",          /* sign */
+                "pcr-kernel = 11x\n",          /* trailing garbage */
+                "pcr-kernel = 99999999999999999999\n", /* overflow */
+                "log-level = loud\n",          /* bad level */
+                "enabled = maybe\n",           /* bad boolean */
+                "tcti = :nothing\n",           /* no module */
+                "tcti = ../evil:x\n",          /* module name with a path */
+                "measure-log = relative.log\n", /* not absolute */
+                "tcti =\n",                    /* empty value */
+                "tcti = \"\"\n",               /* empty, quoted */
+                "just words\n",                /* no '=' */
+                "= value\n",                   /* no key */
+                "ephroot.tcti = device:/dev/tpm0\n", /* command line prefix in the file */
+                "tcti = \"unbalanced\n",       /* quote */
+                "measure-log = /run/a\x01b\n", /* control character */
+                "pcr kernel = 11\n",           /* space in key */
+        };
+
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                Config c;
+                assert_int_equal(config_init(&c), 0);
+                if (config_parse_text(&c, bad[i], "bad.conf") >= 0)
+                        fail_msg("accepted bad input #%zu: %s", i, bad[i]);
+                config_done(&c);
+        }
+        (void) state;
+}
+
+static void test_file_duplicates(void **state) {
+        Config *c = *state;
+
+        /* Security-relevant: refused. */
+        assert_int_equal(config_parse_text(c, "tcti = device:/dev/tpm0\ntcti = device:/dev/tpm0\n", "d.conf"), -EEXIST);
+        assert_int_equal(config_parse_text(c, "pcr-kernel = 13\npcr_kernel = 14\n", "d.conf"), -EEXIST);
+        /* Not security-relevant: the last one wins. */
+        assert_int_equal(config_parse_text(c, "log-level = debug\nlog-level = err\n", "d.conf"), 0);
+        assert_int_equal(c->log_level, LOG_ERR);
+}
+
+static void test_cmdline_good(void **state) {
+        Config *c = *state;
+
+        assert_int_equal(config_parse_cmdline(c,
+                                 "BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro ephroot=on ephroot.log_level=warning "
+                                 "\"ephroot.measure-log=/run/a b/m.log\" ephroot.tcti=\"swtpm:host=127.0.0.1,port=1\" "
+                                 "ephrootx=1 notephroot.tcti=x quiet\n"),
+                         0);
+        assert_true(c->enabled);
+        assert_int_equal(c->log_level, LOG_WARNING);
+        assert_string_equal(c->measure_log, "/run/a b/m.log");
+        assert_string_equal(c->tcti, "swtpm:host=127.0.0.1,port=1");
+}
+
+static void test_cmdline_bare_flag_and_init_args(void **state) {
+        Config *c = *state;
+
+        /* A bare "ephroot" turns it on; everything after "--" is init's. */
+        assert_int_equal(config_parse_cmdline(c, "quiet ephroot -- ephroot.pcr-kernel=13 ephroot.bogus=1"), 0);
+        assert_true(c->enabled);
+        assert_int_equal(c->pcr_kernel, 11);
+}
+
+static void test_cmdline_bad(void **state) {
+        static const char *const bad[] = {
+                "ephroot.nosuchkey=1",
+                "ephroot.tcti",          /* no value */
+                "ephroot.tcti=",         /* empty value */
+                "ephroot.pcr-kernel=5",
+                "ephroot=perhaps",
+                "ephroot.=x",            /* empty key */
+                "ephroot.pcr-kernel=13 ephroot.pcr-kernel=13", /* duplicate */
+                "ephroot ephroot=off",   /* duplicate enable switch */
+                "ephroot.measure-log=rel",
+        };
+
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                Config c;
+                assert_int_equal(config_init(&c), 0);
+                if (config_parse_cmdline(&c, bad[i]) >= 0)
+                        fail_msg("accepted bad command line #%zu: %s", i, bad[i]);
+                config_done(&c);
+        }
+        (void) state;
+}
+
+static void test_precedence(void **state) {
+        Config *c = *state;
+
+        /* defaults < file < command line; one source each, so the same key in both is fine. */
+        assert_int_equal(config_parse_text(c, "pcr-kernel = 13\npcr-cmdline = 14\n", "p.conf"), 0);
+        assert_int_equal(config_parse_cmdline(c, "ephroot.pcr-kernel=15"), 0);
+        assert_int_equal(c->pcr_kernel, 15);
+        assert_int_equal(c->pcr_cmdline, 14);
+        assert_int_equal(c->pcr_initrd, 11);
+}
+
+static int collect(const char *word, void *userdata) {
+        char *buf = userdata;
+        strcat(buf, "[");
+        strcat(buf, word);
+        strcat(buf, "]");
+        return 0;
+}
+
+static void test_cmdline_words(void **state) {
+        char buf[256] = "";
+
+        assert_int_equal(cmdline_foreach_word("  a  b=\"c d\" \"e f\"\tg=\"\" -- h", collect, buf), 0);
+        assert_string_equal(buf, "[a][b=c d][e f][g=]");
+        buf[0] = '\0';
+        assert_int_equal(cmdline_foreach_word("", collect, buf), 0);
+        assert_string_equal(buf, "");
+        buf[0] = '\0';
+        /* An unterminated quote runs to the end, like the kernel's parser. */
+        assert_int_equal(cmdline_foreach_word("x=\"y z", collect, buf), 0);
+        assert_string_equal(buf, "[x=y z]");
+        (void) state;
+}
+
+static void test_sizes_bounded(void **state) {
+        Config *c = *state;
+        size_t n = CONFIG_FILE_SIZE_MAX + 2;
+        char *big = malloc(n);
+
+        assert_non_null(big);
+        memset(big, '#', n - 1);
+        big[n - 1] = '\0';
+        assert_int_equal(config_parse_text(c, big, "big.conf"), -EFBIG);
+        assert_int_equal(config_parse_cmdline(c, big), -E2BIG);
+        free(big);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_file_good, setup, teardown),
+                cmocka_unit_test(test_file_bad),
+                cmocka_unit_test_setup_teardown(test_file_duplicates, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_cmdline_good, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_cmdline_bare_flag_and_init_args, setup, teardown),
+                cmocka_unit_test(test_cmdline_bad),
+                cmocka_unit_test_setup_teardown(test_precedence, setup, teardown),
+                cmocka_unit_test(test_cmdline_words),
+                cmocka_unit_test_setup_teardown(test_sizes_bounded, setup, teardown),
+        };
+
+        log_set_target(LOG_TARGET_STDERR);
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
