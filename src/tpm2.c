@@ -10,6 +10,9 @@
 #include "log.h"
 #include "tpm2.h"
 
+/* PC Client TPMs have 24 PCRs (TPM2_MAX_PCRS, 32, is only the structure size). */
+#define TPM2_PCR_COUNT 24U
+
 struct Tpm2Context {
         TSS2_TCTI_CONTEXT *tcti;
         ESYS_CONTEXT *esys;
@@ -22,7 +25,10 @@ static int tpm2_rc_to_errno(TSS2_RC rc) {
         switch (rc & TSS2_RC_LAYER_MASK) {
         case TSS2_TPM_RC_LAYER:
         case TSS2_RESMGR_TPM_RC_LAYER:
-                switch (rc & ~TPM2_RC_N_MASK & 0xFFFU) {
+                /* Format-one codes carry the parameter/handle/session number in bits 6 and 8-11:
+                 * keep only the format bit and the error number. Format-zero codes (warnings
+                 * such as RETRY) are whole. */
+                switch (rc & TPM2_RC_FMT1 ? rc & (TPM2_RC_FMT1 | 0x3FU) : rc & 0xFFFU) {
                 case TPM2_RC_RETRY:
                 case TPM2_RC_YIELDED:
                 case TPM2_RC_TESTING:
@@ -185,7 +191,7 @@ int tpm2_pcr_extend(Tpm2Context *c, unsigned pcr, const Digest *digests, size_t 
         TSS2_RC rc;
 
         assert_return(c && digests, -EINVAL);
-        assert_return(pcr < TPM2_MAX_PCRS, -EINVAL);
+        assert_return(pcr < TPM2_PCR_COUNT, -EINVAL);
         assert_return(n_digests > 0 && n_digests <= TPM2_NUM_PCR_BANKS, -EINVAL);
 
         for (size_t i = 0; i < n_digests; i++) {
@@ -217,7 +223,7 @@ int tpm2_pcr_read(Tpm2Context *c, unsigned pcr, HashAlg alg, Digest *ret) {
         TSS2_RC rc;
 
         assert_return(c && ret, -EINVAL);
-        assert_return(pcr < TPM2_MAX_PCRS && alg < _HASH_ALG_MAX, -EINVAL);
+        assert_return(pcr < TPM2_PCR_COUNT && alg < _HASH_ALG_MAX, -EINVAL);
 
         sel.pcrSelections[0].pcrSelect[pcr / 8] = (uint8_t) (1U << (pcr % 8));
 
