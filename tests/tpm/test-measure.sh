@@ -1,0 +1,83 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# ephroot measure against a fresh swtpm, checked three independent ways: tpm2_pcrread (tpm2-tools)
+# equals ephroot predict, and equals a replay of the measurement log written by a Python script
+# that shares no code with ephroot. Run on a single-sha256-bank TPM and on a sha1+sha256+sha384 one.
+set -euo pipefail
+EPHROOT=${1:?usage: test-measure.sh EPHROOT}
+here=$(dirname "$(readlink -f "$0")")
+. "$here/../lib/swtpm.sh"
+for t in swtpm swtpm_setup tpm2_pcrread python3; do
+        command -v "$t" >/dev/null || { echo "SKIP: $t missing"; exit 77; }
+done
+
+work=$(mktemp -d)
+trap 'swtpm_stop; rm -rf "$work"' EXIT
+export EPHROOT_LOG_TARGET=stderr
+
+head -c 5000000 /dev/urandom >"$work/vmlinuz"
+head -c 7000001 /dev/urandom >"$work/initrd.img"
+cmdline="BOOT_IMAGE=/vmlinuz root=UUID=0b1c quiet ephroot.measure-log=$work/log/tpm2-measure.log \"x=a b\""
+printf '%s\n' "$cmdline" >"$work/cmdline" # as /proc/cmdline has it, with the newline
+
+replay() { # LOG BANK PCR -> hex
+        python3 - "$@" <<'PY'
+import hashlib, json, sys
+log, bank, pcr = sys.argv[1], sys.argv[2], int(sys.argv[3])
+size = hashlib.new(bank).digest_size
+value = bytes(size)
+data = open(log, "rb").read()
+assert data.startswith(b"\x1e"), "not JSON-SEQ"
+for rec in data.split(b"\x1e")[1:]:
+    assert rec.endswith(b"\n"), "record without newline"
+    r = json.loads(rec)
+    if r["pcr"] != pcr:
+        continue
+    d = [x["digest"] for x in r["digests"] if x["hashAlg"] == bank]
+    assert len(d) == 1, "bank missing from record"
+    value = hashlib.new(bank, value + bytes.fromhex(d[0])).digest()
+print(value.hex())
+PY
+}
+
+pcrread() { # BANK PCR -> lower-case hex
+        tpm2_pcrread "$1:$2" | awk -v p="$2" '$1 == p":" { print tolower(substr($2, 3)) }'
+}
+
+fail=0
+run() { # BANKS_FOR_SWTPM EXPECTED_BANKS...
+        local banks=$1; shift
+        rm -rf "$work/tpm" "$work/log"
+        swtpm_start "$work/tpm" "$banks"
+
+        "$EPHROOT" --tcti "$SWTPM_TCTI" --config /dev/null measure \
+                --kernel "$work/vmlinuz" --initrd "$work/initrd.img" --cmdline-file "$work/cmdline"
+        records=$(grep -c $'\x1e' "$work/log/tpm2-measure.log" || true)
+        [ "$records" = 3 ] || { echo "FAIL[$banks]: $records records, expected 3"; fail=1; }
+
+        "$EPHROOT" predict --kernel "$work/vmlinuz" --initrd "$work/initrd.img" --cmdline "$cmdline" \
+                --banks "$(IFS=,; echo "$*")" >"$work/predict.txt"
+
+        for bank in "$@"; do
+                for pcr in 11 12; do
+                        tpm=$(pcrread "$bank" "$pcr")
+                        log=$(replay "$work/log/tpm2-measure.log" "$bank" "$pcr")
+                        pred=$(awk -v b="$bank:" -v p="$pcr:" '/^[a-z]/ { cur = $1 } cur == b && $1 == p { print $2 }' "$work/predict.txt")
+                        if [ -n "$tpm" ] && [ "$tpm" = "$log" ] && [ "$tpm" = "$pred" ] && [ "$tpm" != "$(printf '%0*d' ${#tpm} 0)" ]; then
+                                echo "ok [$banks] $bank:$pcr = $tpm"
+                        else
+                                echo "FAIL [$banks] $bank:$pcr tpm=$tpm log=$log predict=$pred"
+                                fail=1
+                        fi
+                done
+        done
+        # A bank the TPM does not have must not appear in the log.
+        if [ "$banks" = sha256 ] && grep -q '"sha1"' "$work/log/tpm2-measure.log"; then
+                echo "FAIL: sha1 digest logged for a TPM without a sha1 bank"; fail=1
+        fi
+        swtpm_stop
+}
+
+run sha256 sha256
+run sha1,sha256,sha384 sha1 sha256 sha384
+exit $fail
