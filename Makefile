@@ -1,0 +1,23 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Thin wrappers: install what is missing, then drive meson.
+
+.PHONY: all deps demo check bench clean
+
+all: deps
+	meson setup build 2>/dev/null || true
+	ninja -C build
+
+deps:
+	./scripts/install-deps
+
+demo: deps
+	./scripts/demo
+
+check: deps
+	./scripts/run-tests
+
+bench: deps all
+	./tests/bench/measure-bench.sh build/src/ephroot
+
+clean:
+	rm -rf build
