@@ -315,48 +315,48 @@ int disk_get_use(const char *root, const Disk *d, DiskUse *ret) {
         return 0;
 }
 
-int disk_check_use(const Disk *d, const DiskUse *u) {
+int disk_check_use(const Disk *d, const DiskUse *u, const char **ret_reason) {
+        assert_return(d, -EINVAL);
+        assert_return(u, -EINVAL);
+        assert_return(ret_reason, -EINVAL);
+
         if (d->role == DISK_ROLE_OS)
-                return log_error_errno(SYNTHETIC_ERRNO(EPERM), "Refusing to format '%s': it is the Azure OS disk.",
-                                       d->node);
+                return *ret_reason = "it is the Azure OS disk", -EPERM;
         if (d->role == DISK_ROLE_CDROM)
-                return log_error_errno(SYNTHETIC_ERRNO(EPERM), "Refusing to format '%s': it is a CD-ROM.", d->node);
+                return *ret_reason = "it is a CD-ROM", -EPERM;
         if (u->is_root)
-                return log_error_errno(SYNTHETIC_ERRNO(EBUSY),
-                                       "Refusing to format '%s': it holds the root file system.", d->node);
+                return *ret_reason = "it holds the root file system", -EBUSY;
         if (u->mounted)
-                return log_error_errno(SYNTHETIC_ERRNO(EBUSY),
-                                       "Refusing to format '%s': it or one of its partitions is mounted.", d->node);
+                return *ret_reason = "it or one of its partitions is mounted", -EBUSY;
         if (u->held)
-                return log_error_errno(SYNTHETIC_ERRNO(EBUSY),
-                                       "Refusing to format '%s': it or one of its partitions is held by another device.",
-                                       d->node);
+                return *ret_reason = "it or one of its partitions is held by another device (dm, md, ...)", -EBUSY;
         if (u->read_only)
-                return log_error_errno(SYNTHETIC_ERRNO(EROFS), "Refusing to format '%s': it is read-only.", d->node);
+                return *ret_reason = "it is read-only", -EROFS;
         return 0;
 }
 
-int disk_check_destroyable(const char *node, const char *identity, DiskClass c, const char *class_reason,
-                           const char *force_format, bool *ret_forced) {
-        assert_return(node, -EINVAL);
+int disk_check_destroyable(const char *identity, DiskClass c, const char *class_reason, const char *force_format,
+                           bool *ret_forced, char **ret_reason) {
+        int r;
 
-        if (ret_forced)
-                *ret_forced = false;
+        assert_return(class_reason, -EINVAL);
+        assert_return(ret_forced, -EINVAL);
+        assert_return(ret_reason, -EINVAL);
+
+        *ret_forced = false;
         if (c != DISK_CLASS_FOREIGN)
-                return 0;
+                return asprintf(ret_reason, "%s: %s", disk_class_to_string(c), class_reason) < 0 ? -ENOMEM : 0;
 
         if (!force_format)
-                return log_error_errno(SYNTHETIC_ERRNO(EPERM),
-                                       "Refusing to format '%s': it is foreign (%s); force-format=%s would override.",
-                                       node, class_reason, identity ?: "<none: this disk has no stable identity>");
-        if (!identity || !streq(force_format, identity))
-                return log_error_errno(SYNTHETIC_ERRNO(EPERM),
-                                       "Refusing to format '%s': it is foreign (%s), and force-format='%s' names another disk (this one is '%s').",
-                                       node, class_reason, force_format, identity ?: "<no stable identity>");
-
-        log_warning("FORCED: '%s' is foreign (%s) and will be DESTROYED because force-format= names its identity '%s'; this is measured with the disk event.",
-                    node, class_reason, identity);
-        if (ret_forced)
+                r = asprintf(ret_reason, "it is foreign (%s); only force-format=%s would override", class_reason,
+                             identity ?: "<none: this disk has no stable identity>");
+        else if (!identity || !streq(force_format, identity))
+                r = asprintf(ret_reason, "it is foreign (%s), and force-format=%s names another disk (this one is %s)",
+                             class_reason, force_format, identity ?: "<no stable identity>");
+        else {
                 *ret_forced = true;
-        return 0;
+                return asprintf(ret_reason, "FORCED by force-format=%s although it is foreign (%s)", identity,
+                                class_reason) < 0 ? -ENOMEM : 0;
+        }
+        return r < 0 ? -ENOMEM : -EPERM;
 }

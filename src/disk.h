@@ -132,11 +132,12 @@ int disk_mountinfo_parse(const char *text, DiskMountVisitor visit, void *userdat
 /* Collects how a disk is in use, from <root>/proc/self/mountinfo, <root>/sys/class/block. */
 int disk_get_use(const char *root, const Disk *d, DiskUse *ret);
 
-/* Logs one refusal line naming node and reason and returns -EBUSY/-EROFS/-EPERM, or returns 0. */
-int disk_check_use(const Disk *d, const DiskUse *u);
+/* Returns 0, or -EPERM/-EBUSY/-EROFS with *ret_reason (static text) saying why d must not be formatted.
+ * Does not log: the caller names the disk once, "Refusing to format '<node>': <reason>." */
+int disk_check_use(const Disk *d, const DiskUse *u, const char **ret_reason);
 
-/* Decides whether a classified disk may be formatted: fresh-azure-resource, blank and ephroot may;
- * foreign only when force_format equals the disk's identity. *ret_forced tells a forced format.
- * Logs the refusal (or, loudly, the override). */
-int disk_check_destroyable(const char *node, const char *identity, DiskClass c, const char *class_reason,
-                           const char *force_format, bool *ret_forced);
+/* Decides whether a classified disk may be destroyed: fresh-azure-resource, blank and ephroot may;
+ * foreign only when force_format equals the disk's identity (then *ret_forced). Returns 0 or -EPERM,
+ * with *ret_reason (allocated) either way. Does not log. */
+int disk_check_destroyable(const char *identity, DiskClass c, const char *class_reason, const char *force_format,
+                           bool *ret_forced, char **ret_reason);
