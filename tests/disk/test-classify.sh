@@ -8,7 +8,7 @@
 
 set -eu
 
-EPHROOT=${1:?usage: test-classify.sh PATH-TO-EPHROOT}
+EPHROOT=$(realpath "${1:?usage: test-classify.sh PATH-TO-EPHROOT}")
 export EPHROOT_LOG_TARGET=stderr
 
 for tool in mkntfs sfdisk sgdisk mkfs.ext4 mkswap cryptsetup python3; do
