@@ -227,6 +227,18 @@ int disk_classify(const char *path, DiskClass *ret_class, char **ret_reason, uin
         if (r < 0)
                 return r;
 
+        if (size < DISK_ZERO_CHECK_BYTES) {
+                /* Nothing ephroot could use, and too small to tell "blank" from "never written". */
+                reason = strdup("smaller than 1 MiB");
+                if (!reason)
+                        return -ENOMEM;
+                *ret_class = DISK_CLASS_FOREIGN;
+                *ret_reason = TAKE_PTR(reason);
+                if (ret_size)
+                        *ret_size = size;
+                return 0;
+        }
+
         r = probe_range(fd, 0, size, /* with_parts= */ true, &sig, &pr);
         if (r < 0)
                 return log_debug_errno(r, "blkid failed to probe '%s': %m", path);

@@ -68,8 +68,8 @@ static int parse_args(int argc, char **argv, ProbeArgs *a) {
         while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0)
                 switch (c) {
                 case ARG_SYSFS_ROOT:
-                        if (!path_is_absolute(optarg) && !startswith(optarg, "."))
-                                return usage_error("--sysfs-root needs a directory path, got '%s'.", optarg);
+                        if (isempty(optarg))
+                                return usage_error("--sysfs-root needs a directory.");
                         a->root = optarg;
                         break;
                 case ARG_DEVICE:
@@ -322,7 +322,7 @@ static int print_json(const DiskList *l, const ProbeDisk *pd, const ProbeTarget 
 
 static void print_text(const DiskList *l, const ProbeDisk *pd, const ProbeTarget *t) {
         printf("Azure identity: %s\n\n", l->azure ? "yes" : "no (device=auto picks nothing)");
-        printf("%-14s %-10s %-22s %14s  %s\n", "NODE", "ROLE", "CLASSIFICATION", "SIZE", "IDENTITY");
+        printf("%-14s %-13s %-22s %14s  %s\n", "NODE", "ROLE", "CLASSIFICATION", "SIZE", "IDENTITY");
         for (size_t i = 0; i < l->n; i++) {
                 const Disk *d = l->disks + i;
                 char role[32];
@@ -333,7 +333,7 @@ static void print_text(const DiskList *l, const ProbeDisk *pd, const ProbeTarget
                         (void) snprintf(role, sizeof(role), "nvme-local:%d", d->index);
                 else
                         (void) snprintf(role, sizeof(role), "%s", disk_role_to_string(d->role));
-                printf("%-14s %-10s %-22s %14" PRIu64 "  %s\n", d->node, role,
+                printf("%-14s %-13s %-22s %14" PRIu64 "  %s\n", d->node, role,
                        pd[i].classified ? disk_class_to_string(pd[i].class) : "-", d->size, strempty(d->identity));
                 printf("%-14s   %s\n", "", strempty(pd[i].reason));
         }
