@@ -7,8 +7,10 @@
 #define _GNU_SOURCE
 #include <blkid/blkid.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <linux/fs.h>
 #include <stdio.h>
+#include <strings.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 
@@ -124,6 +126,20 @@ static int read_all_zero(int fd, uint64_t offset, uint64_t size, bool *ret) {
         return 0;
 }
 
+/* Sets *ret to foreign with a formatted reason. Returns 0 or -ENOMEM. */
+_printf_(3, 4) static int foreign(DiskClass *ret, char **ret_reason, const char *format, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, format);
+        r = vasprintf(ret_reason, format, ap);
+        va_end(ap);
+        if (r < 0)
+                return -ENOMEM;
+        *ret = DISK_CLASS_FOREIGN;
+        return 0;
+}
+
 /* Looks at each partition of a DOS or GPT table. The Azure layouts: MBR with one NTFS "Temporary
  * Storage" partition; GPT with one such partition, optionally preceded by a Microsoft Reserved
  * partition (disks over 2 TiB). */
@@ -139,11 +155,9 @@ static int classify_partitions(int fd, blkid_probe pr, const char *pttype, DiskC
         if (n < 0)
                 return -EIO;
         if (n == 0)
-                return asprintf(ret_reason, "%s partition table without partitions", pttype) < 0 ? -ENOMEM :
-                       (*ret = DISK_CLASS_FOREIGN, 0);
-        if ((unsigned) n > DISK_PARTITIONS_MAX || n > 2)
-                return asprintf(ret_reason, "%s partition table with %d partitions", pttype, n) < 0 ? -ENOMEM :
-                       (*ret = DISK_CLASS_FOREIGN, 0);
+                return foreign(ret, ret_reason, "%s partition table without partitions", pttype);
+        if (n > 2)
+                return foreign(ret, ret_reason, "%s partition table with %d partitions", pttype, n);
 
         for (int i = 0; i < n; i++) {
                 blkid_partition p = blkid_partlist_get_partition(pl, i);
@@ -166,21 +180,23 @@ static int classify_partitions(int fd, blkid_probe pr, const char *pttype, DiskC
                 if (n == 2 && i == 0) {
                         /* Only a GPT Microsoft Reserved partition with no signature may come first. */
                         if (!streq(pttype, "gpt") || !t || strcasecmp(t, GPT_MSR_TYPE_GUID) != 0 || sig.found)
-                                return asprintf(ret_reason, "%s partition table with 2 partitions, the first not an empty Microsoft Reserved partition",
-                                                pttype) < 0 ? -ENOMEM : (*ret = DISK_CLASS_FOREIGN, 0);
+                                return foreign(ret, ret_reason,
+                                               "%s partition table with 2 partitions, the first not an empty Microsoft Reserved partition",
+                                               pttype);
                         continue;
                 }
 
                 if (!is_temporary_storage(&sig))
-                        return asprintf(ret_reason, "partition %d holds %s%s%s%s, not NTFS labelled '%s'", i + 1,
-                                        sig.ambivalent ? "several signatures" : !sig.found ? "no signature" : sig.type,
-                                        isempty(sig.label) ? "" : " labelled '", isempty(sig.label) ? "" : sig.label,
-                                        isempty(sig.label) ? "" : "'", AZURE_RESOURCE_NTFS_LABEL) < 0 ? -ENOMEM :
-                               (*ret = DISK_CLASS_FOREIGN, 0);
+                        return foreign(ret, ret_reason, "partition %d holds %s%s%s%s, not NTFS labelled '%s'", i + 1,
+                                       sig.ambivalent ? "several signatures" : !sig.found ? "no signature" : sig.type,
+                                       isempty(sig.label) ? "" : " labelled '", sig.label, isempty(sig.label) ? "" : "'",
+                                       AZURE_RESOURCE_NTFS_LABEL);
                 if (streq(pttype, "dos") && blkid_partition_get_type(p) != MBR_NTFS_TYPE)
-                        return asprintf(ret_reason, "partition %d has MBR type 0x%02x, not NTFS", i + 1,
-                                        (unsigned) blkid_partition_get_type(p)) < 0 ? -ENOMEM :
-                               (*ret = DISK_CLASS_FOREIGN, 0);
+                        return foreign(ret, ret_reason, "partition %d has MBR type 0x%02x, not NTFS", i + 1,
+                                       (unsigned) blkid_partition_get_type(p));
+                if (streq(pttype, "gpt") && (!t || strcasecmp(t, GPT_BASIC_DATA_TYPE_GUID) != 0))
+                        return foreign(ret, ret_reason, "partition %d has GPT type %s, not Microsoft basic data", i + 1,
+                                       strempty(t));
                 data = i;
         }
 
