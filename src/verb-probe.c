@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <json-c/json.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <sys/stat.h>
 
@@ -144,12 +145,67 @@ static int classify_path(const char *root, const char *path, ProbeDisk *ret) {
         return 0;
 }
 
-/* Finds the target and decides whether it may be destroyed. Fills t; refusals are logged once. */
-static int pick_target(const ProbeArgs *a, const Config *c, const DiskList *l, ProbeDisk *pd, ProbeTarget *t) {
-        const char *spec = a->device ?: c->device, *why = NULL;
-        _cleanup_free_ char *destroy_reason = NULL;
+/* Logs the refusal once, naming the device, and keeps the same sentence for the report. */
+_printf_(2, 3) static int refuse(ProbeTarget *t, const char *format, ...) {
+        _cleanup_free_ char *msg = NULL;
+        va_list ap;
+        int r;
+
+        va_start(ap, format);
+        r = vasprintf(&msg, format, ap);
+        va_end(ap);
+        if (r < 0)
+                return -ENOMEM;
+        log_error("%s.", msg);
+        t->ok = false;
+        free(t->reason);
+        t->reason = TAKE_PTR(msg);
+        return 0;
+}
+
+/* The last step for every target: may its contents be destroyed? */
+static int decide(ProbeTarget *t, const ProbeDisk *pd, const char *why, const char *force_format) {
+        _cleanup_free_ char *reason = NULL;
+        int r;
+
+        t->classified = pd->classified;
+        t->class = pd->class;
+        if (!pd->classified)
+                return refuse(t, "Refusing to format '%s': it %s", t->node, pd->reason);
+
+        r = disk_check_destroyable(t->identity, pd->class, pd->reason, force_format, &t->forced, &reason);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return refuse(t, "Refusing to format '%s': %s", t->node, reason);
+        if (t->forced)
+                log_warning("FORCED: '%s' holds foreign data and boot would DESTROY it: %s.", t->node, reason);
+        t->ok = true;
+        return asprintf(&t->reason, "%s; %s", why, reason) < 0 ? -ENOMEM : 0;
+}
+
+/* --device naming a regular file (on this host, whatever the root) is an image: classification
+ * only; it has no stable identity, so it can never be forced. */
+static int decide_image(const char *path, const char *force_format, ProbeTarget *t) {
         ProbeDisk image = {};
-        DiskClass class;
+        int r;
+
+        t->node = strdup(path);
+        if (!t->node)
+                return -ENOMEM;
+        r = classify_path(/* root= */ NULL, path, &image);
+        if (r >= 0)
+                r = decide(t, &image, "image file named with --device (classification only)", force_format);
+        free(image.reason);
+        return r;
+}
+
+/* Finds the target and decides whether it may be destroyed. Fills t; a refusal is logged once and
+ * leaves t->ok false with the reason in t->reason. */
+static int pick_target(const ProbeArgs *a, const Config *c, const DiskList *l, const ProbeDisk *pd, ProbeTarget *t) {
+        const char *spec = a->device ?: c->device, *why = NULL, *use_reason = NULL;
+        struct stat st;
+        DiskUse u;
         size_t idx = 0;
         int r;
 
@@ -160,81 +216,37 @@ static int pick_target(const ProbeArgs *a, const Config *c, const DiskList *l, P
                         return asprintf(&t->reason, "%s", why) < 0 ? -ENOMEM : 0;
                 }
         } else {
-                struct stat st;
-
-                /* --device naming a regular file (on this host, whatever the root) is an image. */
-                if (a->device && stat(spec, &st) >= 0 && S_ISREG(st.st_mode)) {
-                        t->node = strdup(spec);
-                        if (!t->node)
-                                return -ENOMEM;
-                        r = classify_path(/* root= */ NULL, spec, &image);
-                        if (r < 0)
-                                return r;
-                        t->classified = image.classified;
-                        t->class = image.class;
-                        why = "image file named with --device (classification only)";
-                        goto decide;
-                }
+                if (a->device && stat(spec, &st) >= 0 && S_ISREG(st.st_mode))
+                        return decide_image(spec, c->force_format, t);
 
                 r = disk_resolve_path(a->root, l, spec, &idx);
-                if (r < 0) {
-                        const char *what = r == -ENOENT  ? "it does not exist" :
-                                           r == -ENOTBLK ? "it is not a whole disk that ephroot enumerates" :
-                                                           strerror(-r);
-                        log_error("Refusing to format '%s': %s.", spec, what);
-                        return asprintf(&t->reason, "Refusing to format '%s': %s", spec, what) < 0 ? -ENOMEM : 0;
-                }
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
+                        return refuse(t, "Refusing to format '%s': %s", spec,
+                                      r == -ENOENT  ? "it does not exist" :
+                                      r == -ENOTBLK ? "it is not a whole disk that ephroot enumerates" :
+                                                      strerror(-r));
                 why = "named by device=";
         }
 
         t->disk = l->disks + idx;
+        t->identity = t->disk->identity;
         t->node = strdup(t->disk->node);
         if (!t->node)
                 return -ENOMEM;
-        t->identity = t->disk->identity;
-        t->classified = pd[idx].classified;
-        t->class = pd[idx].class;
 
-        {
-                const char *use_reason;
-                DiskUse u;
-
-                r = disk_get_use(a->root, t->disk, &u);
-                if (r < 0) {
-                        log_error_errno(r, "Failed to check whether '%s' is in use: %m", t->node);
-                        return asprintf(&t->reason, "Refusing to format '%s': cannot check whether it is in use (%s)",
-                                        t->node, strerror(-r)) < 0 ? -ENOMEM : 0;
-                }
-                r = disk_check_use(t->disk, &u, &use_reason);
-                if (r < 0) {
-                        log_error("Refusing to format '%s': %s.", t->node, use_reason);
-                        return asprintf(&t->reason, "Refusing to format '%s': %s", t->node, use_reason) < 0 ? -ENOMEM :
-                                                                                                              0;
-                }
-        }
-
-decide:
-        class = t->class;
-        if (!t->classified) {
-                const char *cr = image.reason ?: pd[idx].reason;
-                log_error("Refusing to format '%s': it %s.", t->node, cr);
-                r = asprintf(&t->reason, "Refusing to format '%s': it %s", t->node, cr);
-                free(image.reason);
-                return r < 0 ? -ENOMEM : 0;
-        }
-        r = disk_check_destroyable(t->identity, class, image.reason ?: pd[idx].reason, c->force_format, &t->forced,
-                                   &destroy_reason);
-        free(image.reason);
+        r = disk_get_use(a->root, t->disk, &u);
         if (r == -ENOMEM)
                 return r;
-        if (r < 0) {
-                log_error("Refusing to format '%s': %s.", t->node, destroy_reason);
-                return asprintf(&t->reason, "Refusing to format '%s': %s", t->node, destroy_reason) < 0 ? -ENOMEM : 0;
-        }
-        if (t->forced)
-                log_warning("FORCED: '%s' holds foreign data and boot would DESTROY it: %s.", t->node, destroy_reason);
-        t->ok = true;
-        return asprintf(&t->reason, "%s; %s", why, destroy_reason) < 0 ? -ENOMEM : 0;
+        if (r < 0)
+                return refuse(t, "Refusing to format '%s': cannot check whether it is in use (%s)", t->node,
+                              strerror(-r));
+        r = disk_check_use(t->disk, &u, &use_reason);
+        if (r < 0)
+                return refuse(t, "Refusing to format '%s': %s", t->node, use_reason);
+
+        return decide(t, pd + idx, why, c->force_format);
 }
 
 static int json_add_string(json_object *o, const char *key, const char *value) {
