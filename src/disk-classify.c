@@ -236,7 +236,8 @@ int disk_classify(const char *path, DiskClass *ret_class, char **ret_reason, uin
         assert_return(ret_class, -EINVAL);
         assert_return(ret_reason, -EINVAL);
 
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        /* O_NONBLOCK: an empty CD-ROM drive answers at once instead of waiting for a medium. */
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0)
                 return -errno;
         r = get_size(fd, &size);

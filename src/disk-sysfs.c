@@ -47,6 +47,8 @@ char *disk_root_path(const char *root, const char *rel) {
         return p;
 }
 
+DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
+
 static void disk_done(Disk *d) {
         d->name = mfree(d->name);
         d->node = mfree(d->node);
@@ -229,6 +231,37 @@ static int probe_scsi(const char *sysdir, const char *blk, Disk *d) {
         return 0;
 }
 
+/* The PCI vendor of a multipath subsystem: all its controllers (nvme<N> links) must agree. */
+static int subsystem_vendor(const char *subsys, char **ret) {
+        _cleanup_(closedirp) DIR *dir = opendir(subsys);
+        _cleanup_free_ char *vendor = NULL;
+        struct dirent *de;
+        unsigned count = 0;
+
+        if (!dir)
+                return -errno;
+        while ((de = readdir(dir)) && count < DISK_MAX) {
+                _cleanup_free_ char *pci = NULL, *v = NULL;
+                unsigned u;
+
+                if (!startswith(de->d_name, "nvme") || safe_atou(de->d_name + 4, &u) < 0)
+                        continue;
+                count++;
+                if (asprintf(&pci, "%s/%s/device", subsys, de->d_name) < 0)
+                        return -ENOMEM;
+                if (read_attr(pci, "vendor", &v) < 0)
+                        return -ENODEV;
+                if (vendor && !streq(vendor, v))
+                        return -ENOTUNIQ;
+                if (!vendor)
+                        vendor = TAKE_PTR(v);
+        }
+        if (!vendor)
+                return -ENODEV;
+        *ret = TAKE_PTR(vendor);
+        return 0;
+}
+
 static int probe_nvme(const char *blk, DiskNvmeMetadataReader reader, void *userdata, Disk *d) {
         _cleanup_free_ char *devlink = NULL, *ctrl = NULL, *vendor = NULL, *serial = NULL, *pcidev = NULL;
         uint64_t nsid = 0;
@@ -261,7 +294,15 @@ static int probe_nvme(const char *blk, DiskNvmeMetadataReader reader, void *user
 
         if (asprintf(&pcidev, "%s/device", ctrl) < 0)
                 return -ENOMEM;
-        if (read_attr(pcidev, "vendor", &vendor) < 0 || strcasecmp(vendor, AZURE_NVME_VENDOR) != 0 || !d->model)
+        r = read_attr(pcidev, "vendor", &vendor);
+        if (r == -ENOENT) {
+                /* Native multipath: the namespace hangs off /sys/devices/virtual/nvme-subsystem/
+                 * nvme-subsysN, which holds model and serial and links to its controllers. */
+                r = subsystem_vendor(ctrl, &vendor);
+                if (r == -ENOMEM)
+                        return r;
+        }
+        if (r < 0 || strcasecmp(vendor, AZURE_NVME_VENDOR) != 0 || !d->model)
                 return 0;
 
         if (streq(d->model, AZURE_NVME_LOCAL_MODEL) || streq(d->model, AZURE_NVME_LOCAL_V2_MODEL)) {
@@ -300,7 +341,8 @@ static int probe_disk(const char *sysdir, const char *classdir, const char *name
         if (!real)
                 return 0;
         /* Partitions, loop, ram, dm, zram, md...: not disks ephroot would pick. */
-        if (attr_exists(real, "partition") || strstr(real, "/devices/virtual/"))
+        if (attr_exists(real, "partition") ||
+            (strstr(real, "/devices/virtual/") && !strstr(real, "/devices/virtual/nvme-subsystem/")))
                 return 0;
 
         *d = (Disk) { .lun = -1, .index = -1 };

@@ -81,6 +81,24 @@ nvme() {
         D=$c/$6
 }
 
+# nvme_mp PCI CTRL SUBSYS VENDOR MODEL SERIAL NAME NSID MIN SECTORS: native multipath, the namespace
+# under /sys/devices/virtual/nvme-subsystem/<subsys> (the default on Ubuntu's kernels).
+nvme_mp() {
+        local pci=$R/sys/devices/pci0000:00/$1 ctrl=$2 sub=$R/sys/devices/virtual/nvme-subsystem/$3
+        local c=$pci/nvme/$ctrl
+        mkdir -p "$c" "$sub"
+        echo "$4" >"$pci/vendor"
+        printf '%-40s\n' "$5" | tee "$c/model" >"$sub/model"
+        printf '%-20s\n' "$6" | tee "$c/serial" >"$sub/serial"
+        [ -e "$c/device" ] || ln -s ../.. "$c/device"
+        [ -e "$sub/$ctrl" ] || ln -s "../../../pci0000:00/$1/nvme/$ctrl" "$sub/$ctrl"
+        [ -e "$R/sys/class/nvme/$ctrl" ] || ln -s "../../devices/pci0000:00/$1/nvme/$ctrl" "$R/sys/class/nvme/$ctrl"
+        block "$sub/$7" "$7" 259 "$9" "${10}"
+        echo "$8" >"$sub/$7/nsid"
+        ln -s "../../$3" "$sub/$7/device"
+        D=$sub/$7
+}
+
 virtio() { # PCI VIRTIO NAME MAJ MIN SECTORS
         local v=$R/sys/devices/pci0000:00/$1/$2
         mkdir -p "$v"
@@ -134,12 +152,13 @@ mount_line 20 8:1 / ext4 /dev/sda1
 mount_line 21 8:15 /boot/efi vfat /dev/sda15
 mount_line 22 8:17 /mnt ext4 /dev/sdb1
 
-# --- A v5 size with an NVMe local disk (v1 model, no metadata) and no SCSI resource disk.
+# --- A v5 size with an NVMe local disk (v1 model, no metadata) and no SCSI resource disk; the
+# kernel uses native NVMe multipath, so the namespace sits under nvme-subsystem.
 root azure-v5-nvme "$AZURE_TAG" "Microsoft Corporation"
 scsi $GEN2_OS "$SCSI_CLASS" 0 0 sda 8 0 62914560
 part "$D" sda sda1 1 8 1
 scsi $GEN2_OS "$SCSI_CLASS" 0 2 sr0 11 0 2048 5 Msft "Virtual DVD-ROM"
-nvme 0000:00:00.0 nvme0 0x1414 "Microsoft NVMe Direct Disk" 7ab1e3c4d5f60001 nvme0n1 1 0 1875385008
+nvme_mp 0000:00:00.0 nvme0 nvme-subsys0 0x1414 "Microsoft NVMe Direct Disk" 7ab1e3c4d5f60001 nvme0n1 1 0 1875385008
 mount_line 20 8:1 / ext4 /dev/sda1
 
 # --- A v6 size: remote OS and data namespaces on the NVMe accelerator, three v2 local disks whose
