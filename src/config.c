@@ -81,6 +81,31 @@ static int parse_path_item(const char *key, const char *value, void *field, cons
         return free_and_strdup(field, value) < 0 ? log_oom() : 0;
 }
 
+static int parse_device_item(const char *key, const char *value, void *field, const char *origin) {
+        if (!streq(value, CONFIG_DEVICE_AUTO) && (!path_is_absolute(value) || strstr(value, "/../") ||
+                                                   (strlen(value) >= 3 && streq(value + strlen(value) - 3, "/..")) ||
+                                                   strpbrk(value, " \t")))
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                       "%s: '%s' needs 'auto' or an absolute device path, got '%s', refusing.", origin,
+                                       key, value);
+        return free_and_strdup(field, value) < 0 ? log_oom() : 0;
+}
+
+static int parse_identity_item(const char *key, const char *value, void *field, const char *origin) {
+        /* A disk identity as `ephroot probe` prints it: vmbus:<device id>:lun<N>:size=<bytes> or
+         * nvme:<serial>:ns<N>:size=<bytes>. Never a /dev/sdX name: those move between boots. */
+        if ((!startswith(value, "vmbus:") && !startswith(value, "nvme:")) || strlen(value) > CONFIG_IDENTITY_MAX ||
+            !strstr(value, ":size="))
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                       "%s: '%s' needs a disk identity as printed by 'ephroot probe' (vmbus:... or nvme:...), got '%s', refusing.",
+                                       origin, key, value);
+        for (const char *p = value; *p; p++)
+                if (!isgraph((unsigned char) *p))
+                        return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                               "%s: '%s' contains a blank or non-ASCII character, refusing.", origin, key);
+        return free_and_strdup(field, value) < 0 ? log_oom() : 0;
+}
+
 static const ConfigItem config_items[] = {
         { "enabled", parse_bool_item, offsetof(Config, enabled), true },
         { "log-level", parse_log_level_item, offsetof(Config, log_level), false },
@@ -89,6 +114,8 @@ static const ConfigItem config_items[] = {
         { "pcr-initrd", parse_pcr_item, offsetof(Config, pcr_initrd), true },
         { "pcr-cmdline", parse_pcr_item, offsetof(Config, pcr_cmdline), true },
         { "measure-log", parse_path_item, offsetof(Config, measure_log), true },
+        { "device", parse_device_item, offsetof(Config, device), true },
+        { "force-format", parse_identity_item, offsetof(Config, force_format), true },
 };
 
 int config_init(Config *c) {
@@ -101,7 +128,8 @@ int config_init(Config *c) {
         };
         c->tcti = strdup(CONFIG_TCTI_DEFAULT);
         c->measure_log = strdup(CONFIG_MEASURE_LOG_DEFAULT);
-        if (!c->tcti || !c->measure_log) {
+        c->device = strdup(CONFIG_DEVICE_AUTO);
+        if (!c->tcti || !c->measure_log || !c->device) {
                 config_done(c);
                 return -ENOMEM;
         }
@@ -113,6 +141,8 @@ void config_done(Config *c) {
                 return;
         c->tcti = mfree(c->tcti);
         c->measure_log = mfree(c->measure_log);
+        c->device = mfree(c->device);
+        c->force_format = mfree(c->force_format);
 }
 
 static int config_set_item(ConfigParseState *s, const char *key, const char *value) {
@@ -325,8 +355,10 @@ int config_dump(const Config *c, FILE *f) {
                 "pcr-kernel = %u\n"
                 "pcr-initrd = %u\n"
                 "pcr-cmdline = %u\n"
-                "measure-log = %s\n",
+                "measure-log = %s\n"
+                "device = %s\n"
+                "%sforce-format = %s\n",
                 c->enabled ? "yes" : "no", log_level_to_string(c->log_level), c->tcti, c->pcr_kernel, c->pcr_initrd,
-                c->pcr_cmdline, c->measure_log);
+                c->pcr_cmdline, c->measure_log, c->device, c->force_format ? "" : "# ", strempty(c->force_format));
         return ferror(f) ? -EIO : 0;
 }

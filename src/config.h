@@ -9,6 +9,8 @@
 #define CONFIG_FILE_DEFAULT "/etc/ephroot.conf"
 #define CONFIG_TCTI_DEFAULT "device:/dev/tpmrm0"
 #define CONFIG_MEASURE_LOG_DEFAULT "/run/log/systemd/tpm2-measure.log"
+#define CONFIG_DEVICE_AUTO "auto"
+#define CONFIG_IDENTITY_MAX 256U
 #define CONFIG_FILE_SIZE_MAX (64U * 1024U)
 #define CMDLINE_SIZE_MAX (64U * 1024U)
 
@@ -24,6 +26,8 @@ typedef struct Config {
         unsigned pcr_initrd;
         unsigned pcr_cmdline;
         char *measure_log;
+        char *device;       /* "auto" or an absolute path */
+        char *force_format; /* a disk identity (see docs/disks.md), or NULL */
 } Config;
 
 /* Fills in the built-in defaults. Returns -ENOMEM on allocation failure. */

@@ -23,9 +23,13 @@ static void help(void) {
                "        Print the PCR values `measure` will produce, from files alone.\n"
                "  config [--cmdline-file=FILE]\n"
                "        Print the effective configuration (defaults < file < command line).\n"
+               "  probe [--sysfs-root DIR] [--device PATH] [--json]\n"
+               "        Read-only: list the disks with their Azure role, identity, size and\n"
+               "        classification, and the target `boot` would format, with the reason.\n"
+               "        Exits 1 when there is no target that is safe to format.\n"
                "\n"
                "Options:\n"
-               "  --config FILE      Configuration file (measure, config: default %s;\n"
+               "  --config FILE      Configuration file (measure, config, probe: default %s;\n"
                "                     predict: none unless given)\n"
                "  --tcti STRING      TPM access, e.g. device:/dev/tpmrm0 or swtpm:host=127.0.0.1,port=2321\n"
                "  --log-level LEVEL  emerg..debug (default: from configuration, else info)\n"
@@ -52,6 +56,7 @@ static const struct {
         { "measure", verb_measure },
         { "predict", verb_predict },
         { "config", verb_config },
+        { "probe", verb_probe },
 };
 
 static int exit_code(int r) {

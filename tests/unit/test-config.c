@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <cmocka.h>
 
 #include "config.h"
@@ -184,6 +185,54 @@ static void test_cmdline_words(void **state) {
         (void) state;
 }
 
+static void test_disk_keys(void **state) {
+        static const char *const bad[] = {
+                "device = sdb\n",                                  /* not absolute */
+                "device = /dev/../etc/passwd\n",                   /* dot-dot */
+                "device = /dev/sdb/..\n",
+                "device = AUTO\n",                                 /* only "auto" */
+                "force-format = /dev/sdb\n",                       /* a kernel name, not an identity */
+                "force-format = sdb\n",
+                "force-format = vmbus:f8b3781a-1e82-4818-a1c3-63d806ec15bb:lun1\n", /* no size */
+                "force-format = \"nvme:SN 1:ns1:size=1\"\n",      /* blank */
+                "device = /dev/sdb\ndevice = /dev/sdc\n",          /* duplicate */
+                "force-format = nvme:S1:ns1:size=1\nforce_format = nvme:S1:ns1:size=1\n",
+        };
+        Config *c = *state;
+        char buf[1024] = "";
+        FILE *f;
+
+        assert_string_equal(c->device, "auto");
+        assert_null(c->force_format);
+
+        assert_int_equal(config_parse_text(c,
+                                 "device = /dev/disk/by-path/acpi-VMBUS:00-vmbus-f8b3781a1e824818a1c363d806ec15bb-lun-1\n"
+                                 "force-format = vmbus:f8b3781a-1e82-4818-a1c3-63d806ec15bb:lun1:size=75161927680\n",
+                                 "disk.conf"),
+                         0);
+        assert_string_equal(c->device, "/dev/disk/by-path/acpi-VMBUS:00-vmbus-f8b3781a1e824818a1c363d806ec15bb-lun-1");
+        assert_string_equal(c->force_format, "vmbus:f8b3781a-1e82-4818-a1c3-63d806ec15bb:lun1:size=75161927680");
+
+        assert_int_equal(config_parse_cmdline(c, "ephroot.device=auto ephroot.force_format=nvme:SN123:ns1:size=4096"), 0);
+        assert_string_equal(c->device, "auto");
+        assert_string_equal(c->force_format, "nvme:SN123:ns1:size=4096");
+        assert_int_equal(config_parse_cmdline(c, "ephroot.device=/dev/sdb ephroot.device=/dev/sdb"), -EEXIST);
+
+        f = fmemopen(buf, sizeof(buf), "w");
+        assert_non_null(f);
+        assert_int_equal(config_dump(c, f), 0);
+        fclose(f);
+        assert_non_null(strstr(buf, "\nforce-format = nvme:SN123:ns1:size=4096\n"));
+
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                Config d;
+                assert_int_equal(config_init(&d), 0);
+                if (config_parse_text(&d, bad[i], "bad.conf") >= 0)
+                        fail_msg("accepted bad disk setting #%zu: %s", i, bad[i]);
+                config_done(&d);
+        }
+}
+
 static void test_sizes_bounded(void **state) {
         Config *c = *state;
         size_t n = CONFIG_FILE_SIZE_MAX + 2;
@@ -208,6 +257,7 @@ int main(void) {
                 cmocka_unit_test(test_cmdline_bad),
                 cmocka_unit_test_setup_teardown(test_precedence, setup, teardown),
                 cmocka_unit_test(test_cmdline_words),
+                cmocka_unit_test_setup_teardown(test_disk_keys, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_sizes_bounded, setup, teardown),
         };
 

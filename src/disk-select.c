@@ -1,0 +1,362 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* Which disk ephroot may format: the `device=auto` rule, the checks every target passes (never the OS
+ * root, never mounted, held or read-only), and the final safe-to-destroy decision. */
+
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include "disk.h"
+#include "log.h"
+#include "util.h"
+
+#define DEVSET_MAX 256U
+#define SLAVES_DEPTH_MAX 8U
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
+
+int disk_select_auto(const DiskList *l, size_t *ret_index, const char **ret_reason) {
+        size_t found = SIZE_MAX, nresource = 0, nlocal = 0;
+
+        assert_return(l, -EINVAL);
+        assert_return(ret_reason, -EINVAL);
+
+        if (!l->azure) {
+                *ret_reason = "no positive Azure identity (DMI chassis asset tag), so device=auto picks nothing";
+                return -ENODEV;
+        }
+
+        for (size_t i = 0; i < l->n; i++)
+                if (l->disks[i].role == DISK_ROLE_RESOURCE) {
+                        nresource++;
+                        found = i;
+                }
+        if (nresource > 1) {
+                *ret_reason = "more than one disk looks like the resource disk; refusing to choose";
+                return -ENOTUNIQ;
+        }
+        if (nresource == 1) {
+                *ret_index = found;
+                *ret_reason = l->gen1 ? "Azure resource disk (Generation 1 controller ?00000000-0001-*)" :
+                                        "Azure resource disk (Generation 2 controller f8b3781a, LUN 1)";
+                return 0;
+        }
+
+        /* No SCSI resource disk: the local NVMe disk with the lowest index from the v2 metadata, then
+         * disks without an index, by kernel name. Only one disk is used; several are for later. */
+        for (size_t i = 0; i < l->n; i++) {
+                const Disk *d = l->disks + i, *best = found == SIZE_MAX ? NULL : l->disks + found;
+
+                if (d->role != DISK_ROLE_NVME_LOCAL)
+                        continue;
+                nlocal++;
+                if (!best || (d->index >= 0 && (best->index < 0 || d->index < best->index)) ||
+                    (d->index < 0 && best->index < 0 && strcmp(d->name, best->name) < 0) ||
+                    (d->index >= 0 && d->index == best->index && strcmp(d->name, best->name) < 0))
+                        found = i;
+        }
+        if (nlocal == 0) {
+                *ret_reason = "no Azure resource disk and no local NVMe disk";
+                return -ENODEV;
+        }
+        *ret_index = found;
+        *ret_reason = nlocal == 1 ? "the local NVMe disk" :
+                      l->disks[found].index >= 0 ?
+                                                "the local NVMe disk with the lowest index (the others are not used)" :
+                                                "the first local NVMe disk by name (the others are not used)";
+        return 0;
+}
+
+int disk_resolve_path(const char *root, const DiskList *l, const char *path, size_t *ret_index) {
+        _cleanup_free_ char *inroot = NULL, *real = NULL;
+        bool live = isempty(root) || streq(root, "/");
+        struct stat st;
+
+        assert_return(l, -EINVAL);
+        assert_return(path, -EINVAL);
+
+        inroot = live ? strdup(path) : disk_root_path(root, path);
+        if (!inroot)
+                return -ENOMEM;
+        real = realpath(inroot, NULL); /* follows /dev/disk/by-... links */
+        if (!real)
+                return -errno;
+        if (stat(real, &st) < 0)
+                return -errno;
+
+        for (size_t i = 0; i < l->n; i++) {
+                const Disk *d = l->disks + i;
+                const char *b = strrchr(real, '/');
+
+                if (S_ISBLK(st.st_mode) ? (major(st.st_rdev) == d->major && minor(st.st_rdev) == d->minor) :
+                                          (!live && streq(b ? b + 1 : real, d->name))) {
+                        *ret_index = i;
+                        return 0;
+                }
+        }
+        return -ENOTBLK;
+}
+
+typedef struct DevSet {
+        dev_t devs[DEVSET_MAX];
+        size_t n;
+} DevSet;
+
+static void devset_add(DevSet *s, dev_t d) {
+        for (size_t i = 0; i < s->n; i++)
+                if (s->devs[i] == d)
+                        return;
+        if (s->n < DEVSET_MAX)
+                s->devs[s->n++] = d;
+}
+
+static bool devset_contains(const DevSet *s, dev_t d) {
+        for (size_t i = 0; i < s->n; i++)
+                if (s->devs[i] == d)
+                        return true;
+        return false;
+}
+
+static int read_dev_attr(const char *dir, dev_t *ret) {
+        _cleanup_free_ char *p = NULL, *v = NULL;
+        unsigned ma, mi;
+
+        if (asprintf(&p, "%s/dev", dir) < 0)
+                return -ENOMEM;
+        if (read_one_line_file(p, DISK_SYSFS_ATTR_MAX, &v) < 0 || sscanf(v, "%u:%u", &ma, &mi) != 2)
+                return -EINVAL;
+        *ret = makedev(ma, mi);
+        return 0;
+}
+
+static bool dir_has_entries(const char *dir) {
+        _cleanup_(closedirp) DIR *d = opendir(dir);
+        struct dirent *de;
+
+        if (!d)
+                return false;
+        while ((de = readdir(d)))
+                if (de->d_name[0] != '.')
+                        return true;
+        return false;
+}
+
+/* The disk's own device number and its partitions', and whether any of them has holders. */
+static int disk_devices(const char *root, const Disk *d, DevSet *ret, bool *ret_held) {
+        _cleanup_free_ char *link = NULL, *real = NULL, *holders = NULL;
+        _cleanup_(closedirp) DIR *dir = NULL;
+        struct dirent *de;
+        unsigned count = 0;
+
+        devset_add(ret, makedev(d->major, d->minor));
+        if (asprintf(&link, "sys/class/block/%s", d->name) < 0)
+                return -ENOMEM;
+        real = disk_root_path(root, link);
+        if (!real)
+                return -ENOMEM;
+        if (asprintf(&holders, "%s/holders", real) < 0)
+                return -ENOMEM;
+        *ret_held = dir_has_entries(holders);
+
+        dir = opendir(real);
+        if (!dir)
+                return -errno;
+        while ((de = readdir(dir)) && count < DISK_PARTITIONS_MAX) {
+                _cleanup_free_ char *sub = NULL, *part = NULL;
+                dev_t dev;
+
+                if (de->d_name[0] == '.' || !startswith(de->d_name, d->name))
+                        continue;
+                if (asprintf(&sub, "%s/%s", real, de->d_name) < 0 || asprintf(&part, "%s/partition", sub) < 0)
+                        return -ENOMEM;
+                if (access(part, F_OK) < 0)
+                        continue;
+                count++;
+                if (read_dev_attr(sub, &dev) >= 0)
+                        devset_add(ret, dev);
+                free(part);
+                if (asprintf(&part, "%s/holders", sub) < 0)
+                        return -ENOMEM;
+                if (dir_has_entries(part))
+                        *ret_held = true;
+        }
+        return 0;
+}
+
+/* A device and everything it is stacked on (dm, md: through "slaves"), bounded. */
+static void collect_lower(const char *root, dev_t dev, unsigned depth, DevSet *s) {
+        _cleanup_free_ char *rel = NULL, *dir = NULL;
+        _cleanup_(closedirp) DIR *d = NULL;
+        struct dirent *de;
+
+        devset_add(s, dev);
+        if (depth >= SLAVES_DEPTH_MAX)
+                return;
+        if (asprintf(&rel, "sys/dev/block/%u:%u/slaves", major(dev), minor(dev)) < 0)
+                return;
+        dir = disk_root_path(root, rel);
+        if (!dir)
+                return;
+        d = opendir(dir);
+        if (!d)
+                return;
+        while ((de = readdir(d))) {
+                _cleanup_free_ char *sub = NULL;
+                dev_t lower;
+
+                if (de->d_name[0] == '.')
+                        continue;
+                if (asprintf(&sub, "%s/%s", dir, de->d_name) < 0)
+                        return;
+                if (read_dev_attr(sub, &lower) >= 0)
+                        collect_lower(root, lower, depth + 1, s);
+        }
+}
+
+int disk_mountinfo_parse(const char *text, DiskMountVisitor visit, void *userdata) {
+        const char *p = text;
+
+        assert_return(text, -EINVAL);
+        assert_return(visit, -EINVAL);
+
+        while (*p) {
+                const char *eol = strchrnul(p, '\n');
+                char line[4096], mountpoint[4096];
+                unsigned id, parent, ma, mi;
+                size_t l = (size_t) (eol - p);
+                int r;
+
+                if (l > 0 && l < sizeof(line)) {
+                        memcpy(line, p, l);
+                        line[l] = '\0';
+                        /* "36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw" */
+                        if (sscanf(line, "%u %u %u:%u %*s %4095s", &id, &parent, &ma, &mi, mountpoint) != 5)
+                                return -EBADMSG;
+                        r = visit(makedev(ma, mi), mountpoint, userdata);
+                        if (r < 0)
+                                return r;
+                } else if (l >= sizeof(line))
+                        return -EBADMSG;
+                p = *eol ? eol + 1 : eol;
+        }
+        return 0;
+}
+
+typedef struct UseState {
+        const char *root;
+        const DevSet *disk;
+        DiskUse *use;
+} UseState;
+
+static int visit_mount(dev_t dev, const char *mountpoint, void *userdata) {
+        UseState *s = userdata;
+
+        if (devset_contains(s->disk, dev))
+                s->use->mounted = true;
+        if (streq(mountpoint, "/")) {
+                DevSet lower = {};
+
+                collect_lower(s->root, dev, 0, &lower);
+                for (size_t i = 0; i < lower.n; i++)
+                        if (devset_contains(s->disk, lower.devs[i]))
+                                s->use->is_root = true;
+        }
+        return 0;
+}
+
+int disk_get_use(const char *root, const Disk *d, DiskUse *ret) {
+        _cleanup_free_ char *mountinfo = NULL, *text = NULL;
+        bool live = isempty(root) || streq(root, "/");
+        DiskUse u = { .read_only = d->read_only };
+        DevSet devs = {};
+        UseState s = { .root = root, .disk = &devs, .use = &u };
+        struct stat st;
+        int r;
+
+        r = disk_devices(root, d, &devs, &u.held);
+        if (r < 0)
+                return r;
+
+        mountinfo = disk_root_path(root, "proc/self/mountinfo");
+        if (!mountinfo)
+                return -ENOMEM;
+        r = read_full_file_bounded(mountinfo, DISK_MOUNTINFO_MAX, &text, NULL);
+        if (r < 0)
+                return r;
+        r = disk_mountinfo_parse(text, visit_mount, &s);
+        if (r < 0)
+                return r;
+
+        if (live) {
+                _cleanup_close_ int fd = -EBADF;
+                int ro = 0;
+
+                /* "/" itself, in case its mountinfo line names an anonymous device (btrfs, overlay). */
+                if (stat("/", &st) >= 0) {
+                        DevSet lower = {};
+
+                        collect_lower(root, st.st_dev, 0, &lower);
+                        for (size_t i = 0; i < lower.n; i++)
+                                if (devset_contains(&devs, lower.devs[i]))
+                                        u.is_root = true;
+                }
+                fd = open(d->node, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+                if (fd >= 0 && ioctl(fd, BLKROGET, &ro) >= 0 && ro)
+                        u.read_only = true;
+        }
+
+        *ret = u;
+        return 0;
+}
+
+int disk_check_use(const Disk *d, const DiskUse *u, const char **ret_reason) {
+        assert_return(d, -EINVAL);
+        assert_return(u, -EINVAL);
+        assert_return(ret_reason, -EINVAL);
+
+        if (d->role == DISK_ROLE_OS)
+                return *ret_reason = "it is the Azure OS disk", -EPERM;
+        if (d->role == DISK_ROLE_CDROM)
+                return *ret_reason = "it is a CD-ROM", -EPERM;
+        if (u->is_root)
+                return *ret_reason = "it holds the root file system", -EBUSY;
+        if (u->mounted)
+                return *ret_reason = "it or one of its partitions is mounted", -EBUSY;
+        if (u->held)
+                return *ret_reason = "it or one of its partitions is held by another device (dm, md, ...)", -EBUSY;
+        if (u->read_only)
+                return *ret_reason = "it is read-only", -EROFS;
+        return 0;
+}
+
+int disk_check_destroyable(const char *identity, DiskClass c, const char *class_reason, const char *force_format,
+                           bool *ret_forced, char **ret_reason) {
+        int r;
+
+        assert_return(class_reason, -EINVAL);
+        assert_return(ret_forced, -EINVAL);
+        assert_return(ret_reason, -EINVAL);
+
+        *ret_forced = false;
+        if (c != DISK_CLASS_FOREIGN)
+                return asprintf(ret_reason, "%s: %s", disk_class_to_string(c), class_reason) < 0 ? -ENOMEM : 0;
+
+        if (!force_format)
+                r = asprintf(ret_reason, "it is foreign (%s); only force-format=%s would override", class_reason,
+                             identity ?: "<none: this disk has no stable identity>");
+        else if (!identity || !streq(force_format, identity))
+                r = asprintf(ret_reason, "it is foreign (%s), and force-format=%s names another disk (this one is %s)",
+                             class_reason, force_format, identity ?: "<no stable identity>");
+        else {
+                *ret_forced = true;
+                return asprintf(ret_reason, "FORCED by force-format=%s although it is foreign (%s)", identity,
+                                class_reason) < 0 ? -ENOMEM : 0;
+        }
+        return r < 0 ? -ENOMEM : -EPERM;
+}
