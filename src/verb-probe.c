@@ -42,6 +42,10 @@ typedef struct ProbeTarget {
         char *reason;
 } ProbeTarget;
 
+static void probe_disk_done(ProbeDisk *p) {
+        p->reason = mfree(p->reason);
+}
+
 enum {
         ARG_SYSFS_ROOT = 0x100,
         ARG_DEVICE,
@@ -222,6 +226,22 @@ static int pick_target(const ProbeArgs *a, const Config *c, const DiskList *l, c
                 r = disk_resolve_path(a->root, l, spec, &idx);
                 if (r == -ENOMEM)
                         return r;
+                if (r == -ENOTBLK && a->device && stat(spec, &st) >= 0 && S_ISBLK(st.st_mode)) {
+                        /* A partition, loop or dm device: say what it holds, but boot would not take it. */
+                        _cleanup_(probe_disk_done) ProbeDisk other = {};
+
+                        t->node = strdup(spec);
+                        if (!t->node)
+                                return -ENOMEM;
+                        r = classify_path(/* root= */ NULL, spec, &other);
+                        if (r < 0)
+                                return r;
+                        t->classified = other.classified;
+                        t->class = other.class;
+                        return refuse(t, "Refusing to format '%s': it is not a whole disk that ephroot enumerates (%s%s%s)",
+                                      spec, other.classified ? disk_class_to_string(other.class) : "",
+                                      other.classified ? ": " : "", other.reason);
+                }
                 if (r < 0)
                         return refuse(t, "Refusing to format '%s': %s", spec,
                                       r == -ENOENT  ? "it does not exist" :
