@@ -281,6 +281,22 @@ static void test_mountinfo(void **state) {
                          0);
         assert_int_equal(n, 2);
         assert_int_equal(disk_mountinfo_parse("20 1 nonsense\n", count_mount, &n), -EBADMSG);
+
+        /* An overlay line with kilobytes of options is still read. */
+        {
+                size_t sz = 20000;
+                char *big = malloc(sz);
+
+                assert_non_null(big);
+                strcpy(big, "30 1 0:50 / /var/lib/docker/x rw - overlay overlay rw,lowerdir=");
+                memset(big + strlen(big), 'a', sz - strlen(big) - 2);
+                big[sz - 2] = '\n';
+                big[sz - 1] = '\0';
+                n = 0;
+                assert_int_equal(disk_mountinfo_parse(big, count_mount, &n), 0);
+                assert_int_equal(n, 1);
+                free(big);
+        }
         (void) state;
 }
 
