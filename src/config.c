@@ -356,9 +356,12 @@ int config_dump(const Config *c, FILE *f) {
                 "pcr-initrd = %u\n"
                 "pcr-cmdline = %u\n"
                 "measure-log = %s\n"
-                "device = %s\n"
-                "%sforce-format = %s\n",
+                "device = %s\n",
                 c->enabled ? "yes" : "no", log_level_to_string(c->log_level), c->tcti, c->pcr_kernel, c->pcr_initrd,
-                c->pcr_cmdline, c->measure_log, c->device, c->force_format ? "" : "# ", strempty(c->force_format));
+                c->pcr_cmdline, c->measure_log, c->device);
+        if (c->force_format)
+                fprintf(f, "force-format = %s\n", c->force_format);
+        else
+                fputs("#force-format = (unset)\n", f);
         return ferror(f) ? -EIO : 0;
 }

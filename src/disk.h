@@ -141,3 +141,42 @@ int disk_check_use(const Disk *d, const DiskUse *u, const char **ret_reason);
  * with *ret_reason (allocated) either way. Does not log. */
 int disk_check_destroyable(const char *identity, DiskClass c, const char *class_reason, const char *force_format,
                            bool *ret_forced, char **ret_reason);
+
+/* disk-target.c: the whole decision, shared by `probe` and boot. */
+typedef struct DiskClassResult {
+        DiskClass class;
+        char *reason;     /* the classification's reason, or why the disk could not be classified */
+        bool classified;
+} DiskClassResult;
+
+void disk_class_result_done(DiskClassResult *c);
+
+/* Classifies <root>/<path> (path as is on a live root). Failing to open or read it is not an error
+ * here: classified stays false and reason says why. Returns -ENOMEM only. */
+int disk_classify_node(const char *root, const char *path, DiskClassResult *ret);
+
+typedef struct DiskTargetRequest {
+        const char *root;          /* "/" on a live system */
+        const char *device;        /* "auto" or a path */
+        const char *force_format;  /* an identity, or NULL */
+        bool inspect;              /* probe --device: also classify image files and non-disk block devices */
+} DiskTargetRequest;
+
+typedef struct DiskTarget {
+        const Disk *disk;          /* into the DiskList; NULL for an image or when there is none */
+        char *node;                /* the disk's node, or the path that was refused; NULL if none */
+        const char *identity;      /* the disk's, or NULL */
+        DiskClass class;
+        bool classified;
+        bool forced;               /* foreign, but force-format= names it: log and measure that */
+        bool ok;                   /* may be formatted */
+        char *reason;              /* why it was picked and may be destroyed, or the refusal */
+} DiskTarget;
+
+void disk_target_done(DiskTarget *t);
+
+/* Resolves the target (auto rule or explicit path), checks it is not the OS/root disk, mounted,
+ * held or read-only, classifies it and applies force-format. A refusal is logged once ("Refusing to
+ * format '<node>': <reason>.") and leaves ok false with the same sentence in reason; no target at
+ * all leaves node NULL. Returns -errno only for failures of ephroot itself (out of memory). */
+int disk_pick_target(const DiskTargetRequest *req, const DiskList *l, DiskTarget *ret);

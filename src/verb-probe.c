@@ -7,7 +7,6 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <json-c/json.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <sys/stat.h>
 
@@ -24,23 +23,6 @@ typedef struct ProbeArgs {
         const char *device;
         bool json;
 } ProbeArgs;
-
-typedef struct ProbeDisk {
-        DiskClass class;
-        char *reason; /* classification reason, or why it could not be classified */
-        bool classified;
-} ProbeDisk;
-
-typedef struct ProbeTarget {
-        const Disk *disk;      /* NULL for an image file or when there is none */
-        char *node;
-        const char *identity;
-        DiskClass class;
-        bool classified;
-        bool forced;
-        bool ok;
-        char *reason;
-} ProbeTarget;
 
 enum {
         ARG_SYSFS_ROOT = 0x100,
@@ -128,127 +110,6 @@ static int fake_nvme_read_vs(const char *name, unsigned nsid, void *userdata, ch
         return read_one_line_file(p, 4096, ret);
 }
 
-static int classify_path(const char *root, const char *path, ProbeDisk *ret) {
-        _cleanup_free_ char *inroot = root_is_live(root) ? strdup(path) : disk_root_path(root, path);
-        int r;
-
-        if (!inroot)
-                return -ENOMEM;
-        r = disk_classify(inroot, &ret->class, &ret->reason, /* ret_size= */ NULL);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0) {
-                ret->classified = false;
-                return asprintf(&ret->reason, "cannot be classified: %s", strerror(-r)) < 0 ? -ENOMEM : 0;
-        }
-        ret->classified = true;
-        return 0;
-}
-
-/* Logs the refusal once, naming the device, and keeps the same sentence for the report. */
-_printf_(2, 3) static int refuse(ProbeTarget *t, const char *format, ...) {
-        _cleanup_free_ char *msg = NULL;
-        va_list ap;
-        int r;
-
-        va_start(ap, format);
-        r = vasprintf(&msg, format, ap);
-        va_end(ap);
-        if (r < 0)
-                return -ENOMEM;
-        log_error("%s.", msg);
-        t->ok = false;
-        free(t->reason);
-        t->reason = TAKE_PTR(msg);
-        return 0;
-}
-
-/* The last step for every target: may its contents be destroyed? */
-static int decide(ProbeTarget *t, const ProbeDisk *pd, const char *why, const char *force_format) {
-        _cleanup_free_ char *reason = NULL;
-        int r;
-
-        t->classified = pd->classified;
-        t->class = pd->class;
-        if (!pd->classified)
-                return refuse(t, "Refusing to format '%s': it %s", t->node, pd->reason);
-
-        r = disk_check_destroyable(t->identity, pd->class, pd->reason, force_format, &t->forced, &reason);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0)
-                return refuse(t, "Refusing to format '%s': %s", t->node, reason);
-        if (t->forced)
-                log_warning("FORCED: '%s' holds foreign data and boot would DESTROY it: %s.", t->node, reason);
-        t->ok = true;
-        return asprintf(&t->reason, "%s; %s", why, reason) < 0 ? -ENOMEM : 0;
-}
-
-/* --device naming a regular file (on this host, whatever the root) is an image: classification
- * only; it has no stable identity, so it can never be forced. */
-static int decide_image(const char *path, const char *force_format, ProbeTarget *t) {
-        ProbeDisk image = {};
-        int r;
-
-        t->node = strdup(path);
-        if (!t->node)
-                return -ENOMEM;
-        r = classify_path(/* root= */ NULL, path, &image);
-        if (r >= 0)
-                r = decide(t, &image, "image file named with --device (classification only)", force_format);
-        free(image.reason);
-        return r;
-}
-
-/* Finds the target and decides whether it may be destroyed. Fills t; a refusal is logged once and
- * leaves t->ok false with the reason in t->reason. */
-static int pick_target(const ProbeArgs *a, const Config *c, const DiskList *l, const ProbeDisk *pd, ProbeTarget *t) {
-        const char *spec = a->device ?: c->device, *why = NULL, *use_reason = NULL;
-        struct stat st;
-        DiskUse u;
-        size_t idx = 0;
-        int r;
-
-        if (streq(spec, CONFIG_DEVICE_AUTO)) {
-                r = disk_select_auto(l, &idx, &why);
-                if (r < 0) {
-                        log_notice("No target disk: %s.", why);
-                        return asprintf(&t->reason, "%s", why) < 0 ? -ENOMEM : 0;
-                }
-        } else {
-                if (a->device && stat(spec, &st) >= 0 && S_ISREG(st.st_mode))
-                        return decide_image(spec, c->force_format, t);
-
-                r = disk_resolve_path(a->root, l, spec, &idx);
-                if (r == -ENOMEM)
-                        return r;
-                if (r < 0)
-                        return refuse(t, "Refusing to format '%s': %s", spec,
-                                      r == -ENOENT  ? "it does not exist" :
-                                      r == -ENOTBLK ? "it is not a whole disk that ephroot enumerates" :
-                                                      strerror(-r));
-                why = "named by device=";
-        }
-
-        t->disk = l->disks + idx;
-        t->identity = t->disk->identity;
-        t->node = strdup(t->disk->node);
-        if (!t->node)
-                return -ENOMEM;
-
-        r = disk_get_use(a->root, t->disk, &u);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0)
-                return refuse(t, "Refusing to format '%s': cannot check whether it is in use (%s)", t->node,
-                              strerror(-r));
-        r = disk_check_use(t->disk, &u, &use_reason);
-        if (r < 0)
-                return refuse(t, "Refusing to format '%s': %s", t->node, use_reason);
-
-        return decide(t, pd + idx, why, c->force_format);
-}
-
 static int json_add_string(json_object *o, const char *key, const char *value) {
         json_object *v = value ? json_object_new_string(value) : NULL;
 
@@ -265,7 +126,7 @@ static int json_add_int(json_object *o, const char *key, int64_t value, bool pre
         return json_object_object_add(o, key, v) < 0 ? -ENOMEM : 0;
 }
 
-static int print_json(const DiskList *l, const ProbeDisk *pd, const ProbeTarget *t) {
+static int print_json(const DiskList *l, const DiskClassResult *pd, const DiskTarget *t) {
         _cleanup_(json_object_putp) json_object *top = json_object_new_object();
         json_object *disks = json_object_new_array(), *target = NULL;
         int r = 0;
@@ -332,7 +193,7 @@ static int print_json(const DiskList *l, const ProbeDisk *pd, const ProbeTarget 
         return 0;
 }
 
-static void print_text(const DiskList *l, const ProbeDisk *pd, const ProbeTarget *t) {
+static void print_text(const DiskList *l, const DiskClassResult *pd, const DiskTarget *t) {
         printf("Azure identity: %s\n\n", l->azure ? "yes" : "no (device=auto picks nothing)");
         printf("%-14s %-13s %-22s %14s  %s\n", "NODE", "ROLE", "CLASSIFICATION", "SIZE", "IDENTITY");
         for (size_t i = 0; i < l->n; i++) {
@@ -355,9 +216,9 @@ static void print_text(const DiskList *l, const ProbeDisk *pd, const ProbeTarget
 int verb_probe(int argc, char **argv, const CommonArgs *common) {
         _cleanup_(config_done) Config config = {};
         _cleanup_(disk_list_done) DiskList l = {};
+        _cleanup_(disk_target_done) DiskTarget t = {};
+        DiskClassResult *pd = NULL;
         ProbeArgs a = {};
-        ProbeTarget t = {};
-        ProbeDisk *pd = NULL;
         const char *root;
         int r;
 
@@ -374,13 +235,19 @@ int verb_probe(int argc, char **argv, const CommonArgs *common) {
         if (r < 0)
                 return log_error_errno(r, "Failed to enumerate the disks under '%s': %m", root);
 
-        pd = calloc(l.n ?: 1, sizeof(ProbeDisk));
+        pd = calloc(l.n ?: 1, sizeof(DiskClassResult));
         if (!pd)
                 return log_oom();
         for (size_t i = 0; r >= 0 && i < l.n; i++)
-                r = classify_path(root, l.disks[i].node, pd + i);
+                r = disk_classify_node(root, l.disks[i].node, pd + i);
         if (r >= 0)
-                r = pick_target(&a, &config, &l, pd, &t);
+                r = disk_pick_target(&(DiskTargetRequest) {
+                                             .root = root,
+                                             .device = a.device ?: config.device,
+                                             .force_format = config.force_format,
+                                             .inspect = !!a.device,
+                                     },
+                                     &l, &t);
         if (r >= 0) {
                 if (a.json)
                         r = print_json(&l, pd, &t);
@@ -389,10 +256,8 @@ int verb_probe(int argc, char **argv, const CommonArgs *common) {
         }
 
         for (size_t i = 0; i < l.n; i++)
-                free(pd[i].reason);
+                disk_class_result_done(pd + i);
         free(pd);
-        free(t.node);
-        free(t.reason);
         if (r < 0)
                 return log_oom();
         /* Reported fine, but boot would have nothing (safe) to format: say so in the exit status. */

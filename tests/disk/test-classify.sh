@@ -166,6 +166,23 @@ sum_before=$(sha256sum ntfs-mbr.img mark.img zero.img | sha256sum)
 probe "$dir/ntfs-mbr.img" >/dev/null; probe "$dir/mark.img"; probe "$dir/zero.img"
 [ "$sum_before" = "$(sha256sum ntfs-mbr.img mark.img zero.img | sha256sum)" ] || fail "an image changed"
 
+# 15. A block device that is not an enumerated whole disk (a loop device): classified, never a target.
+# Needs root and a free loop device; without them this check alone is skipped.
+if [ "$(id -u)" = 0 ] && loop=$(losetup -f --show -r "$dir/mark.img" 2>/dev/null); then
+        set +e
+        "$EPHROOT" --config "$dir/empty.conf" probe --device "$loop" --json >out.json 2>err.txt
+        rc=$?
+        set -e
+        losetup -d "$loop"
+        [ "$rc" = 1 ] || fail "loop device: exit status $rc"
+        [ "$(json 'd["candidate_classification"]')" = ephroot ] || fail "loop device: $(cat out.json)"
+        grep -q "Refusing to format '$loop': it is not a whole disk that ephroot enumerates (ephroot: " err.txt ||
+                fail "loop device: $(cat err.txt)"
+        echo "ok: loop device classified and refused as a target"
+else
+        echo "note: loop device check skipped (needs root and a free loop device)"
+fi
+
 if [ "$failures" -gt 0 ]; then
         echo "$failures failure(s)" >&2
         exit 1

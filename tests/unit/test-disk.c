@@ -267,6 +267,37 @@ static void test_nvme_metadata(void **state) {
         (void) state;
 }
 
+static void test_pick_target(void **state) {
+        _cleanup_(disk_list_done) DiskList l = {}, h = {};
+        _cleanup_free_ char *root = NULL, *root2 = NULL;
+        _cleanup_(disk_target_done) DiskTarget t = {}, u = {}, v = {};
+
+        /* Gen1: auto finds sdb; the tree's /dev/sdb is an empty file, so it is foreign and refused. */
+        enumerate("azure-gen1", true, &l, &root);
+        assert_int_equal(disk_pick_target(&(DiskTargetRequest) { .root = root, .device = "auto" }, &l, &t), 0);
+        assert_false(t.ok);
+        assert_string_equal(t.node, "/dev/sdb");
+        assert_true(t.classified);
+        assert_int_equal(t.class, DISK_CLASS_FOREIGN);
+        assert_string_equal(t.reason, "Refusing to format '/dev/sdb': it is foreign (smaller than 1 MiB); only "
+                                      "force-format=vmbus:00000000-0001-8899-0000-000000000000:lun0:size=75161927680 "
+                                      "would override");
+
+        /* An explicit OS disk is refused before anything is read from it. */
+        assert_int_equal(disk_pick_target(&(DiskTargetRequest) { .root = root, .device = "/dev/sda" }, &l, &u), 0);
+        assert_false(u.ok);
+        assert_false(u.classified);
+        assert_string_equal(u.reason, "Refusing to format '/dev/sda': it is the Azure OS disk");
+
+        /* No Azure identity: no candidate at all. */
+        enumerate("hyperv-gen2", true, &h, &root2);
+        assert_int_equal(disk_pick_target(&(DiskTargetRequest) { .root = root2, .device = "auto" }, &h, &v), 0);
+        assert_false(v.ok);
+        assert_null(v.node);
+        assert_non_null(strstr(v.reason, "no positive Azure identity"));
+        (void) state;
+}
+
 static int count_mount(dev_t dev, const char *mountpoint, void *userdata) {
         (*(unsigned *) userdata)++;
         return 0;
@@ -281,6 +312,22 @@ static void test_mountinfo(void **state) {
                          0);
         assert_int_equal(n, 2);
         assert_int_equal(disk_mountinfo_parse("20 1 nonsense\n", count_mount, &n), -EBADMSG);
+
+        /* An overlay line with kilobytes of options is still read. */
+        {
+                size_t sz = 20000;
+                char *big = malloc(sz);
+
+                assert_non_null(big);
+                strcpy(big, "30 1 0:50 / /var/lib/docker/x rw - overlay overlay rw,lowerdir=");
+                memset(big + strlen(big), 'a', sz - strlen(big) - 2);
+                big[sz - 2] = '\n';
+                big[sz - 1] = '\0';
+                n = 0;
+                assert_int_equal(disk_mountinfo_parse(big, count_mount, &n), 0);
+                assert_int_equal(n, 1);
+                free(big);
+        }
         (void) state;
 }
 
@@ -293,6 +340,7 @@ int main(void) {
                 cmocka_unit_test(test_hyperv_not_azure),
                 cmocka_unit_test(test_plain),
                 cmocka_unit_test(test_destroyable),
+                cmocka_unit_test(test_pick_target),
                 cmocka_unit_test(test_nvme_metadata),
                 cmocka_unit_test(test_mountinfo),
         };
