@@ -38,7 +38,6 @@ enum {
         ARG_BANKS,
 };
 
-#define usage_error(...) (log_error(__VA_ARGS__), -(EINVAL | USAGE_ERROR_BIT))
 
 static int parse_banks(const char *s, unsigned *ret) {
         _cleanup_free_ char *copy = strdup(s);

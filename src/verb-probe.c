@@ -30,7 +30,6 @@ enum {
         ARG_JSON,
 };
 
-#define usage_error(...) (log_error(__VA_ARGS__), -(EINVAL | USAGE_ERROR_BIT))
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
 

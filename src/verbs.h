@@ -22,3 +22,6 @@ int verb_probe(int argc, char **argv, const CommonArgs *common);
 
 /* Marks an error as a usage/configuration error so main() exits with EXIT_USAGE. */
 #define USAGE_ERROR_BIT (1 << 29)
+
+/* Logs a usage error and returns it marked, for verbs' argument parsing. Needs log.h. */
+#define usage_error(...) (log_error(__VA_ARGS__), -(EINVAL | USAGE_ERROR_BIT))
