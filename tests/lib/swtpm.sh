@@ -59,3 +59,30 @@ swtpm_stop() {
         wait "$SWTPM_PID" 2>/dev/null
         SWTPM_PID=
 }
+
+# For a QEMU guest: swtpm with a unix control socket that QEMU's tpm-emulator chardev connects to.
+# A fresh DIR per boot is an ephemeral vTPM. swtpm exits when the VM powers off. Sets SWTPM_SOCK and
+# SWTPM_QEMU_ARGS (the QEMU arguments for a TIS TPM on that socket).
+#   swtpm_start_vm DIR [BANKS]
+swtpm_start_vm() {
+        local dir=$1 banks=${2:-} i
+        mkdir -p "$dir/state"
+        if [ -n "$banks" ]; then
+                swtpm_setup --tpm2 --tpmstate "$dir/state" --pcr-banks "$banks" \
+                        --config /dev/null >"$dir/setup.log" 2>&1 || {
+                        echo "swtpm_setup failed:" >&2; cat "$dir/setup.log" >&2; return 1; }
+        fi
+        SWTPM_SOCK="$dir/swtpm.sock"
+        rm -f "$SWTPM_SOCK"
+        swtpm socket --tpm2 --tpmstate dir="$dir/state" --ctrl type=unixio,path="$SWTPM_SOCK" \
+                --flags startup-clear --terminate --pid file="$dir/swtpm.pid" --log file="$dir/swtpm.log" &
+        SWTPM_PID=$!
+        for i in $(seq 1 100); do
+                [ -S "$SWTPM_SOCK" ] && break
+                kill -0 "$SWTPM_PID" 2>/dev/null || { cat "$dir/swtpm.log" >&2; return 1; }
+                sleep 0.05
+        done
+        [ -S "$SWTPM_SOCK" ] || { echo "swtpm did not create $SWTPM_SOCK" >&2; return 1; }
+        SWTPM_QEMU_ARGS="-chardev socket,id=chrtpm,path=$SWTPM_SOCK -tpmdev emulator,id=tpm0,chardev=chrtpm -device tpm-tis,tpmdev=tpm0"
+        export SWTPM_SOCK SWTPM_PID SWTPM_QEMU_ARGS
+}
