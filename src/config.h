@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "macro.h"
@@ -18,6 +19,27 @@
 #define CONFIG_PCR_MIN 8U
 #define CONFIG_PCR_MAX 15U
 
+typedef enum RootMode {
+        ROOT_MODE_COPY,
+        ROOT_MODE_OVERLAY,
+        _ROOT_MODE_MAX,
+} RootMode;
+
+typedef enum FailureAction {
+        FAILURE_ACTION_HALT,
+        FAILURE_ACTION_POWEROFF,
+        FAILURE_ACTION_REBOOT,
+        _FAILURE_ACTION_MAX,
+} FailureAction;
+
+#define CONFIG_FAILURE_DELAY_MAX 300U  /* seconds before a failure action, at most */
+#define CONFIG_ROOT_HASH_SIZE 32U      /* sha256 */
+
+typedef struct RootHash {
+        bool set;
+        uint8_t bytes[CONFIG_ROOT_HASH_SIZE];
+} RootHash;
+
 typedef struct Config {
         bool enabled;
         int log_level;
@@ -28,7 +50,15 @@ typedef struct Config {
         char *measure_log;
         char *device;       /* "auto" or an absolute path */
         char *force_format; /* a disk identity (see docs/disks.md), or NULL */
+        RootMode mode;
+        RootHash root_hash;                       /* expected `ephroot root-hash` of the OS root */
+        FailureAction failure_action;
+        unsigned failure_delay;                   /* seconds, before poweroff/reboot */
+        unsigned pcr_leave;                       /* the closing "leave-initrd" event */
 } Config;
+
+const char *root_mode_to_string(RootMode m);
+const char *failure_action_to_string(FailureAction a);
 
 /* Fills in the built-in defaults. Returns -ENOMEM on allocation failure. */
 int config_init(Config *c);
