@@ -167,6 +167,54 @@ finish:
         return r;
 }
 
+struct HashContext {
+        HashAlg alg;
+        EVP_MD_CTX *ctx;
+};
+
+int hash_context_new(HashAlg alg, HashContext **ret) {
+        _cleanup_(hash_context_freep) HashContext *h = NULL;
+        const EVP_MD *md = hash_md(alg);
+
+        if (!md)
+                return -EOPNOTSUPP;
+        h = calloc(1, sizeof(*h));
+        if (!h)
+                return -ENOMEM;
+        h->alg = alg;
+        h->ctx = EVP_MD_CTX_new();
+        if (!h->ctx)
+                return -ENOMEM;
+        if (EVP_DigestInit_ex(h->ctx, md, NULL) != 1) {
+                ERR_clear_error();
+                return -EIO;
+        }
+        *ret = TAKE_PTR(h);
+        return 0;
+}
+
+int hash_context_update(HashContext *h, const void *p, size_t n) {
+        assert_return(h, -EINVAL);
+        if (EVP_DigestUpdate(h->ctx, p, n) != 1) {
+                ERR_clear_error();
+                return -EIO;
+        }
+        return 0;
+}
+
+int hash_context_final(HashContext *h, Digest *ret) {
+        assert_return(h, -EINVAL);
+        return digest_final(h->ctx, h->alg, ret);
+}
+
+HashContext *hash_context_free(HashContext *h) {
+        if (!h)
+                return NULL;
+        EVP_MD_CTX_free(h->ctx);
+        free(h);
+        return NULL;
+}
+
 int hash_extend(Digest *pcr, const Digest *event) {
         uint8_t buf[2 * HASH_SIZE_MAX];
 

@@ -41,6 +41,14 @@ int hash_buffer(HashAlg alg, const void *p, size_t n, Digest *ret);
  * the set, in one pass. ret is indexed by HashAlg. */
 int hash_fd(int fd, uint64_t max_size, unsigned algs, Digest ret[static _HASH_ALG_MAX], uint64_t *ret_size);
 
+/* Incremental hashing with one algorithm, for streams that are not a plain fd (the root copy). */
+typedef struct HashContext HashContext;
+int hash_context_new(HashAlg alg, HashContext **ret);
+int hash_context_update(HashContext *h, const void *p, size_t n);
+int hash_context_final(HashContext *h, Digest *ret);
+HashContext *hash_context_free(HashContext *h);
+DEFINE_TRIVIAL_CLEANUP_FUNC(HashContext *, hash_context_free);
+
 /* Software PCR extend: pcr = H(pcr || event). Both must be of the same algorithm. */
 int hash_extend(Digest *pcr, const Digest *event);
 /* A PCR at its reset value (all zeros) for alg. */

@@ -18,7 +18,23 @@
 #define _noreturn_ __attribute__((noreturn))
 #define _warn_unused_result_ __attribute__((warn_unused_result))
 
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+
+/* Whether an int equals one of the values listed. */
+#define IN_SET(x, ...)                                                  \
+        ({                                                              \
+                const int _x = (x);                                     \
+                const int _v[] = { __VA_ARGS__ };                       \
+                bool _found = false;                                    \
+                for (size_t _i = 0; _i < ELEMENTSOF(_v); _i++)          \
+                        if (_v[_i] == _x) {                             \
+                                _found = true;                          \
+                                break;                                  \
+                        }                                               \
+                _found;                                                 \
+        })
 
 /* Hand ownership out of a _cleanup_ variable. */
 #define TAKE_PTR(p)                                  \

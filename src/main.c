@@ -27,6 +27,9 @@ static void help(void) {
                "        Read-only: list the disks with their Azure role, identity, size and\n"
                "        classification, and the target `boot` would format, with the reason.\n"
                "        Exits 1 when there is no target that is safe to format.\n"
+               "  root-hash IMAGE [--copy-to FILE] [--json]\n"
+               "        Print the root hash copy mode computes for an OS root image (for root-hash=),\n"
+               "        and with --copy-to copy it into an existing file or device as the boot does.\n"
                "\n"
                "Options:\n"
                "  --config FILE      Configuration file (measure, config, probe: default %s;\n"
@@ -57,6 +60,7 @@ static const struct {
         { "predict", verb_predict },
         { "config", verb_config },
         { "probe", verb_probe },
+        { "root-hash", verb_root_hash },
 };
 
 static int exit_code(int r) {
