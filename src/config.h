@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "luks.h"
 #include "macro.h"
 
 #define CONFIG_FILE_DEFAULT "/etc/ephroot.conf"
@@ -28,6 +29,15 @@ typedef struct Config {
         char *measure_log;
         char *device;       /* "auto" or an absolute path */
         char *force_format; /* a disk identity (see docs/disks.md), or NULL */
+        /* The volume (docs/volume.md); crypttab-like names. */
+        unsigned pcr_disk;       /* the disk event and the volume-key event */
+        LuksIntegrity integrity;
+        unsigned sector_size;    /* 0 (auto), 512, 4096 */
+        bool discard;            /* activation: allow-discards */
+        bool format_discard;     /* one discard of the whole disk before formatting */
+        bool no_read_workqueue;
+        bool no_write_workqueue;
+        bool tpm_required;       /* tpm=required; false is tpm=none, development only */
 } Config;
 
 /* Fills in the built-in defaults. Returns -ENOMEM on allocation failure. */
@@ -47,3 +57,6 @@ int cmdline_foreach_word(const char *cmdline, int (*cb)(const char *word, void *
 
 /* Prints every key with its current value, in the configuration file format. */
 int config_dump(const Config *c, FILE *f);
+
+/* The volume settings as luks_setup() takes them (header_dir and dm_name stay NULL: defaults). */
+void config_luks_params(const Config *c, LuksParams *ret);

@@ -27,9 +27,15 @@ static void help(void) {
                "        Read-only: list the disks with their Azure role, identity, size and\n"
                "        classification, and the target `boot` would format, with the reason.\n"
                "        Exits 1 when there is no target that is safe to format.\n"
+               "  volume --device PATH [--no-activate] [--header-dir DIR] [--dm-name NAME]\n"
+               "         [--cmdline-file FILE] [--json]\n"
+               "        DESTROYS the device: after the same checks as probe, a fresh key from the TPM,\n"
+               "        LUKS2 with the header in DIR (default /run/ephroot), the mark on the device,\n"
+               "        activation as /dev/mapper/NAME (default ephroot), the disk and volume-key\n"
+               "        events measured into PCR 15; prints the mapping.\n"
                "\n"
                "Options:\n"
-               "  --config FILE      Configuration file (measure, config, probe: default %s;\n"
+               "  --config FILE      Configuration file (measure, config, probe, volume: default %s;\n"
                "                     predict: none unless given)\n"
                "  --tcti STRING      TPM access, e.g. device:/dev/tpmrm0 or swtpm:host=127.0.0.1,port=2321\n"
                "  --log-level LEVEL  emerg..debug (default: from configuration, else info)\n"
@@ -57,6 +63,7 @@ static const struct {
         { "predict", verb_predict },
         { "config", verb_config },
         { "probe", verb_probe },
+        { "volume", verb_volume },
 };
 
 static int exit_code(int r) {
