@@ -157,6 +157,27 @@ static int parse_delay_item(const char *key, const char *value, void *field, con
         return 0;
 }
 
+static int parse_integrity_item(const char *key, const char *value, void *field, const char *origin) {
+        int r = luks_integrity_from_string(value);
+        if (r < 0)
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                       "%s: Invalid value '%s' for '%s' (expected none or hmac-sha256), refusing.", origin,
+                                       value, key);
+        *(LuksIntegrity *) field = r;
+        return 0;
+}
+
+static int parse_sector_size_item(const char *key, const char *value, void *field, const char *origin) {
+        unsigned u;
+
+        if (safe_atou(value, &u) < 0 || (u != 0 && u != 512 && u != 4096))
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                       "%s: Invalid value '%s' for '%s' (expected 0 for auto, 512 or 4096), refusing.",
+                                       origin, value, key);
+        *(unsigned *) field = u;
+        return 0;
+}
+
 static int parse_root_hash_item(const char *key, const char *value, void *field, const char *origin) {
         _cleanup_free_ void *bytes = NULL;
         RootHash *h = field;
@@ -169,6 +190,18 @@ static int parse_root_hash_item(const char *key, const char *value, void *field,
                                        origin, key);
         memcpy(h->bytes, bytes, n);
         h->set = true;
+        return 0;
+}
+
+static int parse_tpm_item(const char *key, const char *value, void *field, const char *origin) {
+        if (streq(value, "required"))
+                *(bool *) field = true;
+        else if (streq(value, "none"))
+                *(bool *) field = false;
+        else
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                       "%s: Invalid value '%s' for '%s' (expected required or none), refusing.", origin,
+                                       value, key);
         return 0;
 }
 
@@ -187,6 +220,14 @@ static const ConfigItem config_items[] = {
         { "failure-action", parse_failure_action_item, offsetof(Config, failure_action), true },
         { "failure-delay", parse_delay_item, offsetof(Config, failure_delay), false },
         { "pcr-leave", parse_pcr_item, offsetof(Config, pcr_leave), true },
+        { "pcr-disk", parse_pcr_item, offsetof(Config, pcr_disk), true },
+        { "integrity", parse_integrity_item, offsetof(Config, integrity), true },
+        { "sector-size", parse_sector_size_item, offsetof(Config, sector_size), false },
+        { "discard", parse_bool_item, offsetof(Config, discard), false },
+        { "format-discard", parse_bool_item, offsetof(Config, format_discard), false },
+        { "no-read-workqueue", parse_bool_item, offsetof(Config, no_read_workqueue), false },
+        { "no-write-workqueue", parse_bool_item, offsetof(Config, no_write_workqueue), false },
+        { "tpm", parse_tpm_item, offsetof(Config, tpm_required), true },
 };
 
 int config_init(Config *c) {
@@ -200,6 +241,14 @@ int config_init(Config *c) {
                 .failure_action = FAILURE_ACTION_HALT,
                 .failure_delay = 10,
                 .pcr_leave = 11,
+                .pcr_disk = 15,
+                .integrity = LUKS_INTEGRITY_NONE,
+                .sector_size = 0,
+                .discard = true,
+                .format_discard = true,
+                .no_read_workqueue = true,
+                .no_write_workqueue = true,
+                .tpm_required = true,
         };
         c->tcti = strdup(CONFIG_TCTI_DEFAULT);
         c->measure_log = strdup(CONFIG_MEASURE_LOG_DEFAULT);
@@ -451,5 +500,27 @@ int config_dump(const Config *c, FILE *f) {
                 "failure-delay = %u\n"
                 "pcr-leave = %u\n",
                 failure_action_to_string(c->failure_action), c->failure_delay, c->pcr_leave);
+        fprintf(f,
+                "pcr-disk = %u\n"
+                "integrity = %s\n"
+                "sector-size = %u\n"
+                "discard = %s\n"
+                "format-discard = %s\n"
+                "no-read-workqueue = %s\n"
+                "no-write-workqueue = %s\n"
+                "tpm = %s\n",
+                c->pcr_disk, luks_integrity_to_string(c->integrity), c->sector_size, c->discard ? "yes" : "no",
+                c->format_discard ? "yes" : "no", c->no_read_workqueue ? "yes" : "no",
+                c->no_write_workqueue ? "yes" : "no", c->tpm_required ? "required" : "none");
         return ferror(f) ? -EIO : 0;
+}
+
+void config_luks_params(const Config *c, LuksParams *ret) {
+        luks_params_init(ret);
+        ret->integrity = c->integrity;
+        ret->sector_size = c->sector_size;
+        ret->allow_discards = c->discard;
+        ret->format_discard = c->format_discard;
+        ret->no_read_workqueue = c->no_read_workqueue;
+        ret->no_write_workqueue = c->no_write_workqueue;
 }

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "luks.h"
 #include "macro.h"
 
 #define CONFIG_FILE_DEFAULT "/etc/ephroot.conf"
@@ -55,6 +56,15 @@ typedef struct Config {
         FailureAction failure_action;
         unsigned failure_delay;                   /* seconds, before poweroff/reboot */
         unsigned pcr_leave;                       /* the closing "leave-initrd" event */
+        /* The volume (docs/volume.md); crypttab-like names. */
+        unsigned pcr_disk;       /* the disk event and the volume-key event */
+        LuksIntegrity integrity;
+        unsigned sector_size;    /* 0 (auto), 512, 4096 */
+        bool discard;            /* activation: allow-discards */
+        bool format_discard;     /* one discard of the whole disk before formatting */
+        bool no_read_workqueue;
+        bool no_write_workqueue;
+        bool tpm_required;       /* tpm=required; false is tpm=none, development only */
 } Config;
 
 const char *root_mode_to_string(RootMode m);
@@ -77,3 +87,6 @@ int cmdline_foreach_word(const char *cmdline, int (*cb)(const char *word, void *
 
 /* Prints every key with its current value, in the configuration file format. */
 int config_dump(const Config *c, FILE *f);
+
+/* The volume settings as luks_setup() takes them (header_dir and dm_name stay NULL: defaults). */
+void config_luks_params(const Config *c, LuksParams *ret);

@@ -53,3 +53,13 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(HashContext *, hash_context_free);
 int hash_extend(Digest *pcr, const Digest *event);
 /* A PCR at its reset value (all zeros) for alg. */
 void hash_zero(HashAlg alg, Digest *ret);
+
+/* HMAC (RFC 2104) with alg's hash, keyed by key (which is never copied outside OpenSSL's own
+ * context, and that context is freed, which cleanses it). */
+int hash_hmac(HashAlg alg, const void *key, size_t key_size, const void *p, size_t n, Digest *ret);
+
+/* HKDF-SHA256 (RFC 5869), extract and expand. salt may be NULL (then HashLen zero bytes, as the RFC
+ * says), info may be NULL/empty. Writes exactly ret_size bytes (1..255*32) to ret; on failure ret is
+ * wiped. OpenSSL's copies of the inputs are cleansed when its context is freed. */
+int hkdf_sha256(const void *ikm, size_t ikm_size, const void *salt, size_t salt_size, const void *info,
+                size_t info_size, void *ret, size_t ret_size);

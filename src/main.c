@@ -30,9 +30,15 @@ static void help(void) {
                "  root-hash IMAGE [--copy-to FILE] [--json]\n"
                "        Print the root hash copy mode computes for an OS root image (for root-hash=),\n"
                "        and with --copy-to copy it into an existing file or device as the boot does.\n"
+               "  volume --device PATH [--no-activate] [--header-dir DIR] [--dm-name NAME]\n"
+               "         [--cmdline-file FILE] [--json]\n"
+               "        DESTROYS the device: after the same checks as probe, a fresh key from the TPM,\n"
+               "        LUKS2 with the header in DIR (default /run/ephroot), the mark on the device,\n"
+               "        activation as /dev/mapper/NAME (default ephroot), the disk and volume-key\n"
+               "        events measured into PCR 15; prints the mapping.\n"
                "\n"
                "Options:\n"
-               "  --config FILE      Configuration file (measure, config, probe: default %s;\n"
+               "  --config FILE      Configuration file (measure, config, probe, volume: default %s;\n"
                "                     predict: none unless given)\n"
                "  --tcti STRING      TPM access, e.g. device:/dev/tpmrm0 or swtpm:host=127.0.0.1,port=2321\n"
                "  --log-level LEVEL  emerg..debug (default: from configuration, else info)\n"
@@ -61,6 +67,7 @@ static const struct {
         { "config", verb_config },
         { "probe", verb_probe },
         { "root-hash", verb_root_hash },
+        { "volume", verb_volume },
 };
 
 static int exit_code(int r) {
