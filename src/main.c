@@ -27,6 +27,11 @@ static void help(void) {
                "        Read-only: list the disks with their Azure role, identity, size and\n"
                "        classification, and the target `boot` would format, with the reason.\n"
                "        Exits 1 when there is no target that is safe to format.\n"
+               "  boot --rootmnt DIR [--kernel FILE] [--initrd FILE] [--cmdline-file FILE]\n"
+               "       [--status FILE] [--no-failure-action]\n"
+               "        In the initramfs, when enabled: measure, key, format the disk, lay the OS\n"
+               "        root (mounted at DIR) on the encrypted volume. On failure: halt (see\n"
+               "        failure-action=). Does nothing when ephroot is not enabled.\n"
                "  root-hash IMAGE [--copy-to FILE] [--json]\n"
                "        Print the root hash copy mode computes for an OS root image (for root-hash=),\n"
                "        and with --copy-to copy it into an existing file or device as the boot does.\n"
@@ -67,6 +72,7 @@ static const struct {
         { "config", verb_config },
         { "probe", verb_probe },
         { "root-hash", verb_root_hash },
+        { "boot", verb_boot },
         { "volume", verb_volume },
 };
 

@@ -5,6 +5,7 @@
 
 #include "log.h"
 #include "measure-boot.h"
+#include "luks.h"
 #include "measure-log.h"
 #include "util.h"
 
@@ -66,5 +67,57 @@ int measure_boot_inputs(Tpm2Context *tpm, const Config *c, const MeasureInputs *
                                  __builtin_popcount(banks) == 1 ? "" : "s");
 
         measure_events_free(events, n);
+        return r;
+}
+
+int measure_volume_events(Tpm2Context *tpm, unsigned banks, const Config *c, const MeasureVolumeTarget *t,
+                          const LuksVolume *v, const char *dm_name, const Secret *key) {
+        _cleanup_free_ char *flags = NULL, *disk = NULL, *vk = NULL;
+        MeasureEvent events[2] = {};
+        int r;
+
+        r = luks_activate_flags_to_string(v->activate_flags, &flags);
+        if (r < 0)
+                return log_error_errno(r, "Failed to describe the activation flags: %m");
+        r = measure_disk_string(&(MeasureDisk) {
+                                        .identity = t->identity,
+                                        .role = t->role,
+                                        .classification = t->classification,
+                                        .uuid = v->uuid,
+                                        .cipher = v->cipher,
+                                        .key_bits = v->key_bits,
+                                        .sector_size = v->sector_size,
+                                        .integrity = luks_integrity_to_string(v->integrity),
+                                        .flags = flags,
+                                        .forced = t->forced,
+                                },
+                                &disk);
+        if (r < 0)
+                return log_oom();
+        if (asprintf(&vk, "cryptsetup:%s:%s", dm_name, v->uuid) < 0)
+                return log_oom();
+
+        r = measure_event_build_string(MEASURE_EVENT_DISK, c->pcr_disk, banks, disk, events + 0);
+        if (r >= 0)
+                r = measure_event_build_hmac(MEASURE_EVENT_VOLUME_KEY, c->pcr_disk, banks, vk, key, events + 1);
+        if (r >= 0)
+                r = measure_log_extend(tpm, c->measure_log, events, ELEMENTSOF(events));
+        for (size_t i = 0; i < ELEMENTSOF(events); i++)
+                measure_event_done(events + i);
+        if (r < 0)
+                return r;
+        log_info("Measured the disk and the volume key of '%s' into PCR %u.", v->device, c->pcr_disk);
+        return 0;
+}
+
+int measure_string_event(Tpm2Context *tpm, unsigned banks, const Config *c, MeasureEventType type, unsigned pcr,
+                         const char *string) {
+        MeasureEvent e = {};
+        int r;
+
+        r = measure_event_build_string(type, pcr, banks, string, &e);
+        if (r >= 0)
+                r = measure_log_extend(tpm, c->measure_log, &e, 1);
+        measure_event_done(&e);
         return r;
 }
