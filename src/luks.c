@@ -263,13 +263,33 @@ static int write_mark(const char *header_path, const char *device, bool block) {
         return fdatasync(fd) < 0 ? -errno : 0;
 }
 
+/* mkdir -p: parents 0755 (as /run/... would be), the directory itself 0700. */
+static int mkdir_p(const char *dir) {
+        _cleanup_free_ char *copy = strdup(dir);
+        char *p;
+
+        if (!copy)
+                return -ENOMEM;
+        for (p = copy + 1; (p = strchr(p, '/')); p++) {
+                *p = '\0';
+                if (mkdir(copy, 0755) < 0 && errno != EEXIST)
+                        return -errno;
+                *p = '/';
+        }
+        if (mkdir(copy, 0700) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
 static int create_header_file(const char *dir, const char *name, char **ret_path) {
         _cleanup_free_ char *path = NULL;
         _cleanup_close_ int fd = -EBADF;
         struct stat st;
+        int r;
 
-        if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-                return -errno;
+        r = mkdir_p(dir);
+        if (r < 0)
+                return r;
         if (stat(dir, &st) < 0)
                 return -errno;
         if (!S_ISDIR(st.st_mode))
