@@ -8,14 +8,12 @@
 #include <blkid/blkid.h>
 #include <fcntl.h>
 #include <stdarg.h>
-#include <linux/fs.h>
 #include <stdio.h>
 #include <strings.h>
-#include <sys/ioctl.h>
-#include <sys/stat.h>
 
 #include "disk.h"
 #include "log.h"
+#include "util.h"
 
 #define GPT_MSR_TYPE_GUID "e3c9e316-0b5c-4db8-817d-f92df00215ae"
 #define GPT_BASIC_DATA_TYPE_GUID "ebd0a0a2-b9e5-4433-87c0-68b6b72699c7"
@@ -207,22 +205,6 @@ static int classify_partitions(int fd, blkid_probe pr, const char *pttype, DiskC
                         n == 2 ? "a Microsoft Reserved and one" : "one", AZURE_RESOURCE_NTFS_LABEL) < 0 ? -ENOMEM : 0;
 }
 
-static int get_size(int fd, uint64_t *ret) {
-        struct stat st;
-
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (S_ISREG(st.st_mode)) {
-                *ret = (uint64_t) st.st_size;
-                return 0;
-        }
-        if (!S_ISBLK(st.st_mode))
-                return -ENOTBLK;
-        if (ioctl(fd, BLKGETSIZE64, ret) < 0)
-                return -errno;
-        return 0;
-}
-
 int disk_classify(const char *path, DiskClass *ret_class, char **ret_reason, uint64_t *ret_size) {
         _cleanup_(blkid_free_probep) blkid_probe pr = NULL;
         _cleanup_free_ char *reason = NULL;
@@ -240,7 +222,7 @@ int disk_classify(const char *path, DiskClass *ret_class, char **ret_reason, uin
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0)
                 return -errno;
-        r = get_size(fd, &size);
+        r = fd_get_size(fd, &size);
         if (r < 0)
                 return r;
 

@@ -3,32 +3,13 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <inttypes.h>
-#include <linux/fs.h>
 #include <stdlib.h>
-#include <sys/ioctl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ext4-used.h"
 #include "log.h"
 #include "root-copy.h"
 #include "util.h"
-
-int fd_get_size(int fd, uint64_t *ret) {
-        struct stat st;
-
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (S_ISREG(st.st_mode)) {
-                *ret = (uint64_t) st.st_size;
-                return 0;
-        }
-        if (!S_ISBLK(st.st_mode))
-                return -ENOTBLK;
-        if (ioctl(fd, BLKGETSIZE64, ret) < 0)
-                return -errno;
-        return 0;
-}
 
 static int pread_full(int fd, void *buf, size_t n, uint64_t offset) {
         uint8_t *p = buf;

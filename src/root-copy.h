@@ -23,9 +23,6 @@ typedef struct RootCopyResult {
         Digest hash;         /* the root hash, sha256 */
 } RootCopyResult;
 
-/* Size of a block device or regular file behind fd. */
-int fd_get_size(int fd, uint64_t *ret);
-
 /* Copies src into dst (dst_fd < 0: only hashes, for `root-hash`). -ENOSPC when the destination, of
  * dst_size bytes, is smaller than the copy needs (checked before anything is written); then, as the one
  * exception to "untouched on failure", ret->needed and ret->source_size say how much is needed. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,11 +14,25 @@
 
 #define COMMENT_PREFIX "# ephroot: "
 
+/* The disk itself or one of its partitions: /dev/sdb, /dev/sdb1, /dev/nvme1n1p2; not /dev/sdbb. */
+static bool names_disk_or_partition(const char *spec, const char *disk) {
+        const char *rest = startswith(spec, disk);
+
+        if (!rest)
+                return false;
+        if (*rest == '\0')
+                return true;
+        /* A disk name ending in a digit takes 'p' before the partition number (nvme0n1p1, loop0p1). */
+        if (isdigit((unsigned char) disk[strlen(disk) - 1]) && *rest++ != 'p')
+                return false;
+        return *rest != '\0' && rest[strspn(rest, "0123456789")] == '\0';
+}
+
 static bool is_resource_entry(const char *spec, const char *file, const char *opts, const char *target_node) {
         if (strstr(spec, "azure_resource"))
                 return true;
-        if (target_node && startswith(spec, target_node))
-                return true; /* the disk itself or a partition: /dev/sdb, /dev/sdb1 */
+        if (target_node && names_disk_or_partition(spec, target_node))
+                return true;
         return (streq(file, "/mnt") || streq(file, "/mnt/resource")) && strstr(opts, "comment=cloudconfig");
 }
 

@@ -5,6 +5,8 @@
 #include <limits.h>
 #include <strings.h>
 #include <stdio.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -218,4 +220,20 @@ uint64_t now_usec(clockid_t clock) {
         if (clock_gettime(clock, &ts) < 0)
                 return 0;
         return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
+}
+
+int fd_get_size(int fd, uint64_t *ret) {
+        struct stat st;
+
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (S_ISREG(st.st_mode)) {
+                *ret = (uint64_t) st.st_size;
+                return 0;
+        }
+        if (!S_ISBLK(st.st_mode))
+                return -ENOTBLK;
+        if (ioctl(fd, BLKGETSIZE64, ret) < 0)
+                return -errno;
+        return 0;
 }

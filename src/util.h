@@ -16,6 +16,9 @@ int read_one_line_file(const char *path, size_t max_size, char **ret);
 
 int loop_write(int fd, const void *buf, size_t n);
 
+/* Size of the block device or regular file behind fd; -ENOTBLK for anything else. */
+int fd_get_size(int fd, uint64_t *ret);
+
 /* Lower-case hex. hexmem() returns NULL on OOM. unhexmem() accepts upper and lower case. */
 char *hexmem(const void *p, size_t l);
 int unhexmem(const char *s, void **ret, size_t *ret_size);

@@ -114,26 +114,6 @@ static int parse_args(int argc, char **argv, bool predict, MeasureArgs *a) {
         return 0;
 }
 
-/* Configuration and command line come from the same places the boot uses. An error in either is a
- * configuration error (exit code 2). */
-static int load_config(Config *c, const CommonArgs *common, const char *default_path, const char *cmdline) {
-        int r;
-
-        r = config_init(c);
-        if (r < 0)
-                return log_oom();
-        r = config_load(c, common->config_path ?: default_path, /* required= */ !!common->config_path, cmdline);
-        if (r < 0)
-                return r == -ENOMEM ? r : -(ERRNO_VALUE(r) | USAGE_ERROR_BIT);
-        if (common->tcti) {
-                r = free_and_strdup(&c->tcti, common->tcti);
-                if (r < 0)
-                        return log_oom();
-        }
-        log_set_max_level(common->log_level >= 0 ? common->log_level : c->log_level);
-        return 0;
-}
-
 int verb_measure(int argc, char **argv, const CommonArgs *common) {
         _cleanup_(tpm2_context_freep) Tpm2Context *tpm = NULL;
         _cleanup_(config_done) Config config = {};
@@ -150,7 +130,7 @@ int verb_measure(int argc, char **argv, const CommonArgs *common) {
         if (r < 0)
                 return r;
 
-        r = load_config(&config, common, CONFIG_FILE_DEFAULT, cmdline);
+        r = verbs_load_config(&config, common, CONFIG_FILE_DEFAULT, cmdline);
         if (r < 0)
                 return r;
 
@@ -206,7 +186,7 @@ int verb_predict(int argc, char **argv, const CommonArgs *common) {
 
         /* The image's configuration decides the PCRs; it is never this machine's /etc/ephroot.conf
          * unless named with --config. The command line's ephroot.* settings apply, as at boot. */
-        r = load_config(&config, common, /* default_path= */ NULL, cmdline);
+        r = verbs_load_config(&config, common, /* default_path= */ NULL, cmdline);
         if (r < 0)
                 return r;
 
@@ -243,7 +223,7 @@ int verb_config(int argc, char **argv, const CommonArgs *common) {
         r = cmdline_read(cmdline_file, &cmdline);
         if (r < 0)
                 return r;
-        r = load_config(&config, common, CONFIG_FILE_DEFAULT, cmdline);
+        r = verbs_load_config(&config, common, CONFIG_FILE_DEFAULT, cmdline);
         if (r < 0)
                 return r;
         return config_dump(&config, stdout);

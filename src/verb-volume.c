@@ -18,8 +18,7 @@
 #include "keygen.h"
 #include "log.h"
 #include "luks.h"
-#include "measure-log.h"
-#include "measure.h"
+#include "measure-boot.h"
 #include "tpm2.h"
 #include "util.h"
 #include "verbs.h"
@@ -111,28 +110,6 @@ static int parse_args(int argc, char **argv, VolumeArgs *a) {
                 return usage_error("Unexpected argument '%s'.", argv[optind]);
         if (!a->device)
                 return usage_error("--device is required.");
-        return 0;
-}
-
-static int load_config(Config *c, const CommonArgs *common, const char *cmdline_file) {
-        _cleanup_free_ char *cmdline = NULL;
-        int r;
-
-        r = config_init(c);
-        if (r < 0)
-                return log_oom();
-        r = cmdline_read(cmdline_file ?: PROC_CMDLINE, &cmdline);
-        if (r < 0)
-                return r;
-        r = config_load(c, common->config_path ?: CONFIG_FILE_DEFAULT, /* required= */ !!common->config_path, cmdline);
-        if (r < 0)
-                return r == -ENOMEM ? r : -(ERRNO_VALUE(r) | USAGE_ERROR_BIT);
-        if (common->tcti) {
-                r = free_and_strdup(&c->tcti, common->tcti);
-                if (r < 0)
-                        return log_oom();
-        }
-        log_set_max_level(common->log_level >= 0 ? common->log_level : c->log_level);
         return 0;
 }
 
@@ -228,67 +205,19 @@ static int check_target(const char *device, const Config *c, VolumeTarget *ret) 
 
 static int open_tpm(const Config *c, Tpm2Context **ret_tpm, unsigned *ret_banks) {
         _cleanup_(tpm2_context_freep) Tpm2Context *tpm = NULL;
-        uint16_t unsupported = 0;
         int r;
 
         r = tpm2_context_new(c->tcti, &tpm);
         if (r < 0)
                 return log_error_errno(r, "Failed to open the TPM through TCTI '%s': %m", c->tcti);
-        r = tpm2_get_active_banks(tpm, ret_banks, &unsupported);
+        r = measure_get_banks(tpm, c->tcti, ret_banks);
         if (r < 0)
-                return log_error_errno(r, "Failed to read the active PCR banks of TPM '%s': %m", c->tcti);
-        if (unsupported != 0)
-                return log_error_errno(SYNTHETIC_ERRNO(EOPNOTSUPP),
-                                       "Failed to measure: the TPM has an active PCR bank with algorithm 0x%04x that ephroot cannot compute; refusing to leave it unextended.",
-                                       unsupported);
-        if (*ret_banks == 0)
-                return log_error_errno(SYNTHETIC_ERRNO(ENODEV), "Failed to measure: the TPM '%s' has no active PCR bank.",
-                                       c->tcti);
+                return r;
         *ret_tpm = TAKE_PTR(tpm);
         return 0;
 }
 
-/* The disk event and systemd's volume-key event, extended and logged under one lock. */
-static int measure_volume(Tpm2Context *tpm, unsigned banks, const Config *c, const VolumeTarget *t,
-                          const LuksVolume *v, const char *dm_name, const Secret *key) {
-        _cleanup_free_ char *flags = NULL, *disk = NULL, *vk = NULL;
-        MeasureEvent events[2] = {};
-        int r;
-
-        r = luks_activate_flags_to_string(v->activate_flags, &flags);
-        if (r < 0)
-                return log_error_errno(r, "Failed to describe the activation flags: %m");
-        r = measure_disk_string(&(MeasureDisk) {
-                                        .identity = t->identity,
-                                        .role = t->role,
-                                        .classification = disk_class_to_string(t->class),
-                                        .uuid = v->uuid,
-                                        .cipher = v->cipher,
-                                        .key_bits = v->key_bits,
-                                        .sector_size = v->sector_size,
-                                        .integrity = luks_integrity_to_string(v->integrity),
-                                        .flags = flags,
-                                        .forced = t->forced,
-                                },
-                                &disk);
-        if (r < 0)
-                return log_oom();
-        if (asprintf(&vk, "cryptsetup:%s:%s", dm_name, v->uuid) < 0)
-                return log_oom();
-
-        r = measure_event_build_string(MEASURE_EVENT_DISK, c->pcr_disk, banks, disk, events + 0);
-        if (r >= 0)
-                r = measure_event_build_hmac(MEASURE_EVENT_VOLUME_KEY, c->pcr_disk, banks, vk, key, events + 1);
-        if (r >= 0)
-                r = measure_log_extend(tpm, c->measure_log, events, ELEMENTSOF(events));
-        for (size_t i = 0; i < ELEMENTSOF(events); i++)
-                measure_event_done(events + i);
-        if (r < 0)
-                return r;
-        log_info("Measured the disk and the volume key of '%s' into PCR %u.", v->device, c->pcr_disk);
-        return 0;
-}
-
+/* The mapping as text or JSON, for operators and tests. */
 static int print_volume(const LuksVolume *v, const char *flags, const char *dm_name, bool measured, unsigned pcr,
                         bool json) {
         _cleanup_free_ char *vk = NULL;
@@ -359,7 +288,7 @@ int verb_volume(int argc, char **argv, const CommonArgs *common) {
         _cleanup_(volume_target_done) VolumeTarget target = {};
         _cleanup_(luks_volume_done) LuksVolume v = {};
         _cleanup_(secret_freep) Secret *key = NULL;
-        _cleanup_free_ char *flags = NULL;
+        _cleanup_free_ char *flags = NULL, *cmdline = NULL;
         const char *dm_name;
         VolumeArgs a = {};
         LuksParams p;
@@ -369,7 +298,10 @@ int verb_volume(int argc, char **argv, const CommonArgs *common) {
         r = parse_args(argc, argv, &a);
         if (r < 0)
                 return r;
-        r = load_config(&config, common, a.cmdline_file);
+        r = cmdline_read(a.cmdline_file ?: PROC_CMDLINE, &cmdline);
+        if (r < 0)
+                return r;
+        r = verbs_load_config(&config, common, CONFIG_FILE_DEFAULT, cmdline);
         if (r < 0)
                 return r;
         dm_name = a.dm_name ?: LUKS_DM_NAME_DEFAULT;
@@ -398,7 +330,14 @@ int verb_volume(int argc, char **argv, const CommonArgs *common) {
                 return r;
 
         if (tpm) {
-                r = measure_volume(tpm, banks, &config, &target, &v, dm_name, key);
+                r = measure_volume_events(tpm, banks, &config,
+                                          &(MeasureVolumeTarget) {
+                                                  .identity = target.identity,
+                                                  .role = target.role,
+                                                  .classification = disk_class_to_string(target.class),
+                                                  .forced = target.forced,
+                                          },
+                                          &v, dm_name, key);
                 if (r < 0) {
                         /* Fail closed: an unmeasured volume is not left behind. */
                         if (v.dm_name)

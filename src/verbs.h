@@ -23,6 +23,11 @@ int verb_boot(int argc, char **argv, const CommonArgs *common);
 int verb_root_hash(int argc, char **argv, const CommonArgs *common);
 int verb_volume(int argc, char **argv, const CommonArgs *common);
 
+/* The configuration a verb runs with: defaults, then default_path (or --config, then required), then
+ * the command line text; --tcti and --log-level override. A configuration error comes back marked
+ * as a usage error (EXIT_USAGE). */
+int verbs_load_config(Config *c, const CommonArgs *common, const char *default_path, const char *cmdline);
+
 /* Marks an error as a usage/configuration error so main() exits with EXIT_USAGE. */
 #define USAGE_ERROR_BIT (1 << 29)
 

@@ -20,24 +20,8 @@ head -c 7000001 /dev/urandom >"$work/initrd.img"
 cmdline="BOOT_IMAGE=/vmlinuz root=UUID=0b1c quiet ephroot.measure-log=$work/log/tpm2-measure.log \"x=a b\""
 printf '%s\n' "$cmdline" >"$work/cmdline" # as /proc/cmdline has it, with the newline
 
-replay() { # LOG BANK PCR -> hex
-        python3 - "$@" <<'PY'
-import hashlib, json, sys
-log, bank, pcr = sys.argv[1], sys.argv[2], int(sys.argv[3])
-size = hashlib.new(bank).digest_size
-value = bytes(size)
-data = open(log, "rb").read()
-assert data.startswith(b"\x1e"), "not JSON-SEQ"
-for rec in data.split(b"\x1e")[1:]:
-    assert rec.endswith(b"\n"), "record without newline"
-    r = json.loads(rec)
-    if r["pcr"] != pcr:
-        continue
-    d = [x["digest"] for x in r["digests"] if x["hashAlg"] == bank]
-    assert len(d) == 1, "bank missing from record"
-    value = hashlib.new(bank, value + bytes.fromhex(d[0])).digest()
-print(value.hex())
-PY
+replay() { # LOG BANK PCR -> hex (an independent Python replay)
+        python3 "$(dirname "$(readlink -f "$0")")/../lib/replay-log.py" "$@"
 }
 
 pcrread() { # BANK PCR -> lower-case hex

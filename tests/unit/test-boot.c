@@ -23,19 +23,30 @@ static void test_fstab_azure(void **state) {
                 "UUID=5678 /boot/efi vfat umask=0077 0 1\n"
                 "/dev/disk/cloud/azure_resource-part1\t/mnt\tauto\tdefaults,nofail,x-systemd.after=cloud-init.service,_netdev,comment=cloudconfig\t0\t2\n"
                 "/dev/sdb1 /data ext4 defaults 0 2\n"
+                "/dev/sdbb1 /other ext4 defaults 0 2\n"
+                "/dev/sdb /whole ext4 defaults 0 2\n"
                 "\n";
         char *out = NULL;
         unsigned changed = 0;
 
         (void) state;
         assert_int_equal(fstab_rewrite(in, "/dev/mapper/ephroot / ext4 defaults,noatime 0 0", "/dev/sdb", &out, &changed), 0);
-        assert_int_equal(changed, 3);
+        assert_int_equal(changed, 4);
         assert_non_null(strstr(out, "# ephroot: root is elsewhere now: UUID=1234-abcd / ext4 errors=remount-ro 0 1\n"
                                     "/dev/mapper/ephroot / ext4 defaults,noatime 0 0\n"));
         assert_non_null(strstr(out, "\nUUID=5678 /boot/efi vfat umask=0077 0 1\n"));
         assert_non_null(strstr(out, "# ephroot: the resource disk belongs to ephroot: /dev/disk/cloud/azure_resource-part1\t/mnt"));
         assert_non_null(strstr(out, "# ephroot: the resource disk belongs to ephroot: /dev/sdb1 /data"));
+        assert_non_null(strstr(out, "# ephroot: the resource disk belongs to ephroot: /dev/sdb /whole"));
+        assert_non_null(strstr(out, "\n/dev/sdbb1 /other ext4 defaults 0 2\n")); /* another disk */
         assert_non_null(strstr(out, "# /etc/fstab: static file system information.\n"));
+        free(out);
+
+        /* NVMe names partitions with a 'p'. */
+        assert_int_equal(fstab_rewrite("/dev/nvme1n1p2 /x ext4 defaults 0 2\n/dev/nvme1n10 /y ext4 defaults 0 2\n",
+                                       "r / ext4 defaults 0 0", "/dev/nvme1n1", &out, &changed), 0);
+        assert_non_null(strstr(out, "# ephroot: the resource disk belongs to ephroot: /dev/nvme1n1p2 /x"));
+        assert_non_null(strstr(out, "\n/dev/nvme1n10 /y ext4"));
         free(out);
 }
 
