@@ -120,8 +120,12 @@ int luks_activate_flags_to_string(uint32_t flags, char **ret) {
 static uint32_t activate_flags(const LuksParams *p) {
         uint32_t f = 0;
 
-        if (p->allow_discards)
+        /* dm-crypt with authenticated encryption cannot pass discards down (libcryptsetup refuses). */
+        if (p->allow_discards && p->integrity == LUKS_INTEGRITY_NONE)
                 f |= CRYPT_ACTIVATE_ALLOW_DISCARDS;
+        else if (p->allow_discards)
+                log_info("integrity=%s: activating without allow-discards, which dm-integrity under dm-crypt does not support.",
+                         luks_integrity_to_string(p->integrity));
         if (p->integrity != LUKS_INTEGRITY_NONE)
                 f |= CRYPT_ACTIVATE_NO_JOURNAL; /* a crash ends the key's life anyway */
 #ifdef HAVE_CRYPT_ACTIVATE_NO_READ_WORKQUEUE
