@@ -10,9 +10,11 @@
 #include <inttypes.h>
 #include <libcryptsetup.h>
 #include <linux/fs.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -207,7 +209,7 @@ static int device_probe(const char *device, bool *ret_block, uint64_t *ret_size,
         if (fstat(fd, &st) < 0)
                 return -errno;
         if (S_ISBLK(st.st_mode)) {
-                fd = (closep(&fd), -EBADF);
+                closep(&fd);
                 fd = open(device, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_EXCL);
                 if (fd < 0)
                         return -errno;
@@ -288,6 +290,7 @@ static int mkdir_p(const char *dir) {
 static int create_header_file(const char *dir, const char *name, char **ret_path) {
         _cleanup_free_ char *path = NULL;
         _cleanup_close_ int fd = -EBADF;
+        struct statfs sfs;
         struct stat st;
         int r;
 
@@ -298,6 +301,9 @@ static int create_header_file(const char *dir, const char *name, char **ret_path
                 return -errno;
         if (!S_ISDIR(st.st_mode))
                 return -ENOTDIR;
+        if (statfs(dir, &sfs) >= 0 && sfs.f_type != TMPFS_MAGIC && sfs.f_type != RAMFS_MAGIC)
+                log_notice("The header directory '%s' is not on tmpfs: the header is only as private as that file system.",
+                           dir);
 
         if (asprintf(&path, "%s/%s.header", dir, name) < 0)
                 return -ENOMEM;
