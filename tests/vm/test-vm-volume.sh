@@ -3,7 +3,8 @@
 # The volume in a real kernel: QEMU (TCG) with Debian's kernel, a busybox initramfs, a fresh swtpm as
 # vTPM and a blank disk image as the target. JOB is one of the guest jobs in tests/vm/guest/:
 #   volume     activate, write/read back, cryptsetup status and dmsetup table show cipher, sector
-#              size and flags, the key is not in `dmsetup table --showkeys` (nor in /run)
+#              size and flags, the key is not in `dmsetup table --showkeys` (nor in /run); a held
+#              disk (the mapped one) and a mounted disk (the second image) are refused
 #   tamper     the mark is replaced by a cipher_null header between format and activation: the
 #              volume still opens aes-xts with the real key, the raw disk holds no plaintext
 #   integrity  integrity=hmac-sha256: fresh sectors read fine, a flipped byte gives an I/O error
@@ -36,7 +37,8 @@ VM_BINARIES="$EPHROOT $EPHROOT_TEST"
 VM_FILES="$here/guest/lib.sh:/guest/lib.sh $here/guest/evil-mark.sh:/guest/evil-mark.sh"
 vm_initramfs "$work/initrd.gz" "$here/guest/$JOB.sh" || { echo "FAIL: building the initramfs"; exit 1; }
 truncate -s 256M "$work/disk.img"
-vm_run "$work/console" "$work/initrd.gz" 240 "$work/disk.img"
+truncate -s 32M "$work/second.img"
+vm_run "$work/console" "$work/initrd.gz" 240 "$work/disk.img" "$work/second.img"
 rc=$?
 sed -n '/EPHROOT-VM ready/,$p' "$work/console" | sed 's/^/  | /'
 [ "$rc" = 0 ] || bad "the guest job exited $rc"
@@ -60,7 +62,11 @@ volume)
         expect log-records 2
         expect header "-rw------- 1048576"
         expect_match blkid "LABEL=ephroot" && expect_match blkid "TYPE=crypto_LUKS"
+        expect held-rc 1
+        expect held-msg "Refusing to format '/dev/vda': it or one of its partitions is held by another device (dm, md, ...)."
         expect close-rc 0
+        expect mounted-rc 1
+        expect mounted-msg "Refusing to format '/dev/vdb': it or one of its partitions is mounted."
         # After power-off, on the host: the mark is there, the plaintext is not.
         blkid -p -o export "$work/disk.img" | grep -qx "UUID=$uuid" && ok "host: blkid sees ephroot's header, UUID $uuid" ||
                 bad "host: blkid does not see UUID $uuid"

@@ -38,5 +38,21 @@ if grep -rqiF "$key" /run 2>/dev/null; then result run-has-key yes; else result 
 result log-records "$(grep -c 'pcr' /run/log/systemd/tpm2-measure.log)"
 result header "$(ls -l /run/ephroot/ephroot.header | awk '{ print $1, $5 }')"
 result blkid "$(blkid -p -o export /dev/vda | grep -E '^(TYPE|LABEL)=' | tr '\n' ' ')"
+# While mapped, /dev/vda is held by dm: a second volume on it is refused, before anything is written.
+ephroot --log-target stderr --tcti device:/dev/tpmrm0 --config /dev/null volume --device /dev/vda \
+        --cmdline-file /dev/null --header-dir /run/second --dm-name second >/dev/null 2>/tmp/err2
+result held-rc $?
+result held-msg "$(grep -o "Refusing to format '/dev/vda': .*" /tmp/err2 | head -n1)"
 cryptsetup close ephroot
 result close-rc $?
+
+# A mounted whole disk is refused too.
+if vm_wait_dev /dev/vdb 5 && mke2fs -q /dev/vdb >/dev/null 2>&1 && mkdir -p /mnt && mount -t ext2 /dev/vdb /mnt; then
+        ephroot --log-target stderr --tcti device:/dev/tpmrm0 --config /dev/null volume --device /dev/vdb \
+                --cmdline-file /dev/null --header-dir /run/third >/dev/null 2>/tmp/err3
+        result mounted-rc $?
+        result mounted-msg "$(grep -o "Refusing to format '/dev/vdb': .*" /tmp/err3 | head -n1)"
+        umount /mnt
+else
+        result mounted-rc setup-failed
+fi

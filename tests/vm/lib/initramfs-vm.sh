@@ -20,7 +20,8 @@
 #                  and blkid always are); callers add their own (e.g. build/src/ephroot)
 #   VM_FILES       extra "HOSTPATH:GUESTPATH" pairs
 #   VM_MODULES     kernel modules to load at boot, in order (dependencies are added); default: virtio
-#                  block and SCSI, sd_mod, dm-mod, dm-crypt, dm-integrity, AES/XTS, AF_ALG, loop
+#                  block and SCSI, sd_mod, dm-mod, dm-crypt, dm-integrity, AES/XTS, authenc, AF_ALG,
+#                  loop, ext4
 #   VM_DISK_BUS    virtio (default: /dev/vda, vdb, ...) or scsi (Azure-like "Msft Virtual Disk" on a
 #                  virtio-scsi controller, LUNs from 0: /dev/sda, sdb, ...)
 #   VM_MEMORY      MiB (default 1024); VM_SMP (default 1); VM_APPEND extra kernel command line
@@ -37,7 +38,7 @@ VM_LIB_DIR=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
 
 : "${VM_BINARIES:=}"
 : "${VM_FILES:=}"
-: "${VM_MODULES:=virtio_pci virtio_blk virtio_scsi sd_mod dm_mod dm_crypt dm_integrity xts aesni_intel authenc af_alg algif_skcipher algif_hash algif_aead loop}"
+: "${VM_MODULES:=virtio_pci virtio_blk virtio_scsi sd_mod dm_mod dm_crypt dm_integrity xts aesni_intel authenc af_alg algif_skcipher algif_hash algif_aead loop ext4}"
 : "${VM_DISK_BUS:=virtio}"
 : "${VM_MEMORY:=1024}"
 : "${VM_SMP:=1}"
