@@ -484,6 +484,10 @@ int luks_setup(const char *device, const Secret *key, const LuksParams *p, LuksV
                 return log_error_errno(r, "Failed to open '%s' with header '%s' for LUKS2: %m", device, v.header_path);
         crypt_set_log_callback(cd, log_cb, NULL);
         rb.cd = cd;
+        /* The default for LUKS2 already; said explicitly because it keeps the key out of the dm table. */
+        r = crypt_volume_key_keyring(cd, /* enable= */ 1);
+        if (r < 0)
+                log_debug_errno(r, "Failed to ask libcryptsetup for the kernel keyring, ignoring: %m");
 
         /* Before crypt_format(): otherwise it benchmarks PBKDF2 for the volume key digest (about 1 s). */
         r = crypt_set_pbkdf_type(cd, &pbkdf);
