@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Thin wrappers: install what is missing, then drive meson.
 
-.PHONY: all deps demo check bench clean
+.PHONY: all deps demo check bench bench-volume clean
 
 all: deps
 	meson setup build 2>/dev/null || true
@@ -18,6 +18,9 @@ check: deps
 
 bench: deps all
 	./tests/bench/measure-bench.sh build/src/ephroot
+
+bench-volume: deps all
+	./tests/bench/volume-bench.sh build/src/ephroot
 
 clean:
 	rm -rf build

@@ -10,9 +10,11 @@
 #include <inttypes.h>
 #include <libcryptsetup.h>
 #include <linux/fs.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -120,8 +122,12 @@ int luks_activate_flags_to_string(uint32_t flags, char **ret) {
 static uint32_t activate_flags(const LuksParams *p) {
         uint32_t f = 0;
 
-        if (p->allow_discards)
+        /* dm-crypt with authenticated encryption cannot pass discards down (libcryptsetup refuses). */
+        if (p->allow_discards && p->integrity == LUKS_INTEGRITY_NONE)
                 f |= CRYPT_ACTIVATE_ALLOW_DISCARDS;
+        else if (p->allow_discards)
+                log_info("integrity=%s: activating without allow-discards, which dm-integrity under dm-crypt does not support.",
+                         luks_integrity_to_string(p->integrity));
         if (p->integrity != LUKS_INTEGRITY_NONE)
                 f |= CRYPT_ACTIVATE_NO_JOURNAL; /* a crash ends the key's life anyway */
 #ifdef HAVE_CRYPT_ACTIVATE_NO_READ_WORKQUEUE
@@ -203,7 +209,7 @@ static int device_probe(const char *device, bool *ret_block, uint64_t *ret_size,
         if (fstat(fd, &st) < 0)
                 return -errno;
         if (S_ISBLK(st.st_mode)) {
-                fd = (closep(&fd), -EBADF);
+                closep(&fd);
                 fd = open(device, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_EXCL);
                 if (fd < 0)
                         return -errno;
@@ -284,6 +290,7 @@ static int mkdir_p(const char *dir) {
 static int create_header_file(const char *dir, const char *name, char **ret_path) {
         _cleanup_free_ char *path = NULL;
         _cleanup_close_ int fd = -EBADF;
+        struct statfs sfs;
         struct stat st;
         int r;
 
@@ -294,6 +301,9 @@ static int create_header_file(const char *dir, const char *name, char **ret_path
                 return -errno;
         if (!S_ISDIR(st.st_mode))
                 return -ENOTDIR;
+        if (statfs(dir, &sfs) >= 0 && sfs.f_type != TMPFS_MAGIC && sfs.f_type != RAMFS_MAGIC)
+                log_notice("The header directory '%s' is not on tmpfs: the header is only as private as that file system.",
+                           dir);
 
         if (asprintf(&path, "%s/%s.header", dir, name) < 0)
                 return -ENOMEM;
@@ -474,6 +484,10 @@ int luks_setup(const char *device, const Secret *key, const LuksParams *p, LuksV
                 return log_error_errno(r, "Failed to open '%s' with header '%s' for LUKS2: %m", device, v.header_path);
         crypt_set_log_callback(cd, log_cb, NULL);
         rb.cd = cd;
+        /* The default for LUKS2 already; said explicitly because it keeps the key out of the dm table. */
+        r = crypt_volume_key_keyring(cd, /* enable= */ 1);
+        if (r < 0)
+                log_debug_errno(r, "Failed to ask libcryptsetup for the kernel keyring, ignoring: %m");
 
         /* Before crypt_format(): otherwise it benchmarks PBKDF2 for the volume key digest (about 1 s). */
         r = crypt_set_pbkdf_type(cd, &pbkdf);

@@ -40,7 +40,7 @@ static void help(void) {
                "        DESTROYS the device: after the same checks as probe, a fresh key from the TPM,\n"
                "        LUKS2 with the header in DIR (default /run/ephroot), the mark on the device,\n"
                "        activation as /dev/mapper/NAME (default ephroot), the disk and volume-key\n"
-               "        events measured into PCR 15; prints the mapping.\n"
+               "        events measured into pcr-disk (default 15); prints the mapping.\n"
                "\n"
                "Options:\n"
                "  --config FILE      Configuration file (measure, config, probe, volume: default %s;\n"

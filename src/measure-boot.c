@@ -72,36 +72,19 @@ int measure_boot_inputs(Tpm2Context *tpm, const Config *c, const MeasureInputs *
 
 int measure_volume_events(Tpm2Context *tpm, unsigned banks, const Config *c, const MeasureVolumeTarget *t,
                           const LuksVolume *v, const char *dm_name, const Secret *key) {
-        _cleanup_free_ char *flags = NULL, *disk = NULL, *vk = NULL;
         MeasureEvent events[2] = {};
         int r;
 
-        r = luks_activate_flags_to_string(v->activate_flags, &flags);
+        r = measure_volume_events_build(&(MeasureDisk) {
+                                                .identity = t->identity,
+                                                .role = t->role,
+                                                .classification = t->classification,
+                                                .forced = t->forced,
+                                        },
+                                        v, dm_name, key, c->pcr_disk, banks, events);
         if (r < 0)
-                return log_error_errno(r, "Failed to describe the activation flags: %m");
-        r = measure_disk_string(&(MeasureDisk) {
-                                        .identity = t->identity,
-                                        .role = t->role,
-                                        .classification = t->classification,
-                                        .uuid = v->uuid,
-                                        .cipher = v->cipher,
-                                        .key_bits = v->key_bits,
-                                        .sector_size = v->sector_size,
-                                        .integrity = luks_integrity_to_string(v->integrity),
-                                        .flags = flags,
-                                        .forced = t->forced,
-                                },
-                                &disk);
-        if (r < 0)
-                return log_oom();
-        if (asprintf(&vk, "cryptsetup:%s:%s", dm_name, v->uuid) < 0)
-                return log_oom();
-
-        r = measure_event_build_string(MEASURE_EVENT_DISK, c->pcr_disk, banks, disk, events + 0);
-        if (r >= 0)
-                r = measure_event_build_hmac(MEASURE_EVENT_VOLUME_KEY, c->pcr_disk, banks, vk, key, events + 1);
-        if (r >= 0)
-                r = measure_log_extend(tpm, c->measure_log, events, ELEMENTSOF(events));
+                return r;
+        r = measure_log_extend(tpm, c->measure_log, events, ELEMENTSOF(events));
         for (size_t i = 0; i < ELEMENTSOF(events); i++)
                 measure_event_done(events + i);
         if (r < 0)

@@ -23,8 +23,9 @@ typedef struct MeasureVolumeTarget {
         bool forced;
 } MeasureVolumeTarget;
 
-/* Extends the disk event and systemd's volume-key event (HMAC keyed by the volume key over
- * "cryptsetup:<dm name>:<uuid>") into c->pcr_disk, and logs both. Logs failures. */
+/* Extends the two events of measure_volume_events_build() (the disk event, and systemd's volume-key
+ * event: HMAC keyed by the volume key over "cryptsetup:<dm name>:<uuid>") into c->pcr_disk under one
+ * log lock. Logs failures. */
 int measure_volume_events(Tpm2Context *tpm, unsigned banks, const Config *c, const MeasureVolumeTarget *t,
                           const LuksVolume *v, const char *dm_name, const Secret *key);
 

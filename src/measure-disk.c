@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 /* The disk event's text: one line that says what was formatted and how, in a fixed grammar so that a
- * verifier can parse it and rebuild the digest from the log record alone (docs/measurements.md).
- * Pure: no I/O. */
+ * verifier can parse it and rebuild the digest from the log record alone (docs/measurements.md); and
+ * the volume's two events built from it. Pure: no I/O. */
 
 #define _GNU_SOURCE
 #include <stdio.h>
 
+#include "log.h"
+#include "luks.h"
 #include "measure.h"
 
 static bool is_plain(char c) {
@@ -62,5 +64,45 @@ int measure_disk_string(const MeasureDisk *d, char **ret) {
                 return -ENOMEM;
         }
         *ret = buf;
+        return 0;
+}
+
+int measure_volume_events_build(const MeasureDisk *target, const LuksVolume *v, const char *dm_name,
+                                const Secret *key, unsigned pcr, unsigned banks, MeasureEvent ret[static 2]) {
+        _cleanup_free_ char *flags = NULL, *disk = NULL, *vk = NULL;
+        MeasureEvent e[2] = {};
+        MeasureDisk d;
+        int r;
+
+        assert_return(target && v && dm_name && key && ret, -EINVAL);
+        assert_return(v->uuid && v->cipher, -EINVAL);
+
+        r = luks_activate_flags_to_string(v->activate_flags, &flags);
+        if (r < 0)
+                return log_error_errno(r, "Failed to describe the activation flags of '%s': %m", strempty(v->device));
+
+        d = *target;
+        d.uuid = v->uuid;
+        d.cipher = v->cipher;
+        d.key_bits = v->key_bits;
+        d.sector_size = v->sector_size;
+        d.integrity = luks_integrity_to_string(v->integrity);
+        d.flags = flags;
+        r = measure_disk_string(&d, &disk);
+        if (r < 0)
+                return log_oom();
+        if (asprintf(&vk, "cryptsetup:%s:%s", dm_name, v->uuid) < 0)
+                return log_oom();
+
+        r = measure_event_build_string(MEASURE_EVENT_DISK, pcr, banks, disk, e + 0);
+        if (r < 0)
+                return r;
+        r = measure_event_build_hmac(MEASURE_EVENT_VOLUME_KEY, pcr, banks, vk, key, e + 1);
+        if (r < 0) {
+                measure_event_done(e + 0);
+                return r;
+        }
+        ret[0] = e[0];
+        ret[1] = e[1];
         return 0;
 }

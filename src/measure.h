@@ -5,6 +5,7 @@
 
 #include "config.h"
 #include "hash.h"
+#include "luks.h"
 #include "secret.h"
 
 /* Files larger than this are refused rather than hashed: a kernel or initrd of more than 1 GiB is not
@@ -104,3 +105,11 @@ typedef struct MeasureDisk {
  * integrity=... flags=... forced=yes|no": fixed order, every field present; NULL becomes "-", and
  * bytes outside [A-Za-z0-9._:,/+@-] (and a value that is exactly "-") are written as %XX. */
 int measure_disk_string(const MeasureDisk *d, char **ret);
+
+/* The volume's two events, in the order they are extended, both into pcr: [0] the disk event,
+ * H(measure_disk_string()), with the target's fields from `target` (identity, role, classification,
+ * forced; its LUKS fields are ignored) and the LUKS fields from v; [1] systemd's volume-key event,
+ * HMAC(key, "cryptsetup:<dm_name>:<v->uuid>"). dm_name is the mapping's name (given, since v->dm_name
+ * is NULL when the volume was not activated). On failure nothing is returned. Logs failures. */
+int measure_volume_events_build(const MeasureDisk *target, const LuksVolume *v, const char *dm_name,
+                                const Secret *key, unsigned pcr, unsigned banks, MeasureEvent ret[static 2]);

@@ -340,6 +340,47 @@ static void test_events(void **state) {
         (void) state;
 }
 
+static void test_volume_events(void **state) {
+        LuksVolume v = {
+                .device = (char *) "/dev/sdb",
+                .uuid = (char *) "0b1c2d3e-0000-4000-8000-000000000001",
+                .cipher = (char *) "aes-xts-plain64",
+                .key_bits = 512,
+                .sector_size = 4096,
+                .integrity = LUKS_INTEGRITY_NONE,
+                .activate_flags = 0,
+        };
+        MeasureEvent e[2];
+        Secret *key = NULL;
+        Digest d;
+
+        assert_int_equal(secret_new(64, &key), 0);
+        fill_range(key->data, 64, 0);
+        assert_int_equal(measure_volume_events_build(&(MeasureDisk) { .identity = NULL, .role = "image",
+                                                                      .classification = "blank",
+                                                                      .cipher = "ignored" },
+                                                     &v, "ephroot", key, 15, HASH_BIT(HASH_SHA256), e),
+                         0);
+        assert_int_equal(e[0].type, MEASURE_EVENT_DISK);
+        assert_int_equal(e[0].pcr, 15);
+        assert_string_equal(e[0].string, "ephroot-disk:v1 identity=- role=image class=blank"
+                                         " uuid=0b1c2d3e-0000-4000-8000-000000000001 cipher=aes-xts-plain64 key-bits=512"
+                                         " sector-size=4096 integrity=none flags=none forced=no");
+        assert_int_equal(hash_buffer(HASH_SHA256, e[0].string, strlen(e[0].string), &d), 0);
+        assert_memory_equal(e[0].digests[HASH_SHA256].bytes, d.bytes, 32);
+        assert_int_equal(e[1].type, MEASURE_EVENT_VOLUME_KEY);
+        assert_string_equal(e[1].string, "cryptsetup:ephroot:0b1c2d3e-0000-4000-8000-000000000001");
+        assert_hex(e[1].digests[HASH_SHA256].bytes, 32, "8936824cc0e87c01afbba5aea98edf4bbdb5a379527f44f52a137d08f8346a24");
+        measure_event_done(e + 0);
+        measure_event_done(e + 1);
+
+        v.uuid = NULL;
+        assert_int_equal(measure_volume_events_build(&(MeasureDisk) {}, &v, "ephroot", key, 15, HASH_BIT(HASH_SHA256), e),
+                         -EINVAL);
+        secret_free(key);
+        (void) state;
+}
+
 /* --- LUKS helpers ----------------------------------------------------------------------------- */
 
 static void test_sector_size(void **state) {
@@ -490,6 +531,7 @@ int main(void) {
                 cmocka_unit_test(test_keygen),
                 cmocka_unit_test(test_disk_string),
                 cmocka_unit_test(test_events),
+                cmocka_unit_test(test_volume_events),
                 cmocka_unit_test(test_sector_size),
                 cmocka_unit_test(test_luks_strings),
                 cmocka_unit_test(test_luks_setup_refusals),

@@ -167,6 +167,15 @@ if bad:
     sys.exit(1)
 PY
 
+# The test hooks exist in the test build only.
+if grep -qa EPHROOT_TEST_ "$EPHROOT"; then
+        bad "the ephroot binary contains the test hooks"
+elif ! grep -qa EPHROOT_TEST_KEY_FILE "$EPHROOT_TEST"; then
+        bad "the test build lacks its hooks (is it the test build?)"
+else
+        ok "test hooks (EPHROOT_TEST_*) only in ephroot-test, not in ephroot"
+fi
+
 # --- bad input -----------------------------------------------------------------------------------
 small=$work/small.img; truncate -s 8M "$small"
 foreign=$work/foreign.img; head -c $((32 * 1024 * 1024)) /dev/urandom >"$foreign"
