@@ -25,7 +25,7 @@ typedef struct ConfigItem {
 typedef struct ConfigParseState {
         Config *config;
         const char *origin;
-        bool seen[16];
+        bool seen[64];
 } ConfigParseState;
 
 static int parse_bool_item(const char *key, const char *value, void *field, const char *origin) {
@@ -106,6 +106,105 @@ static int parse_identity_item(const char *key, const char *value, void *field, 
         return free_and_strdup(field, value) < 0 ? log_oom() : 0;
 }
 
+static const char *const root_mode_names[_ROOT_MODE_MAX] = {
+        [ROOT_MODE_COPY] = "copy",
+        [ROOT_MODE_OVERLAY] = "overlay",
+};
+
+static const char *const failure_action_names[_FAILURE_ACTION_MAX] = {
+        [FAILURE_ACTION_HALT] = "halt",
+        [FAILURE_ACTION_POWEROFF] = "poweroff",
+        [FAILURE_ACTION_REBOOT] = "reboot",
+};
+
+const char *root_mode_to_string(RootMode m) {
+        return m >= 0 && m < _ROOT_MODE_MAX ? root_mode_names[m] : NULL;
+}
+
+const char *failure_action_to_string(FailureAction a) {
+        return a >= 0 && a < _FAILURE_ACTION_MAX ? failure_action_names[a] : NULL;
+}
+
+static int parse_mode_item(const char *key, const char *value, void *field, const char *origin) {
+        for (RootMode m = 0; m < _ROOT_MODE_MAX; m++)
+                if (streq(value, root_mode_names[m])) {
+                        *(RootMode *) field = m;
+                        return 0;
+                }
+        return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s: Invalid '%s' value '%s' (expected copy or overlay), refusing.",
+                               origin, key, value);
+}
+
+static int parse_failure_action_item(const char *key, const char *value, void *field, const char *origin) {
+        for (FailureAction a = 0; a < _FAILURE_ACTION_MAX; a++)
+                if (streq(value, failure_action_names[a])) {
+                        *(FailureAction *) field = a;
+                        return 0;
+                }
+        return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                               "%s: Invalid '%s' value '%s' (expected halt, poweroff or reboot), refusing.", origin, key,
+                               value);
+}
+
+static int parse_delay_item(const char *key, const char *value, void *field, const char *origin) {
+        unsigned u;
+
+        if (safe_atou(value, &u) < 0 || u > CONFIG_FAILURE_DELAY_MAX)
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                       "%s: Invalid '%s' value '%s' (expected seconds, 0..%u), refusing.", origin, key,
+                                       value, CONFIG_FAILURE_DELAY_MAX);
+        *(unsigned *) field = u;
+        return 0;
+}
+
+static int parse_integrity_item(const char *key, const char *value, void *field, const char *origin) {
+        int r = luks_integrity_from_string(value);
+        if (r < 0)
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                       "%s: Invalid value '%s' for '%s' (expected none or hmac-sha256), refusing.", origin,
+                                       value, key);
+        *(LuksIntegrity *) field = r;
+        return 0;
+}
+
+static int parse_sector_size_item(const char *key, const char *value, void *field, const char *origin) {
+        unsigned u;
+
+        if (safe_atou(value, &u) < 0 || (u != 0 && u != 512 && u != 4096))
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                       "%s: Invalid value '%s' for '%s' (expected 0 for auto, 512 or 4096), refusing.",
+                                       origin, value, key);
+        *(unsigned *) field = u;
+        return 0;
+}
+
+static int parse_root_hash_item(const char *key, const char *value, void *field, const char *origin) {
+        _cleanup_free_ void *bytes = NULL;
+        RootHash *h = field;
+        const char *hex = startswith(value, "sha256:");
+        size_t n;
+
+        if (!hex || unhexmem(hex, &bytes, &n) < 0 || n != CONFIG_ROOT_HASH_SIZE)
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                       "%s: Invalid '%s' value (expected sha256:<64 hex digits> as printed by 'ephroot root-hash'), refusing.",
+                                       origin, key);
+        memcpy(h->bytes, bytes, n);
+        h->set = true;
+        return 0;
+}
+
+static int parse_tpm_item(const char *key, const char *value, void *field, const char *origin) {
+        if (streq(value, "required"))
+                *(bool *) field = true;
+        else if (streq(value, "none"))
+                *(bool *) field = false;
+        else
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                       "%s: Invalid value '%s' for '%s' (expected required or none), refusing.", origin,
+                                       value, key);
+        return 0;
+}
+
 static const ConfigItem config_items[] = {
         { "enabled", parse_bool_item, offsetof(Config, enabled), true },
         { "log-level", parse_log_level_item, offsetof(Config, log_level), false },
@@ -116,6 +215,19 @@ static const ConfigItem config_items[] = {
         { "measure-log", parse_path_item, offsetof(Config, measure_log), true },
         { "device", parse_device_item, offsetof(Config, device), true },
         { "force-format", parse_identity_item, offsetof(Config, force_format), true },
+        { "mode", parse_mode_item, offsetof(Config, mode), true },
+        { "root-hash", parse_root_hash_item, offsetof(Config, root_hash), true },
+        { "failure-action", parse_failure_action_item, offsetof(Config, failure_action), true },
+        { "failure-delay", parse_delay_item, offsetof(Config, failure_delay), false },
+        { "pcr-leave", parse_pcr_item, offsetof(Config, pcr_leave), true },
+        { "pcr-disk", parse_pcr_item, offsetof(Config, pcr_disk), true },
+        { "integrity", parse_integrity_item, offsetof(Config, integrity), true },
+        { "sector-size", parse_sector_size_item, offsetof(Config, sector_size), false },
+        { "discard", parse_bool_item, offsetof(Config, discard), false },
+        { "format-discard", parse_bool_item, offsetof(Config, format_discard), false },
+        { "no-read-workqueue", parse_bool_item, offsetof(Config, no_read_workqueue), false },
+        { "no-write-workqueue", parse_bool_item, offsetof(Config, no_write_workqueue), false },
+        { "tpm", parse_tpm_item, offsetof(Config, tpm_required), true },
 };
 
 int config_init(Config *c) {
@@ -125,6 +237,18 @@ int config_init(Config *c) {
                 .pcr_kernel = 11,
                 .pcr_initrd = 11,
                 .pcr_cmdline = 12,
+                .mode = ROOT_MODE_COPY,
+                .failure_action = FAILURE_ACTION_HALT,
+                .failure_delay = 10,
+                .pcr_leave = 11,
+                .pcr_disk = 15,
+                .integrity = LUKS_INTEGRITY_NONE,
+                .sector_size = 0,
+                .discard = true,
+                .format_discard = true,
+                .no_read_workqueue = true,
+                .no_write_workqueue = true,
+                .tpm_required = true,
         };
         c->tcti = strdup(CONFIG_TCTI_DEFAULT);
         c->measure_log = strdup(CONFIG_MEASURE_LOG_DEFAULT);
@@ -363,5 +487,40 @@ int config_dump(const Config *c, FILE *f) {
                 fprintf(f, "force-format = %s\n", c->force_format);
         else
                 fputs("#force-format = (unset)\n", f);
+        fprintf(f, "mode = %s\n", root_mode_to_string(c->mode));
+        if (c->root_hash.set) {
+                _cleanup_free_ char *hex = hexmem(c->root_hash.bytes, sizeof(c->root_hash.bytes));
+                if (!hex)
+                        return -ENOMEM;
+                fprintf(f, "root-hash = sha256:%s\n", hex);
+        } else
+                fputs("#root-hash = (unset)\n", f);
+        fprintf(f,
+                "failure-action = %s\n"
+                "failure-delay = %u\n"
+                "pcr-leave = %u\n",
+                failure_action_to_string(c->failure_action), c->failure_delay, c->pcr_leave);
+        fprintf(f,
+                "pcr-disk = %u\n"
+                "integrity = %s\n"
+                "sector-size = %u\n"
+                "discard = %s\n"
+                "format-discard = %s\n"
+                "no-read-workqueue = %s\n"
+                "no-write-workqueue = %s\n"
+                "tpm = %s\n",
+                c->pcr_disk, luks_integrity_to_string(c->integrity), c->sector_size, c->discard ? "yes" : "no",
+                c->format_discard ? "yes" : "no", c->no_read_workqueue ? "yes" : "no",
+                c->no_write_workqueue ? "yes" : "no", c->tpm_required ? "required" : "none");
         return ferror(f) ? -EIO : 0;
+}
+
+void config_luks_params(const Config *c, LuksParams *ret) {
+        luks_params_init(ret);
+        ret->integrity = c->integrity;
+        ret->sector_size = c->sector_size;
+        ret->allow_discards = c->discard;
+        ret->format_discard = c->format_discard;
+        ret->no_read_workqueue = c->no_read_workqueue;
+        ret->no_write_workqueue = c->no_write_workqueue;
 }

@@ -2,8 +2,10 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
+#include "luks.h"
 #include "macro.h"
 
 #define CONFIG_FILE_DEFAULT "/etc/ephroot.conf"
@@ -18,6 +20,27 @@
 #define CONFIG_PCR_MIN 8U
 #define CONFIG_PCR_MAX 15U
 
+typedef enum RootMode {
+        ROOT_MODE_COPY,
+        ROOT_MODE_OVERLAY,
+        _ROOT_MODE_MAX,
+} RootMode;
+
+typedef enum FailureAction {
+        FAILURE_ACTION_HALT,
+        FAILURE_ACTION_POWEROFF,
+        FAILURE_ACTION_REBOOT,
+        _FAILURE_ACTION_MAX,
+} FailureAction;
+
+#define CONFIG_FAILURE_DELAY_MAX 300U  /* seconds before a failure action, at most */
+#define CONFIG_ROOT_HASH_SIZE 32U      /* sha256 */
+
+typedef struct RootHash {
+        bool set;
+        uint8_t bytes[CONFIG_ROOT_HASH_SIZE];
+} RootHash;
+
 typedef struct Config {
         bool enabled;
         int log_level;
@@ -28,7 +51,24 @@ typedef struct Config {
         char *measure_log;
         char *device;       /* "auto" or an absolute path */
         char *force_format; /* a disk identity (see docs/disks.md), or NULL */
+        RootMode mode;
+        RootHash root_hash;                       /* expected `ephroot root-hash` of the OS root */
+        FailureAction failure_action;
+        unsigned failure_delay;                   /* seconds, before poweroff/reboot */
+        unsigned pcr_leave;                       /* the closing "leave-initrd" event */
+        /* The volume (docs/volume.md); crypttab-like names. */
+        unsigned pcr_disk;       /* the disk event and the volume-key event */
+        LuksIntegrity integrity;
+        unsigned sector_size;    /* 0 (auto), 512, 4096 */
+        bool discard;            /* activation: allow-discards */
+        bool format_discard;     /* one discard of the whole disk before formatting */
+        bool no_read_workqueue;
+        bool no_write_workqueue;
+        bool tpm_required;       /* tpm=required; false is tpm=none, development only */
 } Config;
+
+const char *root_mode_to_string(RootMode m);
+const char *failure_action_to_string(FailureAction a);
 
 /* Fills in the built-in defaults. Returns -ENOMEM on allocation failure. */
 int config_init(Config *c);
@@ -47,3 +87,6 @@ int cmdline_foreach_word(const char *cmdline, int (*cb)(const char *word, void *
 
 /* Prints every key with its current value, in the configuration file format. */
 int config_dump(const Config *c, FILE *f);
+
+/* The volume settings as luks_setup() takes them (header_dir and dm_name stay NULL: defaults). */
+void config_luks_params(const Config *c, LuksParams *ret);

@@ -115,6 +115,17 @@ static void write_kmsg(int level, const char *msg) {
         (void) !write(kmsg_fd, line, (size_t) n);
 }
 
+static bool defer_errors = false;
+static char first_error[LOG_LINE_MAX];
+
+void log_set_defer_errors(bool b) {
+        defer_errors = b;
+}
+
+const char *log_first_error(void) {
+        return first_error[0] ? first_error : NULL;
+}
+
 int log_internal(int level, int error, const char *file, int line, const char *func, const char *format, ...) {
         char msg[LOG_LINE_MAX];
         int saved_errno = errno, e = ERRNO_VALUE(error);
@@ -128,6 +139,13 @@ int log_internal(int level, int error, const char *file, int line, const char *f
         va_start(ap, format);
         (void) vsnprintf(msg, sizeof(msg), format, ap);
         va_end(ap);
+
+        if (level <= LOG_ERR && first_error[0] == '\0')
+                (void) snprintf(first_error, sizeof(first_error), "%s", msg);
+        if (level <= LOG_ERR && defer_errors) {
+                errno = saved_errno;
+                return -e;
+        }
 
         switch (resolve_target()) {
         case LOG_TARGET_JOURNAL: {

@@ -21,6 +21,11 @@ void log_set_max_level(int level);
 int log_get_max_level(void);
 void log_close(void);
 
+/* Boot mode: messages at LOG_ERR and worse are not written but kept (the first one), so that the
+ * boot prints one line naming what failed. log_first_error() returns it, or NULL. */
+void log_set_defer_errors(bool b);
+const char *log_first_error(void);
+
 /* Parses "emerg".."debug" or "0".."7"; returns the level or -EINVAL. */
 int log_level_from_string(const char *s);
 const char *log_level_to_string(int level);

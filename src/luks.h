@@ -15,6 +15,15 @@
 #define LUKS_CIPHER "aes"
 #define LUKS_CIPHER_MODE "xts-plain64"
 
+/* The on-disk layout (docs/volume.md): the mark area at the start of the disk holds a copy of the
+ * header, two 16 KiB metadata copies and a keyslots area that fills it to 1 MiB; the encrypted data
+ * starts right after it. The disk must offer at least LUKS_DATA_SIZE_MIN bytes of data. */
+#define LUKS_METADATA_SIZE (16U * 1024U)
+#define LUKS_MARK_SIZE (1024U * 1024U)
+#define LUKS_KEYSLOTS_SIZE (LUKS_MARK_SIZE - 2U * LUKS_METADATA_SIZE)
+#define LUKS_DATA_SIZE_MIN (16U * 1024U * 1024U)
+#define LUKS_DM_NAME_MAX 64U
+
 typedef enum LuksIntegrity {
         LUKS_INTEGRITY_NONE,
         LUKS_INTEGRITY_HMAC_SHA256,
@@ -60,3 +69,19 @@ void luks_volume_done(LuksVolume *v);
 
 /* Removes the mapping (used when a later boot phase fails, and by tests). */
 int luks_deactivate(const char *dm_name);
+
+/* Added with the implementation (issue 4): */
+
+/* 1..LUKS_DM_NAME_MAX characters of A-Z a-z 0-9 . _ -, not starting with . or -: also what makes
+ * systemd's "cryptsetup:<name>:<uuid>" string unambiguous without escaping. */
+bool luks_dm_name_is_valid(const char *name);
+
+/* The activation flags as text, in a fixed order: "allow-discards,no-journal,no-read-workqueue,
+ * no-write-workqueue" (those set), or "none". For the disk event and for printing. */
+int luks_activate_flags_to_string(uint32_t flags, char **ret);
+
+/* The sector size rule (pure): configured 0 picks 4096 when the logical block size is <= 4096 and the
+ * device size and data offset are multiples of 4096, else 512; 512 and 4096 are checked against the
+ * device. *ret_why (static text) says why, on success and on failure (-EINVAL). */
+int luks_pick_sector_size(unsigned configured, unsigned logical_block_size, uint64_t device_size, uint64_t data_offset,
+                          unsigned *ret, const char **ret_why);

@@ -18,7 +18,23 @@
 #define _noreturn_ __attribute__((noreturn))
 #define _warn_unused_result_ __attribute__((warn_unused_result))
 
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+
+/* Whether an int equals one of the values listed. */
+#define IN_SET(x, ...)                                                  \
+        ({                                                              \
+                const int _x = (x);                                     \
+                const int _v[] = { __VA_ARGS__ };                       \
+                bool _found = false;                                    \
+                for (size_t _i = 0; _i < ELEMENTSOF(_v); _i++)          \
+                        if (_v[_i] == _x) {                             \
+                                _found = true;                          \
+                                break;                                  \
+                        }                                               \
+                _found;                                                 \
+        })
 
 /* Hand ownership out of a _cleanup_ variable. */
 #define TAKE_PTR(p)                                  \
@@ -63,6 +79,12 @@ static inline void closep(int *fd) {
 }
 #define _cleanup_close_ _cleanup_(closep)
 
+static inline int safe_close(int fd) {
+        if (fd >= 0)
+                (void) close(fd);
+        return -EBADF;
+}
+
 static inline void *mfree(void *p) {
         free(p);
         return NULL;
@@ -85,6 +107,23 @@ static inline bool isempty(const char *s) {
 static inline const char *strempty(const char *s) {
         return s ?: "";
 }
+
+static inline const char *strna(const char *s) {
+        return s ?: "n/a";
+}
+
+/* Whether a string equals one of the strings listed. */
+#define STR_IN_SET(x, ...)                                              \
+        ({                                                              \
+                const char *const _s[] = { __VA_ARGS__ };               \
+                bool _f = false;                                        \
+                for (size_t _i = 0; _i < ELEMENTSOF(_s); _i++)          \
+                        if (streq(x, _s[_i])) {                         \
+                                _f = true;                              \
+                                break;                                  \
+                        }                                               \
+                _f;                                                     \
+        })
 
 static inline const char *startswith(const char *s, const char *prefix) {
         size_t l = strlen(prefix);

@@ -27,9 +27,23 @@ static void help(void) {
                "        Read-only: list the disks with their Azure role, identity, size and\n"
                "        classification, and the target `boot` would format, with the reason.\n"
                "        Exits 1 when there is no target that is safe to format.\n"
+               "  boot --rootmnt DIR [--kernel FILE] [--initrd FILE] [--cmdline-file FILE]\n"
+               "       [--status FILE] [--no-failure-action]\n"
+               "        In the initramfs, when enabled: measure, key, format the disk, lay the OS\n"
+               "        root (mounted at DIR) on the encrypted volume. On failure: halt (see\n"
+               "        failure-action=). Does nothing when ephroot is not enabled.\n"
+               "  root-hash IMAGE [--copy-to FILE] [--json]\n"
+               "        Print the root hash copy mode computes for an OS root image (for root-hash=),\n"
+               "        and with --copy-to copy it into an existing file or device as the boot does.\n"
+               "  volume --device PATH [--no-activate] [--header-dir DIR] [--dm-name NAME]\n"
+               "         [--cmdline-file FILE] [--json]\n"
+               "        DESTROYS the device: after the same checks as probe, a fresh key from the TPM,\n"
+               "        LUKS2 with the header in DIR (default /run/ephroot), the mark on the device,\n"
+               "        activation as /dev/mapper/NAME (default ephroot), the disk and volume-key\n"
+               "        events measured into PCR 15; prints the mapping.\n"
                "\n"
                "Options:\n"
-               "  --config FILE      Configuration file (measure, config, probe: default %s;\n"
+               "  --config FILE      Configuration file (measure, config, probe, volume: default %s;\n"
                "                     predict: none unless given)\n"
                "  --tcti STRING      TPM access, e.g. device:/dev/tpmrm0 or swtpm:host=127.0.0.1,port=2321\n"
                "  --log-level LEVEL  emerg..debug (default: from configuration, else info)\n"
@@ -57,6 +71,9 @@ static const struct {
         { "predict", verb_predict },
         { "config", verb_config },
         { "probe", verb_probe },
+        { "root-hash", verb_root_hash },
+        { "boot", verb_boot },
+        { "volume", verb_volume },
 };
 
 static int exit_code(int r) {

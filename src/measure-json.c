@@ -49,11 +49,28 @@ static int to_string(json_object *o, char **ret) {
         return 0;
 }
 
+/* How each event presents itself in the log. Events that systemd also makes (a volume key, a boot
+ * phase) use systemd's content type and event type, so systemd-pcrlock and other readers of
+ * systemd's log understand them; ephroot's own use "ephroot" and the event type's name. */
+static const struct {
+        const char *content_type;
+        const char *event_type;
+} record_kind[_MEASURE_EVENT_TYPE_MAX] = {
+        [MEASURE_EVENT_KERNEL] = { "ephroot", "kernel" },
+        [MEASURE_EVENT_INITRD] = { "ephroot", "initrd" },
+        [MEASURE_EVENT_CMDLINE] = { "ephroot", "cmdline" },
+        [MEASURE_EVENT_DISK] = { "ephroot", "disk" },
+        [MEASURE_EVENT_VOLUME_KEY] = { "systemd", "volume-key" },
+        [MEASURE_EVENT_LEAVE_INITRD] = { "systemd", "phase" },
+        [MEASURE_EVENT_FAILURE] = { "ephroot", "failure" },
+};
+
 int measure_json_record(const MeasureEvent *e, const char *boot_id, uint64_t timestamp_usec, char **ret) {
         _cleanup_json_ json_object *rec = NULL, *digests = NULL, *content = NULL;
         int r;
 
         assert_return(e && ret, -EINVAL);
+        assert_return(e->type < _MEASURE_EVENT_TYPE_MAX, -EINVAL);
 
         rec = json_object_new_object();
         digests = json_object_new_array();
@@ -69,7 +86,7 @@ int measure_json_record(const MeasureEvent *e, const char *boot_id, uint64_t tim
                 }
         }
 
-        r = add_string(content, "eventType", measure_event_type_to_string(e->type));
+        r = add_string(content, "eventType", record_kind[e->type].event_type);
         if (r >= 0 && e->path)
                 r = add_string(content, "path", e->path);
         if (r >= 0 && e->path)
@@ -89,7 +106,7 @@ int measure_json_record(const MeasureEvent *e, const char *boot_id, uint64_t tim
         if (r >= 0)
                 r = add(rec, "digests", TAKE_PTR(digests));
         if (r >= 0)
-                r = add_string(rec, "content_type", "ephroot");
+                r = add_string(rec, "content_type", record_kind[e->type].content_type);
         if (r >= 0)
                 r = add(rec, "content", TAKE_PTR(content));
         if (r < 0)

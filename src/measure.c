@@ -13,6 +13,10 @@ static const char *const event_type_names[_MEASURE_EVENT_TYPE_MAX] = {
         [MEASURE_EVENT_KERNEL] = "kernel",
         [MEASURE_EVENT_INITRD] = "initrd",
         [MEASURE_EVENT_CMDLINE] = "cmdline",
+        [MEASURE_EVENT_DISK] = "disk",
+        [MEASURE_EVENT_VOLUME_KEY] = "volume-key",
+        [MEASURE_EVENT_LEAVE_INITRD] = "leave-initrd",
+        [MEASURE_EVENT_FAILURE] = "failure",
 };
 
 const char *measure_event_type_to_string(MeasureEventType t) {
@@ -82,6 +86,39 @@ static int event_from_string(MeasureEventType type, unsigned pcr, const char *s,
                         return log_error_errno(r, "Failed to hash %s: %m", measure_event_type_to_string(type));
         }
         e.string = strdup(s);
+        if (!e.string)
+                return log_oom();
+
+        *ret = e;
+        return 0;
+}
+
+int measure_event_build_string(MeasureEventType t, unsigned pcr, unsigned banks, const char *string,
+                               MeasureEvent *ret) {
+        assert_return(t < _MEASURE_EVENT_TYPE_MAX && string && ret, -EINVAL);
+        assert_return(pcr < MEASURE_PCR_COUNT, -EINVAL);
+        assert_return(banks != 0 && (banks & ~HASH_ALL) == 0, -EINVAL);
+
+        return event_from_string(t, pcr, string, banks, ret);
+}
+
+int measure_event_build_hmac(MeasureEventType t, unsigned pcr, unsigned banks, const char *string, const Secret *key,
+                             MeasureEvent *ret) {
+        MeasureEvent e = { .type = t, .pcr = pcr, .banks = banks, .size = 0 };
+        int r;
+
+        assert_return(t < _MEASURE_EVENT_TYPE_MAX && string && key && ret, -EINVAL);
+        assert_return(pcr < MEASURE_PCR_COUNT, -EINVAL);
+        assert_return(banks != 0 && (banks & ~HASH_ALL) == 0, -EINVAL);
+
+        e.size = strlen(string);
+        FOREACH_HASH_ALG(a, banks) {
+                r = hash_hmac(a, key->data, key->size, string, e.size, e.digests + a);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to compute the HMAC for the %s event: %m",
+                                               measure_event_type_to_string(t));
+        }
+        e.string = strdup(string);
         if (!e.string)
                 return log_oom();
 

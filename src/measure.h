@@ -5,6 +5,7 @@
 
 #include "config.h"
 #include "hash.h"
+#include "secret.h"
 
 /* Files larger than this are refused rather than hashed: a kernel or initrd of more than 1 GiB is not
  * one, and hashing a device or a pipe endlessly would hang the boot. */
@@ -15,6 +16,10 @@ typedef enum MeasureEventType {
         MEASURE_EVENT_KERNEL,
         MEASURE_EVENT_INITRD,
         MEASURE_EVENT_CMDLINE,
+        MEASURE_EVENT_DISK,         /* the volume's setup: H(disk string), see measure_disk_string() */
+        MEASURE_EVENT_VOLUME_KEY,   /* systemd's: HMAC(volume key, "cryptsetup:<dm name>:<uuid>") */
+        MEASURE_EVENT_LEAVE_INITRD, /* systemd's phase string "leave-initrd" */
+        MEASURE_EVENT_FAILURE,      /* the boot failed closed: H(failure string) */
         _MEASURE_EVENT_TYPE_MAX,
 } MeasureEventType;
 
@@ -68,3 +73,34 @@ int measure_event_set_kernel_info(MeasureEvent *e, const char *release, const ch
 /* Finds the GNU build-id in an ELF note section image (such as /sys/kernel/notes). Returns lower-case
  * hex, or -ENOENT when there is none, -EBADMSG when the notes are malformed. No I/O. */
 int elf_notes_find_build_id(const void *notes, size_t size, char **ret_hex);
+
+/* A string event: the digest for each bank in `banks` is that bank's hash of the string's bytes (no
+ * NUL); the string goes into the log record. Used for disk, leave-initrd and failure. Logs failures. */
+int measure_event_build_string(MeasureEventType t, unsigned pcr, unsigned banks, const char *string,
+                               MeasureEvent *ret);
+
+/* A keyed event, as systemd-cryptsetup measures a volume key: the digest for each bank is
+ * HMAC_<bank hash>(key, string). The string goes into the record; the key goes nowhere. */
+int measure_event_build_hmac(MeasureEventType t, unsigned pcr, unsigned banks, const char *string, const Secret *key,
+                             MeasureEvent *ret);
+
+/* measure-disk.c: the disk event's text (docs/measurements.md, "The disk event"). No I/O. */
+#define MEASURE_DISK_PREFIX "ephroot-disk:v1"
+
+typedef struct MeasureDisk {
+        const char *identity;       /* stable disk identity (docs/disks.md); NULL: none (image, plain disk) */
+        const char *role;           /* os, resource, data, nvme-local, unknown, image */
+        const char *classification; /* fresh-azure-resource, blank, ephroot, foreign */
+        const char *uuid;           /* LUKS UUID */
+        const char *cipher;         /* aes-xts-plain64 */
+        unsigned key_bits;
+        unsigned sector_size;
+        const char *integrity;      /* none, hmac-sha256 */
+        const char *flags;          /* luks_activate_flags_to_string() */
+        bool forced;                /* force-format= overrode a foreign classification */
+} MeasureDisk;
+
+/* "ephroot-disk:v1 identity=... role=... class=... uuid=... cipher=... key-bits=... sector-size=...
+ * integrity=... flags=... forced=yes|no": fixed order, every field present; NULL becomes "-", and
+ * bytes outside [A-Za-z0-9._:,/+@-] (and a value that is exactly "-") are written as %XX. */
+int measure_disk_string(const MeasureDisk *d, char **ret);

@@ -6,18 +6,16 @@
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <stdio.h>
-#include <sys/utsname.h>
 
 #include "config-load.h"
 #include "log.h"
 #include "measure-json.h"
-#include "measure-log.h"
+#include "measure-boot.h"
 #include "measure.h"
 #include "tpm2.h"
 #include "util.h"
 #include "verbs.h"
 
-#define KERNEL_NOTES_PATH "/sys/kernel/notes"
 #define PROC_CMDLINE "/proc/cmdline"
 
 typedef struct MeasureArgs {
@@ -136,34 +134,12 @@ static int load_config(Config *c, const CommonArgs *common, const char *default_
         return 0;
 }
 
-static void attach_kernel_info(MeasureEvent *e) {
-        _cleanup_free_ char *notes = NULL, *build_id = NULL;
-        struct utsname u;
-        size_t size;
-        int r;
-
-        if (uname(&u) < 0)
-                u.release[0] = '\0';
-
-        r = read_full_file_bounded(KERNEL_NOTES_PATH, 64 * 1024, &notes, &size);
-        if (r >= 0)
-                r = elf_notes_find_build_id(notes, size, &build_id);
-        if (r < 0)
-                log_debug_errno(r, "Failed to read the build-id from '%s', leaving it out: %m", KERNEL_NOTES_PATH);
-
-        if (measure_event_set_kernel_info(e, isempty(u.release) ? NULL : u.release, build_id) < 0)
-                log_debug("Out of memory for kernel information, leaving it out.");
-}
-
 int verb_measure(int argc, char **argv, const CommonArgs *common) {
         _cleanup_(tpm2_context_freep) Tpm2Context *tpm = NULL;
         _cleanup_(config_done) Config config = {};
         _cleanup_free_ char *cmdline = NULL;
         MeasureArgs a = {};
-        MeasureEvent *events = NULL;
-        uint16_t unsupported = 0;
         unsigned banks = 0;
-        size_t n = 0;
         int r;
 
         r = parse_args(argc, argv, /* predict= */ false, &a);
@@ -182,31 +158,11 @@ int verb_measure(int argc, char **argv, const CommonArgs *common) {
         if (r < 0)
                 return log_error_errno(r, "Failed to open the TPM through TCTI '%s': %m", config.tcti);
 
-        r = tpm2_get_active_banks(tpm, &banks, &unsupported);
-        if (r < 0)
-                return log_error_errno(r, "Failed to read the active PCR banks of TPM '%s': %m", config.tcti);
-        if (unsupported != 0)
-                return log_error_errno(SYNTHETIC_ERRNO(EOPNOTSUPP),
-                                       "Failed to measure: the TPM has an active PCR bank with algorithm 0x%04x that ephroot cannot compute; refusing to leave it unextended.",
-                                       unsupported);
-        if (banks == 0)
-                return log_error_errno(SYNTHETIC_ERRNO(ENODEV), "Failed to measure: the TPM '%s' has no active PCR bank.",
-                                       config.tcti);
-
-        r = measure_events_build(&config, &(MeasureInputs) { a.kernel, a.initrd, cmdline }, banks, &events, &n);
+        r = measure_get_banks(tpm, config.tcti, &banks);
         if (r < 0)
                 return r;
-        attach_kernel_info(events + MEASURE_EVENT_KERNEL);
 
-        r = measure_log_extend(tpm, config.measure_log, events, n);
-        if (r >= 0)
-                for (size_t i = 0; i < n; i++)
-                        log_info("Measured %s into PCR %u (%u bank%s).", measure_event_type_to_string(events[i].type),
-                                 events[i].pcr, (unsigned) __builtin_popcount(banks),
-                                 __builtin_popcount(banks) == 1 ? "" : "s");
-
-        measure_events_free(events, n);
-        return r;
+        return measure_boot_inputs(tpm, &config, &(MeasureInputs) { a.kernel, a.initrd, cmdline }, banks);
 }
 
 static int print_text(const PcrValues *v) {

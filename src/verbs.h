@@ -19,6 +19,9 @@ int verb_measure(int argc, char **argv, const CommonArgs *common);
 int verb_predict(int argc, char **argv, const CommonArgs *common);
 int verb_config(int argc, char **argv, const CommonArgs *common);
 int verb_probe(int argc, char **argv, const CommonArgs *common);
+int verb_boot(int argc, char **argv, const CommonArgs *common);
+int verb_root_hash(int argc, char **argv, const CommonArgs *common);
+int verb_volume(int argc, char **argv, const CommonArgs *common);
 
 /* Marks an error as a usage/configuration error so main() exits with EXIT_USAGE. */
 #define USAGE_ERROR_BIT (1 << 29)

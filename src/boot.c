@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* The boot's phases, in order, each timed and printed, failing closed at the first error. */
+
+#define _GNU_SOURCE
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/utsname.h>
+#include <time.h>
+
+#include "boot.h"
+#include "disk.h"
+#include "keygen.h"
+#include "log.h"
+#include "luks.h"
+#include "measure-boot.h"
+#include "util.h"
+
+static const char *const phase_names[_BOOT_PHASE_MAX] = {
+        [BOOT_PHASE_MEASURE] = "measure",
+        [BOOT_PHASE_KEY] = "key",
+        [BOOT_PHASE_DISK] = "disk",
+        [BOOT_PHASE_VOLUME] = "volume",
+        [BOOT_PHASE_MEASURE_DISK] = "measure-disk",
+        [BOOT_PHASE_ROOT] = "root",
+        [BOOT_PHASE_LEAVE] = "leave",
+};
+
+const char *boot_phase_to_string(BootPhase p) {
+        return p >= 0 && p < _BOOT_PHASE_MAX ? phase_names[p] : NULL;
+}
+
+void boot_status_done(BootStatus *s) {
+        if (!s)
+                return;
+        s->device = mfree(s->device);
+        s->identity = mfree(s->identity);
+        s->role = mfree(s->role);
+        s->classification = mfree(s->classification);
+        s->luks_uuid = mfree(s->luks_uuid);
+        s->dm_node = mfree(s->dm_node);
+        s->cipher = mfree(s->cipher);
+        s->error = mfree(s->error);
+        root_layout_done(&s->root);
+}
+
+typedef struct BootRun {
+        const Config *config;
+        const BootArgs *args;
+        BootStatus *status;
+        Tpm2Context *tpm;
+        Secret *key;
+        LuksVolume volume;
+        uint64_t phase_start;
+} BootRun;
+
+static void phase_begin(BootRun *b, BootPhase p) {
+        b->status->phase = p;
+        b->phase_start = now_usec(CLOCK_MONOTONIC);
+}
+
+static void phase_end(BootRun *b, const char *fmt, ...) _printf_(2, 3);
+static void phase_end(BootRun *b, const char *fmt, ...) {
+        BootPhase p = b->status->phase;
+        char what[256];
+        va_list ap;
+
+        b->status->phase_usec[p] = now_usec(CLOCK_MONOTONIC) - b->phase_start;
+        b->status->phase_done[p] = true;
+        va_start(ap, fmt);
+        (void) vsnprintf(what, sizeof(what), fmt, ap);
+        va_end(ap);
+        printf("ephroot: %-12s %6" PRIu64 " ms  %s\n", phase_names[p], b->status->phase_usec[p] / 1000, what);
+        fflush(stdout);
+}
+
+static int default_boot_file(const char *rootmnt, const char *prefix, char **ret) {
+        struct utsname u;
+
+        if (uname(&u) < 0)
+                return -errno;
+        return asprintf(ret, "%s/boot/%s-%s", rootmnt, prefix, u.release) < 0 ? -ENOMEM : 0;
+}
+
+static int phase_measure(BootRun *b) {
+        _cleanup_free_ char *kernel = NULL, *initrd = NULL;
+        const BootArgs *a = b->args;
+        const Config *c = b->config;
+        int r;
+
+        if (!c->tpm_required) {
+                log_warning("tpm=none: NO TPM. Nothing is measured and the key comes from getrandom() alone. Development only.");
+                return 0;
+        }
+        r = tpm2_context_new(c->tcti, &b->tpm);
+        if (r < 0)
+                return log_error_errno(r, "Failed to open the TPM through TCTI '%s': %m", c->tcti);
+        r = measure_get_banks(b->tpm, c->tcti, &b->status->banks);
+        if (r < 0)
+                return r;
+        b->status->tpm = true;
+
+        if (!a->kernel && default_boot_file(a->rootmnt, "vmlinuz", &kernel) < 0)
+                return log_oom();
+        if (!a->initrd && default_boot_file(a->rootmnt, "initrd.img", &initrd) < 0)
+                return log_oom();
+        return measure_boot_inputs(b->tpm, c,
+                                   &(MeasureInputs) { a->kernel ?: kernel, a->initrd ?: initrd, a->cmdline },
+                                   b->status->banks);
+}
+
+static int phase_disk(BootRun *b) {
+        _cleanup_(disk_list_done) DiskList l = {};
+        _cleanup_(disk_target_done) DiskTarget t = {};
+        BootStatus *s = b->status;
+        int r;
+
+        r = disk_enumerate("/", disk_nvme_read_vs, NULL, &l);
+        if (r < 0)
+                return log_error_errno(r, "Failed to enumerate the disks: %m");
+        r = disk_pick_target(&(DiskTargetRequest) {
+                                     .root = "/",
+                                     .device = b->config->device,
+                                     .force_format = b->config->force_format,
+                             },
+                             &l, &t);
+        if (r < 0)
+                return log_oom();
+        if (!t.node)
+                return log_error_errno(SYNTHETIC_ERRNO(ENODEV), "Failed to find a disk to format: %s",
+                                       strna(t.reason));
+        if (!t.ok)
+                return log_error_errno(SYNTHETIC_ERRNO(EPERM), "%s", strna(t.reason));
+
+        s->device = strdup(t.node);
+        s->role = strdup(t.disk ? disk_role_to_string(t.disk->role) : "unknown");
+        s->classification = strdup(disk_class_to_string(t.class));
+        s->identity = t.identity ? strdup(t.identity) : NULL;
+        if (!s->device || !s->role || !s->classification || (t.identity && !s->identity))
+                return log_oom();
+        s->forced = t.forced;
+        if (t.forced)
+                log_warning("FORCED: formatting '%s' (%s), which holds something ephroot does not recognise, because force-format= names it.",
+                            t.node, t.identity);
+        return 0;
+}
+
+static int phase_volume(BootRun *b) {
+        BootStatus *s = b->status;
+        LuksParams p;
+        int r;
+
+        config_luks_params(b->config, &p);
+        p.header_dir = b->args->header_dir;
+        p.activate = true;
+        r = luks_setup(s->device, b->key, &p, &b->volume);
+        if (r < 0)
+                return r;
+        s->luks_uuid = strdup(b->volume.uuid);
+        s->dm_node = strdup(b->volume.dm_node);
+        s->cipher = strdup(b->volume.cipher);
+        if (!s->luks_uuid || !s->dm_node || !s->cipher)
+                return log_oom();
+        s->sector_size = b->volume.sector_size;
+        s->volume_size = b->volume.data_size;
+        return 0;
+}
+
+static int phase_measure_disk(BootRun *b) {
+        BootStatus *s = b->status;
+        int r = 0;
+
+        if (b->tpm)
+                r = measure_volume_events(b->tpm, s->banks, b->config,
+                                          &(MeasureVolumeTarget) {
+                                                  .identity = s->identity,
+                                                  .role = s->role,
+                                                  .classification = s->classification,
+                                                  .forced = s->forced,
+                                          },
+                                          &b->volume, b->volume.dm_name, b->key);
+        /* The key's last use: from here on it exists only in the kernel's keyring. */
+        b->key = secret_free(b->key);
+        return r;
+}
+
+/* Every PCR ephroot extends gets the failure event, so no policy over any of them can match. */
+static void extend_failure(BootRun *b) {
+        const Config *c = b->config;
+        const unsigned pcrs[] = { c->pcr_kernel, c->pcr_initrd, c->pcr_cmdline, c->pcr_disk, c->pcr_leave };
+        _cleanup_free_ char *s = NULL;
+        uint32_t done = 0;
+
+        if (!b->tpm) {
+                log_warning("No TPM is open: the failure cannot be measured.");
+                return;
+        }
+        if (asprintf(&s, BOOT_FAILURE_PREFIX " phase=%s", phase_names[b->status->phase]) < 0)
+                return;
+        for (size_t i = 0; i < ELEMENTSOF(pcrs); i++) {
+                if (done & (1U << pcrs[i]))
+                        continue;
+                done |= 1U << pcrs[i];
+                if (measure_string_event(b->tpm, b->status->banks, c, MEASURE_EVENT_FAILURE, pcrs[i], s) < 0)
+                        log_warning("Failed to extend the failure event into PCR %u.", pcrs[i]);
+        }
+}
+
+int boot_run(const Config *c, const BootArgs *a, BootStatus *st) {
+        BootRun b = { .config = c, .args = a, .status = st };
+        uint64_t start = now_usec(CLOCK_MONOTONIC);
+        int r;
+
+        assert_return(c && a && a->rootmnt && a->cmdline && st, -EINVAL);
+
+        phase_begin(&b, BOOT_PHASE_MEASURE);
+        r = phase_measure(&b);
+        if (r < 0)
+                goto fail;
+        phase_end(&b, st->tpm ? "kernel, initrd, command line into PCR %u, %u, %u (%u banks)" : "skipped (tpm=none)",
+                  c->pcr_kernel, c->pcr_initrd, c->pcr_cmdline, (unsigned) __builtin_popcount(st->banks));
+
+        phase_begin(&b, BOOT_PHASE_KEY);
+        r = keygen_volume_key(b.tpm, &b.key);
+        if (r < 0)
+                goto fail;
+        phase_end(&b, "%u bytes, HKDF-SHA256 over TPM and kernel randomness", KEYGEN_KEY_SIZE);
+
+        phase_begin(&b, BOOT_PHASE_DISK);
+        r = phase_disk(&b);
+        if (r < 0)
+                goto fail;
+        phase_end(&b, "%s (%s, %s%s)", st->device, st->role, st->classification, st->forced ? ", FORCED" : "");
+
+        phase_begin(&b, BOOT_PHASE_VOLUME);
+        r = phase_volume(&b);
+        if (r < 0)
+                goto fail;
+        phase_end(&b, "%s: LUKS2 %s, %u-byte sectors, header in tmpfs", st->dm_node, st->cipher, st->sector_size);
+
+        phase_begin(&b, BOOT_PHASE_MEASURE_DISK);
+        r = phase_measure_disk(&b);
+        if (r < 0)
+                goto fail;
+        phase_end(&b, st->tpm ? "disk and volume-key events into PCR %u" : "skipped (tpm=none)", c->pcr_disk);
+
+        phase_begin(&b, BOOT_PHASE_ROOT);
+        r = root_lay(c, a->rootmnt, st->dm_node, st->volume_size, st->device, &st->root);
+        if (r < 0)
+                goto fail;
+        if (c->mode == ROOT_MODE_COPY)
+                phase_end(&b, "copy of %s: %" PRIu64 " MiB read (%s), grown to %" PRIu64 " MiB", st->root.source_node,
+                          st->root.copy.copied >> 20, st->root.copy.ext4 ? "used blocks" : "whole device",
+                          st->root.grown_to >> 20);
+        else
+                phase_end(&b, "overlay: %s read-only under an ext4 upper on %s", st->root.source_node, st->dm_node);
+
+        phase_begin(&b, BOOT_PHASE_LEAVE);
+        if (b.tpm) {
+                r = measure_string_event(b.tpm, st->banks, c, MEASURE_EVENT_LEAVE_INITRD, c->pcr_leave, BOOT_LEAVE_STRING);
+                if (r < 0)
+                        goto fail;
+        }
+        phase_end(&b, st->tpm ? "\"" BOOT_LEAVE_STRING "\" into PCR %u" : "skipped (tpm=none)", c->pcr_leave);
+
+        st->total_usec = now_usec(CLOCK_MONOTONIC) - start;
+        tpm2_context_free(b.tpm);
+        luks_volume_done(&b.volume);
+        return 0;
+
+fail:
+        st->failed = true;
+        st->total_usec = now_usec(CLOCK_MONOTONIC) - start;
+        st->error = strdup(log_first_error() ?: "unknown error");
+        b.key = secret_free(b.key);
+        extend_failure(&b);
+        tpm2_context_free(b.tpm);
+        luks_volume_done(&b.volume);
+        return r;
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "config.h"
+#include "luks.h"
+#include "measure.h"
+#include "tpm2.h"
+
+/* The TPM's active banks, refusing an active bank ephroot cannot compute (it would stay unextended)
+ * and a TPM with none. Logs failures. */
+int measure_get_banks(Tpm2Context *tpm, const char *tcti, unsigned *ret_banks);
+
+/* Measures kernel, initrd and command line (with the running kernel's release and build-id in the
+ * kernel record) into the TPM and the log: what `ephroot measure` and the boot's first phase do.
+ * Logs failures. */
+int measure_boot_inputs(Tpm2Context *tpm, const Config *c, const MeasureInputs *in, unsigned banks);
+
+/* What the disk event describes about the target (docs/measurements.md, "The disk event"). */
+typedef struct MeasureVolumeTarget {
+        const char *identity;   /* NULL: none */
+        const char *role;
+        const char *classification;
+        bool forced;
+} MeasureVolumeTarget;
+
+/* Extends the disk event and systemd's volume-key event (HMAC keyed by the volume key over
+ * "cryptsetup:<dm name>:<uuid>") into c->pcr_disk, and logs both. Logs failures. */
+int measure_volume_events(Tpm2Context *tpm, unsigned banks, const Config *c, const MeasureVolumeTarget *t,
+                          const LuksVolume *v, const char *dm_name, const Secret *key);
+
+/* Extends one string event (leave-initrd, failure) into pcr. Logs failures. */
+int measure_string_event(Tpm2Context *tpm, unsigned banks, const Config *c, MeasureEventType type, unsigned pcr,
+                         const char *string);

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "root-copy.h"
+
+/* Laying the OS root on the encrypted volume, in the initramfs, after initramfs-tools has mounted
+ * the OS root read-only at rootmnt. See docs/boot.md. */
+
+#define ROOT_STATE_DIR "/run/ephroot"
+#define ROOT_OVERLAY_LOWER ROOT_STATE_DIR "/lower"   /* the OS root, read-only */
+#define ROOT_OVERLAY_UPPER ROOT_STATE_DIR "/upper"   /* the volume's ext4: upper/ and work/ */
+#define ROOT_MKFS_TIMEOUT_USEC (120ULL * 1000000ULL)
+
+typedef struct RootLayout {
+        RootMode mode;
+        char *source_node;      /* the OS root's block device */
+        char *fstype;           /* the OS root's filesystem type */
+        RootCopyResult copy;    /* copy mode */
+        uint64_t grown_to;      /* copy mode, ext4: bytes of the filesystem after growing */
+} RootLayout;
+
+void root_layout_done(RootLayout *l);
+
+/* The block device and filesystem type mounted at path (which must be a mount point). */
+int root_find_source(const char *path, char **ret_node, char **ret_fstype);
+
+/* copy: copies the OS root into volume_node (checking root-hash= when set), unmounts the OS root,
+ * mounts the copy at rootmnt and grows it to the volume. overlay: makes an ext4 on volume_node, moves
+ * the OS root to ROOT_OVERLAY_LOWER read-only and mounts an overlay at rootmnt. Either way the new
+ * root's /etc/fstab is rewritten (root-fstab.h). Logs failures. */
+int root_lay(const Config *c, const char *rootmnt, const char *volume_node, uint64_t volume_size,
+             const char *target_node, RootLayout *ret);

@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* `ephroot boot --rootmnt DIR`, called by the initramfs-tools script once the OS root is mounted
+ * read-only at DIR. Disabled (the default): returns at once and changes nothing. Enabled: runs the
+ * phases (boot.c); on any failure prints one line, extends the failure event and halts, powers off
+ * or reboots; it never returns to let the boot continue on the OS disk's root. */
+
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <sys/reboot.h>
+#include <unistd.h>
+
+#include "boot.h"
+#include "config-load.h"
+#include "log.h"
+#include "util.h"
+#include "verbs.h"
+
+#define PROC_CMDLINE "/proc/cmdline"
+
+enum {
+        ARG_ROOTMNT = 0x100,
+        ARG_KERNEL,
+        ARG_INITRD,
+        ARG_CMDLINE_FILE,
+        ARG_STATUS,
+        ARG_HEADER_DIR,
+        ARG_NO_FAILURE_ACTION,
+};
+
+typedef struct VerbBootArgs {
+        BootArgs boot;
+        const char *cmdline_file;
+        const char *status;
+        bool no_failure_action;
+} VerbBootArgs;
+
+static int parse_args(int argc, char **argv, VerbBootArgs *a) {
+        static const struct option options[] = {
+                { "rootmnt", required_argument, NULL, ARG_ROOTMNT },
+                { "kernel", required_argument, NULL, ARG_KERNEL },
+                { "initrd", required_argument, NULL, ARG_INITRD },
+                { "cmdline-file", required_argument, NULL, ARG_CMDLINE_FILE },
+                { "status", required_argument, NULL, ARG_STATUS },
+                { "header-dir", required_argument, NULL, ARG_HEADER_DIR },
+                { "no-failure-action", no_argument, NULL, ARG_NO_FAILURE_ACTION },
+                {},
+        };
+        int c;
+
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0)
+                switch (c) {
+                case ARG_ROOTMNT:
+                        a->boot.rootmnt = optarg;
+                        break;
+                case ARG_KERNEL:
+                        a->boot.kernel = optarg;
+                        break;
+                case ARG_INITRD:
+                        a->boot.initrd = optarg;
+                        break;
+                case ARG_CMDLINE_FILE:
+                        a->cmdline_file = optarg;
+                        break;
+                case ARG_STATUS:
+                        a->status = optarg;
+                        break;
+                case ARG_HEADER_DIR:
+                        a->boot.header_dir = optarg;
+                        break;
+                case ARG_NO_FAILURE_ACTION:
+                        a->no_failure_action = true;
+                        break;
+                default:
+                        return -(EINVAL | USAGE_ERROR_BIT);
+                }
+        if (optind < argc)
+                return usage_error("Unexpected argument '%s'.", argv[optind]);
+        if (!a->boot.rootmnt || !path_is_absolute(a->boot.rootmnt))
+                return usage_error("--rootmnt needs the absolute path where the OS root is mounted.");
+        return 0;
+}
+
+/* Does not return unless reboot() fails (not root, or a test's --no-failure-action). */
+static int failure_action(FailureAction action, unsigned delay) {
+        static const int cmd[_FAILURE_ACTION_MAX] = {
+                [FAILURE_ACTION_HALT] = RB_HALT_SYSTEM,
+                [FAILURE_ACTION_POWEROFF] = RB_POWER_OFF,
+                [FAILURE_ACTION_REBOOT] = RB_AUTOBOOT,
+        };
+
+        sync();
+        if (action != FAILURE_ACTION_HALT && delay > 0) {
+                fprintf(stderr, "ephroot: %s in %u s.\n", failure_action_to_string(action), delay);
+                (void) sleep(delay);
+        } else if (action == FAILURE_ACTION_HALT)
+                fputs("ephroot: halting.\n", stderr);
+        (void) reboot(cmd[action]);
+        return -errno;
+}
+
+static void fail_line(const char *what) {
+        fprintf(stderr, "ephroot: boot failed: %s\n", what);
+        fflush(stderr);
+}
+
+int verb_boot(int argc, char **argv, const CommonArgs *common) {
+        _cleanup_(config_done) Config config = {};
+        _cleanup_(boot_status_done) BootStatus st = {};
+        _cleanup_free_ char *cmdline = NULL;
+        VerbBootArgs a = {};
+        int r, k;
+
+        r = parse_args(argc, argv, &a);
+        if (r < 0)
+                return r;
+
+        /* From here on, errors are collected and the boot prints the first as its one failure line. */
+        log_set_defer_errors(true);
+
+        r = cmdline_read(a.cmdline_file ?: PROC_CMDLINE, &cmdline);
+        if (r >= 0)
+                r = config_init(&config) < 0 ? log_oom() : 0;
+        if (r >= 0)
+                r = config_load(&config, common->config_path ?: CONFIG_FILE_DEFAULT, !!common->config_path, cmdline);
+        if (r < 0) {
+                /* Whether ephroot was meant to run is unknown: never guess, never continue. */
+                fail_line(log_first_error() ?: "cannot read the configuration");
+                if (!a.no_failure_action)
+                        (void) failure_action(FAILURE_ACTION_HALT, 0);
+                return r;
+        }
+        if (!config.enabled) {
+                log_debug("ephroot is not enabled, leaving the boot alone.");
+                return 0;
+        }
+        if (common->tcti && free_and_strdup(&config.tcti, common->tcti) < 0)
+                return log_oom();
+        log_set_max_level(common->log_level >= 0 ? common->log_level : config.log_level);
+
+        a.boot.cmdline = cmdline;
+        r = boot_run(&config, &a.boot, &st);
+
+        k = boot_status_write(&config, &st, a.status ?: BOOT_STATUS_PATH);
+        if (k < 0)
+                log_warning_errno(k, "Failed to write '%s', ignoring: %m", a.status ?: BOOT_STATUS_PATH);
+
+        if (r < 0) {
+                fail_line(st.error ?: "unknown error");
+                if (!a.no_failure_action) {
+                        k = failure_action(config.failure_action, config.failure_delay);
+                        fprintf(stderr, "ephroot: the failure action failed (%s); the boot script must halt.\n",
+                                strerror(-k));
+                }
+                return r;
+        }
+
+        printf("ephroot: root ready on %s (%s mode) in %" PRIu64 " ms\n", st.dm_node, root_mode_to_string(config.mode),
+               st.total_usec / 1000);
+        return 0;
+}

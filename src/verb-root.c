@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* `ephroot root-hash IMAGE [--copy-to FILE] [--json]`: the root hash copy mode will compute for an
+ * OS root image (to put into root-hash= at image build time), and optionally the copy itself into a
+ * file or device, exactly as the boot makes it, to check an image fits and copies correctly. */
+
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "root-copy.h"
+#include "util.h"
+#include "verbs.h"
+
+enum {
+        ARG_COPY_TO = 0x100,
+        ARG_JSON,
+};
+
+int verb_root_hash(int argc, char **argv, const CommonArgs *common) {
+        static const struct option options[] = {
+                { "copy-to", required_argument, NULL, ARG_COPY_TO },
+                { "json", no_argument, NULL, ARG_JSON },
+                {},
+        };
+        _cleanup_close_ int src = -EBADF, dst = -EBADF;
+        _cleanup_free_ char *hex = NULL;
+        const char *image, *copy_to = NULL;
+        uint64_t dst_size = 0;
+        RootCopyResult res;
+        bool json = false;
+        int c, r;
+
+        (void) common;
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0)
+                switch (c) {
+                case ARG_COPY_TO:
+                        copy_to = optarg;
+                        break;
+                case ARG_JSON:
+                        json = true;
+                        break;
+                default:
+                        return -(EINVAL | USAGE_ERROR_BIT);
+                }
+        if (optind + 1 != argc)
+                return usage_error("Usage: ephroot root-hash IMAGE [--copy-to FILE] [--json]");
+        image = argv[optind];
+
+        src = open(image, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (src < 0)
+                return log_error_errno(errno, "Failed to open '%s': %m", image);
+
+        if (copy_to) {
+                /* Never create or truncate: the destination is an existing file or device, as at boot. */
+                dst = open(copy_to, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+                if (dst < 0)
+                        return log_error_errno(errno, "Failed to open '%s' for writing: %m", copy_to);
+                r = fd_get_size(dst, &dst_size);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to get the size of '%s': %m", copy_to);
+        }
+
+        r = root_copy(src, dst, dst_size, &res);
+        if (r == -ENOSPC)
+                return log_error_errno(r, "Failed to copy '%s' to '%s': the copy needs %" PRIu64 " bytes, the destination has %" PRIu64 ".",
+                                       image, strempty(copy_to), res.needed, dst_size);
+        if (r < 0)
+                return log_error_errno(r, "Failed to %s '%s': %m", copy_to ? "copy" : "hash", image);
+
+        hex = hexmem(res.hash.bytes, res.hash.size);
+        if (!hex)
+                return log_oom();
+        if (json)
+                printf("{\"root_hash\":\"sha256:%s\",\"layout\":\"%s\",\"block_size\":%u,\"source_size\":%" PRIu64
+                       ",\"needed\":%" PRIu64 ",\"copied\":%" PRIu64 "}\n",
+                       hex, res.ext4 ? "ext4-used-blocks" : "whole", res.block_size, res.source_size, res.needed,
+                       res.copied);
+        else
+                printf("sha256:%s\n", hex);
+        return 0;
+}
