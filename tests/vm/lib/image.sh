@@ -106,6 +106,7 @@ vm_image_base_build() {
         # No login prompts on the consoles: nobody logs in, and they would interleave with the report.
         ln -sf /dev/null "$root/etc/systemd/system/serial-getty@.service"
         ln -sf /dev/null "$root/etc/systemd/system/getty@.service"
+        ln -sf /dev/null "$root/etc/systemd/system/getty-static.service"
         mv "$root" "$dir/root"
         du -sm "$dir/root" | awk '{ print "root_mib=" $1 }' >>"$dir/timings"
         touch "$dir/.done"
