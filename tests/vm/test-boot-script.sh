@@ -24,16 +24,20 @@ fail() {
         failures=$((failures + 1))
 }
 
-# A fresh chroot: busybox, the script, stubs.
+# The chroot's template: busybox and its applets.
+template=$work/template
+mkdir -p "$template"/{bin,usr/sbin,proc,etc,scripts/local-bottom,tmp,dev}
+mknod "$template/dev/null" c 1 3
+cp "$busybox" "$template/bin/busybox"
+for a in $("$busybox" --list); do
+        [ "$a" = busybox ] || ln -s busybox "$template/bin/$a"
+done
+
+# A fresh chroot: the template, the script, stubs.
 setup() {
         local r=$work/root
         rm -rf "$r"
-        mkdir -p "$r/bin" "$r/usr/sbin" "$r/proc" "$r/etc" "$r/scripts/local-bottom" "$r/tmp" "$r/dev"
-        mknod "$r/dev/null" c 1 3
-        cp "$busybox" "$r/bin/busybox"
-        for a in $("$busybox" --list); do
-                [ "$a" = busybox ] || ln -s busybox "$r/bin/$a"
-        done
+        cp -a "$template" "$r"
         cp "$script" "$r/scripts/local-bottom/ephroot"
         : >"$r/calls"
         : >"$r/proc/sysrq-trigger"

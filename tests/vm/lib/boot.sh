@@ -9,6 +9,7 @@
 #         VM_TPM            yes (default): a fresh swtpm per boot, i.e. an ephemeral vTPM; no: none
 #         VM_TPM_BANKS      PCR banks of that swtpm (default sha256)
 #         VM_DEADLINE       seconds before the host kills QEMU (default 600)
+#         VM_FIND           strings the report looks for in the decrypted volume (fw_cfg)
 #       Writes OUTDIR/serial.log (the console), OUTDIR/cmdline, OUTDIR/qemu.log, OUTDIR/report
 #       (the EPHROOT-TEST key=value lines, nothing else) and OUTDIR/boot.env (qemu_rc, seconds,
 #       deadline_hit). Returns 0 when QEMU exited by itself before the deadline.
@@ -65,7 +66,7 @@ vm_resource_disk() {
 }
 
 vm_boot() {
-        local out=$1 cmdline start rc tpm_args=() res_args=() deadline=${VM_DEADLINE:-600}
+        local out=$1 cmdline start rc tpm_args=() res_args=() fw_args=() deadline=${VM_DEADLINE:-600}
         mkdir -p "$out"
         rm -f "$out/serial.log" "$out/report" "$out/qemu.log"
         cmdline="$VM_CMDLINE_BASE${VM_APPEND:+ $VM_APPEND}"
@@ -82,6 +83,11 @@ vm_boot() {
                           -device "scsi-hd,drive=res,bus=scsi0.0,lun=1,vendor=Msft,product=Virtual Disk")
         fi
 
+        if [ -n "${VM_FIND:-}" ]; then
+                printf '%s\n' "$VM_FIND" >"$out/find"
+                fw_args=(-fw_cfg "name=opt/ephroot-test/find,file=$out/find")
+        fi
+
         start=$(date +%s%N)
         timeout --kill-after=10 "$deadline" qemu-system-x86_64 \
                 -machine q35 -cpu max -m 2048 -smp 2 \
@@ -90,7 +96,7 @@ vm_boot() {
                 -kernel "$VM_KERNEL" -initrd "$VM_INITRD" -append "$cmdline" \
                 -drive "file=$VM_OS_IMAGE,format=raw,if=none,id=os,snapshot=on" \
                 -device virtio-blk-pci,drive=os \
-                "${res_args[@]}" "${tpm_args[@]}" \
+                "${res_args[@]}" "${tpm_args[@]}" "${fw_args[@]}" \
                 >"$out/qemu.log" 2>&1 </dev/null
         rc=$?
         if [ "${VM_TPM:-yes}" = yes ]; then

@@ -185,6 +185,28 @@ HOOK
         chmod +x "$root/usr/share/initramfs-tools/hooks/zz-overlayroot-mke2fs"
 }
 
+# Copy mode copies the whole OS root at every boot, and under TCG that runs at about 10 MiB/s. The
+# initrd is built first, from the full module tree; then the OS root keeps only the modules a QEMU
+# q35 guest (and an Azure one) can use: about 60 of Debian's 395 MiB. What is kept is listed here.
+VM_KEEP_MODULES="arch crypto lib block mm virt fs/ext4 fs/jbd2 fs/overlayfs fs/autofs fs/fuse
+fs/mbcache.ko fs/fat fs/nls fs/efivarfs fs/pstore drivers/md drivers/block drivers/scsi drivers/virtio
+drivers/char drivers/hv drivers/nvme drivers/ata drivers/input drivers/tty drivers/firmware
+drivers/acpi drivers/pci drivers/cdrom drivers/crypto drivers/dma drivers/thermal"
+
+vm_image_prune_modules() {
+        local root=$1 kver=$2 kdir keep k
+        kdir="$root/usr/lib/modules/$kver/kernel"
+        keep="$root/usr/lib/modules/$kver/kernel.keep"
+        mkdir -p "$keep"
+        for k in $VM_KEEP_MODULES; do
+                [ -e "$kdir/$k" ] || continue
+                mkdir -p "$keep/$(dirname "$k")"
+                mv "$kdir/$k" "$keep/$k"
+        done
+        rm -rf "$kdir" && mv "$keep" "$kdir"
+        vm_chroot "$root" depmod "$kver"
+}
+
 vm_image_assemble() {
         local dir=$1 tree=$2 variant=$3 root start t uuid mib kver
         [ -e "$dir/.done" ] && return 0
@@ -219,6 +241,7 @@ vm_image_assemble() {
         kver=$(basename "$(ls -d "$root"/lib/modules/* | head -n 1)")
         cp "$root/boot/vmlinuz-$kver" "$dir/vmlinuz"
         cp "$root/boot/initrd.img-$kver" "$dir/initrd.img"
+        vm_image_prune_modules "$root" "$kver" >>"$dir/update-initramfs.log" 2>&1 || return 1
 
         # The OS disk: GPT, one Linux partition from 1 MiB, an ext4 made from the tree with 25%
         # room to spare.
