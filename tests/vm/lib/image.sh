@@ -247,7 +247,9 @@ vm_image_assemble() {
         # room to spare.
         mib=$(du -sm "$root" | awk '{ print int($1 * 1.25) + 64 }')
         truncate -s "${mib}M" "$dir/root.ext4"
-        mkfs.ext4 -q -F -L ephroot-os -U "$uuid" -d "$root" "$dir/root.ext4" || return 1
+        # 4 KiB blocks as in cloud images (mke2fs would pick 1 KiB for a file system this small,
+        # which cannot be mounted on a volume with 4096-byte sectors).
+        mkfs.ext4 -q -F -b 4096 -T default -L ephroot-os -U "$uuid" -d "$root" "$dir/root.ext4" || return 1
         truncate -s "$(( mib + 2 ))M" "$dir/os.img"
         printf 'label: gpt\nstart=2048, size=%d, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name="root"\n' \
                 "$(( mib * 2048 ))" | sfdisk -q "$dir/os.img" || return 1
