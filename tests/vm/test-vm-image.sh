@@ -28,7 +28,7 @@ for m in dm-mod dm-crypt dm-integrity xts aesni-intel algif_skcipher hv_vmbus hv
 done
 # Files read back from the initrd itself: the installed binary, byte for byte, and the script order.
 mkdir -p "$VM_WORK/initrd"
-python3 - "$VM_INITRD" "$VM_WORK/initrd" usr/sbin/ephroot scripts/local-bottom/ORDER <<'PY' ||
+python3 - "$VM_INITRD" "$VM_WORK/initrd" usr/sbin/ephroot usr/sbin/mke2fs scripts/local-bottom/ORDER <<'PY' ||
 import os, subprocess, sys
 data = open(sys.argv[1], "rb").read()
 want = set(sys.argv[3:])
@@ -43,7 +43,9 @@ while pos < len(main) and want:
     name = main[pos + 110:pos + 110 + namesize - 1].decode()
     dstart = (pos + 110 + namesize + 3) & ~3
     if name in want:
-        open(os.path.join(sys.argv[2], os.path.basename(name)), "wb").write(main[dstart:dstart + size])
+        path = os.path.join(sys.argv[2], os.path.basename(name))
+        open(path, "wb").write(main[dstart:dstart + size])
+        os.chmod(path, 0o755)
         want.discard(name)
     if name == "TRAILER!!!":
         break
@@ -53,6 +55,8 @@ PY
         fail "could not read files back from the initrd"
 check "the initrd's ephroot = the installed build ($VM_BUILDROOT/vm-install/destdir/usr/sbin/ephroot)" \
         cmp -s "$VM_WORK/initrd/ephroot" "$VM_BUILDROOT/vm-install/destdir/usr/sbin/ephroot"
+check "the initrd's mke2fs is e2fsprogs' (busybox's cannot make ext4): $("$VM_WORK/initrd/mke2fs" -V 2>&1 | head -n 1)" \
+        sh -c "'$VM_WORK/initrd/mke2fs' -V 2>&1 | grep -q '^mke2fs 1\.'"
 check "local-bottom's ORDER runs /scripts/local-bottom/ephroot" grep -q '^/scripts/local-bottom/ephroot' "$VM_WORK/initrd/ORDER"
 check "the OS image has a GPT with one Linux partition" \
         sh -c "sfdisk -d '$VM_OS_IMAGE' | grep -q 'type=0FC63DAF-8483-4772-8E79-3D69D8477DE4'"

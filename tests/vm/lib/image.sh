@@ -159,30 +159,46 @@ vm_tree_hash() {
         done) | sha256sum | cut -c1-16
 }
 
-# Debian 12's overlayroot, made to work for the benchmark (only in that image variant):
-#  1. its init-bottom script calls log_debug, which Debian 12's initramfs-tools does not define
-#     (only log_success_msg/log_failure_msg/log_warning_msg/log_begin_msg/log_end_msg): defined as
-#     a no-op at the top of the script;
-#  2. it formats the upper with `mke2fs -t ext4`, but the initramfs holds only busybox's mke2fs,
-#     which has no -t: a hook (zz-overlayroot-mke2fs) copies e2fsprogs' mke2fs and mke2fs.conf.
-# Nothing else of its behaviour (key, cryptsetup defaults, wipefs) is changed.
+# Debian 12's overlayroot (0.18.debian13+deb12u1), for the benchmark's anchor only (image variant
+# "overlayroot"). Its crypt mode does not work as shipped; patched here, in the rig only:
+#  1. the init-bottom script calls log_debug, which Debian 12's initramfs-tools does not define
+#     (it has log_success_msg, log_failure_msg, log_warning_msg, log_begin_msg, log_end_msg): a
+#     no-op log_debug is defined right after the script sources /scripts/functions;
+#  2. it runs `mke2fs -t ext4`, but its hook's `copy_exec /sbin/mke2fs` keeps busybox's mke2fs
+#     applet when busybox's hook ran first (hooks run in dependency order, not by name), and
+#     busybox's mke2fs has no -t: a hook (overlayroot-mke2fs) puts e2fsprogs' mke2fs in its place.
+# And for timing, one console line at the script's start and one before its final exit 0
+# ("overlayroot-bench: start|end <uptime>"). Nothing else of its behaviour (key, cryptsetup
+# defaults, wipefs) is changed.
 vm_image_patch_overlayroot() {
         local root=$1 debs=$2 script
         cp "$debs"/*.deb "$root/tmp/" &&
         vm_chroot "$root" sh -c 'dpkg -i /tmp/*.deb && rm -f /tmp/*.deb' || return 1
         script="$root/usr/share/initramfs-tools/scripts/init-bottom/overlayroot"
-        [ -f "$script" ] || { vm_log "overlayroot's init-bottom script not found"; return 1; }
-        grep -q 'log_debug' "$script" || vm_log "overlayroot no longer calls log_debug (patch 1 not needed)"
-        sed -i '0,/^PREREQ=/s//command -v log_debug >\/dev\/null 2>\&1 || log_debug() { :; }\nPREREQ=/' "$script"
-        cat >"$root/usr/share/initramfs-tools/hooks/zz-overlayroot-mke2fs" <<'HOOK'
+        python3 - "$script" <<'PY' || return 1
+import re, sys
+p = sys.argv[1]
+s = open(p).read()
+anchor = "\n. /scripts/functions\n"
+assert anchor in s, "overlayroot no longer sources /scripts/functions"
+if "log_debug " not in s:
+    print("overlayroot: log_debug patch not needed any more", file=sys.stderr)
+s = s.replace(anchor, anchor +
+    "command -v log_debug >/dev/null 2>&1 || log_debug() { :; }  # VM rig: Debian 12 lacks it\n"
+    "echo \"overlayroot-bench: start $(cut -d' ' -f1 /proc/uptime)\"  # VM rig: timing\n", 1)
+i = s.rindex("\nexit 0\n")
+s = s[:i] + "\necho \"overlayroot-bench: end $(cut -d' ' -f1 /proc/uptime)\"  # VM rig: timing" + s[i:]
+open(p, "w").write(s)
+PY
+        cat >"$root/usr/share/initramfs-tools/hooks/overlayroot-mke2fs" <<'HOOK'
 #!/bin/sh
 # VM test rig (benchmark variant) only: e2fsprogs' mke2fs for overlayroot's `mke2fs -t ext4`.
 [ "$1" = prereqs ] && exit 0
 . /usr/share/initramfs-tools/hook-functions
+cmp -s /usr/sbin/mke2fs "$DESTDIR/usr/sbin/mke2fs" || rm -f "$DESTDIR/usr/sbin/mke2fs"
 copy_exec /usr/sbin/mke2fs /usr/sbin
-copy_file config /etc/mke2fs.conf /etc/mke2fs.conf
 HOOK
-        chmod +x "$root/usr/share/initramfs-tools/hooks/zz-overlayroot-mke2fs"
+        chmod +x "$root/usr/share/initramfs-tools/hooks/overlayroot-mke2fs"
 }
 
 # Copy mode copies the whole OS root at every boot, and under TCG that runs at about 10 MiB/s. The
