@@ -73,7 +73,7 @@ vm_image_build "$PWD" "$PWD/build" plain
 plain_env=$(env | grep '^VM_' | sed 's/^/export /; s/=\(.*\)$/="\1"/')
 vm_image_build "$PWD" "$PWD/build" overlayroot
 olr_env=$(env | grep '^VM_' | sed 's/^/export /; s/=\(.*\)$/="\1"/')
-echo "   $(echo "$plain_env" | sed -n 's/^export VM_IMAGE_DIR=//p'), $(echo "$olr_env" | sed -n 's/^export VM_IMAGE_DIR=//p')"
+echo "   $(echo "$plain_env" | sed -n 's/^export VM_IMAGE_DIR="\(.*\)"$/\1/p'), $(echo "$olr_env" | sed -n 's/^export VM_IMAGE_DIR="\(.*\)"$/\1/p')"
 
 echo "== $runs boot(s) per configuration (QEMU TCG, -smp 2, 2 GiB, fresh swtpm, 2 GiB Azure-like disk)"
 for run in $(seq 1 "$runs"); do

@@ -18,6 +18,7 @@ check "update-initramfs printed no warning or error" sh -c "! grep -E '^(W|E):' 
 for f in usr/sbin/ephroot scripts/local-bottom/ephroot etc/ephroot.conf \
         'usr/lib/x86_64-linux-gnu/libtss2-tcti-device\.so\.0' 'usr/lib/x86_64-linux-gnu/libtss2-tctildr\.so\.0' \
         'usr/lib/x86_64-linux-gnu/libcryptsetup\.so\.12' 'usr/lib/x86_64-linux-gnu/libjson-c\.so\.5' \
+        'usr/lib/x86_64-linux-gnu/libgcc_s\.so\.1' \
         usr/sbin/mke2fs usr/sbin/mkfs.ext4 etc/mke2fs.conf usr/sbin/dmsetup \
         usr/lib/udev/rules.d/55-dm.rules usr/lib/udev/rules.d/95-dm-notify.rules; do
         check "initrd holds $f" has "$f"

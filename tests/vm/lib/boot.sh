@@ -24,7 +24,8 @@ VM_LIB_DIR=$(dirname "${BASH_SOURCE[0]}")
 
 vm_require() {
         local t
-        for t in qemu-system-x86_64 swtpm swtpm_setup debootstrap mkfs.ext4 sfdisk mkntfs python3 base64; do
+        for t in qemu-system-x86_64 swtpm swtpm_setup debootstrap mkfs.ext4 debugfs sfdisk mkntfs ntfscp blkid zstd \
+                 unshare python3 base64; do
                 if ! command -v "$t" >/dev/null && ! [ -x "/usr/sbin/$t" ] && ! [ -x "/sbin/$t" ]; then
                         echo "SKIP: $t not found (scripts/install-deps installs it)" >&2
                         exit 77

@@ -166,7 +166,12 @@ vm_tree_hash() {
 #     no-op log_debug is defined right after the script sources /scripts/functions;
 #  2. it runs `mke2fs -t ext4`, but its hook's `copy_exec /sbin/mke2fs` keeps busybox's mke2fs
 #     applet when busybox's hook ran first (hooks run in dependency order, not by name), and
-#     busybox's mke2fs has no -t: a hook (overlayroot-mke2fs) puts e2fsprogs' mke2fs in its place.
+#     busybox's mke2fs has no -t: a hook (overlayroot-mke2fs) puts e2fsprogs' mke2fs in its place;
+#  3. `cryptsetup luksFormat` aborts ("libgcc_s.so.1 must be installed for pthread_exit to work"):
+#     glibc dlopens libgcc_s for thread exit, and nothing copies it (cryptsetup-initramfs's hook
+#     would, but it is only a Recommends of cryptsetup, absent from a minimal image): the same hook
+#     copies it. (Without this, overlayroot wipes the disk's signatures, fails, and boots on the
+#     unencrypted OS root: it fails open.)
 # And for timing, one console line at the script's start and one before its final exit 0
 # ("overlayroot-bench: start|end <uptime>"). Nothing else of its behaviour (key, cryptsetup
 # defaults, wipefs) is changed.
@@ -197,6 +202,7 @@ PY
 . /usr/share/initramfs-tools/hook-functions
 cmp -s /usr/sbin/mke2fs "$DESTDIR/usr/sbin/mke2fs" || rm -f "$DESTDIR/usr/sbin/mke2fs"
 copy_exec /usr/sbin/mke2fs /usr/sbin
+copy_libgcc /usr/lib/x86_64-linux-gnu
 HOOK
         chmod +x "$root/usr/share/initramfs-tools/hooks/overlayroot-mke2fs"
 }
