@@ -24,3 +24,8 @@ bench-volume: deps all
 
 clean:
 	rm -rf build
+
+# Boot benchmark in the VM rig: ephroot copy/overlay against overlayroot's crypt mode (docs/performance.md).
+.PHONY: bench-boot
+bench-boot: deps all
+	./tests/bench/boot-bench.sh

@@ -1,0 +1,112 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Boot benchmark (not a test): in one run of the VM rig, the time from the start of the root setup
+# to the root ready, for
+#   - ephroot, copy mode and overlay mode: status.json's per-phase timings and total (measured by
+#     ephroot itself, from its start to the root ready);
+#   - overlayroot's crypt mode (`overlayroot=crypt:dev=/dev/sda,mkfs=1`), the closest peer, as the
+#     anchor: its init-bottom script's start and end, as uptime stamps the rig adds to it (Debian
+#     12's overlayroot patched in the rig only: tests/vm/lib/image.sh, vm_image_patch_overlayroot);
+# each on the same image, the same 2 GiB Azure-like resource disk, a fresh swtpm, QEMU under TCG.
+# Prints the figures and the ratios; docs/performance.md ("## Boot") records them.
+#   tests/bench/boot-bench.sh [RUNS]      RUNS per configuration (default 2), the median is kept
+set -euo pipefail
+cd "$(dirname "$(readlink -f "$0")")/../.."
+. tests/vm/lib/image.sh
+. tests/vm/lib/boot.sh
+runs=${1:-2}
+vm_require
+
+meson setup build >/dev/null 2>&1 || true
+ninja -C build >/dev/null
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+results=$work/results
+: >"$results"
+
+# One boot; appends "CONFIG RUN KEY=VALUE..." to the results.
+bench_boot() {
+        local config=$1 run=$2 append=$3 out=$work/$1-$2
+        vm_resource_disk "$work/resource.img" 2048 azure
+        VM_RESOURCE_DISK=$work/resource.img VM_APPEND=$append vm_boot "$out" || true
+        if ! grep -qx 'report=end' "$out/report"; then
+                cp "$out/serial.log" "/tmp/boot-bench-$config-$run.log"
+                echo "boot-bench: $config run $run did not reach the report; console: /tmp/boot-bench-$config-$run.log" >&2
+                exit 1
+        fi
+        local uptime upper
+        uptime=$(vm_get "$out" uptime_s)
+        case "$config" in
+        overlayroot)
+                # It fails open: make sure the root really is an overlay on a dm-crypt upper.
+                upper=$(vm_get "$out" root.upper_source || true)
+                if [ "$(vm_get "$out" root.fstype)" != overlay ] || [ "$(vm_get "$out" root.dm_target || true)" != crypt ]; then
+                        cp "$out/serial.log" /tmp/boot-bench-overlayroot.log
+                        echo "boot-bench: overlayroot did not set up its crypt overlay (root $(vm_get "$out" root.source), upper '$upper'); console: /tmp/boot-bench-overlayroot.log" >&2
+                        exit 1
+                fi
+                tr -d '\r' <"$out/serial.log" | python3 -c '
+import re, sys
+t = {}
+for line in sys.stdin:
+    m = re.search(r"overlayroot-bench: (start|end) ([0-9.]+)", line)
+    if m:
+        t[m.group(1)] = float(m.group(2))
+print("total_ms=%.0f" % ((t["end"] - t["start"]) * 1000))' | sed "s/^/$config $run uptime_s=$uptime /" >>"$results"
+                ;;
+        *)
+                vm_blob "$out" status "$out/status.json"
+                python3 - "$out/status.json" <<'PY' | sed "s/^/$config $run uptime_s=$uptime /" >>"$results"
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["result"] == "ok", s
+print(" ".join("%s_ms=%.0f" % (p["name"], p["ms"]) for p in s["phases"]) + " total_ms=%.0f copied_mib=%s" % (
+    s["total_ms"], s["root"].get("copied", 0) // 1048576 if "copied" in s["root"] else "-"))
+PY
+                ;;
+        esac
+        echo "   $config run $run: $(tail -n 1 "$results" | cut -d' ' -f3-)"
+}
+
+echo "== images (cached): ephroot, and the same plus Debian's overlayroot (patched) for the anchor"
+vm_image_build "$PWD" "$PWD/build" plain
+plain_env=$(env | grep '^VM_' | sed 's/^/export /; s/=\(.*\)$/="\1"/')
+vm_image_build "$PWD" "$PWD/build" overlayroot
+olr_env=$(env | grep '^VM_' | sed 's/^/export /; s/=\(.*\)$/="\1"/')
+echo "   $(echo "$plain_env" | sed -n 's/^export VM_IMAGE_DIR="\(.*\)"$/\1/p'), $(echo "$olr_env" | sed -n 's/^export VM_IMAGE_DIR="\(.*\)"$/\1/p')"
+
+echo "== $runs boot(s) per configuration (QEMU TCG, -smp 2, 2 GiB, fresh swtpm, 2 GiB Azure-like disk)"
+for run in $(seq 1 "$runs"); do
+        eval "$plain_env"
+        bench_boot copy "$run" "ephroot=on ephroot.device=/dev/sda ephroot.mode=copy ephroot.failure-action=poweroff"
+        bench_boot overlay "$run" "ephroot=on ephroot.device=/dev/sda ephroot.mode=overlay ephroot.failure-action=poweroff"
+        eval "$olr_env"
+        bench_boot overlayroot "$run" "overlayroot=crypt:dev=/dev/sda,mkfs=1"
+done
+
+echo "== results (median of $runs; ms from the start of the root setup to the root ready)"
+python3 - "$results" <<'PY'
+import statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    f = line.split()
+    cfg = f[0]
+    kv = dict(x.split("=", 1) for x in f[2:])
+    rows.setdefault(cfg, []).append(kv)
+def med(cfg, key):
+    v = [float(r[key]) for r in rows[cfg] if key in r and r[key] != "-"]
+    return statistics.median(v) if v else None
+phases = ["measure", "key", "disk", "volume", "measure-disk", "root", "leave"]
+print("| | " + " | ".join(phases) + " | total ms | uptime at report s |")
+print("|---|" + "---|" * (len(phases) + 2))
+for cfg in ("copy", "overlay"):
+    print("| ephroot %s | " % cfg + " | ".join("%.0f" % med(cfg, p + "_ms") for p in phases)
+          + " | **%.0f** | %.1f |" % (med(cfg, "total_ms"), med(cfg, "uptime_s")))
+print("| overlayroot crypt | " + " | ".join("" for _ in phases) + " | **%.0f** | %.1f |" % (
+    med("overlayroot", "total_ms"), med("overlayroot", "uptime_s")))
+o = med("overlayroot", "total_ms")
+print()
+print("overlayroot crypt / ephroot overlay = %.1f (same layout: an overlay with a fresh encrypted upper)" % (o / med("overlay", "total_ms")))
+print("overlayroot crypt / ephroot copy    = %.2f (copy also moves the whole root, %s MiB, into the volume)" % (
+    o / med("copy", "total_ms"), rows["copy"][0].get("copied_mib")))
+PY

@@ -1,0 +1,166 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Sourced by the vm tests: setup, assertions on the report, and the host-side checks shared by
+# several tests (PCRs against a log replay and `ephroot predict`, no plaintext on the raw disk).
+#
+#   vm_test_init NAME SRCDIR BUILDROOT EPHROOT
+#       Skips (77) without the tools; builds or reuses the image; makes the test's directory
+#       BUILDROOT/vm-tests/NAME (kept: serial logs stay there for reading).
+#   check DESCRIPTION COMMAND...        records a failure when COMMAND fails
+#   expect OUT KEY VALUE                 the report's KEY equals VALUE
+#   vm_test_done                         prints the verdict, exits 0 or 1
+
+VM_CHECKS_DIR=$(dirname "${BASH_SOURCE[0]}")
+. "$VM_CHECKS_DIR/image.sh"
+. "$VM_CHECKS_DIR/boot.sh"
+
+vm_failures=0
+
+vm_test_init() {
+        VM_TEST_NAME=$1 VM_SRC=$(readlink -f "$2") VM_BUILDROOT=$(readlink -f "$3") EPHROOT=$(readlink -f "$4")
+        vm_require
+        [ -x "$EPHROOT" ] || { echo "FAIL: $EPHROOT is not executable" >&2; exit 1; }
+        vm_image_build "$VM_SRC" "$VM_BUILDROOT" || { echo "FAIL: the test image could not be built" >&2; exit 1; }
+        VM_WORK="$VM_BUILDROOT/vm-tests/$VM_TEST_NAME"
+        rm -rf "$VM_WORK" && mkdir -p "$VM_WORK"
+        echo "image: $VM_IMAGE_DIR (kernel $VM_KVER)"
+        echo "work:  $VM_WORK"
+}
+
+fail() {
+        echo "FAIL: $*" >&2
+        vm_failures=$((vm_failures + 1))
+}
+
+check() {
+        local what=$1
+        shift
+        if "$@"; then
+                echo "ok: $what"
+        else
+                fail "$what"
+        fi
+}
+
+expect() {
+        local out=$1 key=$2 want=$3 got
+        got=$(vm_get "$out" "$key") || got="<absent>"
+        if [ "$got" = "$want" ]; then
+                echo "ok: $key = $want"
+        else
+                fail "$key: expected '$want', got '$got'"
+        fi
+}
+
+vm_test_done() {
+        if [ "$vm_failures" -ne 0 ]; then
+                echo "$vm_failures check(s) failed; console log: $VM_WORK/*/serial.log" >&2
+                exit 1
+        fi
+        echo "all checks passed"
+        exit 0
+}
+
+# The boot went to the end: QEMU powered off by itself, and the report is complete.
+vm_check_reported() {
+        local out=$1
+        check "QEMU powered off by itself before the deadline ($(sed -n 's/^ms=//p' "$out/boot.env") ms)" \
+                grep -qx 'deadline_hit=no' "$out/boot.env"
+        check "the report unit ran in the booted system (begin and end)" \
+                sh -c "grep -qx 'report=begin' '$out/report' && grep -qx 'report=end' '$out/report'"
+        expect "$out" cmdline "$(cat "$out/cmdline")"
+}
+
+# The boot never reached the OS: one "ephroot: boot failed:" line containing WHAT, the machine
+# powered off (failure-action=poweroff), nothing of the report, systemd never started.
+vm_check_failed_closed() {
+        local out=$1 what=$2 lines
+        lines=$(tr -d '\r' <"$out/serial.log" | grep -a 'ephroot: boot failed:')
+        echo "   console: $lines"
+        check "exactly one 'ephroot: boot failed:' line" [ "$(printf '%s\n' "$lines" | grep -c .)" -eq 1 ]
+        check "the failure line says '$what'" grep -qiF -- "$what" <<<"$lines"
+        check "QEMU powered off before the deadline (failure-action=poweroff)" grep -qx 'deadline_hit=no' "$out/boot.env"
+        check "no report line: the booted system was never reached" [ ! -s "$out/report" ]
+        check "systemd of the OS root never started" sh -c "! tr -d '\r' <'$out/serial.log' | grep -aq 'systemd\[1\]'"
+}
+
+# A file's hash, to show an image is unchanged by a boot.
+vm_hash() {
+        sha256sum <"$1" | cut -c1-64
+}
+
+# The report's marker (written onto / in the guest) is not anywhere in FILE in plaintext. The same
+# search must find a planted copy, or the check proves nothing.
+vm_check_no_plaintext() {
+        local out=$1 file=$2 marker
+        marker=$(vm_get "$out" marker) || marker=none
+        check "the guest wrote a marker file onto /" [ "$marker" != none ]
+        [ "$marker" != none ] || return
+        check "the search finds a planted copy of the marker (control)" \
+                sh -c "{ head -c 12345 /dev/urandom; printf '%s' '$marker'; } | grep -qaF '$marker'"
+        check "marker $marker is not in plaintext on $(basename "$file")" sh -c "! grep -qaF '$marker' '$file'"
+}
+
+# PCRs 11, 12 and 15 of BANKS as read in the guest equal a Python replay of the guest's measurement
+# log (sharing no code with ephroot), and 11 and 12 equal `ephroot predict` run on the host for the
+# same kernel, initrd and command line: 12 directly, 11 after the closing "leave-initrd" event
+# (predict stops before it, docs/measurements.md), whose digest is checked to be H("leave-initrd").
+vm_check_pcrs() {
+        local out=$1 banks=$2 bank pcr guest replay pred11 pred12 leave
+        vm_blob "$out" measure_log "$out/measure.log" || { fail "no measurement log in the report"; return; }
+        "$EPHROOT" predict --kernel "$VM_KERNEL" --initrd "$VM_INITRD" --cmdline "$(cat "$out/cmdline")" \
+                --banks "$banks" --json >"$out/predict.json" || { fail "ephroot predict failed"; return; }
+        check "the guest's TPM has exactly the banks $banks active" [ "$( (vm_get "$out" tpm.banks || true) |
+                tr ',' '\n' | sort | paste -sd,)" = "$(echo "$banks" | tr ',' '\n' | sort | paste -sd,)" ]
+        for bank in ${banks//,/ }; do
+                for pcr in 11 12 15; do
+                        guest=$(vm_get "$out" "pcr.$bank.$pcr") || guest=absent
+                        replay=$(python3 "$VM_SRC/tests/lib/replay-log.py" "$out/measure.log" "$bank" "$pcr")
+                        check "$bank PCR $pcr read in the guest ($guest) = replay of the log" [ "$guest" = "$replay" ]
+                        check "$bank PCR $pcr is not zero (something was measured)" \
+                                sh -c "[ -n '$guest' ] && [ -n \"\$(echo '$guest' | tr -d 0)\" ]"
+                done
+                pred11=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pcrs"][sys.argv[2]]["11"])' \
+                        "$out/predict.json" "$bank")
+                pred12=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pcrs"][sys.argv[2]]["12"])' \
+                        "$out/predict.json" "$bank")
+                check "$bank PCR 12 = ephroot predict on the host ($pred12)" [ "$(vm_get "$out" "pcr.$bank.12")" = "$pred12" ]
+                leave=$(python3 - "$pred11" "$bank" <<'PY'
+import hashlib, sys
+pred, bank = bytes.fromhex(sys.argv[1]), sys.argv[2]
+print(hashlib.new(bank, pred + hashlib.new(bank, b"leave-initrd").digest()).hexdigest())
+PY
+)
+                check "$bank PCR 11 = predict ($pred11) extended by H(\"leave-initrd\")" \
+                        [ "$(vm_get "$out" "pcr.$bank.11")" = "$leave" ]
+        done
+        # The log's file events name the bytes the host has: digests of the very kernel and initrd
+        # QEMU loaded, and the command line it passed.
+        python3 - "$out/measure.log" "$VM_KERNEL" "$VM_INITRD" "$(cat "$out/cmdline")" "$banks" >"$out/log-check.txt" 2>&1 <<'PY'
+import hashlib, json, sys
+log, kernel, initrd, cmdline, banks = sys.argv[1:6]
+recs = [json.loads(r) for r in open(log, "rb").read().split(b"\x1e")[1:]]
+files = {"kernel": open(kernel, "rb").read(), "initrd": open(initrd, "rb").read()}
+seen = set()
+for r in recs:
+    c = r["content"]
+    t = c.get("eventType")
+    for d in r["digests"]:
+        if t in files:
+            want = hashlib.new(d["hashAlg"], files[t]).hexdigest()
+        elif t == "cmdline":
+            assert c["string"] == cmdline, "cmdline string differs: %r" % c["string"]
+            want = hashlib.new(d["hashAlg"], cmdline.encode()).hexdigest()
+        elif t == "phase":
+            assert c["string"] == "leave-initrd" and r["pcr"] == 11, "unexpected phase event %r" % c
+            want = hashlib.new(d["hashAlg"], b"leave-initrd").hexdigest()
+        else:
+            continue
+        assert d["digest"] == want, "%s %s digest %s != %s" % (t, d["hashAlg"], d["digest"], want)
+        seen.add(t)
+    assert set(x["hashAlg"] for x in r["digests"]) == set(banks.split(",")), "record banks %r" % r["digests"]
+assert seen == {"kernel", "initrd", "cmdline", "phase"}, "events seen: %r" % sorted(seen)
+print("log events match the host's kernel, initrd, command line and H(leave-initrd)")
+PY
+        check "the log's kernel/initrd/cmdline/leave-initrd digests = hashes of the host's files ($(tail -n 1 "$out/log-check.txt"))" \
+                grep -q '^log events match' "$out/log-check.txt"
+}

@@ -1,0 +1,64 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Builds (or reuses from the cache) the Debian 12 test image with ephroot installed by
+# `meson install --destdir` and its initramfs rebuilt by `update-initramfs -u`, then checks what the
+# initramfs-tools hook put into the initrd: the binary, the TCTI module the loader dlopens, the
+# boot script, the tools and modules the boot needs; and that the initrd's ephroot is the installed one.
+#   test-vm-image.sh SRCDIR BUILDROOT EPHROOT
+set -u
+. "$(dirname "$0")/lib/checks.sh"
+vm_test_init image "$@"
+
+list="$VM_IMAGE_DIR/initrd.list"
+has() {
+        grep -qE "[ /]$1( |\$)" "$list"
+}
+cat "$VM_IMAGE_DIR/timings"
+check "update-initramfs printed no warning or error" sh -c "! grep -E '^(W|E):' '$VM_IMAGE_DIR/update-initramfs.log'"
+for f in usr/sbin/ephroot scripts/local-bottom/ephroot etc/ephroot.conf \
+        'usr/lib/x86_64-linux-gnu/libtss2-tcti-device\.so\.0' 'usr/lib/x86_64-linux-gnu/libtss2-tctildr\.so\.0' \
+        'usr/lib/x86_64-linux-gnu/libcryptsetup\.so\.12' 'usr/lib/x86_64-linux-gnu/libjson-c\.so\.5' \
+        'usr/lib/x86_64-linux-gnu/libgcc_s\.so\.1' \
+        usr/sbin/mke2fs usr/sbin/mkfs.ext4 etc/mke2fs.conf usr/sbin/dmsetup \
+        usr/lib/udev/rules.d/55-dm.rules usr/lib/udev/rules.d/95-dm-notify.rules; do
+        check "initrd holds $f" has "$f"
+done
+for m in dm-mod dm-crypt dm-integrity xts aesni-intel algif_skcipher hv_vmbus hv_storvsc nvme \
+        virtio_blk virtio_scsi virtio_pci sd_mod ext4 overlay; do
+        check "initrd holds module $m" has "usr/lib/modules/$VM_KVER/kernel/.*/$m\\.ko"
+done
+# Files read back from the initrd itself: the installed binary, byte for byte, and the script order.
+mkdir -p "$VM_WORK/initrd"
+python3 - "$VM_INITRD" "$VM_WORK/initrd" usr/sbin/ephroot usr/sbin/mke2fs scripts/local-bottom/ORDER <<'PY' ||
+import os, subprocess, sys
+data = open(sys.argv[1], "rb").read()
+want = set(sys.argv[3:])
+# initramfs-tools writes an uncompressed early cpio (if any), then the compressed main archive.
+off = data.find(b"\x28\xb5\x2f\xfd")  # zstd magic
+main = subprocess.run(["zstd", "-dc"], input=data[off:], capture_output=True, check=True).stdout if off >= 0 else data
+pos = 0
+while pos < len(main) and want:
+    assert main[pos:pos + 6] == b"070701", "not a newc cpio at %d" % pos
+    h = main[pos:pos + 110]
+    size, namesize = int(h[54:62], 16), int(h[94:102], 16)
+    name = main[pos + 110:pos + 110 + namesize - 1].decode()
+    dstart = (pos + 110 + namesize + 3) & ~3
+    if name in want:
+        path = os.path.join(sys.argv[2], os.path.basename(name))
+        open(path, "wb").write(main[dstart:dstart + size])
+        os.chmod(path, 0o755)
+        want.discard(name)
+    if name == "TRAILER!!!":
+        break
+    pos = (dstart + size + 3) & ~3
+sys.exit("not in the initrd: %s" % sorted(want) if want else 0)
+PY
+        fail "could not read files back from the initrd"
+check "the initrd's ephroot = the installed build ($VM_BUILDROOT/vm-install/destdir/usr/sbin/ephroot)" \
+        cmp -s "$VM_WORK/initrd/ephroot" "$VM_BUILDROOT/vm-install/destdir/usr/sbin/ephroot"
+check "the initrd's mke2fs is e2fsprogs' (busybox's cannot make ext4): $("$VM_WORK/initrd/mke2fs" -V 2>&1 | head -n 1)" \
+        sh -c "'$VM_WORK/initrd/mke2fs' -V 2>&1 | grep -q '^mke2fs 1\.'"
+check "local-bottom's ORDER runs /scripts/local-bottom/ephroot" grep -q '^/scripts/local-bottom/ephroot' "$VM_WORK/initrd/ORDER"
+check "the OS image has a GPT with one Linux partition" \
+        sh -c "sfdisk -d '$VM_OS_IMAGE' | grep -q 'type=0FC63DAF-8483-4772-8E79-3D69D8477DE4'"
+vm_test_done
