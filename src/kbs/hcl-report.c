@@ -30,13 +30,15 @@ int hcl_report_parse(const uint8_t *p, size_t n, HclReport *ret) {
         if (h.version < 1 || h.version > 2)
                 return -EBADMSG;
         h.hw_report = p + HCL_HW_REPORT_OFFSET;
+        /* request_type 2 (attestation report), status 0, reserved zero */
+        if (le32(p + 12) != 2 || le32(p + 16) != 0 || le32(p + 20) != 0 || le32(p + 24) != 0 || le32(p + 28) != 0)
+                return -EBADMSG;
 
         data_size = le32(p + HCL_REQUEST_OFFSET);
         req_version = le32(p + HCL_REQUEST_OFFSET + 4);
         h.report_type = le32(p + HCL_REQUEST_OFFSET + 8);
         h.hash_type = le32(p + HCL_REQUEST_OFFSET + 12);
         var_size = le32(p + HCL_REQUEST_OFFSET + 16);
-        (void) data_size;
         if (req_version != 1)
                 return -EBADMSG;
         if (h.report_type != HCL_REPORT_SNP && h.report_type != HCL_REPORT_TDX)
@@ -45,6 +47,18 @@ int hcl_report_parse(const uint8_t *p, size_t n, HclReport *ret) {
                 return -EOPNOTSUPP;
         if (var_size > n - HCL_VAR_DATA_OFFSET)
                 return -EBADMSG;
+        /* Every byte is accounted for: the sizes agree, and what is not a field is zero. Nothing in an
+         * unauthenticated byte can then differ between two reports that verify the same. */
+        if (data_size != HCL_VAR_DATA_OFFSET - HCL_REQUEST_OFFSET + var_size ||
+            le32(p + 8) != HCL_VAR_DATA_OFFSET + var_size)
+                return -EBADMSG;
+        for (size_t i = HCL_VAR_DATA_OFFSET + var_size; i < n; i++)
+                if (p[i] != 0)
+                        return -EBADMSG;
+        if (h.report_type == HCL_REPORT_TDX)
+                for (size_t i = HCL_HW_REPORT_OFFSET + HCL_TDREPORT_SIZE; i < HCL_REQUEST_OFFSET; i++)
+                        if (p[i] != 0)
+                                return -EBADMSG;
         h.var_data = p + HCL_VAR_DATA_OFFSET;
         h.var_data_size = var_size;
 

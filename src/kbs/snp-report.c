@@ -50,6 +50,14 @@ int snp_report_parse(const uint8_t *p, size_t n, SnpReport *ret) {
         memcpy(r.sig_r, p + 0x2A0, 72);
         memcpy(r.sig_s, p + 0x2E8, 72);
 
+        /* The signature area is r and s (72 bytes each, of which P-384 uses 48) and reserved bytes: none
+         * of it is signed, so all that is not r or s must be zero. */
+        for (size_t i = 0x2A0 + 48; i < 0x2A0 + 72; i++)
+                if (p[i] != 0 || p[i + 72] != 0)
+                        return -EBADMSG;
+        for (size_t i = 0x2A0 + 144; i < SNP_REPORT_SIZE; i++)
+                if (p[i] != 0)
+                        return -EBADMSG;
         if (r.version < 2 || r.version > 5)
                 return -EBADMSG;
         if (r.signature_algo != SNP_SIG_ALGO_ECDSA_P384_SHA384)

@@ -18,6 +18,9 @@
 #define TD_QUOTE_HEADER_SIZE 48
 #define TD_QUOTE_REPORTDATA_IN_BODY 520
 #define TD_QUOTE_TEE_TDX 0x81
+#define TDREPORT_TDINFO_OFFSET 512
+#define TD_QUOTE_TDINFO_IN_BODY 120
+#define TDINFO_COMPARED_SIZE 400
 
 static uint16_t le16(const uint8_t *p) {
         return (uint16_t) (p[0] | p[1] << 8);
@@ -89,6 +92,13 @@ int kbs_verify_az_tdx_vtpm(const KbsVerifyContext *ctx, json_object *evidence, c
         }
         if (CRYPTO_memcmp(quote_rd, tdreport_rd, 64) != 0) {
                 *ret_reason = "TD quote reportdata differs from the TDREPORT's";
+                return -EBADMSG;
+        }
+        /* The TD's identity (attributes, XFAM, MRTD, MRCONFIGID, MROWNER, MROWNERCONFIG, RTMR0-3) is the
+         * same 400 bytes in the TDREPORT's TDINFO and in the quote body. */
+        if (CRYPTO_memcmp(hcl.hw_report + TDREPORT_TDINFO_OFFSET, quote_rd - TD_QUOTE_REPORTDATA_IN_BODY + TD_QUOTE_TDINFO_IN_BODY,
+                          TDINFO_COMPARED_SIZE) != 0) {
+                *ret_reason = "TD quote measurements differ from the TDREPORT's";
                 return -EBADMSG;
         }
 

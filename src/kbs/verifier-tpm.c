@@ -7,6 +7,7 @@
  * only through the policy. */
 
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/x509.h>
 #include <string.h>
@@ -35,6 +36,18 @@ int kbs_verify_tpm(const KbsVerifyContext *ctx, json_object *evidence, const uin
         if (!ak || q != ak_der + ak_size) {
                 *ret_reason = "ak_public is not a DER SubjectPublicKeyInfo";
                 return -EBADMSG;
+        }
+        /* Only the canonical encoding: the policy trusts AKs by their DER bytes, so one key must have one
+         * encoding. */
+        {
+                unsigned char *canon = NULL;
+                int n = i2d_PUBKEY(ak, &canon);
+                bool same = n > 0 && (size_t) n == ak_size && memcmp(canon, ak_der, ak_size) == 0;
+                OPENSSL_free(canon);
+                if (!same) {
+                        *ret_reason = "ak_public is not canonical DER";
+                        return -EBADMSG;
+                }
         }
         if (!json_object_object_get_ex(evidence, "tpm_quote", &quote) ||
             kbs_evidence_bytes(quote, "message", KBS_BYTES_B64, 1024, &msg, &msg_size) < 0 ||
