@@ -95,8 +95,10 @@ def software_quote(ak, extra, pcrs):
 def tpm2_quote(ctx, extra, workdir):
     env = dict(os.environ)
     msg, sig, pcrs = (os.path.join(workdir, n) for n in ("q.msg", "q.sig", "q.pcrs"))
+    # without a resource manager transient objects stay loaded: flush them first
+    subprocess.run(["tpm2_flushcontext", "-t"], check=True, env=env)
     subprocess.run(["tpm2_quote", "-c", ctx, "-l", "sha256:0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23",
-                    "-q", extra.hex(), "-m", msg, "-s", sig, "-o", pcrs, "-g", "sha256"],
+                    "-q", extra.hex(), "-m", msg, "-s", sig, "-o", pcrs, "-F", "values", "-g", "sha256"],
                    check=True, env=env, stdout=subprocess.DEVNULL)
     values = open(pcrs, "rb").read()
     return open(msg, "rb").read(), open(sig, "rb").read(), [values[i * 32:(i + 1) * 32] for i in range(24)]
@@ -117,7 +119,8 @@ def make_tee_key(kind):
 def cycle(args, c=None, ak=None, ak_spki=None):
     c = c or Client(args.url, args.cacert)
     if ak is None:
-        ak = serialization.load_pem_private_key(open(os.path.join(args.ak, "ak.pem"), "rb").read(), None)
+        if os.path.exists(os.path.join(args.ak, "ak.pem")):  # a software AK; with --tpm2-ak-ctx only its public part
+            ak = serialization.load_pem_private_key(open(os.path.join(args.ak, "ak.pem"), "rb").read(), None)
         ak_spki = open(os.path.join(args.ak, "ak.spki.b64")).read().strip()
     tamper = getattr(args, "tamper", None) or ""
 
