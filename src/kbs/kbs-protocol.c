@@ -9,7 +9,7 @@
 #include "kbs-json.h"
 #include "kbs-protocol.h"
 
-int kbs_parse_auth(const char *body, size_t size, KbsTee *ret_tee, const char **ret_detail) {
+int kbs_parse_auth(const char *body, size_t size, KbsTee *ret_tee, json_object **ret_extra, const char **ret_detail) {
         static const char *const keys[] = { "version", "tee", "extra-params", NULL };
         _cleanup_json_ json_object *o = NULL;
         const char *version, *tee;
@@ -47,6 +47,11 @@ int kbs_parse_auth(const char *body, size_t size, KbsTee *ret_tee, const char **
                 return -EOPNOTSUPP;
         }
         *ret_tee = (KbsTee) t;
+        if (ret_extra) {
+                json_object *e = NULL;
+                (void) json_object_object_get_ex(o, "extra-params", &e);
+                *ret_extra = json_object_get(e);
+        }
         return 0;
 }
 

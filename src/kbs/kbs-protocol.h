@@ -15,8 +15,9 @@
 #define KBS_NONCE_SIZE 32
 #define KBS_JSON_DEPTH 32
 
-/* POST /kbs/v0/auth: {"version":"0.4.0","tee":"...","extra-params":...}. */
-int kbs_parse_auth(const char *body, size_t size, KbsTee *ret_tee, const char **ret_detail);
+/* POST /kbs/v0/auth: {"version":"0.4.0","tee":"...","extra-params":...}. ret_extra (optional) gets a
+ * new reference to extra-params, or NULL. */
+int kbs_parse_auth(const char *body, size_t size, KbsTee *ret_tee, json_object **ret_extra, const char **ret_detail);
 
 typedef struct KbsAttestRequest {
         json_object *root;           /* owns everything below */

@@ -72,17 +72,26 @@ static const char *session_error_detail(KbsSessionError e) {
 }
 
 static enum MHD_Result handle_auth(KbsServer *s, struct MHD_Connection *c, const Request *req) {
+        _cleanup_(kbs_svsm_challenge_done) KbsSvsmChallenge svsm = {};
+        _cleanup_json_ json_object *extra = NULL, *reply_extra = NULL;
         char id[KBS_SESSION_ID_STRING], nonce[64], cookie[128], *body = NULL;
         const char *detail = NULL;
         KbsTee tee;
         int r;
 
-        r = kbs_parse_auth(req->body, req->size, &tee, &detail);
+        r = kbs_parse_auth(req->body, req->size, &tee, &extra, &detail);
         if (r < 0)
                 return reply_error(s, c, MHD_HTTP_BAD_REQUEST,
                                    r == -EPROTONOSUPPORT ? "ProtocolVersion" : r == -EOPNOTSUPP ? "UnsupportedTee" : "InvalidRequest",
                                    detail);
-        r = kbs_session_new(&s->sessions, tee, id, nonce);
+        if (tee == KBS_TEE_SVSM_VTPM) {
+                r = kbs_svsm_challenge_new(extra, &svsm, &reply_extra, &detail);
+                if (r == -ENOMEM || r == -EIO)
+                        return reply_error(s, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "InternalError", "failed to make a credential");
+                if (r < 0)
+                        return reply_error(s, c, MHD_HTTP_BAD_REQUEST, "InvalidRequest", detail);
+        }
+        r = kbs_session_new(&s->sessions, tee, &svsm, id, nonce);
         if (r == -EBUSY)
                 return reply_error(s, c, MHD_HTTP_SERVICE_UNAVAILABLE, "TooManySessions",
                                    "every session slot holds an attested, unexpired session; retry later");
@@ -91,7 +100,8 @@ static enum MHD_Result handle_auth(KbsServer *s, struct MHD_Connection *c, const
 
         (void) snprintf(cookie, sizeof(cookie), "kbs-session-id=%s; Path=/kbs/v0; HttpOnly; Max-Age=%u", id,
                         s->config->session_timeout);
-        if (asprintf(&body, "{\"nonce\":\"%s\",\"extra-params\":\"\"}", nonce) < 0)
+        if (asprintf(&body, "{\"nonce\":\"%s\",\"extra-params\":%s}", nonce,
+                     reply_extra ? json_object_to_json_string_ext(reply_extra, JSON_C_TO_STRING_PLAIN) : "\"\"") < 0)
                 body = NULL;
         log_debug("auth: new session for tee %s", kbs_tee_to_string(tee));
         return reply(s, c, MHD_HTTP_OK, body, cookie);
@@ -100,7 +110,9 @@ static enum MHD_Result handle_auth(KbsServer *s, struct MHD_Connection *c, const
 static enum MHD_Result handle_attest(KbsServer *s, struct MHD_Connection *c, const Request *req) {
         _cleanup_(kbs_attest_request_done) KbsAttestRequest a = {};
         _cleanup_(kbs_claims_done) KbsClaims claims = {};
+        _cleanup_(kbs_svsm_challenge_done) KbsSvsmChallenge svsm = {};
         _cleanup_pkey_ EVP_PKEY *tee_key = NULL;
+        KbsVerifyContext ctx = s->verify;
         _cleanup_free_ char *token = NULL;
         uint8_t report_data[KBS_REPORT_DATA_SIZE];
         const char *id, *detail = NULL;
@@ -112,7 +124,7 @@ static enum MHD_Result handle_attest(KbsServer *s, struct MHD_Connection *c, con
         int r;
 
         id = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "kbs-session-id");
-        se = kbs_session_begin_attest(&s->sessions, id, &tee, nonce);
+        se = kbs_session_begin_attest(&s->sessions, id, &tee, nonce, &svsm);
         if (se != KBS_SESSION_OK)
                 return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, "InvalidSession", session_error_detail(se));
 
@@ -131,7 +143,8 @@ static enum MHD_Result handle_attest(KbsServer *s, struct MHD_Connection *c, con
                 return reply_error(s, c, MHD_HTTP_BAD_REQUEST, "InvalidRequest",
                                    "runtime data cannot be canonicalised (RFC 8785)");
 
-        r = kbs_verify(&s->verify, tee, a.evidence, report_data, sizeof(report_data), &claims, &detail);
+        ctx.svsm = &svsm;
+        r = kbs_verify(&ctx, tee, a.evidence, report_data, sizeof(report_data), &claims, &detail);
         if (r < 0) {
                 log_info("attest: %s evidence refused: %s", kbs_tee_to_string(tee), detail);
                 return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, "AttestationFailed", detail);

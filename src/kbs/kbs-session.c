@@ -14,6 +14,7 @@ static void session_clear(KbsSessions *s, KbsSession *e) {
         if (e->state == KBS_SESSION_FREE)
                 return;
         EVP_PKEY_free(e->tee_key);
+        kbs_svsm_challenge_done(&e->svsm);
         OPENSSL_cleanse(e, sizeof(*e));
         e->state = KBS_SESSION_FREE;
         s->used--;
@@ -108,7 +109,8 @@ static KbsSession *free_slot(KbsSessions *s) {
         return oldest;
 }
 
-int kbs_session_new(KbsSessions *s, KbsTee tee, char ret_id[KBS_SESSION_ID_STRING], char ret_nonce[64]) {
+int kbs_session_new(KbsSessions *s, KbsTee tee, KbsSvsmChallenge *svsm, char ret_id[KBS_SESSION_ID_STRING],
+                    char ret_nonce[64]) {
         uint8_t id[KBS_SESSION_ID_SIZE], nonce[KBS_NONCE_SIZE];
         _cleanup_free_ char *nonce_b64 = NULL, *id_hex = NULL;
         KbsSession *e;
@@ -132,6 +134,10 @@ int kbs_session_new(KbsSessions *s, KbsTee tee, char ret_id[KBS_SESSION_ID_STRIN
                 .tee = tee,
         };
         e->expires_usec = e->created_usec + s->timeout_usec;
+        if (svsm) {
+                e->svsm = *svsm;
+                *svsm = (KbsSvsmChallenge) {};
+        }
         memcpy(e->id, id, sizeof(id));
         strcpy(e->nonce, nonce_b64);
         s->used++;
@@ -142,7 +148,8 @@ int kbs_session_new(KbsSessions *s, KbsTee tee, char ret_id[KBS_SESSION_ID_STRIN
         return 0;
 }
 
-KbsSessionError kbs_session_begin_attest(KbsSessions *s, const char *id, KbsTee *ret_tee, char ret_nonce[64]) {
+KbsSessionError kbs_session_begin_attest(KbsSessions *s, const char *id, KbsTee *ret_tee, char ret_nonce[64],
+                                         KbsSvsmChallenge *ret_svsm) {
         KbsSessionError err;
         KbsSession *e;
 
@@ -154,6 +161,10 @@ KbsSessionError kbs_session_begin_attest(KbsSessions *s, const char *id, KbsTee 
                 e->state = KBS_SESSION_ATTESTING;
                 *ret_tee = e->tee;
                 strcpy(ret_nonce, e->nonce);
+                if (ret_svsm) {
+                        *ret_svsm = e->svsm;
+                        e->svsm = (KbsSvsmChallenge) {};
+                }
         }
         pthread_mutex_unlock(&s->lock);
         return err;

@@ -9,6 +9,7 @@
 #include "jwk.h"
 #include "kbs-protocol.h"
 #include "kbs-verifier.h"
+#include "verifier-svsm.h"
 
 /* The server's sessions: bounded in number, expiring, thread-safe. A session is made by auth, may
  * attempt attestation once, and after a successful attestation holds the TEE key and the policies
@@ -34,6 +35,7 @@ typedef struct KbsSession {
         EVP_PKEY *tee_key;
         JwkAlg alg;
         uint64_t policy_mask;
+        KbsSvsmChallenge svsm; /* svsm-vtpm: the credential made at auth */
 } KbsSession;
 
 typedef struct KbsSessions {
@@ -47,8 +49,10 @@ int kbs_sessions_init(KbsSessions *s, unsigned max, unsigned timeout_sec);
 void kbs_sessions_done(KbsSessions *s);
 unsigned kbs_sessions_count(KbsSessions *s);
 
-/* Makes a session with a fresh nonce; returns its id string and nonce. */
-int kbs_session_new(KbsSessions *s, KbsTee tee, char ret_id[KBS_SESSION_ID_STRING], char ret_nonce[64]);
+/* Makes a session with a fresh nonce; returns its id string and nonce. svsm (may be NULL) moves into
+ * the session. */
+int kbs_session_new(KbsSessions *s, KbsTee tee, KbsSvsmChallenge *svsm, char ret_id[KBS_SESSION_ID_STRING],
+                    char ret_nonce[64]);
 
 typedef enum KbsSessionError {
         KBS_SESSION_OK,
@@ -58,8 +62,10 @@ typedef enum KbsSessionError {
         KBS_SESSION_NOT_ATTESTED,
 } KbsSessionError;
 
-/* Claims the session's one attestation attempt: copies tee and nonce out. */
-KbsSessionError kbs_session_begin_attest(KbsSessions *s, const char *id, KbsTee *ret_tee, char ret_nonce[64]);
+/* Claims the session's one attestation attempt: copies tee and nonce out, and moves the svsm-vtpm
+ * credential (if any) to ret_svsm (may be NULL). */
+KbsSessionError kbs_session_begin_attest(KbsSessions *s, const char *id, KbsTee *ret_tee, char ret_nonce[64],
+                                         KbsSvsmChallenge *ret_svsm);
 /* Records a successful attestation (takes a reference to key). -ENOENT if the session is gone. */
 int kbs_session_finish_attest(KbsSessions *s, const char *id, EVP_PKEY *key, JwkAlg alg, uint64_t policy_mask);
 /* For a resource fetch: a new reference to the TEE key and the policy mask. */

@@ -49,8 +49,11 @@ typedef struct KbsClaims {
 
 void kbs_claims_done(KbsClaims *c);
 
+typedef struct KbsSvsmChallenge KbsSvsmChallenge;
+
 typedef struct KbsVerifyContext {
         const SnpRoots *amd_roots;
+        const KbsSvsmChallenge *svsm; /* svsm-vtpm: the session's credential */
 } KbsVerifyContext;
 
 /* Every verifier: evidence is the primary evidence (a JSON value), report_data the 48-byte binding

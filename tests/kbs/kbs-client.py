@@ -97,8 +97,8 @@ def tpm2_quote(ctx, extra, workdir):
     msg, sig, pcrs = (os.path.join(workdir, n) for n in ("q.msg", "q.sig", "q.pcrs"))
     # without a resource manager transient objects stay loaded: flush them first
     subprocess.run(["tpm2_flushcontext", "-t"], check=True, env=env)
-    subprocess.run(["tpm2_quote", "-c", ctx, "-l", "sha256:0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23",
-                    "-q", extra.hex(), "-m", msg, "-s", sig, "-o", pcrs, "-F", "values", "-g", "sha256"],
+    subprocess.run(["tpm2_quote", "-c", ctx, "-q", extra.hex(), "-l", "sha256:0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23",
+                    "-m", msg, "-s", sig, "-o", pcrs, "-F", "values", "-g", "sha256"],
                    check=True, env=env, stdout=subprocess.DEVNULL)
     values = open(pcrs, "rb").read()
     return open(msg, "rb").read(), open(sig, "rb").read(), [values[i * 32:(i + 1) * 32] for i in range(24)]
@@ -114,6 +114,88 @@ def make_tee_key(kind):
         p = k.export_public(as_dict=True)
         pub = {"alg": "RSA-OAEP-256", "e": p["e"], "kty": "RSA", "n": p["n"]}
     return k, pub
+
+
+def tpm2(*cmd, **kw):
+    return subprocess.run(list(cmd), check=True, stdout=subprocess.DEVNULL, **kw)
+
+
+def snp_report(vcek_key, report_data, measurement, vmpl=0):
+    """A SEV-SNP report (ABI layout, version 2) signed like the AMD-SP signs it: ECDSA P-384 SHA-384
+    over bytes 0..0x2A0, r and s little-endian in 72-byte fields."""
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+    r = bytearray(1184)
+    struct.pack_into("<IIQ", r, 0, 2, 0, 0x30000)
+    struct.pack_into("<II", r, 0x30, vmpl, 1)
+    r[0x50:0x90] = report_data
+    r[0x90:0xC0] = measurement
+    r[0x1A0:0x1E0] = os.urandom(64)
+    sig = vcek_key.sign(bytes(r[:0x2A0]), ec.ECDSA(hashes.SHA384()))
+    rr, ss = decode_dss_signature(sig)
+    r[0x2A0:0x2A0 + 72] = rr.to_bytes(72, "little")
+    r[0x2E8:0x2E8 + 72] = ss.to_bytes(72, "little")
+    return bytes(r)
+
+
+def svsm_cycle(args):
+    """svsm-vtpm: EK and AK from a (sw)TPM, the credential activated there, an SNP report binding the EK
+    signed by the test VCEK, a quote by the AK over the binding."""
+    d = args.svsm
+    tamper = args.tamper or ""
+    c = Client(args.url, args.cacert)
+    ek_pub = open(os.path.join(d, "ek.pub"), "rb").read()
+    ak_pub = open(os.path.join(d, "ak.pub"), "rb").read()
+    st, body = c.request("POST", "/kbs/v0/auth", {"version": "0.4.0", "tee": "svsm-vtpm",
+                                                  "extra-params": {"ek_public": b64url(ek_pub), "ak_public": b64url(ak_pub)}})
+    if st != 200:
+        print(f"auth: {st} {json.dumps(body)}")
+        return st
+    nonce, extra = body["nonce"], body["extra-params"]
+    dec = lambda s: base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+    with tempfile.TemporaryDirectory() as w:
+        cred = os.path.join(w, "cred.in")
+        open(cred, "wb").write(struct.pack(">II", 0xBADCC0DE, 1) + dec(extra["credential_blob"]) + dec(extra["encrypted_secret"]))
+        tpm2("tpm2_flushcontext", "-t")
+        tpm2("tpm2_startauthsession", "--policy-session", "-S", os.path.join(w, "s.ctx"))
+        tpm2("tpm2_policysecret", "-S", os.path.join(w, "s.ctx"), "-c", "e")
+        tpm2("tpm2_activatecredential", "-c", os.path.join(d, "ak.ctx"), "-C", os.path.join(d, "ek.ctx"), "-i", cred,
+             "-o", os.path.join(w, "secret"), "-P", "session:" + os.path.join(w, "s.ctx"))
+        tpm2("tpm2_flushcontext", os.path.join(w, "s.ctx"))
+        secret = open(os.path.join(w, "secret"), "rb").read()
+    if tamper == "wrong-secret":
+        secret = bytes([secret[0] ^ 1]) + secret[1:]
+
+    key, pub = make_tee_key(args.tee_key)
+    report_data = hashlib.sha384(jcs({"additional-evidence": "", "nonce": nonce, "tee-pubkey": pub})).digest()
+    vcek_key = serialization.load_pem_private_key(open(os.path.join(d, "vcek.key"), "rb").read(), None)
+    measurement = bytes.fromhex(open(os.path.join(d, "measurement.hex")).read().strip())
+    bound_ek = ek_pub if tamper != "other-ek" else open(os.path.join(d, "other-ek.pub"), "rb").read()
+    signer = vcek_key if tamper != "report-key" else ec.generate_private_key(ec.SECP384R1())
+    if tamper == "measurement":
+        measurement = bytes(48)
+    report = snp_report(signer, hashlib.sha512(bound_ek).digest(), measurement, vmpl=1 if tamper == "vmpl1" else 0)
+    with tempfile.TemporaryDirectory() as w:
+        msg, sig, pcrs = tpm2_quote(os.path.join(d, "ak.ctx"), report_data, w)
+    evidence = {"version": 1, "snp_report": b64url(report), "vcek": b64url(open(os.path.join(d, "vcek.der"), "rb").read()),
+                "ek_public": b64url(ek_pub), "ak_public": b64url(ak_pub), "activated_secret": b64url(secret),
+                "tpm_quote": {"message": b64(msg), "signature": b64(sig), "pcrs": [p.hex() for p in pcrs]}}
+    req = {"runtime-data": {"nonce": nonce, "tee-pubkey": pub},
+           "tee-evidence": {"primary_evidence": evidence, "additional_evidence": ""}}
+    st, body = c.request("POST", "/kbs/v0/attest", req)
+    if st != 200:
+        print(f"attest: {st} {json.dumps(body)}")
+        return st
+    st, body = c.request("GET", "/kbs/v0/resource/" + args.resource)
+    if st != 200:
+        print(f"resource: {st} {json.dumps(body)}")
+        return st
+    t = jwe.JWE()
+    t.deserialize(json.dumps(body), key=key)
+    if args.out:
+        os.makedirs(args.out, exist_ok=True)
+        open(os.path.join(args.out, "plain-jwcrypto"), "wb").write(t.payload)
+    print("resource: 200 decrypted %d bytes" % len(t.payload))
+    return 200
 
 
 def cycle(args, c=None, ak=None, ak_spki=None):
@@ -217,14 +299,16 @@ def main():
     for name in ("cycle", "bench"):
         p = sub.add_parser(name)
         p.add_argument("url")
-        p.add_argument("--ak", required=True)
+        p.add_argument("--ak")
         p.add_argument("--resource", required=True)
         p.add_argument("--tee-key", choices=["ec", "rsa"], default="ec")
         p.add_argument("--cacert")
         p.add_argument("--out")
         p.add_argument("--pcr", action="append")
         p.add_argument("--tpm2-ak-ctx")
-        p.add_argument("--tamper", choices=["nonce", "binding", "signature", "pcr", "untrusted-ak", "reuse"])
+        p.add_argument("--tamper", choices=["nonce", "binding", "signature", "pcr", "untrusted-ak", "reuse",
+                                            "wrong-secret", "other-ek", "report-key", "measurement", "vmpl1"])
+        p.add_argument("--svsm", help="svsm-vtpm mode: DIR with ek/ak (tss and ctx), vcek.key, vcek.der, measurement.hex")
         if name == "bench":
             p.add_argument("--seconds", type=float, default=10)
     args = ap.parse_args()
@@ -234,6 +318,8 @@ def main():
     if args.cmd == "bench":
         bench(args)
         return 0
+    if args.svsm:
+        return 0 if svsm_cycle(args) == 200 else 1
     return 0 if cycle(args) == 200 else 1
 
 

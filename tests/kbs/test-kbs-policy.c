@@ -155,7 +155,7 @@ static void test_protocol(void **state) {
         KbsTee tee;
         char repo[129], type[129], tag[129];
 
-#define AUTH(s) kbs_parse_auth(s, strlen(s), &tee, &detail)
+#define AUTH(s) kbs_parse_auth(s, strlen(s), &tee, NULL, &detail)
         assert_int_equal(AUTH("{\"version\":\"0.4.0\",\"tee\":\"az-snp-vtpm\",\"extra-params\":{}}"), 0);
         assert_int_equal(tee, KBS_TEE_AZ_SNP_VTPM);
         assert_int_equal(AUTH("{\"version\":\"0.1.0\",\"tee\":\"tpm\"}"), -EPROTONOSUPPORT);
@@ -166,7 +166,7 @@ static void test_protocol(void **state) {
         assert_int_equal(AUTH("{\"version\":\"0.4.0\",\"tee\":\"tpm\",\"x\":1}"), -EBADMSG);
         assert_int_equal(AUTH("{\"version\":\"0.4.0\",\"tee\":\"tpm\"}{}"), -EBADMSG);
         assert_int_equal(AUTH("[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"), -EBADMSG);
-        assert_int_equal(kbs_parse_auth("{\"version\":\"0.4.0\"\0,\"tee\":\"tpm\"}", 32, &tee, &detail), -EBADMSG);
+        assert_int_equal(kbs_parse_auth("{\"version\":\"0.4.0\"\0,\"tee\":\"tpm\"}", 32, &tee, NULL, &detail), -EBADMSG);
 
 #define ATTEST(s) kbs_parse_attest(s, strlen(s), &a, &detail)
         assert_int_equal(ATTEST("{\"runtime-data\":{\"nonce\":\"n\",\"tee-pubkey\":{}},"
@@ -203,33 +203,33 @@ static void test_sessions(void **state) {
         KbsTee tee;
 
         assert_int_equal(kbs_sessions_init(&s, 2, 1), 0);
-        assert_int_equal(kbs_session_new(&s, KBS_TEE_TPM, id[0], nonce), 0);
+        assert_int_equal(kbs_session_new(&s, KBS_TEE_TPM, NULL, id[0], nonce), 0);
         assert_int_equal(strlen(nonce), 44); /* base64 of 32 bytes */
         assert_int_equal(kbs_session_get_attested(&s, id[0], &got, &alg, &mask), KBS_SESSION_NOT_ATTESTED);
-        assert_int_equal(kbs_session_begin_attest(&s, id[0], &tee, n2), KBS_SESSION_OK);
+        assert_int_equal(kbs_session_begin_attest(&s, id[0], &tee, n2, NULL), KBS_SESSION_OK);
         assert_string_equal(n2, nonce);
-        assert_int_equal(kbs_session_begin_attest(&s, id[0], &tee, n2), KBS_SESSION_USED);
+        assert_int_equal(kbs_session_begin_attest(&s, id[0], &tee, n2, NULL), KBS_SESSION_USED);
         assert_int_equal(kbs_session_finish_attest(&s, id[0], k, JWK_ALG_ECDH_ES_A256KW, 1), 0);
         assert_int_equal(kbs_session_get_attested(&s, id[0], &got, &alg, &mask), KBS_SESSION_OK);
         EVP_PKEY_free(got);
-        assert_int_equal(kbs_session_begin_attest(&s, "zz", &tee, n2), KBS_SESSION_UNKNOWN);
-        assert_int_equal(kbs_session_begin_attest(&s, NULL, &tee, n2), KBS_SESSION_UNKNOWN);
+        assert_int_equal(kbs_session_begin_attest(&s, "zz", &tee, n2, NULL), KBS_SESSION_UNKNOWN);
+        assert_int_equal(kbs_session_begin_attest(&s, NULL, &tee, n2, NULL), KBS_SESSION_UNKNOWN);
 
         /* bounded: the oldest unattested session makes room; attested ones are kept */
-        assert_int_equal(kbs_session_new(&s, KBS_TEE_TPM, id[1], nonce), 0);
-        assert_int_equal(kbs_session_new(&s, KBS_TEE_TPM, id[2], nonce), 0);
+        assert_int_equal(kbs_session_new(&s, KBS_TEE_TPM, NULL, id[1], nonce), 0);
+        assert_int_equal(kbs_session_new(&s, KBS_TEE_TPM, NULL, id[2], nonce), 0);
         assert_int_equal(kbs_sessions_count(&s), 2);
-        assert_int_equal(kbs_session_begin_attest(&s, id[1], &tee, n2), KBS_SESSION_UNKNOWN);
+        assert_int_equal(kbs_session_begin_attest(&s, id[1], &tee, n2, NULL), KBS_SESSION_UNKNOWN);
         assert_int_equal(kbs_session_get_attested(&s, id[0], &got, &alg, &mask), KBS_SESSION_OK);
         EVP_PKEY_free(got);
-        assert_int_equal(kbs_session_begin_attest(&s, id[2], &tee, n2), KBS_SESSION_OK);
+        assert_int_equal(kbs_session_begin_attest(&s, id[2], &tee, n2, NULL), KBS_SESSION_OK);
         assert_int_equal(kbs_session_finish_attest(&s, id[2], k, JWK_ALG_ECDH_ES_A256KW, 1), 0);
-        assert_int_equal(kbs_session_new(&s, KBS_TEE_TPM, id[1], nonce), -EBUSY);
+        assert_int_equal(kbs_session_new(&s, KBS_TEE_TPM, NULL, id[1], nonce), -EBUSY);
 
         /* expiry (1 s) */
         usleep(1100 * 1000);
         assert_int_equal(kbs_session_get_attested(&s, id[0], &got, &alg, &mask), KBS_SESSION_EXPIRED);
-        assert_int_equal(kbs_session_new(&s, KBS_TEE_TPM, id[1], nonce), 0);
+        assert_int_equal(kbs_session_new(&s, KBS_TEE_TPM, NULL, id[1], nonce), 0);
         kbs_sessions_done(&s);
         EVP_PKEY_free(k);
 }
