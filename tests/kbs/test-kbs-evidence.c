@@ -11,6 +11,7 @@
 
 #include "hash.h"
 #include "hcl-report.h"
+#include "kbs-token.h"
 #include "kbs-test-util.h"
 #include "snp-verify.h"
 #include "tpm-attest.h"
@@ -114,6 +115,37 @@ static void test_az_tdx(void **state) {
         ev = fixture_json("trustee/az-tdx-vtpm/evidence-v1.json");
         assert_int_equal(verify(KBS_TEE_AZ_TDX_VTPM, ev, NULL, (const uint8_t *) challenge, 9, &c, &reason), 0);
         assert_true(c.td_quote_unverified);
+        {
+                /* refused unless a policy explicitly accepts unverified TD quotes; the token says so */
+                static const char strict[] = "{\"policies\":[{\"name\":\"s\",\"tee\":[\"az-tdx-vtpm\"]}]}",
+                                  lax[] = "{\"policies\":[{\"name\":\"l\",\"tee\":[\"az-tdx-vtpm\"],"
+                                          "\"accept_unverified_td_quote\":true}]}";
+                KbsPolicySet ps = {};
+                EVP_PKEY *signer;
+                json_object *jwk = json_object_new_object();
+                uint64_t mask;
+                char *token, *dot;
+                uint8_t *payload;
+                size_t n;
+
+                assert_int_equal(kbs_policy_parse(&ps, strict, strlen(strict), "strict"), 0);
+                assert_int_equal(kbs_policy_evaluate(&ps, &c, &mask, &reason), -EACCES);
+                assert_string_equal(reason, "TD quote signature unverified (no Intel collateral) and the policy does not accept that");
+                kbs_policy_set_done(&ps);
+                assert_int_equal(kbs_policy_parse(&ps, lax, strlen(lax), "lax"), 0);
+                assert_int_equal(kbs_policy_evaluate(&ps, &c, &mask, &reason), 0);
+                assert_int_equal(kbs_token_key_new(&signer), 0);
+                assert_int_equal(kbs_token_issue(signer, &c, &ps, mask, jwk, 60, &token), 0);
+                dot = strchr(token, '.');
+                assert_non_null(dot);
+                assert_int_equal(b64_decode(dot + 1, strcspn(dot + 1, "."), B64_URL, &payload, &n), 0);
+                assert_non_null(strstr((char *) payload, "\"warnings\":[\"td-quote-signature-unverified\"]"));
+                free(payload);
+                free(token);
+                EVP_PKEY_free(signer);
+                json_object_put(jwk);
+                kbs_policy_set_done(&ps);
+        }
         kbs_claims_done(&c);
         assert_int_not_equal(verify(KBS_TEE_AZ_TDX_VTPM, ev, NULL, (const uint8_t *) "challengf", 9, &c, &reason), 0);
         json_object_put(ev);
