@@ -88,7 +88,7 @@ static KbsSession *find(KbsSessions *s, const char *id, KbsSessionError *ret_err
 
 static KbsSession *free_slot(KbsSessions *s) {
         uint64_t now = now_usec(CLOCK_MONOTONIC);
-        KbsSession *oldest = NULL;
+        KbsSession *oldest = NULL, *oldest_attested = NULL;
 
         if (s->used < s->size)
                 for (unsigned i = 0; i < s->size; i++)
@@ -101,9 +101,16 @@ static KbsSession *free_slot(KbsSessions *s) {
                 KbsSession *e = s->table + i;
                 if (e->state == KBS_SESSION_FREE)
                         return e;
-                if (e->state != KBS_SESSION_ATTESTED && (!oldest || e->created_usec < oldest->created_usec))
+                if (e->state == KBS_SESSION_ATTESTED) {
+                        if (!oldest_attested || e->created_usec < oldest_attested->created_usec)
+                                oldest_attested = e;
+                } else if (!oldest || e->created_usec < oldest->created_usec)
                         oldest = e;
         }
+        /* Unattested sessions go first; only when every slot holds an attested session does the oldest
+         * of those go (its client had its chance to fetch). */
+        if (!oldest)
+                oldest = oldest_attested;
         if (oldest)
                 session_clear(s, oldest);
         return oldest;

@@ -14,7 +14,7 @@
 /* The server's sessions: bounded in number, expiring, thread-safe. A session is made by auth, may
  * attempt attestation once, and after a successful attestation holds the TEE key and the policies
  * that held. When the table is full, expired sessions go first, then the oldest session that has not
- * attested; if every session is attested and alive, new ones are refused (-EBUSY). */
+ * attested, then (only if every slot is attested) the oldest attested one. */
 
 #define KBS_SESSION_ID_SIZE 16
 #define KBS_SESSION_ID_STRING (2 * KBS_SESSION_ID_SIZE + 1)
