@@ -86,34 +86,38 @@ static KbsSession *find(KbsSessions *s, const char *id, KbsSessionError *ret_err
         return NULL;
 }
 
+/* Under the lock: a free slot. When the table is full: expired sessions go first, then the oldest
+ * attested session (its client has attested and, normally, fetched already), then the oldest session
+ * waiting for attestation. A session whose attestation is being verified is never evicted. */
 static KbsSession *free_slot(KbsSessions *s) {
         uint64_t now = now_usec(CLOCK_MONOTONIC);
-        KbsSession *oldest = NULL, *oldest_attested = NULL;
+        KbsSession *victim[2] = {}; /* [0]: oldest attested, [1]: oldest waiting */
 
         if (s->used < s->size)
                 for (unsigned i = 0; i < s->size; i++)
                         if (s->table[i].state == KBS_SESSION_FREE)
                                 return s->table + i;
         for (unsigned i = 0; i < s->size; i++)
-                if (now >= s->table[i].expires_usec)
+                if (s->table[i].state != KBS_SESSION_ATTESTING && now >= s->table[i].expires_usec)
                         session_clear(s, s->table + i);
         for (unsigned i = 0; i < s->size; i++) {
                 KbsSession *e = s->table + i;
+                unsigned k;
+
                 if (e->state == KBS_SESSION_FREE)
                         return e;
-                if (e->state == KBS_SESSION_ATTESTED) {
-                        if (!oldest_attested || e->created_usec < oldest_attested->created_usec)
-                                oldest_attested = e;
-                } else if (!oldest || e->created_usec < oldest->created_usec)
-                        oldest = e;
+                if (e->state == KBS_SESSION_ATTESTING)
+                        continue;
+                k = e->state == KBS_SESSION_ATTESTED ? 0 : 1;
+                if (!victim[k] || e->created_usec < victim[k]->created_usec)
+                        victim[k] = e;
         }
-        /* Unattested sessions go first; only when every slot holds an attested session does the oldest
-         * of those go (its client had its chance to fetch). */
-        if (!oldest)
-                oldest = oldest_attested;
-        if (oldest)
-                session_clear(s, oldest);
-        return oldest;
+        for (unsigned k = 0; k < 2; k++)
+                if (victim[k]) {
+                        session_clear(s, victim[k]);
+                        return victim[k];
+                }
+        return NULL;
 }
 
 int kbs_session_new(KbsSessions *s, KbsTee tee, KbsSvsmChallenge *svsm, char ret_id[KBS_SESSION_ID_STRING],

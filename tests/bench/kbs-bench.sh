@@ -65,7 +65,7 @@ cycles() {
                 "$PY" "$CLIENT" bench "$URL" --ak "$work/ak" --resource default/key/disk --seconds "$DUR" >"$work/cycles.$i" &
                 pids+=($!)
         done
-        for p in "${pids[@]}"; do wait "$p" || { echo "kbs-bench: a client failed"; exit 1; }; done
+        for p in "${pids[@]}"; do wait "$p" || { echo "kbs-bench: a client failed:"; tail -3 "$work"/cycles.*; exit 1; }; done
         t1=$(cpu_ticks)
         "$PY" - "$work" "$CLIENTS" "$((t1 - t0))" "$(getconf CLK_TCK)" <<'PY'
 import json, sys
