@@ -86,12 +86,13 @@ static KbsSession *find(KbsSessions *s, const char *id, KbsSessionError *ret_err
         return NULL;
 }
 
-/* Under the lock: a free slot. When the table is full: expired sessions go first, then the oldest
- * attested session (its client has attested and, normally, fetched already), then the oldest session
- * waiting for attestation. A session whose attestation is being verified is never evicted. */
+/* Under the lock: a free slot. When the table is full: expired sessions go first, then the least
+ * recently used one (made, attested or fetched from longest ago), whatever its state, except one whose
+ * attestation is being verified. A client is thus only evicted if the whole table turns over within
+ * its own round trip. */
 static KbsSession *free_slot(KbsSessions *s) {
         uint64_t now = now_usec(CLOCK_MONOTONIC);
-        KbsSession *victim[2] = {}; /* [0]: oldest attested, [1]: oldest waiting */
+        KbsSession *victim = NULL;
 
         if (s->used < s->size)
                 for (unsigned i = 0; i < s->size; i++)
@@ -102,22 +103,15 @@ static KbsSession *free_slot(KbsSessions *s) {
                         session_clear(s, s->table + i);
         for (unsigned i = 0; i < s->size; i++) {
                 KbsSession *e = s->table + i;
-                unsigned k;
 
                 if (e->state == KBS_SESSION_FREE)
                         return e;
-                if (e->state == KBS_SESSION_ATTESTING)
-                        continue;
-                k = e->state == KBS_SESSION_ATTESTED ? 0 : 1;
-                if (!victim[k] || e->created_usec < victim[k]->created_usec)
-                        victim[k] = e;
+                if (e->state != KBS_SESSION_ATTESTING && (!victim || e->used_usec < victim->used_usec))
+                        victim = e;
         }
-        for (unsigned k = 0; k < 2; k++)
-                if (victim[k]) {
-                        session_clear(s, victim[k]);
-                        return victim[k];
-                }
-        return NULL;
+        if (victim)
+                session_clear(s, victim);
+        return victim;
 }
 
 int kbs_session_new(KbsSessions *s, KbsTee tee, KbsSvsmChallenge *svsm, char ret_id[KBS_SESSION_ID_STRING],
@@ -144,6 +138,7 @@ int kbs_session_new(KbsSessions *s, KbsTee tee, KbsSvsmChallenge *svsm, char ret
                 .created_usec = now_usec(CLOCK_MONOTONIC),
                 .tee = tee,
         };
+        e->used_usec = e->created_usec;
         e->expires_usec = e->created_usec + s->timeout_usec;
         if (svsm) {
                 e->svsm = *svsm;
@@ -170,6 +165,7 @@ KbsSessionError kbs_session_begin_attest(KbsSessions *s, const char *id, KbsTee 
                 err = KBS_SESSION_USED;
         if (err == KBS_SESSION_OK) {
                 e->state = KBS_SESSION_ATTESTING;
+                e->used_usec = now_usec(CLOCK_MONOTONIC);
                 *ret_tee = e->tee;
                 strcpy(ret_nonce, e->nonce);
                 if (ret_svsm) {
@@ -193,6 +189,7 @@ int kbs_session_finish_attest(KbsSessions *s, const char *id, EVP_PKEY *key, Jwk
                 e->alg = alg;
                 e->policy_mask = policy_mask;
                 e->state = KBS_SESSION_ATTESTED;
+                e->used_usec = now_usec(CLOCK_MONOTONIC);
                 r = 0;
         }
         pthread_mutex_unlock(&s->lock);
@@ -215,6 +212,7 @@ KbsSessionError kbs_session_get_attested(KbsSessions *s, const char *id, EVP_PKE
                         *ret_key = e->tee_key;
                         *ret_alg = e->alg;
                         *ret_mask = e->policy_mask;
+                        e->used_usec = now_usec(CLOCK_MONOTONIC);
                 }
         }
         pthread_mutex_unlock(&s->lock);

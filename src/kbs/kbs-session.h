@@ -29,7 +29,7 @@ typedef enum KbsSessionState {
 typedef struct KbsSession {
         KbsSessionState state;
         uint8_t id[KBS_SESSION_ID_SIZE];
-        uint64_t created_usec, expires_usec;
+        uint64_t created_usec, expires_usec, used_usec; /* CLOCK_MONOTONIC */
         KbsTee tee;
         char nonce[64]; /* base64 of KBS_NONCE_SIZE bytes */
         EVP_PKEY *tee_key;

@@ -215,28 +215,32 @@ static void test_sessions(void **state) {
         assert_int_equal(kbs_session_begin_attest(&s, "zz", &tee, n2, NULL), KBS_SESSION_UNKNOWN);
         assert_int_equal(kbs_session_begin_attest(&s, NULL, &tee, n2, NULL), KBS_SESSION_UNKNOWN);
 
-        /* bounded: the oldest attested session makes room first, then the oldest waiting one; a session
-         * under verification is never evicted */
+        /* bounded: the least recently used session makes room; a session under verification is never
+         * evicted */
         assert_int_equal(kbs_session_new(&s, KBS_TEE_TPM, NULL, id[1], nonce), 0);       /* [id0 attested, id1] */
-        assert_int_equal(kbs_session_new(&s, KBS_TEE_TPM, NULL, id[2], nonce), 0);       /* evicts id0 */
+        assert_int_equal(kbs_session_get_attested(&s, id[0], &got, &alg, &mask), KBS_SESSION_OK); /* id0 used */
+        EVP_PKEY_free(got);
+        assert_int_equal(kbs_session_new(&s, KBS_TEE_TPM, NULL, id[2], nonce), 0);       /* evicts id1 */
         assert_int_equal(kbs_sessions_count(&s), 2);
-        assert_int_equal(kbs_session_get_attested(&s, id[0], &got, &alg, &mask), KBS_SESSION_UNKNOWN);
-        assert_int_equal(kbs_session_begin_attest(&s, id[2], &tee, n2, NULL), KBS_SESSION_OK); /* id2 verifying */
-        assert_int_equal(kbs_session_new(&s, KBS_TEE_TPM, NULL, id[0], nonce), 0);       /* evicts id1 */
         assert_int_equal(kbs_session_begin_attest(&s, id[1], &tee, n2, NULL), KBS_SESSION_UNKNOWN);
-        assert_int_equal(kbs_session_begin_attest(&s, id[0], &tee, n2, NULL), KBS_SESSION_OK); /* both verifying */
-        assert_int_equal(kbs_session_new(&s, KBS_TEE_TPM, NULL, id[1], nonce), -EBUSY);
+        assert_int_equal(kbs_session_begin_attest(&s, id[2], &tee, n2, NULL), KBS_SESSION_OK); /* id2 verifying */
+        assert_int_equal(kbs_session_new(&s, KBS_TEE_TPM, NULL, id[1], nonce), 0);       /* evicts id0 */
+        assert_int_equal(kbs_session_get_attested(&s, id[0], &got, &alg, &mask), KBS_SESSION_UNKNOWN);
+        assert_int_equal(kbs_session_begin_attest(&s, id[1], &tee, n2, NULL), KBS_SESSION_OK); /* both verifying */
+        assert_int_equal(kbs_session_new(&s, KBS_TEE_TPM, NULL, id[0], nonce), -EBUSY);
         assert_int_equal(kbs_session_finish_attest(&s, id[2], k, JWK_ALG_ECDH_ES_A256KW, 1), 0);
-        assert_int_equal(kbs_session_finish_attest(&s, id[0], k, JWK_ALG_ECDH_ES_A256KW, 1), 0);
-        assert_int_equal(kbs_session_new(&s, KBS_TEE_TPM, NULL, id[1], nonce), 0);       /* evicts id2, the older */
-        assert_int_equal(kbs_session_get_attested(&s, id[2], &got, &alg, &mask), KBS_SESSION_UNKNOWN);
-        assert_int_equal(kbs_session_get_attested(&s, id[0], &got, &alg, &mask), KBS_SESSION_OK);
+        assert_int_equal(kbs_session_finish_attest(&s, id[1], k, JWK_ALG_ECDH_ES_A256KW, 1), 0);
+        assert_int_equal(kbs_session_get_attested(&s, id[2], &got, &alg, &mask), KBS_SESSION_OK); /* id2 used last */
+        EVP_PKEY_free(got);
+        assert_int_equal(kbs_session_new(&s, KBS_TEE_TPM, NULL, id[0], nonce), 0);       /* evicts id1 */
+        assert_int_equal(kbs_session_get_attested(&s, id[1], &got, &alg, &mask), KBS_SESSION_UNKNOWN);
+        assert_int_equal(kbs_session_get_attested(&s, id[2], &got, &alg, &mask), KBS_SESSION_OK);
         EVP_PKEY_free(got);
 
         /* expiry (1 s) */
         usleep(1100 * 1000);
-        assert_int_equal(kbs_session_get_attested(&s, id[0], &got, &alg, &mask), KBS_SESSION_EXPIRED);
-        assert_int_equal(kbs_session_new(&s, KBS_TEE_TPM, NULL, id[2], nonce), 0);
+        assert_int_equal(kbs_session_get_attested(&s, id[2], &got, &alg, &mask), KBS_SESSION_EXPIRED);
+        assert_int_equal(kbs_session_new(&s, KBS_TEE_TPM, NULL, id[1], nonce), 0);
         kbs_sessions_done(&s);
         EVP_PKEY_free(k);
 }
