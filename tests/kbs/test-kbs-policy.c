@@ -218,8 +218,10 @@ static void test_sessions(void **state) {
         /* bounded: the least recently used session makes room; a session under verification is never
          * evicted */
         assert_int_equal(kbs_session_new(&s, KBS_TEE_TPM, NULL, id[1], nonce), 0);       /* [id0 attested, id1] */
+        usleep(2000); /* "least recently" is measured in microseconds */
         assert_int_equal(kbs_session_get_attested(&s, id[0], &got, &alg, &mask), KBS_SESSION_OK); /* id0 used */
         EVP_PKEY_free(got);
+        usleep(2000);
         assert_int_equal(kbs_session_new(&s, KBS_TEE_TPM, NULL, id[2], nonce), 0);       /* evicts id1 */
         assert_int_equal(kbs_sessions_count(&s), 2);
         assert_int_equal(kbs_session_begin_attest(&s, id[1], &tee, n2, NULL), KBS_SESSION_UNKNOWN);
@@ -230,6 +232,7 @@ static void test_sessions(void **state) {
         assert_int_equal(kbs_session_new(&s, KBS_TEE_TPM, NULL, id[0], nonce), -EBUSY);
         assert_int_equal(kbs_session_finish_attest(&s, id[2], k, JWK_ALG_ECDH_ES_A256KW, 1), 0);
         assert_int_equal(kbs_session_finish_attest(&s, id[1], k, JWK_ALG_ECDH_ES_A256KW, 1), 0);
+        usleep(2000);
         assert_int_equal(kbs_session_get_attested(&s, id[2], &got, &alg, &mask), KBS_SESSION_OK); /* id2 used last */
         EVP_PKEY_free(got);
         assert_int_equal(kbs_session_new(&s, KBS_TEE_TPM, NULL, id[0], nonce), 0);       /* evicts id1 */
