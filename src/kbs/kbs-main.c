@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <systemd/sd-daemon.h>
 
 #include "kbs-config.h"
@@ -15,6 +16,8 @@
 #include "kbs-server.h"
 #include "log.h"
 #include "util.h"
+
+#define KBS_MEMLOCK_MIN (256U << 20)
 
 static void help(void) {
         printf("Usage: ephroot-kbs --config FILE [--check] [--log-level LEVEL]\n"
@@ -71,10 +74,20 @@ int main(int argc, char **argv) {
                 return 2;
         }
 
-        /* Keys and secrets pass through this process: keep them out of swap and core dumps. */
+        /* Keys and secrets pass through this process: keep them out of swap and core dumps. Locking
+         * future mappings with a small RLIMIT_MEMLOCK would make later allocations (thread stacks)
+         * fail, so lock only when the limit allows it (root, or the unit's LimitMEMLOCK). */
         (void) prctl(PR_SET_DUMPABLE, 0);
-        if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
-                log_debug("mlockall() failed, ignoring.");
+        {
+                struct rlimit rl;
+                if (geteuid() == 0 ||
+                    (getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= KBS_MEMLOCK_MIN))) {
+                        if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
+                                log_warning_errno(errno, "Failed to lock memory, secrets may reach swap: %m");
+                } else
+                        log_notice("RLIMIT_MEMLOCK below %u MiB: memory not locked, secrets may reach swap.",
+                                   KBS_MEMLOCK_MIN >> 20);
+        }
 
         kbs_config_init(&config);
         r = kbs_config_load(&config, config_path);

@@ -107,7 +107,20 @@ static enum MHD_Result handle_auth(KbsServer *s, struct MHD_Connection *c, const
         return reply(s, c, MHD_HTTP_OK, body, cookie);
 }
 
+/* Marks the session's attestation failed on every return that did not record a success. */
+typedef struct AttestGuard {
+        KbsSessions *sessions;
+        const char *id;
+        bool armed;
+} AttestGuard;
+
+static void attest_guard_done(AttestGuard *g) {
+        if (g->armed)
+                kbs_session_fail_attest(g->sessions, g->id);
+}
+
 static enum MHD_Result handle_attest(KbsServer *s, struct MHD_Connection *c, const Request *req) {
+        _cleanup_(attest_guard_done) AttestGuard guard = { .sessions = &s->sessions };
         _cleanup_(kbs_attest_request_done) KbsAttestRequest a = {};
         _cleanup_(kbs_claims_done) KbsClaims claims = {};
         _cleanup_(kbs_svsm_challenge_done) KbsSvsmChallenge svsm = {};
@@ -127,6 +140,8 @@ static enum MHD_Result handle_attest(KbsServer *s, struct MHD_Connection *c, con
         se = kbs_session_begin_attest(&s->sessions, id, &tee, nonce, &svsm);
         if (se != KBS_SESSION_OK)
                 return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, "InvalidSession", session_error_detail(se));
+        guard.id = id;
+        guard.armed = true;
 
         r = kbs_parse_attest(req->body, req->size, &a, &detail);
         if (r < 0)
@@ -158,6 +173,7 @@ static enum MHD_Result handle_attest(KbsServer *s, struct MHD_Connection *c, con
         if (r < 0)
                 return reply_error(s, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "InternalError", "failed to issue a token");
         r = kbs_session_finish_attest(&s->sessions, id, tee_key, alg, mask);
+        guard.armed = false;
         if (r < 0)
                 return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, "InvalidSession", "session expired during attestation");
 

@@ -99,7 +99,7 @@ static KbsSession *free_slot(KbsSessions *s) {
                         if (s->table[i].state == KBS_SESSION_FREE)
                                 return s->table + i;
         for (unsigned i = 0; i < s->size; i++)
-                if (s->table[i].state != KBS_SESSION_ATTESTING && now >= s->table[i].expires_usec)
+                if (s->table[i].state != KBS_SESSION_FREE && now >= s->table[i].expires_usec)
                         session_clear(s, s->table + i);
         for (unsigned i = 0; i < s->size; i++) {
                 KbsSession *e = s->table + i;
@@ -194,6 +194,17 @@ int kbs_session_finish_attest(KbsSessions *s, const char *id, EVP_PKEY *key, Jwk
         }
         pthread_mutex_unlock(&s->lock);
         return r;
+}
+
+void kbs_session_fail_attest(KbsSessions *s, const char *id) {
+        KbsSessionError err;
+        KbsSession *e;
+
+        pthread_mutex_lock(&s->lock);
+        e = find(s, id, &err);
+        if (e && e->state == KBS_SESSION_ATTESTING)
+                e->state = KBS_SESSION_FAILED;
+        pthread_mutex_unlock(&s->lock);
 }
 
 KbsSessionError kbs_session_get_attested(KbsSessions *s, const char *id, EVP_PKEY **ret_key, JwkAlg *ret_alg,

@@ -22,7 +22,8 @@
 typedef enum KbsSessionState {
         KBS_SESSION_FREE,
         KBS_SESSION_AUTHED,
-        KBS_SESSION_ATTESTING,  /* the single attempt is under way or failed */
+        KBS_SESSION_ATTESTING,  /* the single attempt is under way */
+        KBS_SESSION_FAILED,     /* the single attempt failed */
         KBS_SESSION_ATTESTED,
 } KbsSessionState;
 
@@ -68,6 +69,8 @@ KbsSessionError kbs_session_begin_attest(KbsSessions *s, const char *id, KbsTee 
                                          KbsSvsmChallenge *ret_svsm);
 /* Records a successful attestation (takes a reference to key). -ENOENT if the session is gone. */
 int kbs_session_finish_attest(KbsSessions *s, const char *id, EVP_PKEY *key, JwkAlg alg, uint64_t policy_mask);
+/* Records a failed attestation: the session stays used up, and becomes evictable. */
+void kbs_session_fail_attest(KbsSessions *s, const char *id);
 /* For a resource fetch: a new reference to the TEE key and the policy mask. */
 KbsSessionError kbs_session_get_attested(KbsSessions *s, const char *id, EVP_PKEY **ret_key, JwkAlg *ret_alg,
                                          uint64_t *ret_mask);

@@ -240,10 +240,21 @@ static void test_sessions(void **state) {
         assert_int_equal(kbs_session_get_attested(&s, id[2], &got, &alg, &mask), KBS_SESSION_OK);
         EVP_PKEY_free(got);
 
+        /* a failed attempt stays used up and becomes evictable */
+        assert_int_equal(kbs_session_begin_attest(&s, id[0], &tee, n2, NULL), KBS_SESSION_OK);
+        kbs_session_fail_attest(&s, id[0]);
+        assert_int_equal(kbs_session_begin_attest(&s, id[0], &tee, n2, NULL), KBS_SESSION_USED);
+        assert_int_equal(kbs_session_get_attested(&s, id[0], &got, &alg, &mask), KBS_SESSION_NOT_ATTESTED);
+        usleep(2000);
+        assert_int_equal(kbs_session_get_attested(&s, id[2], &got, &alg, &mask), KBS_SESSION_OK);
+        EVP_PKEY_free(got);
+        assert_int_equal(kbs_session_new(&s, KBS_TEE_TPM, NULL, id[1], nonce), 0); /* evicts the failed id0 */
+        assert_int_equal(kbs_session_begin_attest(&s, id[0], &tee, n2, NULL), KBS_SESSION_UNKNOWN);
+
         /* expiry (1 s) */
         usleep(1100 * 1000);
         assert_int_equal(kbs_session_get_attested(&s, id[2], &got, &alg, &mask), KBS_SESSION_EXPIRED);
-        assert_int_equal(kbs_session_new(&s, KBS_TEE_TPM, NULL, id[1], nonce), 0);
+        assert_int_equal(kbs_session_new(&s, KBS_TEE_TPM, NULL, id[0], nonce), 0);
         kbs_sessions_done(&s);
         EVP_PKEY_free(k);
 }

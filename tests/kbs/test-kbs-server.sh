@@ -177,9 +177,26 @@ start_server ',"insecure_http":true,"session_timeout":1'
 BASE=http://127.0.0.1:$PORT
 rm -f "$work/jar"
 req POST /kbs/v0/auth "$(body '{"version":"0.4.0","tee":"tpm","extra-params":""}')"
+SID=$(awk '$6 == "kbs-session-id" { print $7 }' "$work/jar")
+[ -n "$SID" ] || fail "no session id in the cookie jar"
 sleep 1.5
-req POST /kbs/v0/attest "$(body '{}')"
+# the cookie's Max-Age has passed too: send it by hand, as a client that ignores Max-Age would
+status=$(curl -s -o "$work/body" -w '%{http_code}' -H "Cookie: kbs-session-id=$SID" -d '{}' "$BASE/kbs/v0/attest")
 expect 401 "session expired" "attest on an expired session"
+stop_server
+
+# --- a small session table: failed attestations do not hold slots ---
+start_server ',"insecure_http":true,"max_sessions":3'
+BASE=http://127.0.0.1:$PORT
+for i in 1 2 3 4 5 6; do
+        rm -f "$work/jar"
+        req POST /kbs/v0/auth "$(body '{"version":"0.4.0","tee":"tpm","extra-params":""}')"
+        [ "$status" = 200 ] || fail "auth $i in a full table: $status $(cat "$work/body")"
+        req POST /kbs/v0/attest "$(body '{"runtime-data":{}}')"
+        [ "$status" = 400 ] || fail "failed attestation $i: $status"
+done
+cyc --resource default/key/disk >"$work/out" || fail "cycle after failed attestations: $(cat "$work/out")"
+ok "6 failed attestations in a 3-session table, then a full cycle"
 stop_server
 
 # --- HTTPS ---
