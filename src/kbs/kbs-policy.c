@@ -33,6 +33,10 @@ void kbs_policy_set_done(KbsPolicySet *s) {
                 free(s->amd_root_files[i]);
         free(s->amd_root_files);
         snp_roots_free(s->amd_roots);
+        for (size_t i = 0; i < s->n_intel_root_files; i++)
+                free(s->intel_root_files[i]);
+        free(s->intel_root_files);
+        tdx_roots_free(s->intel_roots);
         *s = (KbsPolicySet) {};
 }
 
@@ -289,7 +293,7 @@ static int parse_policy(KbsPolicy *p, json_object *o, const char *name) {
 }
 
 int kbs_policy_parse(KbsPolicySet *s, const char *text, size_t size, const char *name) {
-        static const char *const keys[] = { "amd_roots", "policies", NULL };
+        static const char *const keys[] = { "amd_roots", "intel_roots", "policies", NULL };
         _cleanup_json_ json_object *o = NULL;
         const char *unknown = NULL;
         json_object *v;
@@ -311,6 +315,18 @@ int kbs_policy_parse(KbsPolicySet *s, const char *text, size_t size, const char 
                                 return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
                                                        "%s: AMD root '%s' is not an absolute path, refusing.", name,
                                                        s->amd_root_files[i]);
+        }
+
+        if (json_object_object_get_ex(o, "intel_roots", &v)) {
+                r = string_array(v, 8, &s->intel_root_files, &s->n_intel_root_files);
+                if (r < 0)
+                        return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s: \"intel_roots\" must be a list of paths, refusing.",
+                                               name);
+                for (size_t i = 0; i < s->n_intel_root_files; i++)
+                        if (!path_is_absolute(s->intel_root_files[i]))
+                                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                                       "%s: Intel root '%s' is not an absolute path, refusing.", name,
+                                                       s->intel_root_files[i]);
         }
 
         if (!json_object_object_get_ex(o, "policies", &v) || !json_object_is_type(v, json_type_array) ||
@@ -362,6 +378,21 @@ int kbs_policy_load(KbsPolicySet *s, const char *path) {
                 if (r < 0)
                         return log_error_errno(r, "Failed to load AMD root '%s' (a self-signed ARK and the ASK it signed): %m",
                                                s->amd_root_files[i]);
+        }
+        s->intel_roots = tdx_roots_new();
+        if (!s->intel_roots)
+                return log_oom();
+        for (size_t i = 0; i < s->n_intel_root_files; i++) {
+                _cleanup_free_ char *pem = NULL;
+                size_t n;
+
+                r = read_full_file_bounded(s->intel_root_files[i], 64 * 1024, &pem, &n);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to read Intel root '%s': %m", s->intel_root_files[i]);
+                r = tdx_roots_add_pem(s->intel_roots, pem, n);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to load Intel root '%s' (self-signed certificates): %m",
+                                               s->intel_root_files[i]);
         }
         return 0;
 }

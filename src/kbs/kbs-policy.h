@@ -36,6 +36,9 @@ typedef struct KbsPolicySet {
         char **amd_root_files;
         size_t n_amd_root_files;
         SnpRoots *amd_roots;
+        char **intel_root_files;
+        size_t n_intel_root_files;
+        TdxRoots *intel_roots;
 } KbsPolicySet;
 
 void kbs_policy_set_done(KbsPolicySet *s);

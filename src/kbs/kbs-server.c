@@ -334,6 +334,7 @@ int kbs_server_start(KbsServer *s, const KbsConfig *config, const KbsPolicySet *
 
         *s = (KbsServer) { .config = config, .policies = policies, .resource_dir_fd = -EBADF };
         s->verify.amd_roots = policies->amd_roots;
+        s->verify.intel_roots = policies->intel_roots;
 
         if (inet_pton(AF_INET, config->address, &((struct sockaddr_in *) &sa)->sin_addr) == 1) {
                 ((struct sockaddr_in *) &sa)->sin_family = AF_INET;

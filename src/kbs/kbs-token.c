@@ -64,6 +64,8 @@ int kbs_token_issue(EVP_PKEY *signer, const KbsClaims *claims, const KbsPolicySe
                         json_object_array_add(names, json_object_new_string(policies->policies[i].name));
         if (claims->td_quote_unverified)
                 json_object_array_add(warnings, json_object_new_string("td-quote-signature-unverified"));
+        if (claims->td_tcb_unevaluated)
+                json_object_array_add(warnings, json_object_new_string("td-quote-tcb-status-unevaluated"));
         if (json_object_object_add(body, "iss", json_object_new_string("ephroot-kbs")) < 0 ||
             json_object_object_add(body, "iat", json_object_new_int64(now)) < 0 ||
             json_object_object_add(body, "exp", json_object_new_int64(now + lifetime_sec)) < 0 ||

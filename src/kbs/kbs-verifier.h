@@ -8,6 +8,7 @@
 #include "jwk.h"
 #include "snp-report.h"
 #include "snp-verify.h"
+#include "tdx-quote.h"
 #include "tpm-quote.h"
 
 /* The TEE types the server knows by name (Trustee's lowercase names). */
@@ -44,7 +45,8 @@ typedef struct KbsClaims {
         SnpProduct product;
         uint8_t *ak_der;        /* tpm: the AK's SubjectPublicKeyInfo (DER) */
         size_t ak_der_size;
-        bool td_quote_unverified;
+        bool td_quote_unverified;     /* no Intel root configured: signature not checked */
+        bool td_tcb_unevaluated;      /* signature and PCK chain checked, TCB status not */
 } KbsClaims;
 
 void kbs_claims_done(KbsClaims *c);
@@ -53,6 +55,7 @@ typedef struct KbsSvsmChallenge KbsSvsmChallenge;
 
 typedef struct KbsVerifyContext {
         const SnpRoots *amd_roots;
+        const TdxRoots *intel_roots;  /* az-tdx-vtpm: TD quote signature chains to these */
         const KbsSvsmChallenge *svsm; /* svsm-vtpm: the session's credential */
 } KbsVerifyContext;
 

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 /* Trustee's `az-tdx-vtpm` evidence (version 0 and 1): the quote checks, TDREPORT.reportdata binds the
- * HCL runtime data, and the TD quote carries the same reportdata. The TD quote's own signature needs
- * Intel collateral (PCK chain, TCB info, QE identity), which this server does not fetch or verify: the
- * claims say so (td_quote_unverified) and only a policy with "accept_unverified_td_quote" accepts it. */
+ * HCL runtime data, and the TD quote carries the same reportdata and TDINFO. With Intel roots in the
+ * policy file the TD quote's signature, QE report and PCK chain are verified (TCB status is not:
+ * td_tcb_unevaluated); without, the claims say td_quote_unverified and only a policy with
+ * "accept_unverified_td_quote" accepts it. */
 
 #include <errno.h>
 #include <openssl/crypto.h>
@@ -12,54 +13,19 @@
 #include "hash.h"
 #include "kbs-verifier.h"
 #include "log.h"
+#include "tdx-quote.h"
 #include "verifier-az.h"
 
 #define TDREPORT_REPORTDATA_OFFSET 128
-#define TD_QUOTE_HEADER_SIZE 48
-#define TD_QUOTE_REPORTDATA_IN_BODY 520
-#define TD_QUOTE_TEE_TDX 0x81
 #define TDREPORT_TDINFO_OFFSET 512
-#define TD_QUOTE_TDINFO_IN_BODY 120
-#define TDINFO_COMPARED_SIZE 400
-
-static uint16_t le16(const uint8_t *p) {
-        return (uint16_t) (p[0] | p[1] << 8);
-}
-
-static uint32_t le32(const uint8_t *p) {
-        return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 | (uint32_t) p[3] << 24;
-}
-
-/* The reportdata of a TD quote v4 (body right after the header) or v5 (body descriptor: u16 type,
- * u32 size, then the body). */
-static const uint8_t *td_quote_report_data(const uint8_t *q, size_t n) {
-        size_t body;
-
-        if (n < TD_QUOTE_HEADER_SIZE + 6 || le32(q + 4) != TD_QUOTE_TEE_TDX)
-                return NULL;
-        switch (le16(q)) {
-        case 4:
-                body = TD_QUOTE_HEADER_SIZE;
-                break;
-        case 5:
-                if (le16(q + TD_QUOTE_HEADER_SIZE) != 2 && le16(q + TD_QUOTE_HEADER_SIZE) != 3)
-                        return NULL;
-                body = TD_QUOTE_HEADER_SIZE + 6;
-                break;
-        default:
-                return NULL;
-        }
-        if (n < body + TD_QUOTE_REPORTDATA_IN_BODY + 64)
-                return NULL;
-        return q + body + TD_QUOTE_REPORTDATA_IN_BODY;
-}
 
 int kbs_verify_az_tdx_vtpm(const KbsVerifyContext *ctx, json_object *evidence, const uint8_t *report_data,
                            size_t report_data_size, KbsClaims *claims, const char **ret_reason) {
         _cleanup_free_ uint8_t *sig = NULL, *msg = NULL, *hcl_raw = NULL, *td_quote = NULL;
         size_t sig_size, msg_size, hcl_size, td_quote_size;
         uint8_t pcrs[TPM_PCRS][32];
-        const uint8_t *tdreport_rd, *quote_rd;
+        const uint8_t *tdreport_rd;
+        TdxQuote tdq;
         unsigned version;
         Digest var_hash;
         HclReport hcl;
@@ -85,26 +51,30 @@ int kbs_verify_az_tdx_vtpm(const KbsVerifyContext *ctx, json_object *evidence, c
                 *ret_reason = "TDREPORT reportdata does not match the hash of the HCL runtime data";
                 return -EBADMSG;
         }
-        quote_rd = td_quote_report_data(td_quote, td_quote_size);
-        if (!quote_rd) {
-                *ret_reason = "TD quote is malformed (expected a version 4 or 5 TDX quote)";
+        if (tdx_quote_parse(td_quote, td_quote_size, &tdq) < 0) {
+                *ret_reason = "TD quote is malformed (expected a version 4 or 5 ECDSA TDX quote)";
                 return -EBADMSG;
         }
-        if (CRYPTO_memcmp(quote_rd, tdreport_rd, 64) != 0) {
+        if (CRYPTO_memcmp(tdq.report_data, tdreport_rd, 64) != 0) {
                 *ret_reason = "TD quote reportdata differs from the TDREPORT's";
                 return -EBADMSG;
         }
         /* The TD's identity (attributes, XFAM, MRTD, MRCONFIGID, MROWNER, MROWNERCONFIG, RTMR0-3) is the
          * same 400 bytes in the TDREPORT's TDINFO and in the quote body. */
-        if (CRYPTO_memcmp(hcl.hw_report + TDREPORT_TDINFO_OFFSET, quote_rd - TD_QUOTE_REPORTDATA_IN_BODY + TD_QUOTE_TDINFO_IN_BODY,
-                          TDINFO_COMPARED_SIZE) != 0) {
+        if (CRYPTO_memcmp(hcl.hw_report + TDREPORT_TDINFO_OFFSET, tdq.td_info, TDX_TD_INFO_SIZE) != 0) {
                 *ret_reason = "TD quote measurements differ from the TDREPORT's";
                 return -EBADMSG;
         }
 
-        log_warning("az-tdx-vtpm: the TD quote's signature is not verified (no Intel collateral configured).");
-        claims->td_quote_unverified = true;
         claims->have_pcrs = true;
         memcpy(claims->pcrs, pcrs, sizeof(pcrs));
+        if (ctx && ctx->intel_roots && tdx_roots_count(ctx->intel_roots) > 0) {
+                if (tdx_quote_verify(ctx->intel_roots, &tdq, ret_reason) < 0)
+                        return -EBADMSG;
+                claims->td_tcb_unevaluated = true;
+                return 0;
+        }
+        log_warning("az-tdx-vtpm: the TD quote's signature is not verified (no Intel root configured).");
+        claims->td_quote_unverified = true;
         return 0;
 }

@@ -29,7 +29,7 @@ static inline char *fixture_path(const char *rel) {
         return p;
 }
 
-static inline char *fixture_read(const char *rel, size_t *ret_size) {
+static __attribute__((unused, noinline)) char *fixture_read(const char *rel, size_t *ret_size) {
         char *p = fixture_path(rel), *buf = NULL;
         size_t n;
 
