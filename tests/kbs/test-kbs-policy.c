@@ -142,6 +142,8 @@ static void test_policy(void **state) {
                 "{\"policies\":[{\"name\":\"a\",\"tee\":[\"az-snp-vtpm\"],\"extra\":1}]}",
                 "{\"policies\":[{\"name\":\"a\",\"tee\":[\"az-snp-vtpm\"]},{\"name\":\"a\",\"tee\":[\"az-snp-vtpm\"]}]}",
                 "{\"amd_roots\":[\"relative.pem\"],\"policies\":[{\"name\":\"a\",\"tee\":[\"az-snp-vtpm\"]}]}",
+                "{\"intel_roots\":[\"relative.pem\"],\"policies\":[{\"name\":\"a\",\"tee\":[\"az-tdx-vtpm\"]}]}",
+                "{\"intel_roots\":\"/x.pem\",\"policies\":[{\"name\":\"a\",\"tee\":[\"az-tdx-vtpm\"]}]}",
         };
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 assert_int_not_equal(policy_text(bad[i], &s), 0);
