@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "hash.h"
+#include "json-canon.h"
+#include "kbs-json.h"
+#include "kbs-protocol.h"
+
+int kbs_parse_auth(const char *body, size_t size, KbsTee *ret_tee, json_object **ret_extra, const char **ret_detail) {
+        static const char *const keys[] = { "version", "tee", "extra-params", NULL };
+        _cleanup_json_ json_object *o = NULL;
+        const char *version, *tee;
+        int t;
+
+        if (kbs_json_parse(body, size, KBS_JSON_DEPTH, &o) < 0 || !json_object_is_type(o, json_type_object)) {
+                *ret_detail = "request body is not a JSON object";
+                return -EBADMSG;
+        }
+        if (kbs_json_check_keys(o, keys, NULL) < 0) {
+                *ret_detail = "request has an unknown member";
+                return -EBADMSG;
+        }
+        version = kbs_json_string(o, "version");
+        if (!version) {
+                *ret_detail = "request has no version";
+                return -EBADMSG;
+        }
+        if (!streq(version, KBS_PROTOCOL_VERSION)) {
+                *ret_detail = "protocol version is not supported (this server speaks 0.4.0)";
+                return -EPROTONOSUPPORT;
+        }
+        tee = kbs_json_string(o, "tee");
+        if (!tee) {
+                *ret_detail = "request has no tee";
+                return -EBADMSG;
+        }
+        t = kbs_tee_from_string(tee);
+        if (t < 0) {
+                *ret_detail = "tee is unknown";
+                return -EOPNOTSUPP;
+        }
+        if (t >= _KBS_TEE_SUPPORTED) {
+                *ret_detail = "tee is not supported by this server";
+                return -EOPNOTSUPP;
+        }
+        *ret_tee = (KbsTee) t;
+        if (ret_extra) {
+                json_object *e = NULL;
+                (void) json_object_object_get_ex(o, "extra-params", &e);
+                *ret_extra = json_object_get(e);
+        }
+        return 0;
+}
+
+void kbs_attest_request_done(KbsAttestRequest *r) {
+        json_object_put(r->root);
+        json_object_put(r->evidence_owned);
+        *r = (KbsAttestRequest) {};
+}
+
+int kbs_parse_attest(const char *body, size_t size, KbsAttestRequest *ret, const char **ret_detail) {
+        static const char *const keys[] = { "runtime-data", "tee-evidence", "init-data", NULL };
+        static const char *const rd_keys[] = { "nonce", "tee-pubkey", NULL };
+        static const char *const ev_keys[] = { "primary_evidence", "additional_evidence", NULL };
+        _cleanup_(kbs_attest_request_done) KbsAttestRequest a = {};
+        json_object *rd, *ev, *pe, *ae;
+
+        if (kbs_json_parse(body, size, KBS_JSON_DEPTH, &a.root) < 0 || !json_object_is_type(a.root, json_type_object)) {
+                *ret_detail = "request body is not a JSON object";
+                return -EBADMSG;
+        }
+        if (kbs_json_check_keys(a.root, keys, NULL) < 0) {
+                *ret_detail = "request has an unknown member";
+                return -EBADMSG;
+        }
+        if (!json_object_object_get_ex(a.root, "runtime-data", &rd) || kbs_json_check_keys(rd, rd_keys, NULL) < 0) {
+                *ret_detail = "runtime-data is missing or has unknown members";
+                return -EBADMSG;
+        }
+        a.nonce = kbs_json_string(rd, "nonce");
+        if (!a.nonce) {
+                *ret_detail = "runtime-data has no nonce";
+                return -EBADMSG;
+        }
+        if (!json_object_object_get_ex(rd, "tee-pubkey", &a.tee_pubkey) ||
+            !json_object_is_type(a.tee_pubkey, json_type_object)) {
+                *ret_detail = "runtime-data has no tee-pubkey";
+                return -EBADMSG;
+        }
+        if (!json_object_object_get_ex(a.root, "tee-evidence", &ev) || kbs_json_check_keys(ev, ev_keys, NULL) < 0 ||
+            !json_object_object_get_ex(ev, "primary_evidence", &pe)) {
+                *ret_detail = "tee-evidence is missing or is not {primary_evidence, additional_evidence}";
+                return -EBADMSG;
+        }
+        if (json_object_is_type(pe, json_type_string)) {
+                /* the evidence may come as a JSON document in a string */
+                if (kbs_json_parse(json_object_get_string(pe), (size_t) json_object_get_string_len(pe), KBS_JSON_DEPTH,
+                                   &a.evidence_owned) < 0) {
+                        *ret_detail = "primary_evidence is a string but not JSON";
+                        return -EBADMSG;
+                }
+                a.evidence = a.evidence_owned;
+        } else
+                a.evidence = pe;
+        if (!json_object_is_type(a.evidence, json_type_object)) {
+                *ret_detail = "primary_evidence is not a JSON object";
+                return -EBADMSG;
+        }
+        a.additional_evidence = "";
+        if (json_object_object_get_ex(ev, "additional_evidence", &ae)) {
+                if (!json_object_is_type(ae, json_type_string)) {
+                        *ret_detail = "additional_evidence is not a string";
+                        return -EBADMSG;
+                }
+                a.additional_evidence = json_object_get_string(ae);
+        }
+
+        *ret = a;
+        a = (KbsAttestRequest) {};
+        return 0;
+}
+
+int kbs_binding_hash(const char *nonce, json_object *tee_pubkey, const char *additional_evidence,
+                     uint8_t ret[KBS_REPORT_DATA_SIZE]) {
+        _cleanup_json_ json_object *o = json_object_new_object();
+        _cleanup_free_ char *canon = NULL;
+        size_t n;
+        Digest d;
+        int r;
+
+        assert_return(nonce && tee_pubkey && additional_evidence && ret, -EINVAL);
+
+        if (!o || json_object_object_add(o, "additional-evidence", json_object_new_string(additional_evidence)) < 0 ||
+            json_object_object_add(o, "nonce", json_object_new_string(nonce)) < 0 ||
+            json_object_object_add(o, "tee-pubkey", json_object_get(tee_pubkey)) < 0)
+                return -ENOMEM;
+        r = json_canon(o, &canon, &n);
+        if (r < 0)
+                return r;
+        r = hash_buffer(HASH_SHA384, canon, n, &d);
+        if (r < 0)
+                return r;
+        memcpy(ret, d.bytes, KBS_REPORT_DATA_SIZE);
+        return 0;
+}
+
+static int component(const char **p, char *out, bool last) {
+        size_t n = 0;
+
+        while (**p && **p != '/') {
+                char c = **p;
+                if (n >= KBS_RESOURCE_COMPONENT_MAX ||
+                    !strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", c))
+                        return -EINVAL;
+                out[n++] = c;
+                (*p)++;
+        }
+        out[n] = '\0';
+        if (n == 0 || streq(out, ".") || streq(out, ".."))
+                return -EINVAL;
+        if (last)
+                return **p == '\0' ? 0 : -EINVAL;
+        if (**p != '/')
+                return -EINVAL;
+        (*p)++;
+        return 0;
+}
+
+int kbs_parse_resource_path(const char *url, char *repo, char *type, char *tag) {
+        const char *p;
+
+        assert_return(url && repo && type && tag, -EINVAL);
+        p = startswith(url, "/kbs/v0/resource/");
+        if (!p)
+                return -EINVAL;
+        if (component(&p, repo, false) < 0 || component(&p, type, false) < 0 || component(&p, tag, true) < 0)
+                return -EINVAL;
+        return 0;
+}
+
+char *kbs_error_body(const char *type, const char *detail) {
+        _cleanup_json_ json_object *o = json_object_new_object();
+        char t[128];
+        const char *s;
+
+        if (!o)
+                return NULL;
+        (void) snprintf(t, sizeof(t), "https://github.com/confidential-containers/kbs/errors/%s", type);
+        if (json_object_object_add(o, "type", json_object_new_string(t)) < 0 ||
+            json_object_object_add(o, "detail", json_object_new_string(detail)) < 0)
+                return NULL;
+        s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+        return s ? strdup(s) : NULL;
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <json-c/json.h>
+#include <stdint.h>
+
+#include "jwk.h"
+#include "kbs-verifier.h"
+
+/* The RCAR protocol's request bodies and the binding hash, as Trustee's KBS speaks version 0.4.0
+ * (kbs-protocol.md). Parsers take bytes, do no I/O, and say what was wrong in *ret_detail (a static
+ * string, safe to send back). */
+
+#define KBS_PROTOCOL_VERSION "0.4.0"
+#define KBS_NONCE_SIZE 32
+#define KBS_JSON_DEPTH 32
+
+/* POST /kbs/v0/auth: {"version":"0.4.0","tee":"...","extra-params":...}. ret_extra (optional) gets a
+ * new reference to extra-params, or NULL. */
+int kbs_parse_auth(const char *body, size_t size, KbsTee *ret_tee, json_object **ret_extra, const char **ret_detail);
+
+typedef struct KbsAttestRequest {
+        json_object *root;           /* owns everything below */
+        const char *nonce;           /* runtime-data.nonce */
+        json_object *tee_pubkey;     /* runtime-data.tee-pubkey */
+        json_object *evidence;       /* tee-evidence.primary_evidence, parsed (owned by root or by evidence_owned) */
+        json_object *evidence_owned; /* when primary_evidence came as a JSON string */
+        const char *additional_evidence;
+} KbsAttestRequest;
+
+void kbs_attest_request_done(KbsAttestRequest *r);
+
+/* POST /kbs/v0/attest: {"runtime-data":{"nonce","tee-pubkey"},"tee-evidence":{"primary_evidence",
+ * "additional_evidence"},"init-data"?}. */
+int kbs_parse_attest(const char *body, size_t size, KbsAttestRequest *ret, const char **ret_detail);
+
+/* report_data = SHA-384(JCS({"additional-evidence":A,"nonce":N,"tee-pubkey":JWK})). */
+int kbs_binding_hash(const char *nonce, json_object *tee_pubkey, const char *additional_evidence,
+                     uint8_t ret[KBS_REPORT_DATA_SIZE]);
+
+/* "/kbs/v0/resource/<repo>/<type>/<tag>": each component 1..128 of [A-Za-z0-9._-], not "." or "..".
+ * The components are copied to the buffers (each KBS_RESOURCE_COMPONENT_MAX + 1). */
+#define KBS_RESOURCE_COMPONENT_MAX 128
+int kbs_parse_resource_path(const char *url, char *repo, char *type, char *tag);
+
+/* {"type":"https://github.com/confidential-containers/kbs/errors/<type>","detail":"<detail>"} */
+char *kbs_error_body(const char *type, const char *detail);

@@ -1,0 +1,406 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "jwe.h"
+#include "kbs-json.h"
+#include "kbs-protocol.h"
+#include "kbs-server.h"
+#include "kbs-token.h"
+#include "log.h"
+#include "util.h"
+
+#define KBS_TLS_FILE_MAX (64U * 1024U)
+#define KBS_CONNECTION_TIMEOUT_SEC 10U
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+
+typedef struct Request {
+        char *body;
+        size_t size, allocated;
+        bool too_big;
+} Request;
+
+static enum MHD_Result reply(KbsServer *s, struct MHD_Connection *c, unsigned status, char *body,
+                             const char *set_cookie) {
+        struct MHD_Response *resp;
+        enum MHD_Result ret;
+
+        if (!body)
+                body = strdup("{\"type\":\"https://github.com/confidential-containers/kbs/errors/InternalError\",\"detail\":\"out of memory\"}");
+        if (!body)
+                return MHD_NO;
+        resp = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
+        if (!resp) {
+                free(body);
+                return MHD_NO;
+        }
+        (void) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+        (void) MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+        if (set_cookie)
+                (void) MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, set_cookie);
+        if (status >= 400)
+                atomic_fetch_add(&s->errors, 1);
+        ret = MHD_queue_response(c, status, resp);
+        MHD_destroy_response(resp);
+        return ret;
+}
+
+static enum MHD_Result reply_error(KbsServer *s, struct MHD_Connection *c, unsigned status, const char *type,
+                                   const char *detail) {
+        return reply(s, c, status, kbs_error_body(type, detail), NULL);
+}
+
+static const char *session_error_detail(KbsSessionError e) {
+        switch (e) {
+        case KBS_SESSION_EXPIRED:
+                return "session expired";
+        case KBS_SESSION_USED:
+                return "session already used for attestation";
+        case KBS_SESSION_NOT_ATTESTED:
+                return "session has not attested";
+        default:
+                return "no valid session (missing or unknown kbs-session-id cookie)";
+        }
+}
+
+static enum MHD_Result handle_auth(KbsServer *s, struct MHD_Connection *c, const Request *req) {
+        _cleanup_(kbs_svsm_challenge_done) KbsSvsmChallenge svsm = {};
+        _cleanup_json_ json_object *extra = NULL, *reply_extra = NULL;
+        char id[KBS_SESSION_ID_STRING], nonce[64], cookie[128], *body = NULL;
+        const char *detail = NULL;
+        KbsTee tee;
+        int r;
+
+        r = kbs_parse_auth(req->body, req->size, &tee, &extra, &detail);
+        if (r < 0)
+                return reply_error(s, c, MHD_HTTP_BAD_REQUEST,
+                                   r == -EPROTONOSUPPORT ? "ProtocolVersion" : r == -EOPNOTSUPP ? "UnsupportedTee" : "InvalidRequest",
+                                   detail);
+        if (tee == KBS_TEE_SVSM_VTPM) {
+                r = kbs_svsm_challenge_new(extra, &svsm, &reply_extra, &detail);
+                if (r == -ENOMEM || r == -EIO)
+                        return reply_error(s, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "InternalError", "failed to make a credential");
+                if (r < 0)
+                        return reply_error(s, c, MHD_HTTP_BAD_REQUEST, "InvalidRequest", detail);
+        }
+        r = kbs_session_new(&s->sessions, tee, &svsm, id, nonce);
+        if (r == -EBUSY)
+                return reply_error(s, c, MHD_HTTP_SERVICE_UNAVAILABLE, "TooManySessions",
+                                   "every session slot holds an attested, unexpired session; retry later");
+        if (r < 0)
+                return reply_error(s, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "InternalError", "failed to make a session");
+
+        (void) snprintf(cookie, sizeof(cookie), "kbs-session-id=%s; Path=/kbs/v0; HttpOnly; Max-Age=%u", id,
+                        s->config->session_timeout);
+        if (asprintf(&body, "{\"nonce\":\"%s\",\"extra-params\":%s}", nonce,
+                     reply_extra ? json_object_to_json_string_ext(reply_extra, JSON_C_TO_STRING_PLAIN) : "\"\"") < 0)
+                body = NULL;
+        log_debug("auth: new session for tee %s", kbs_tee_to_string(tee));
+        return reply(s, c, MHD_HTTP_OK, body, cookie);
+}
+
+/* Marks the session's attestation failed on every return that did not record a success. */
+typedef struct AttestGuard {
+        KbsSessions *sessions;
+        const char *id;
+        bool armed;
+} AttestGuard;
+
+static void attest_guard_done(AttestGuard *g) {
+        if (g->armed)
+                kbs_session_fail_attest(g->sessions, g->id);
+}
+
+static enum MHD_Result handle_attest(KbsServer *s, struct MHD_Connection *c, const Request *req) {
+        _cleanup_(attest_guard_done) AttestGuard guard = { .sessions = &s->sessions };
+        _cleanup_(kbs_attest_request_done) KbsAttestRequest a = {};
+        _cleanup_(kbs_claims_done) KbsClaims claims = {};
+        _cleanup_(kbs_svsm_challenge_done) KbsSvsmChallenge svsm = {};
+        _cleanup_pkey_ EVP_PKEY *tee_key = NULL;
+        KbsVerifyContext ctx = s->verify;
+        _cleanup_free_ char *token = NULL;
+        uint8_t report_data[KBS_REPORT_DATA_SIZE];
+        const char *id, *detail = NULL;
+        char nonce[64], *body;
+        KbsSessionError se;
+        uint64_t mask = 0;
+        JwkAlg alg;
+        KbsTee tee;
+        int r;
+
+        id = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "kbs-session-id");
+        se = kbs_session_begin_attest(&s->sessions, id, &tee, nonce, &svsm);
+        if (se != KBS_SESSION_OK)
+                return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, "InvalidSession", session_error_detail(se));
+        guard.id = id;
+        guard.armed = true;
+
+        r = kbs_parse_attest(req->body, req->size, &a, &detail);
+        if (r < 0)
+                return reply_error(s, c, MHD_HTTP_BAD_REQUEST, "InvalidRequest", detail);
+        if (!streq(a.nonce, nonce))
+                return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, "AttestationFailed",
+                                   "runtime-data nonce is not this session's nonce");
+        r = jwk_parse_tee_key(a.tee_pubkey, &tee_key, &alg);
+        if (r < 0)
+                return reply_error(s, c, MHD_HTTP_BAD_REQUEST, "InvalidRequest",
+                                   "tee-pubkey is not a valid EC P-256 (ECDH-ES+A256KW) or RSA (RSA-OAEP-256) JWK");
+        r = kbs_binding_hash(a.nonce, a.tee_pubkey, a.additional_evidence, report_data);
+        if (r < 0)
+                return reply_error(s, c, MHD_HTTP_BAD_REQUEST, "InvalidRequest",
+                                   "runtime data cannot be canonicalised (RFC 8785)");
+
+        ctx.svsm = &svsm;
+        r = kbs_verify(&ctx, tee, a.evidence, report_data, sizeof(report_data), &claims, &detail);
+        if (r < 0) {
+                log_info("attest: %s evidence refused: %s", kbs_tee_to_string(tee), detail);
+                return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, "AttestationFailed", detail);
+        }
+        r = kbs_policy_evaluate(s->policies, &claims, &mask, &detail);
+        if (r < 0) {
+                log_info("attest: %s evidence verified, policy refused: %s", kbs_tee_to_string(tee), detail);
+                return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, "PolicyDeny", detail);
+        }
+        r = kbs_token_issue(s->token_key, &claims, s->policies, mask, a.tee_pubkey, s->config->session_timeout, &token);
+        if (r < 0)
+                return reply_error(s, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "InternalError", "failed to issue a token");
+        r = kbs_session_finish_attest(&s->sessions, id, tee_key, alg, mask);
+        guard.armed = false;
+        if (r < 0)
+                return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, "InvalidSession", "session expired during attestation");
+
+        log_info("attest: %s evidence verified, policy mask 0x%llx%s", kbs_tee_to_string(tee),
+                 (unsigned long long) mask, claims.td_quote_unverified ? " (TD quote signature unverified)" : "");
+        if (asprintf(&body, "{\"token\":\"%s\"}", token) < 0)
+                body = NULL;
+        return reply(s, c, MHD_HTTP_OK, body, NULL);
+}
+
+/* Opens resource_dir/repo/type/tag without following symlinks. */
+static int open_resource(int dir_fd, const char *repo, const char *type, const char *tag) {
+        _cleanup_close_ int a = -EBADF, b = -EBADF;
+        int fd;
+
+        a = openat(dir_fd, repo, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (a < 0)
+                return -errno;
+        b = openat(a, type, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (b < 0)
+                return -errno;
+        fd = openat(b, tag, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return -errno;
+        return fd;
+}
+
+static enum MHD_Result handle_resource(KbsServer *s, struct MHD_Connection *c, const char *url) {
+        char repo[KBS_RESOURCE_COMPONENT_MAX + 1], type[KBS_RESOURCE_COMPONENT_MAX + 1], tag[KBS_RESOURCE_COMPONENT_MAX + 1];
+        _cleanup_pkey_ EVP_PKEY *key = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        char *data = NULL, *jwe = NULL;
+        const char *id;
+        KbsSessionError se;
+        struct stat st;
+        uint64_t mask;
+        JwkAlg alg;
+        size_t size;
+        int r;
+
+        if (kbs_parse_resource_path(url, repo, type, tag) < 0)
+                return reply_error(s, c, MHD_HTTP_BAD_REQUEST, "InvalidRequest",
+                                   "resource path must be /kbs/v0/resource/<repo>/<type>/<tag> of [A-Za-z0-9._-]");
+        id = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "kbs-session-id");
+        se = kbs_session_get_attested(&s->sessions, id, &key, &alg, &mask);
+        if (se != KBS_SESSION_OK)
+                return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, "InvalidSession", session_error_detail(se));
+        if (!kbs_policy_releases(s->policies, mask, repo, type, tag)) {
+                log_info("resource: %s/%s/%s refused by policy", repo, type, tag);
+                return reply_error(s, c, MHD_HTTP_FORBIDDEN, "PolicyDeny", "no policy that held releases this resource");
+        }
+
+        fd = open_resource(s->resource_dir_fd, repo, type, tag);
+        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+                return reply_error(s, c, MHD_HTTP_NOT_FOUND, "ResourceNotFound", "resource not found");
+        r = read_full_fd_bounded(fd, s->config->max_resource_size, &data, &size);
+        if (r < 0) {
+                log_error_errno(r, "Failed to read resource '%s/%s/%s': %m", repo, type, tag);
+                return reply_error(s, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "InternalError", "resource cannot be read");
+        }
+        r = jwe_encrypt(key, alg, data, size, &jwe);
+        OPENSSL_cleanse(data, size);
+        free(data);
+        if (r < 0)
+                return reply_error(s, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "InternalError", "failed to encrypt the resource");
+        log_info("resource: %s/%s/%s released (%zu bytes)", repo, type, tag, size);
+        return reply(s, c, MHD_HTTP_OK, jwe, NULL);
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                              const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls) {
+        KbsServer *s = cls;
+        Request *req = *con_cls;
+        bool post = streq(method, MHD_HTTP_METHOD_POST);
+
+        if (!req) {
+                const char *cl;
+                req = calloc(1, sizeof(Request));
+                if (!req)
+                        return MHD_NO;
+                *con_cls = req;
+                atomic_fetch_add(&s->requests, 1);
+                cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+                if (cl && strtoull(cl, NULL, 10) > s->config->max_request_size)
+                        req->too_big = true;
+                if (!req->too_big)
+                        return MHD_YES;
+        }
+
+        if (*upload_data_size > 0) {
+                size_t n = *upload_data_size;
+                *upload_data_size = 0;
+                if (req->too_big || !post)
+                        return MHD_YES; /* discard; answered once the upload is over */
+                if (req->size + n > s->config->max_request_size) {
+                        req->too_big = true;
+                        free(req->body);
+                        req->body = NULL;
+                        req->size = req->allocated = 0;
+                        return MHD_YES;
+                }
+                if (req->size + n + 1 > req->allocated) {
+                        size_t want = MAX(req->allocated * 2, req->size + n + 1);
+                        char *p = realloc(req->body, want);
+                        if (!p)
+                                return MHD_NO;
+                        req->body = p;
+                        req->allocated = want;
+                }
+                memcpy(req->body + req->size, upload_data, n);
+                req->size += n;
+                req->body[req->size] = '\0';
+                return MHD_YES;
+        }
+
+        if (req->too_big)
+                return reply_error(s, c, 413, "RequestTooLarge", "request body is too large");
+
+        if (streq(url, "/kbs/v0/auth") || streq(url, "/kbs/v0/attest")) {
+                if (!post)
+                        return reply_error(s, c, MHD_HTTP_METHOD_NOT_ALLOWED, "InvalidRequest", "method not allowed");
+                if (req->size == 0)
+                        return reply_error(s, c, MHD_HTTP_BAD_REQUEST, "InvalidRequest", "request body is empty");
+                return streq(url, "/kbs/v0/auth") ? handle_auth(s, c, req) : handle_attest(s, c, req);
+        }
+        if (startswith(url, "/kbs/v0/resource/")) {
+                if (!streq(method, MHD_HTTP_METHOD_GET))
+                        return reply_error(s, c, MHD_HTTP_METHOD_NOT_ALLOWED, "InvalidRequest", "method not allowed");
+                return handle_resource(s, c, url);
+        }
+        return reply_error(s, c, MHD_HTTP_NOT_FOUND, "NotFound", "no such endpoint");
+}
+
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe) {
+        Request *req = *con_cls;
+
+        if (!req)
+                return;
+        if (req->body)
+                OPENSSL_cleanse(req->body, req->allocated);
+        free(req->body);
+        free(req);
+        *con_cls = NULL;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap) {
+        char buf[512];
+
+        (void) vsnprintf(buf, sizeof(buf), fmt, ap);
+        log_debug("libmicrohttpd: %s", strip_trailing_newlines(buf));
+}
+
+int kbs_server_start(KbsServer *s, const KbsConfig *config, const KbsPolicySet *policies) {
+        struct sockaddr_storage sa = {};
+        unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+        const union MHD_DaemonInfo *info;
+        int r;
+
+        *s = (KbsServer) { .config = config, .policies = policies, .resource_dir_fd = -EBADF };
+        s->verify.amd_roots = policies->amd_roots;
+        s->verify.intel_roots = policies->intel_roots;
+
+        if (inet_pton(AF_INET, config->address, &((struct sockaddr_in *) &sa)->sin_addr) == 1) {
+                ((struct sockaddr_in *) &sa)->sin_family = AF_INET;
+                ((struct sockaddr_in *) &sa)->sin_port = htons((uint16_t) config->port);
+        } else if (inet_pton(AF_INET6, config->address, &((struct sockaddr_in6 *) &sa)->sin6_addr) == 1) {
+                ((struct sockaddr_in6 *) &sa)->sin6_family = AF_INET6;
+                ((struct sockaddr_in6 *) &sa)->sin6_port = htons((uint16_t) config->port);
+                flags |= MHD_USE_IPv6;
+        } else
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "Failed to parse listen address '%s': not an IP address.",
+                                       config->address);
+
+        s->resource_dir_fd = open(config->resource_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (s->resource_dir_fd < 0)
+                return log_error_errno(errno, "Failed to open resource directory '%s': %m", config->resource_dir);
+
+        r = kbs_sessions_init(&s->sessions, config->max_sessions, config->session_timeout);
+        if (r < 0)
+                return log_error_errno(r, "Failed to allocate %u sessions: %m", config->max_sessions);
+        r = kbs_token_key_new(&s->token_key);
+        if (r < 0)
+                return log_error_errno(r, "Failed to make the token signing key: %m");
+
+        if (config->tls_certificate) {
+                r = read_full_file_bounded(config->tls_certificate, KBS_TLS_FILE_MAX, &s->tls_cert, NULL);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to read TLS certificate '%s': %m", config->tls_certificate);
+                r = read_full_file_bounded(config->tls_private_key, KBS_TLS_FILE_MAX, &s->tls_key, &s->tls_key_size);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to read TLS private key '%s': %m", config->tls_private_key);
+                flags |= MHD_USE_TLS;
+        }
+
+        s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, handle, s,
+                                     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+                                     MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &sa,
+                                     MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+                                     MHD_OPTION_THREAD_POOL_SIZE, (unsigned) config->threads,
+                                     MHD_OPTION_CONNECTION_LIMIT, (unsigned) config->connection_limit,
+                                     MHD_OPTION_CONNECTION_TIMEOUT, KBS_CONNECTION_TIMEOUT_SEC,
+                                     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 64 * 1024,
+                                     config->tls_certificate ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, s->tls_cert,
+                                     MHD_OPTION_HTTPS_MEM_KEY, s->tls_key,
+                                     MHD_OPTION_END);
+        if (!s->daemon)
+                return log_error_errno(SYNTHETIC_ERRNO(EADDRNOTAVAIL), "Failed to listen on %s port %u%s.",
+                                       config->address, config->port,
+                                       config->tls_certificate ? " with TLS (certificate or key unusable?)" : "");
+        info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+        s->port = info ? info->port : config->port;
+        return 0;
+}
+
+void kbs_server_stop(KbsServer *s) {
+        if (s->daemon)
+                MHD_stop_daemon(s->daemon);
+        s->daemon = NULL;
+        kbs_sessions_done(&s->sessions);
+        EVP_PKEY_free(s->token_key);
+        s->token_key = NULL;
+        if (s->tls_key)
+                OPENSSL_cleanse(s->tls_key, s->tls_key_size);
+        free(s->tls_key);
+        free(s->tls_cert);
+        s->tls_key = s->tls_cert = NULL;
+        if (s->resource_dir_fd >= 0)
+                (void) close(s->resource_dir_fd);
+        s->resource_dir_fd = -EBADF;
+}

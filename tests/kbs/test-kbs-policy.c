@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The server's configuration and policy parsers (each kind of bad input refused), policy evaluation,
+ * resource release patterns, the protocol's request parsers, and the session table (single use,
+ * expiry, bound). */
+
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <unistd.h>
+
+#include "b64.h"
+#include "kbs-config.h"
+#include "util.h"
+#include "kbs-policy.h"
+#include "kbs-protocol.h"
+#include "kbs-session.h"
+#include "log.h"
+
+static int config_text(const char *t) {
+        KbsConfig c;
+        int r;
+
+        kbs_config_init(&c);
+        r = kbs_config_parse(&c, t, strlen(t), "test");
+        kbs_config_done(&c);
+        return r;
+}
+
+static void test_config(void **state) {
+        KbsConfig c;
+        static const char good[] = "{\"port\":0,\"insecure_http\":true,\"resource_dir\":\"/r\",\"policy\":\"/p\","
+                                   "\"session_timeout\":5,\"max_sessions\":3}";
+
+        kbs_config_init(&c);
+        assert_int_equal(kbs_config_parse(&c, good, strlen(good), "test"), 0);
+        assert_string_equal(c.address, "127.0.0.1");
+        assert_int_equal(c.session_timeout, 5);
+        assert_int_equal(c.max_sessions, 3);
+        kbs_config_done(&c);
+
+        static const char *const bad[] = {
+                "", "[]", "{", "{\"resource_dir\":\"/r\",\"policy\":\"/p\"}", /* neither TLS nor insecure_http */
+                "{\"insecure_http\":true,\"policy\":\"/p\"}",                 /* no resource_dir */
+                "{\"insecure_http\":true,\"resource_dir\":\"/r\"}",           /* no policy */
+                "{\"insecure_http\":true,\"resource_dir\":\"r\",\"policy\":\"/p\"}", /* relative */
+                "{\"insecure_http\":\"yes\",\"resource_dir\":\"/r\",\"policy\":\"/p\"}",
+                "{\"insecure_http\":true,\"resource_dir\":\"/r\",\"policy\":\"/p\",\"port\":70000}",
+                "{\"insecure_http\":true,\"resource_dir\":\"/r\",\"policy\":\"/p\",\"port\":\"80\"}",
+                "{\"insecure_http\":true,\"resource_dir\":\"/r\",\"policy\":\"/p\",\"session_timeout\":0}",
+                "{\"insecure_http\":true,\"resource_dir\":\"/r\",\"policy\":\"/p\",\"max_request_size\":10}",
+                "{\"insecure_http\":true,\"resource_dir\":\"/r\",\"policy\":\"/p\",\"tls_certificate\":\"/c\"}",
+                "{\"insecure_http\":true,\"resource_dir\":\"/r\",\"policy\":\"/p\",\"tls_certificate\":\"/c\",\"tls_private_key\":\"/k\"}",
+                "{\"insecure_http\":true,\"resource_dir\":\"/r\",\"policy\":\"/p\",\"listen\":\"x\"}", /* unknown key */
+                "{\"insecure_http\":true,\"resource_dir\":\"/r\",\"policy\":\"/p\"} trailing",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                assert_int_not_equal(config_text(bad[i]), 0);
+}
+
+static int policy_text(const char *t, KbsPolicySet *s) {
+        *s = (KbsPolicySet) {};
+        return kbs_policy_parse(s, t, strlen(t), "test");
+}
+
+#define AK_B64 "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAExBGmdpNMQVU59h+XSfwcx+en2dQ59PalPlKV9tNsZWOWiMbeK04q700hWc0z5QbAaRJxc15JPqq7e8+PqiPJeA=="
+#define PCR11 "ed6ca932b941183dfa5867addaf9b70a9b5dd68632eaa738248a57854070dac2"
+
+static void test_policy(void **state) {
+        /* `ephroot predict --json` output as is, in the pcrs member */
+        static const char good[] =
+                "{\"amd_roots\":[\"/x/milan.pem\"],\"policies\":["
+                "{\"name\":\"a\",\"tee\":[\"tpm\"],\"trusted_aks\":[\"" AK_B64 "\"],"
+                " \"pcrs\":{\"pcrs\":{\"sha1\":{\"11\":\"1564c1723551ed2ac52636ba2163c0c246c692e0\"},\"sha256\":{\"11\":\"" PCR11 "\"}}},"
+                " \"resources\":[\"default/key/disk\",\"other/*/x\"]},"
+                "{\"name\":\"b\",\"tee\":[\"az-snp-vtpm\",\"az-tdx-vtpm\"],\"accept_unverified_td_quote\":true,"
+                " \"snp_measurements\":[\"" "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000001" "\"],"
+                " \"resources\":[\"*/*/*\"]}]}";
+        KbsPolicySet s;
+        KbsClaims c = { .tee = KBS_TEE_TPM, .have_pcrs = true };
+        uint64_t mask;
+        const char *reason;
+
+        assert_int_equal(policy_text(good, &s), 0);
+        assert_int_equal(s.n, 2);
+        assert_int_equal(s.policies[0].pcr_mask, 1U << 11);
+        assert_int_equal(s.n_amd_root_files, 1);
+
+        /* tpm: AK and PCR 11 decide */
+        void *b;
+        size_t n;
+        assert_int_equal(unhexmem(PCR11, &b, &n), 0);
+        memcpy(c.pcrs[11], b, 32);
+        free(b);
+        assert_int_equal(kbs_policy_evaluate(&s, &c, &mask, &reason), -EACCES);
+        assert_string_equal(reason, "AK is not trusted by the policy");
+        /* the trusted AK, by its DER bytes */
+        uint8_t *der;
+        assert_int_equal(b64_decode(AK_B64, strlen(AK_B64), B64_PAD, &der, &c.ak_der_size), 0);
+        c.ak_der = der;
+        assert_int_equal(kbs_policy_evaluate(&s, &c, &mask, &reason), 0);
+        assert_int_equal(mask, 1);
+        assert_true(kbs_policy_releases(&s, mask, "default", "key", "disk"));
+        assert_true(kbs_policy_releases(&s, mask, "other", "anything", "x"));
+        assert_false(kbs_policy_releases(&s, mask, "default", "key", "disk2"));
+        assert_false(kbs_policy_releases(&s, 0, "default", "key", "disk"));
+        c.pcrs[11][0] ^= 1;
+        assert_int_equal(kbs_policy_evaluate(&s, &c, &mask, &reason), -EACCES);
+        assert_string_equal(reason, "PCR values differ from the policy's reference values");
+        kbs_claims_done(&c);
+
+        /* az: the launch measurement decides; TDX needs accept_unverified_td_quote */
+        c = (KbsClaims) { .tee = KBS_TEE_AZ_SNP_VTPM, .have_measurement = true };
+        assert_int_equal(kbs_policy_evaluate(&s, &c, &mask, &reason), -EACCES);
+        assert_string_equal(reason, "SNP launch measurement is not in the policy's allowed list");
+        c.measurement[47] = 1;
+        assert_int_equal(kbs_policy_evaluate(&s, &c, &mask, &reason), 0);
+        assert_int_equal(mask, 2);
+        c = (KbsClaims) { .tee = KBS_TEE_SVSM_VTPM };
+        assert_int_equal(kbs_policy_evaluate(&s, &c, &mask, &reason), -EACCES);
+        assert_string_equal(reason, "no policy accepts this tee");
+        kbs_policy_set_done(&s);
+
+        static const char *const bad[] = {
+                "{}", "{\"policies\":[]}", "{\"policies\":[{\"tee\":[\"tpm\"]}]}", /* no name */
+                "{\"policies\":[{\"name\":\"a\",\"tee\":[]}]}",
+                "{\"policies\":[{\"name\":\"a\",\"tee\":[\"snp\"]}]}",              /* not verified here */
+                "{\"policies\":[{\"name\":\"a\",\"tee\":[\"nope\"]}]}",
+                "{\"policies\":[{\"name\":\"a\",\"tee\":[\"tpm\"]}]}",               /* tpm without trusted_aks */
+                "{\"policies\":[{\"name\":\"a\",\"tee\":[\"svsm-vtpm\"]}]}",         /* svsm without measurements */
+                "{\"policies\":[{\"name\":\"a\",\"tee\":[\"tpm\"],\"trusted_aks\":[\"bm90IGEga2V5\"]}]}",
+                "{\"policies\":[{\"name\":\"a\",\"tee\":[\"az-snp-vtpm\"],\"pcrs\":{\"sha256\":{\"24\":\"" PCR11 "\"}}}]}",
+                "{\"policies\":[{\"name\":\"a\",\"tee\":[\"az-snp-vtpm\"],\"pcrs\":{\"sha256\":{\"1\":\"abc\"}}}]}",
+                "{\"policies\":[{\"name\":\"a\",\"tee\":[\"az-snp-vtpm\"],\"pcrs\":{\"sha1\":{}}}]}",
+                "{\"policies\":[{\"name\":\"a\",\"tee\":[\"az-snp-vtpm\"],\"snp_measurements\":[\"00\"]}]}",
+                "{\"policies\":[{\"name\":\"a\",\"tee\":[\"az-snp-vtpm\"],\"resources\":[\"a/b\"]}]}",
+                "{\"policies\":[{\"name\":\"a\",\"tee\":[\"az-snp-vtpm\"],\"resources\":[\"a/../c\"]}]}",
+                "{\"policies\":[{\"name\":\"a\",\"tee\":[\"az-snp-vtpm\"],\"resources\":[\"a/b/c/d\"]}]}",
+                "{\"policies\":[{\"name\":\"a\",\"tee\":[\"az-snp-vtpm\"],\"accept_unverified_td_quote\":1}]}",
+                "{\"policies\":[{\"name\":\"a\",\"tee\":[\"az-snp-vtpm\"],\"extra\":1}]}",
+                "{\"policies\":[{\"name\":\"a\",\"tee\":[\"az-snp-vtpm\"]},{\"name\":\"a\",\"tee\":[\"az-snp-vtpm\"]}]}",
+                "{\"amd_roots\":[\"relative.pem\"],\"policies\":[{\"name\":\"a\",\"tee\":[\"az-snp-vtpm\"]}]}",
+                "{\"intel_roots\":[\"relative.pem\"],\"policies\":[{\"name\":\"a\",\"tee\":[\"az-tdx-vtpm\"]}]}",
+                "{\"intel_roots\":\"/x.pem\",\"policies\":[{\"name\":\"a\",\"tee\":[\"az-tdx-vtpm\"]}]}",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                assert_int_not_equal(policy_text(bad[i], &s), 0);
+                kbs_policy_set_done(&s);
+        }
+}
+
+static void test_protocol(void **state) {
+        KbsAttestRequest a;
+        const char *detail;
+        KbsTee tee;
+        char repo[129], type[129], tag[129];
+
+#define AUTH(s) kbs_parse_auth(s, strlen(s), &tee, NULL, &detail)
+        assert_int_equal(AUTH("{\"version\":\"0.4.0\",\"tee\":\"az-snp-vtpm\",\"extra-params\":{}}"), 0);
+        assert_int_equal(tee, KBS_TEE_AZ_SNP_VTPM);
+        assert_int_equal(AUTH("{\"version\":\"0.1.0\",\"tee\":\"tpm\"}"), -EPROTONOSUPPORT);
+        assert_int_equal(AUTH("{\"version\":\"0.4.0\",\"tee\":\"nope\"}"), -EOPNOTSUPP);
+        assert_string_equal(detail, "tee is unknown");
+        assert_int_equal(AUTH("{\"version\":\"0.4.0\",\"tee\":\"sample\"}"), -EOPNOTSUPP);
+        assert_int_equal(AUTH("{\"version\":\"0.4.0\"}"), -EBADMSG);
+        assert_int_equal(AUTH("{\"version\":\"0.4.0\",\"tee\":\"tpm\",\"x\":1}"), -EBADMSG);
+        assert_int_equal(AUTH("{\"version\":\"0.4.0\",\"tee\":\"tpm\"}{}"), -EBADMSG);
+        assert_int_equal(AUTH("[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"), -EBADMSG);
+        assert_int_equal(kbs_parse_auth("{\"version\":\"0.4.0\"\0,\"tee\":\"tpm\"}", 32, &tee, NULL, &detail), -EBADMSG);
+
+#define ATTEST(s) kbs_parse_attest(s, strlen(s), &a, &detail)
+        assert_int_equal(ATTEST("{\"runtime-data\":{\"nonce\":\"n\",\"tee-pubkey\":{}},"
+                                "\"tee-evidence\":{\"primary_evidence\":{\"a\":1},\"additional_evidence\":\"\"}}"), 0);
+        assert_string_equal(a.nonce, "n");
+        kbs_attest_request_done(&a);
+        /* the evidence as a JSON string */
+        assert_int_equal(ATTEST("{\"runtime-data\":{\"nonce\":\"n\",\"tee-pubkey\":{}},"
+                                "\"tee-evidence\":{\"primary_evidence\":\"{\\\"a\\\":1}\"}}"), 0);
+        assert_true(json_object_is_type(a.evidence, json_type_object));
+        kbs_attest_request_done(&a);
+        assert_int_not_equal(ATTEST("{\"runtime-data\":{\"tee-pubkey\":{}},\"tee-evidence\":{\"primary_evidence\":{}}}"), 0);
+        assert_int_not_equal(ATTEST("{\"runtime-data\":{\"nonce\":\"n\"},\"tee-evidence\":{\"primary_evidence\":{}}}"), 0);
+        assert_int_not_equal(ATTEST("{\"runtime-data\":{\"nonce\":\"n\",\"tee-pubkey\":{}}}"), 0);
+        assert_int_not_equal(ATTEST("{\"runtime-data\":{\"nonce\":\"n\",\"tee-pubkey\":{}},\"tee-evidence\":{\"primary_evidence\":\"x\"}}"), 0);
+        assert_int_not_equal(ATTEST("{\"runtime-data\":{\"nonce\":\"n\",\"tee-pubkey\":{}},\"tee-evidence\":{\"primary_evidence\":[]}}"), 0);
+        assert_int_not_equal(ATTEST("{\"runtime-data\":{\"nonce\":\"n\",\"tee-pubkey\":{}},\"tee-evidence\":{\"primary_evidence\":{},\"additional_evidence\":1}}"), 0);
+
+        assert_int_equal(kbs_parse_resource_path("/kbs/v0/resource/default/key/disk", repo, type, tag), 0);
+        assert_string_equal(tag, "disk");
+        static const char *const bad_paths[] = { "/kbs/v0/resource/a/b", "/kbs/v0/resource/a/b/c/d", "/kbs/v0/resource/../b/c",
+                                                 "/kbs/v0/resource/a//c", "/kbs/v0/resource/a/b/c%00", "/kbs/v0/resource/a/b/",
+                                                 "/kbs/v0/resource/a/./c", "/kbs/v0/resources/a/b/c" };
+        for (size_t i = 0; i < ELEMENTSOF(bad_paths); i++)
+                assert_int_not_equal(kbs_parse_resource_path(bad_paths[i], repo, type, tag), 0);
+}
+
+static void test_sessions(void **state) {
+        KbsSessions s;
+        char id[3][KBS_SESSION_ID_STRING], nonce[64], n2[64];
+        EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256"), *got = NULL;
+        uint64_t mask;
+        JwkAlg alg;
+        KbsTee tee;
+
+        assert_int_equal(kbs_sessions_init(&s, 2, 1), 0);
+        assert_int_equal(kbs_session_new(&s, KBS_TEE_TPM, NULL, id[0], nonce), 0);
+        assert_int_equal(strlen(nonce), 44); /* base64 of 32 bytes */
+        assert_int_equal(kbs_session_get_attested(&s, id[0], &got, &alg, &mask), KBS_SESSION_NOT_ATTESTED);
+        assert_int_equal(kbs_session_begin_attest(&s, id[0], &tee, n2, NULL), KBS_SESSION_OK);
+        assert_string_equal(n2, nonce);
+        assert_int_equal(kbs_session_begin_attest(&s, id[0], &tee, n2, NULL), KBS_SESSION_USED);
+        assert_int_equal(kbs_session_finish_attest(&s, id[0], k, JWK_ALG_ECDH_ES_A256KW, 1), 0);
+        assert_int_equal(kbs_session_get_attested(&s, id[0], &got, &alg, &mask), KBS_SESSION_OK);
+        EVP_PKEY_free(got);
+        assert_int_equal(kbs_session_begin_attest(&s, "zz", &tee, n2, NULL), KBS_SESSION_UNKNOWN);
+        assert_int_equal(kbs_session_begin_attest(&s, NULL, &tee, n2, NULL), KBS_SESSION_UNKNOWN);
+
+        /* bounded: the least recently used session makes room; a session under verification is never
+         * evicted */
+        assert_int_equal(kbs_session_new(&s, KBS_TEE_TPM, NULL, id[1], nonce), 0);       /* [id0 attested, id1] */
+        usleep(2000); /* "least recently" is measured in microseconds */
+        assert_int_equal(kbs_session_get_attested(&s, id[0], &got, &alg, &mask), KBS_SESSION_OK); /* id0 used */
+        EVP_PKEY_free(got);
+        usleep(2000);
+        assert_int_equal(kbs_session_new(&s, KBS_TEE_TPM, NULL, id[2], nonce), 0);       /* evicts id1 */
+        assert_int_equal(kbs_sessions_count(&s), 2);
+        assert_int_equal(kbs_session_begin_attest(&s, id[1], &tee, n2, NULL), KBS_SESSION_UNKNOWN);
+        assert_int_equal(kbs_session_begin_attest(&s, id[2], &tee, n2, NULL), KBS_SESSION_OK); /* id2 verifying */
+        assert_int_equal(kbs_session_new(&s, KBS_TEE_TPM, NULL, id[1], nonce), 0);       /* evicts id0 */
+        assert_int_equal(kbs_session_get_attested(&s, id[0], &got, &alg, &mask), KBS_SESSION_UNKNOWN);
+        assert_int_equal(kbs_session_begin_attest(&s, id[1], &tee, n2, NULL), KBS_SESSION_OK); /* both verifying */
+        assert_int_equal(kbs_session_new(&s, KBS_TEE_TPM, NULL, id[0], nonce), -EBUSY);
+        assert_int_equal(kbs_session_finish_attest(&s, id[2], k, JWK_ALG_ECDH_ES_A256KW, 1), 0);
+        assert_int_equal(kbs_session_finish_attest(&s, id[1], k, JWK_ALG_ECDH_ES_A256KW, 1), 0);
+        usleep(2000);
+        assert_int_equal(kbs_session_get_attested(&s, id[2], &got, &alg, &mask), KBS_SESSION_OK); /* id2 used last */
+        EVP_PKEY_free(got);
+        assert_int_equal(kbs_session_new(&s, KBS_TEE_TPM, NULL, id[0], nonce), 0);       /* evicts id1 */
+        assert_int_equal(kbs_session_get_attested(&s, id[1], &got, &alg, &mask), KBS_SESSION_UNKNOWN);
+        assert_int_equal(kbs_session_get_attested(&s, id[2], &got, &alg, &mask), KBS_SESSION_OK);
+        EVP_PKEY_free(got);
+
+        /* a failed attempt stays used up and becomes evictable */
+        assert_int_equal(kbs_session_begin_attest(&s, id[0], &tee, n2, NULL), KBS_SESSION_OK);
+        kbs_session_fail_attest(&s, id[0]);
+        assert_int_equal(kbs_session_begin_attest(&s, id[0], &tee, n2, NULL), KBS_SESSION_USED);
+        assert_int_equal(kbs_session_get_attested(&s, id[0], &got, &alg, &mask), KBS_SESSION_NOT_ATTESTED);
+        usleep(2000);
+        assert_int_equal(kbs_session_get_attested(&s, id[2], &got, &alg, &mask), KBS_SESSION_OK);
+        EVP_PKEY_free(got);
+        assert_int_equal(kbs_session_new(&s, KBS_TEE_TPM, NULL, id[1], nonce), 0); /* evicts the failed id0 */
+        assert_int_equal(kbs_session_begin_attest(&s, id[0], &tee, n2, NULL), KBS_SESSION_UNKNOWN);
+
+        /* expiry (1 s) */
+        usleep(1100 * 1000);
+        assert_int_equal(kbs_session_get_attested(&s, id[2], &got, &alg, &mask), KBS_SESSION_EXPIRED);
+        assert_int_equal(kbs_session_new(&s, KBS_TEE_TPM, NULL, id[0], nonce), 0);
+        kbs_sessions_done(&s);
+        EVP_PKEY_free(k);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_config),
+                cmocka_unit_test(test_policy),
+                cmocka_unit_test(test_protocol),
+                cmocka_unit_test(test_sessions),
+        };
+        log_set_max_level(LOG_CRIT);
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,228 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# ephroot-kbs end to end on loopback: the server is started here on a free port (plain HTTP, then
+# HTTPS), and spoken to with curl and with tests/kbs/kbs-client.py (Python cryptography + jwcrypto, an
+# implementation independent of the server). Each protocol error is checked for its status and
+# message; resources come back as JWEs that `jose` (latchset) and jwcrypto decrypt with the TEE key.
+#   test-kbs-server.sh EPHROOT-KBS EPHROOT
+set -euo pipefail
+
+KBS=$(realpath "${1:?usage: test-kbs-server.sh EPHROOT-KBS EPHROOT}")
+EPHROOT=$(realpath "${2:?}")
+HERE=$(cd "$(dirname "$0")" && pwd)
+PY=/usr/bin/python3
+CLIENT=("$PY" "$HERE/kbs-client.py")
+for t in curl jose openssl; do command -v $t >/dev/null || { echo "SKIP: $t missing"; exit 77; }; done
+"$PY" -c 'import jwcrypto, cryptography' 2>/dev/null || { echo "SKIP: python3-jwcrypto missing"; exit 77; }
+
+work=$(mktemp -d)
+SERVER_PID=
+cleanup() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; [ -f "$work/log" ] && tail -20 "$work/log" >&2; exit 1; }
+pass=0
+ok() { pass=$((pass + 1)); echo "ok: $*"; }
+
+# --- fixtures of this test: an AK, resources, reference PCRs from `ephroot predict --json` ---
+"${CLIENT[@]}" make-ak "$work/ak"
+mkdir -p "$work/res/default/key" "$work/res/other/key"
+head -c 64 /dev/urandom >"$work/res/default/key/disk"
+echo -n "not for you" >"$work/res/other/key/x"
+ln -s /etc/passwd "$work/res/default/key/link"
+head -c 100 /dev/urandom >"$work/kernel"; head -c 100 /dev/urandom >"$work/initrd"
+"$EPHROOT" predict --kernel "$work/kernel" --initrd "$work/initrd" --cmdline "root=/dev/sda1 ro" --json >"$work/predict.json"
+pcr() { "$PY" -c "import json,sys; print(json.load(open(sys.argv[1]))['pcrs']['sha256'][sys.argv[2]])" "$work/predict.json" "$1"; }
+PCR11=$(pcr 11); PCR12=$(pcr 12)
+cat >"$work/policy.json" <<JSON
+{"policies":[
+  {"name":"boot","tee":["tpm"],"trusted_aks":["$(cat "$work/ak/ak.spki.b64")"],
+   "pcrs":$(cat "$work/predict.json"),
+   "resources":["default/key/*"]}]}
+JSON
+
+start_server() { # $1: extra config members
+        cat >"$work/kbs.json" <<JSON
+{"address":"127.0.0.1","port":0,"resource_dir":"$work/res","policy":"$work/policy.json",
+ "max_request_size":65536 $1}
+JSON
+        : >"$work/log"
+        "$KBS" --config "$work/kbs.json" >"$work/log" 2>&1 &
+        SERVER_PID=$!
+        PORT=
+        for _ in $(seq 1 100); do
+                PORT=$(sed -n 's/.*Listening on https\?:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$work/log")
+                [ -n "$PORT" ] && break
+                kill -0 "$SERVER_PID" 2>/dev/null || fail "server exited: $(cat "$work/log")"
+                sleep 0.05
+        done
+        [ -n "$PORT" ] || fail "server did not start"
+}
+stop_server() {
+        kill "$SERVER_PID"; wait "$SERVER_PID" || fail "server exited with $?"
+        SERVER_PID=
+}
+
+# req METHOD PATH [BODY-FILE|-] -> "$status" and $work/body; cookies in $work/jar
+req() {
+        local data=()
+        [ -n "${3:-}" ] && data=(--data-binary "@$3" -H 'Content-Type: application/json')
+        status=$(curl -s -o "$work/body" -w '%{http_code}' -b "$work/jar" -c "$work/jar" -X "$1" "${data[@]}" \
+                 "$BASE$2") || fail "curl $1 $2"
+}
+expect() { # STATUS DETAIL-SUBSTRING WHAT
+        [ "$status" = "$1" ] || fail "$3: status $status, expected $1 ($(cat "$work/body"))"
+        grep -q -- "$2" "$work/body" || fail "$3: body $(cat "$work/body") lacks '$2'"
+        "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); assert ("detail" in d) == (int(sys.argv[2]) >= 400)' \
+                "$work/body" "$status" || fail "$3: body is not the expected JSON"
+        ok "$3 -> $1"
+}
+body() { printf '%s' "$1" >"$work/in"; echo "$work/in"; }
+
+start_server ',"insecure_http":true'
+BASE=http://127.0.0.1:$PORT
+
+# --- auth ---
+rm -f "$work/jar"
+req POST /kbs/v0/auth "$(body '{"version":"0.4.0","tee":"tpm","extra-params":""}')"
+expect 200 '"nonce"' "auth"
+grep -q kbs-session-id "$work/jar" || fail "auth set no kbs-session-id cookie"
+"$PY" -c 'import json,base64,sys; assert len(base64.b64decode(json.load(open(sys.argv[1]))["nonce"])) == 32' "$work/body" \
+        || fail "nonce is not 32 bytes"
+req GET /kbs/v0/resource/default/key/disk
+expect 401 "session has not attested" "resource before attestation"
+req POST /kbs/v0/auth "$(body '{"version":"0.3.0","tee":"tpm","extra-params":""}')"
+expect 400 "protocol version is not supported" "auth with a wrong version"
+req POST /kbs/v0/auth "$(body '{"version":"0.4.0","tee":"quantum","extra-params":""}')"
+expect 400 "tee is unknown" "auth with an unknown tee"
+req POST /kbs/v0/auth "$(body '{"version":"0.4.0","tee":"sample","extra-params":""}')"
+expect 400 "tee is not supported" "auth with tee sample"
+req POST /kbs/v0/auth "$(body '{"version":"0.4.0","tee":')"
+expect 400 "not a JSON object" "auth with malformed JSON"
+req POST /kbs/v0/auth "$(body '')"
+expect 400 "empty" "auth with an empty body"
+head -c 70000 /dev/zero | tr '\0' ' ' >"$work/big"
+req POST /kbs/v0/auth "$work/big"
+expect 413 "too large" "auth with an oversized body"
+req GET /kbs/v0/auth
+expect 405 "method not allowed" "GET auth"
+req GET /kbs/v0/nothing
+expect 404 "no such endpoint" "unknown endpoint"
+
+# --- attest errors with curl ---
+rm -f "$work/jar"
+req POST /kbs/v0/attest "$(body '{}')"
+expect 401 "no valid session" "attest without a session"
+req POST /kbs/v0/auth "$(body '{"version":"0.4.0","tee":"tpm","extra-params":""}')"
+req POST /kbs/v0/attest "$(body '{"runtime-data":{}}')"
+expect 400 "runtime-data" "attest with a malformed body"
+req POST /kbs/v0/attest "$(body '{}')"
+expect 401 "session already used for attestation" "attest twice on one session"
+req POST /kbs/v0/auth "$(body '{"version":"0.4.0","tee":"tpm","extra-params":""}')"
+head -c 70000 /dev/zero | tr '\0' ' ' >"$work/big"
+req POST /kbs/v0/attest "$work/big"
+expect 413 "too large" "attest with an oversized body"
+req POST /kbs/v0/auth "$(body '{"version":"0.4.0","tee":"tpm","extra-params":""}')"
+NONCE=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["nonce"])' "$work/body")
+req POST /kbs/v0/attest "$(body "{\"runtime-data\":{\"nonce\":\"$NONCE\",\"tee-pubkey\":{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"AA\",\"y\":\"AA\"}},\"tee-evidence\":{\"primary_evidence\":{}}}")"
+expect 400 "tee-pubkey is not a valid" "attest with an invalid TEE key"
+
+# --- full cycles with the independent client ---
+cyc() { "${CLIENT[@]}" cycle "$BASE" --ak "$work/ak" --pcr 11="$PCR11" --pcr 12="$PCR12" "$@"; }
+cyc --resource default/key/disk --out "$work/ec" >"$work/out" || fail "EC cycle: $(cat "$work/out")"
+jose jwe dec -i "$work/ec/resource.jwe" -k "$work/ec/tee-key.jwk" -O "$work/ec/plain-jose" || fail "jose cannot decrypt"
+cmp "$work/ec/plain-jose" "$work/res/default/key/disk" || fail "jose plaintext differs from the resource"
+cmp "$work/ec/plain-jwcrypto" "$work/res/default/key/disk" || fail "jwcrypto plaintext differs from the resource"
+"$PY" - "$work/ec/resource.jwe" <<'PY' || fail "JWE form"
+import json, sys, base64
+j = json.load(open(sys.argv[1]))
+assert sorted(j) == ["ciphertext", "encrypted_key", "iv", "protected", "tag"], sorted(j)
+h = json.loads(base64.urlsafe_b64decode(j["protected"] + "=="))
+assert h["alg"] == "ECDH-ES+A256KW" and h["enc"] == "A256GCM" and h["epk"]["crv"] == "P-256", h
+pad = lambda s: base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+assert len(pad(j["encrypted_key"])) == 40 and len(pad(j["iv"])) == 12 and len(pad(j["tag"])) == 16
+PY
+ok "EC P-256 cycle: JWE decrypted by jose and jwcrypto"
+cyc --resource default/key/disk --tee-key rsa --out "$work/rsa" >"$work/out" || fail "RSA cycle: $(cat "$work/out")"
+cmp "$work/rsa/plain-jwcrypto" "$work/res/default/key/disk" || fail "RSA plaintext differs"
+ok "RSA-OAEP-256 cycle: JWE decrypted by jwcrypto"
+
+refused() { # WHAT EXPECTED-LINE-SUBSTRING CLIENT-ARGS...
+        local what=$1 exp=$2; shift 2
+        if cyc "$@" >"$work/out" 2>&1; then fail "$what: accepted"; fi
+        grep -q -- "$exp" "$work/out" || fail "$what: $(cat "$work/out") lacks '$exp'"
+        ok "$what refused"
+}
+refused "a nonce from elsewhere" "401.*not this session's nonce" --resource default/key/disk --tamper nonce
+refused "a quote bound to other runtime data" "401.*extraData does not match" --resource default/key/disk --tamper binding
+refused "a changed quote signature" "401.*signature does not verify" --resource default/key/disk --tamper signature
+refused "PCRs that do not match the quote" "401.*PCR digest does not match" --resource default/key/disk --tamper pcr
+refused "an AK the policy does not trust" "401.*AK is not trusted" --resource default/key/disk --tamper untrusted-ak
+refused "a reused session" "attest again: 401.*already used" --resource default/key/disk --tamper reuse
+if "${CLIENT[@]}" cycle "$BASE" --ak "$work/ak" --resource default/key/disk >"$work/out" 2>&1; then fail "wrong PCRs accepted"; fi
+grep -q "401.*PCR values differ from the policy" "$work/out" || fail "wrong PCRs: $(cat "$work/out")"
+ok "PCRs other than \`ephroot predict\`'s refused by the policy"
+refused "an unknown resource" "resource: 404.*resource not found" --resource default/key/nothing
+refused "a symlinked resource" "resource: 404" --resource default/key/link
+refused "a resource no policy releases" "resource: 403.*no policy that held releases" --resource other/key/x
+refused "a resource path with .." "resource: 400" --resource default/../x
+
+kill -0 "$SERVER_PID" || fail "server died"
+stop_server
+grep -q "Stopping on signal 15" "$work/log" || fail "no clean stop"
+! grep -q "$(xxd -p -c 64 "$work/res/default/key/disk" | head -c 16)" "$work/log" || fail "resource bytes in the log"
+ok "server stopped cleanly; the log holds no resource bytes"
+
+# --- expiry: sessions of 1 s ---
+start_server ',"insecure_http":true,"session_timeout":1'
+BASE=http://127.0.0.1:$PORT
+rm -f "$work/jar"
+req POST /kbs/v0/auth "$(body '{"version":"0.4.0","tee":"tpm","extra-params":""}')"
+SID=$(awk '$6 == "kbs-session-id" { print $7 }' "$work/jar")
+[ -n "$SID" ] || fail "no session id in the cookie jar"
+sleep 1.5
+# the cookie's Max-Age has passed too: send it by hand, as a client that ignores Max-Age would
+status=$(curl -s -o "$work/body" -w '%{http_code}' -H "Cookie: kbs-session-id=$SID" -d '{}' "$BASE/kbs/v0/attest")
+expect 401 "session expired" "attest on an expired session"
+stop_server
+
+# --- a small session table: failed attestations do not hold slots ---
+start_server ',"insecure_http":true,"max_sessions":3'
+BASE=http://127.0.0.1:$PORT
+for i in 1 2 3 4 5 6; do
+        rm -f "$work/jar"
+        req POST /kbs/v0/auth "$(body '{"version":"0.4.0","tee":"tpm","extra-params":""}')"
+        [ "$status" = 200 ] || fail "auth $i in a full table: $status $(cat "$work/body")"
+        req POST /kbs/v0/attest "$(body '{"runtime-data":{}}')"
+        [ "$status" = 400 ] || fail "failed attestation $i: $status"
+done
+cyc --resource default/key/disk >"$work/out" || fail "cycle after failed attestations: $(cat "$work/out")"
+ok "6 failed attestations in a 3-session table, then a full cycle"
+stop_server
+
+# --- HTTPS ---
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/tls.key" -out "$work/tls.crt" \
+        -days 2 -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 2>/dev/null
+start_server ",\"tls_certificate\":\"$work/tls.crt\",\"tls_private_key\":\"$work/tls.key\""
+BASE=https://127.0.0.1:$PORT
+grep -q "Listening on https://" "$work/log" || fail "not serving HTTPS"
+cyc --resource default/key/disk --cacert "$work/tls.crt" --out "$work/tls" >"$work/out" || fail "HTTPS cycle: $(cat "$work/out")"
+cmp "$work/tls/plain-jwcrypto" "$work/res/default/key/disk" || fail "HTTPS plaintext differs"
+if curl -s -o /dev/null "http://127.0.0.1:$PORT/kbs/v0/auth" -d '{}'; then
+        code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/kbs/v0/auth" -d '{}' || true)
+        [ "$code" = 200 ] && fail "plain HTTP answered on the HTTPS port"
+fi
+ok "HTTPS cycle with a verified certificate; plain HTTP not served there"
+stop_server
+
+# --- refusals at start ---
+echo '{"resource_dir":"/tmp","policy":"/tmp/p"}' >"$work/bad.json"
+if "$KBS" --config "$work/bad.json" 2>"$work/err"; then fail "started without TLS or insecure_http"; fi
+grep -q "refusing to serve plain HTTP" "$work/err" || fail "no TLS: $(cat "$work/err")"
+ok "no TLS and no insecure_http refused at start"
+echo '{"policies":[{"name":"a","tee":["tpm"]}]}' >"$work/bad-policy.json"
+echo "{\"insecure_http\":true,\"resource_dir\":\"/tmp\",\"policy\":\"$work/bad-policy.json\"}" >"$work/bad.json"
+if "$KBS" --config "$work/bad.json" --check 2>"$work/err"; then fail "tpm policy without trusted_aks accepted"; fi
+grep -q "lists no \"trusted_aks\"" "$work/err" || fail "policy: $(cat "$work/err")"
+ok "a tpm policy without trusted AKs refused at start"
+
+echo "$pass passed, 0 failed"
