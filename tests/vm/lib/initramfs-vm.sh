@@ -66,11 +66,12 @@ vm_check() {
         return 0
 }
 
-# Copies FILE and every library ldd names for it to the same path under ROOT.
+# Copies FILE and every library ldd names for it under ROOT: FILE to DEST (default: its own path),
+# each library to its own path.
 vm_copy_with_libs() {
-        local root=$1 f=$2 lib
-        mkdir -p "$root$(dirname "$f")"
-        cp -L "$f" "$root$f"
+        local root=$1 f=$2 dest=${3:-$2} lib
+        mkdir -p "$root$(dirname "$dest")"
+        cp -L "$f" "$root$dest"
         for lib in $(ldd "$f" 2>/dev/null | awk '/=> \// { print $3 } /^\t\// { print $1 }'); do
                 [ -e "$root$lib" ] && continue
                 mkdir -p "$root$(dirname "$lib")"
@@ -88,10 +89,10 @@ vm_initramfs() {
         for b in $VM_DEFAULT_BINARIES $VM_BINARIES; do
                 p=$(command -v "$b" 2>/dev/null || echo "$b")
                 [ -x "$p" ] || { echo "vm_initramfs: no executable '$b'" >&2; rm -rf "$root"; return 1; }
-                vm_copy_with_libs "$root" "$(readlink -f "$p")"
-                # Reachable by the name the caller used, and by its base name on PATH.
-                [ "$(readlink -f "$p")" = "$p" ] || { mkdir -p "$root$(dirname "$p")"; ln -sf "$(readlink -f "$p")" "$root$p"; }
-                [ -e "$root/usr/bin/$(basename "$p")" ] || ln -s "$(readlink -f "$p")" "$root/usr/bin/$(basename "$p")"
+                # By its base name on PATH, never at its host path: a build tree under /tmp or /run
+                # would be hidden by the tmpfs the guest's init mounts there.
+                [ -e "$root/usr/bin/$(basename "$p")" ] ||
+                        vm_copy_with_libs "$root" "$(readlink -f "$p")" "/usr/bin/$(basename "$p")"
         done
         # Loaded at run time, invisible to ldd: the TPM device TCTI (and what it needs).
         for p in /usr/lib/x86_64-linux-gnu/libtss2-tcti-device.so.0 /lib/x86_64-linux-gnu/libtss2-tcti-device.so.0; do
