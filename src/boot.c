@@ -155,6 +155,23 @@ static int phase_volume(BootRun *b) {
         config_luks_params(b->config, &p);
         p.header_dir = b->args->header_dir;
         p.activate = true;
+
+        /* A copy of the OS root must be mountable on the volume: decided before anything is formatted. */
+        if (b->config->mode == ROOT_MODE_COPY) {
+                unsigned limit;
+
+                r = root_copy_sector_size(b->args->rootmnt, &limit);
+                if (r < 0)
+                        return r;
+                if (p.sector_size > limit)
+                        return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                               "Failed to set up the volume: sector-size=%u is larger than the OS root's blocks allow (%u); its copy could not be mounted. Use sector-size=0 or %u.",
+                                               p.sector_size, limit, limit);
+                if (p.sector_size == 0 && limit < 4096) {
+                        log_notice("Using 512-byte encryption sectors: the OS root's filesystem has blocks smaller than 4096 bytes, and its copy must mount on the volume.");
+                        p.sector_size = 512;
+                }
+        }
         r = luks_setup(s->device, b->key, &p, &b->volume);
         if (r < 0)
                 return r;

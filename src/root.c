@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/fs.h>
 #include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,6 +99,61 @@ int root_find_source(const char *path, char **ret_node, char **ret_fstype) {
 
         *ret_node = TAKE_PTR(node);
         *ret_fstype = TAKE_PTR(fstype);
+        return 0;
+}
+
+static bool size_ok(uint64_t s) {
+        return s >= 512 && s <= 65536 && (s & (s - 1)) == 0;
+}
+
+int root_copy_sector_limit(const char *fstype, uint64_t fs_block_size, unsigned source_logical_block_size,
+                           unsigned *ret) {
+        uint64_t limit;
+
+        assert_return(fstype && ret, -EINVAL);
+
+        if (!size_ok(fs_block_size))
+                return -EINVAL;
+        if (STR_IN_SET(fstype, "ext4", "btrfs"))
+                limit = fs_block_size;
+        else if (streq(fstype, "xfs")) {
+                if (!size_ok(source_logical_block_size))
+                        return -EINVAL;
+                limit = MIN(fs_block_size, (uint64_t) source_logical_block_size);
+        } else
+                return -EOPNOTSUPP;
+
+        *ret = limit >= 4096 ? 4096 : 512;
+        return 0;
+}
+
+int root_copy_sector_size(const char *rootmnt, unsigned *ret) {
+        _cleanup_free_ char *node = NULL, *fstype = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        struct statfs sfs;
+        int r, logical = 0;
+
+        assert_return(rootmnt && ret, -EINVAL);
+
+        r = root_find_source(rootmnt, &node, &fstype);
+        if (r < 0)
+                return r;
+        if (statfs(rootmnt, &sfs) < 0)
+                return log_error_errno(errno, "Failed to statfs '%s': %m", rootmnt);
+        fd = open(node, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return log_error_errno(errno, "Failed to open the OS root '%s': %m", node);
+        if (ioctl(fd, BLKSSZGET, &logical) < 0)
+                return log_error_errno(errno, "Failed to read the logical block size of '%s': %m", node);
+
+        r = root_copy_sector_limit(fstype, (uint64_t) sfs.f_bsize, (unsigned) logical, ret);
+        if (r == -EOPNOTSUPP)
+                return log_error_errno(SYNTHETIC_ERRNO(EROFS),
+                                       "Failed to lay the root: copy mode needs a writable filesystem, the OS root is %s; use mode=overlay.",
+                                       fstype);
+        if (r < 0)
+                return log_error_errno(r, "Failed to lay the root: the OS root '%s' reports a block size of %ld bytes (device: %d).",
+                                       node, (long) sfs.f_bsize, logical);
         return 0;
 }
 

@@ -28,6 +28,17 @@ void root_layout_done(RootLayout *l);
 /* The block device and filesystem type mounted at path (which must be a mount point). */
 int root_find_source(const char *path, char **ret_node, char **ret_fstype);
 
+/* The largest encryption sector size (512 or 4096) that a copy of a filesystem of type fstype can be
+ * mounted on: a filesystem cannot be mounted on a device whose logical block size exceeds its own
+ * block size (ext4, btrfs) or sector size (xfs: bounded by the source device's logical block size,
+ * which its mkfs used). fs_block_size is statfs()'s f_bsize. Pure. -EINVAL for sizes that are not
+ * powers of two in 512..65536, -EOPNOTSUPP for another fstype. */
+int root_copy_sector_limit(const char *fstype, uint64_t fs_block_size, unsigned source_logical_block_size,
+                           unsigned *ret);
+
+/* root_copy_sector_limit() for the OS root mounted at rootmnt. Logs failures. */
+int root_copy_sector_size(const char *rootmnt, unsigned *ret);
+
 /* copy: copies the OS root into volume_node (checking root-hash= when set), unmounts the OS root,
  * mounts the copy at rootmnt and grows it to the volume. overlay: makes an ext4 on volume_node, moves
  * the OS root to ROOT_OVERLAY_LOWER read-only and mounts an overlay at rootmnt. Either way the new

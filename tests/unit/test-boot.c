@@ -3,6 +3,7 @@
 /* Pure parts of the boot: the fstab rewrite, the ext2/3/4 used-block map on hand-made superblocks,
  * and the boot keys of the configuration. */
 
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,7 @@
 #include "config.h"
 #include "ext4-used.h"
 #include "root-fstab.h"
+#include "root.h"
 
 static void test_fstab_azure(void **state) {
         const char *in =
@@ -172,6 +174,34 @@ static void test_ext4_bad(void **state) {
         free(img.bytes);
 }
 
+/* Copy mode: the volume's sector size must not exceed what the copied filesystem can mount on. */
+static void test_copy_sector_limit(void **state) {
+        unsigned s = 0;
+
+        assert_int_equal(root_copy_sector_limit("ext4", 4096, 512, &s), 0);
+        assert_int_equal(s, 4096);
+        assert_int_equal(root_copy_sector_limit("ext4", 1024, 512, &s), 0); /* small mkfs.ext4 picks 1 KiB */
+        assert_int_equal(s, 512);
+        assert_int_equal(root_copy_sector_limit("ext4", 2048, 4096, &s), 0);
+        assert_int_equal(s, 512);
+        assert_int_equal(root_copy_sector_limit("ext4", 65536, 512, &s), 0);
+        assert_int_equal(s, 4096);
+        assert_int_equal(root_copy_sector_limit("btrfs", 4096, 512, &s), 0);
+        assert_int_equal(s, 4096);
+        assert_int_equal(root_copy_sector_limit("xfs", 4096, 512, &s), 0); /* xfs sector size may be 512 */
+        assert_int_equal(s, 512);
+        assert_int_equal(root_copy_sector_limit("xfs", 4096, 4096, &s), 0);
+        assert_int_equal(s, 4096);
+        s = 7;
+        assert_int_equal(root_copy_sector_limit("ext4", 0, 512, &s), -EINVAL);
+        assert_int_equal(root_copy_sector_limit("ext4", 3000, 512, &s), -EINVAL);
+        assert_int_equal(root_copy_sector_limit("ext4", 256, 512, &s), -EINVAL);
+        assert_int_equal(root_copy_sector_limit("xfs", 4096, 0, &s), -EINVAL);
+        assert_int_equal(root_copy_sector_limit("squashfs", 4096, 512, &s), -EOPNOTSUPP);
+        assert_int_equal(s, 7); /* untouched on failure */
+        (void) state;
+}
+
 static void test_config_boot_keys(void **state) {
         Config c;
 
@@ -204,6 +234,7 @@ int main(void) {
                 cmocka_unit_test(test_fstab_too_big),
                 cmocka_unit_test(test_ext4_used),
                 cmocka_unit_test(test_ext4_bad),
+                cmocka_unit_test(test_copy_sector_limit),
                 cmocka_unit_test(test_config_boot_keys),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,6 +8,9 @@
 #   tamper     the mark is replaced by a cipher_null header between format and activation: the
 #              volume still opens aes-xts with the real key, the raw disk holds no plaintext
 #   integrity  integrity=hmac-sha256: fresh sectors read fine, a flipped byte gives an I/O error
+#   copy1k     `ephroot boot`, copy mode, from an OS root with 1 KiB ext4 blocks: sector-size=4096 is
+#              refused before the disk is written; the default picks 512-byte sectors and the copy
+#              mounts, writable, as the root
 # Exits 77 when QEMU, busybox or swtpm is missing.
 set -uo pipefail
 EPHROOT=$(readlink -f "${1:?usage: test-vm-volume.sh EPHROOT EPHROOT_TEST JOB}")
@@ -38,6 +41,13 @@ VM_FILES="$here/guest/lib.sh:/guest/lib.sh $here/guest/evil-mark.sh:/guest/evil-
 vm_initramfs "$work/initrd.gz" "$here/guest/$JOB.sh" || { echo "FAIL: building the initramfs"; exit 1; }
 truncate -s 256M "$work/disk.img"
 truncate -s 32M "$work/second.img"
+if [ "$JOB" = copy1k ]; then
+        # A small OS root as a small mkfs.ext4 makes it: 1 KiB blocks.
+        mkdir -p "$work/osroot/etc"
+        echo "copied-from-the-1k-root" >"$work/osroot/etc/ephroot-copy-check"
+        printf 'UUID=0000 / ext4 defaults 0 1\n' >"$work/osroot/etc/fstab"
+        mkfs.ext4 -q -F -b 1024 -d "$work/osroot" "$work/second.img" || { echo "FAIL: mkfs.ext4"; exit 1; }
+fi
 vm_run "$work/console" "$work/initrd.gz" 240 "$work/disk.img" "$work/second.img"
 rc=$?
 sed -n '/EPHROOT-VM ready/,$p' "$work/console" | sed 's/^/  | /'
@@ -106,6 +116,20 @@ integrity)
         size=$(vm_result "$work/console" data-size)
         [ -n "$secs" ] && [ -n "$size" ] &&
                 echo "integrity tag initialisation: $secs s for $size bytes = $(awk -v s="$secs" -v b="$size" 'BEGIN { printf "%.1f", s / (b / 1073741824) }') s/GiB (TCG)"
+        ;;
+copy1k)
+        expect source-bsize 1024
+        expect forced4k-rc 1
+        expect forced4k-line "ephroot: boot failed: Failed to set up the volume: sector-size=4096 is larger than the OS root's blocks allow (512); its copy could not be mounted. Use sector-size=0 or 512."
+        expect forced4k-disk untouched
+        expect forced4k-rootmnt mounted
+        expect boot-rc 0
+        expect status-sector 512
+        expect root-device /dev/mapper/ephroot
+        expect root-bsize 1024
+        expect root-file copied-from-the-1k-root
+        expect root-fstab /dev/mapper/ephroot
+        expect root-writable yes
         ;;
 *)
         echo "unknown job '$JOB'"; exit 2 ;;
