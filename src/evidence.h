@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "tpm2.h"
+
+/* Evidence providers: each makes the `tee-evidence.primary_evidence` of one KBS tee type, bound to the
+ * protocol's report data. The attestation client (attest.c) picks the provider by the configured tee
+ * name and knows nothing of the type's internals; a provider knows nothing of HTTP, sessions or JWE.
+ * See docs/attestation.md for the exchange and the formats. */
+
+#define EVIDENCE_REPORT_DATA_SIZE 48 /* SHA-384(JCS({"additional-evidence","nonce","tee-pubkey"})) */
+
+typedef struct EvidenceRequest {
+        Tpm2Context *tpm;
+        const Config *config;
+        const uint8_t *report_data;     /* EVIDENCE_REPORT_DATA_SIZE bytes */
+        const char *nonce;              /* the server's nonce, as it came (base64 text) */
+        const char *extra_params;       /* the auth reply's "extra-params" as JSON text; NULL or "" if none */
+        void *state;                    /* what auth_extra_params() made, or NULL */
+} EvidenceRequest;
+
+typedef struct EvidenceProvider {
+        const char *tee; /* "tpm", "svsm-vtpm", "az-snp-vtpm", "az-tdx-vtpm" */
+
+        /* Optional: the JSON object text for the auth request's "extra-params" (NULL: "{}"), and state
+         * for collect() (an AK made for this attestation, say), freed with state_free(). */
+        int (*auth_extra_params)(Tpm2Context *tpm, const Config *config, void **ret_state, char **ret_json);
+
+        /* The primary evidence as compact JSON text, exactly in the format the type's verifier (Trustee
+         * or ephroot-kbs) expects. Logs failures, naming what failed. */
+        int (*collect)(const EvidenceRequest *req, char **ret_json);
+
+        /* Optional: frees the state of auth_extra_params() (flushing TPM objects it holds). */
+        void (*state_free)(Tpm2Context *tpm, void *state);
+} EvidenceProvider;
+
+/* The providers ephroot has, by tee name; NULL when there is none of that name. */
+const EvidenceProvider *evidence_provider_find(const char *tee);
+
+/* Provided by their modules, listed in evidence.c. */
+extern const EvidenceProvider evidence_provider_tpm;       /* evidence-tpm.c (issue 6) */
+extern const EvidenceProvider evidence_provider_svsm_vtpm; /* evidence-svsm.c (issue 6) */
+extern const EvidenceProvider evidence_provider_az_snp;    /* evidence-az.c (issue 8) */
+extern const EvidenceProvider evidence_provider_az_tdx;    /* evidence-az.c (issue 8) */
