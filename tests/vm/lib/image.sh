@@ -132,9 +132,13 @@ vm_install_tree() {
         local src=$1 buildroot=$2 bdir
         bdir="$buildroot/vm-install"
         if [ ! -e "$bdir/build.ninja" ]; then
-                meson setup --prefix=/usr --sysconfdir=/etc --localstatedir=/var "$bdir" "$src" \
+                meson setup --prefix=/usr --sysconfdir=/etc --localstatedir=/var -Dkbs=false "$bdir" "$src" \
                         >"$buildroot/vm-install.log" 2>&1 || {
                         vm_log "meson setup of $bdir failed:"; cat "$buildroot/vm-install.log" >&2; return 1; }
+        else
+                # The image holds what the initramfs needs: no key broker.
+                meson configure "$bdir" -Dkbs=false >>"$buildroot/vm-install.log" 2>&1 || {
+                        vm_log "meson configure of $bdir failed:"; tail -n 30 "$buildroot/vm-install.log" >&2; return 1; }
         fi
         ninja -C "$bdir" -j2 src/ephroot >>"$buildroot/vm-install.log" 2>&1 || {
                 vm_log "building ephroot in $bdir failed:"; tail -n 30 "$buildroot/vm-install.log" >&2; return 1; }
