@@ -13,6 +13,7 @@
 
 #include "disk.h"
 #include "log.h"
+#include "ntfs-root.h"
 #include "util.h"
 
 #define GPT_MSR_TYPE_GUID "e3c9e316-0b5c-4db8-817d-f92df00215ae"
@@ -124,6 +125,33 @@ static int read_all_zero(int fd, uint64_t offset, uint64_t size, bool *ret) {
         return 0;
 }
 
+typedef struct PartReader {
+        int fd;
+        uint64_t offset;
+        uint64_t size;
+} PartReader;
+
+static int part_read(uint64_t offset, void *buf, size_t size, void *userdata) {
+        const PartReader *p = userdata;
+        size_t done = 0;
+
+        if (offset > p->size || size > p->size - offset)
+                return -ERANGE;
+        while (done < size) {
+                ssize_t k = pread(p->fd, (uint8_t *) buf + done, size - done, (off_t) (p->offset + offset + done));
+
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        return -EIO;
+                done += (size_t) k;
+        }
+        return 0;
+}
+
 /* Sets *ret to foreign with a formatted reason. Returns 0 or -ENOMEM. */
 _printf_(3, 4) static int foreign(DiskClass *ret, char **ret_reason, const char *format, ...) {
         va_list ap;
@@ -195,6 +223,22 @@ static int classify_partitions(int fd, blkid_probe pr, const char *pttype, DiskC
                 if (streq(pttype, "gpt") && (!t || strcasecmp(t, GPT_BASIC_DATA_TYPE_GUID) != 0))
                         return foreign(ret, ret_reason, "partition %d has GPT type %s, not Microsoft basic data", i + 1,
                                        strempty(t));
+                /* The label alone proves nothing: only Azure's own files may be in it. */
+                _cleanup_free_ char *unexpected = NULL;
+                PartReader pr_part = { .fd = fd, .offset = (uint64_t) start * 512, .size = (uint64_t) size * 512 };
+
+                r = ntfs_root_check(part_read, &pr_part, pr_part.size, &unexpected);
+                if (r == -E2BIG)
+                        return foreign(ret, ret_reason, "partition %d: NTFS '%s' has more than %u MFT records", i + 1,
+                                       AZURE_RESOURCE_NTFS_LABEL, NTFS_ROOT_RECORDS_MAX);
+                if (r == -EBADMSG)
+                        return foreign(ret, ret_reason, "partition %d: NTFS '%s' could not be read as a fresh one", i + 1,
+                                       AZURE_RESOURCE_NTFS_LABEL);
+                if (r < 0)
+                        return log_debug_errno(r, "Failed to read the NTFS of partition %d: %m", i + 1);
+                if (unexpected)
+                        return foreign(ret, ret_reason, "partition %d: NTFS '%s' holds %s", i + 1,
+                                       AZURE_RESOURCE_NTFS_LABEL, unexpected);
                 data = i;
         }
 

@@ -3,7 +3,7 @@
 #
 # Classification against real images made here: each gets its expected class from
 # `ephroot probe --device IMG --json`, and every refusal names the image and the reason.
-# Needs mkntfs (ntfs-3g), sfdisk (fdisk), sgdisk (gdisk), mkfs.ext4, mkswap, cryptsetup, python3.
+# Needs mkntfs and ntfscp (ntfs-3g), sfdisk (fdisk), sgdisk (gdisk), mkfs.ext4, mkswap, cryptsetup, python3.
 # Exits 77 (skipped) when one is missing. Works on plain files: no root, no loop devices.
 
 set -eu
@@ -11,7 +11,7 @@ set -eu
 EPHROOT=$(realpath "${1:?usage: test-classify.sh PATH-TO-EPHROOT}")
 export EPHROOT_LOG_TARGET=stderr
 
-for tool in mkntfs sfdisk sgdisk mkfs.ext4 mkswap cryptsetup python3; do
+for tool in mkntfs ntfscp sfdisk sgdisk mkfs.ext4 mkswap cryptsetup python3; do
         if ! command -v "$tool" >/dev/null && ! [ -x "/usr/sbin/$tool" ] && ! [ -x "/sbin/$tool" ]; then
                 echo "SKIP: $tool not found" >&2
                 exit 77
@@ -74,10 +74,12 @@ expect() {
 }
 
 # An NTFS file system made as a separate file and copied into place at the partition's offset.
-ntfs_at() { # IMG START-SECTOR SECTORS LABEL
+# POPULATE, if given, is called with the partition file before it is copied.
+ntfs_at() { # IMG START-SECTOR SECTORS LABEL [POPULATE]
         local part="$dir/part.$$"
         truncate -s $(($3 * 512)) "$part"
         mkntfs -q -F -f -s 512 -p "$2" -H 255 -S 63 -L "$4" "$part" >/dev/null 2>&1
+        [ -z "${5:-}" ] || "$5" "$part"
         dd if="$part" of="$1" bs=512 seek="$2" conv=notrunc status=none
         rm -f "$part"
 }
@@ -95,6 +97,56 @@ start=$(sgdisk -i 2 ntfs-gpt.img | sed -n 's/^First sector: \([0-9]*\).*/\1/p')
 end=$(sgdisk -i 2 ntfs-gpt.img | sed -n 's/^Last sector: \([0-9]*\).*/\1/p')
 ntfs_at ntfs-gpt.img "$start" $((end - start + 1)) "Temporary Storage"
 expect ntfs-gpt.img fresh-azure-resource
+
+# What Azure puts on a fresh resource disk: the README (ntfscp), and System Volume Information with a
+# file in it (through ntfs-3g, FUSE: needs root and /dev/fuse; without them these checks are skipped).
+echo "WARNING: THIS IS A TEMPORARY DISK." >readme.txt
+head -c $((5 * MiB)) /dev/urandom >customer.db
+mbr_ntfs() { # IMG [POPULATE]
+        truncate -s 64M "$1"
+        printf 'label: dos\nstart=2048, size=126976, type=7\n' | sfdisk -q "$1"
+        ntfs_at "$1" 2048 126976 "Temporary Storage" "${2:-}"
+}
+put_readme() { ntfscp -q "$1" readme.txt DATALOSS_WARNING_README.txt >/dev/null; }
+put_customer_file() { put_readme "$1" && ntfscp -q "$1" customer.db customer.db >/dev/null; }
+put_big_readme() { ntfscp -q "$1" customer.db DATALOSS_WARNING_README.txt >/dev/null; }
+fuse_ok=no
+if [ "$(id -u)" = 0 ] && [ -c /dev/fuse ] && command -v ntfs-3g >/dev/null; then
+        truncate -s 8M fuse-probe.img && mkntfs -q -F -f -L x fuse-probe.img >/dev/null 2>&1 && mkdir -p mnt &&
+                ntfs-3g fuse-probe.img mnt 2>/dev/null && umount mnt && fuse_ok=yes
+fi
+with_mount() { # PART COMMAND...: runs COMMAND in the mounted NTFS
+        local part=$1
+        shift
+        ntfs-3g "$part" "$dir/mnt"
+        (cd "$dir/mnt" && "$@")
+        umount "$dir/mnt"
+}
+put_svi() {
+        put_readme "$1"
+        with_mount "$1" sh -c 'mkdir "System Volume Information" && echo "{guid}" >"System Volume Information/IndexerVolumeGuid" &&
+                mkdir "System Volume Information/SPP" && echo x >"System Volume Information/SPP/state"'
+}
+put_user_dir() { put_svi "$1" && with_mount "$1" mkdir Users; }
+
+# 2a. A fresh-like one: the README only; then with System Volume Information.
+mbr_ntfs ntfs-readme.img put_readme
+expect ntfs-readme.img fresh-azure-resource
+if [ "$fuse_ok" = yes ]; then
+        mbr_ntfs ntfs-svi.img put_svi
+        expect ntfs-svi.img fresh-azure-resource
+        # 2b. A directory of someone's.
+        mbr_ntfs ntfs-dir.img put_user_dir
+        expect ntfs-dir.img foreign "holds an unexpected directory 'Users'"
+else
+        echo "note: System Volume Information and directory checks skipped (need root, /dev/fuse, ntfs-3g)"
+fi
+# 2c. A customer's file next to the README: the label says nothing about it.
+mbr_ntfs ntfs-file.img put_customer_file
+expect ntfs-file.img foreign "partition 1: NTFS 'Temporary Storage' holds an unexpected file 'customer.db'"
+# 2d. The README's name on someone's data.
+mbr_ntfs ntfs-bigreadme.img put_big_readme
+expect ntfs-bigreadme.img foreign "'DATALOSS_WARNING_README.txt' of 5242880 bytes"
 
 # 3. NTFS with another label: someone's data.
 truncate -s 64M ntfs-other.img
