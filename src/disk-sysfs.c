@@ -331,7 +331,7 @@ static int probe_nvme(const char *blk, DiskNvmeMetadataReader reader, void *user
 
 static int probe_disk(const char *sysdir, const char *classdir, const char *name, DiskNvmeMetadataReader reader,
                       void *userdata, Disk *d, bool *ret_skip) {
-        _cleanup_free_ char *blk = NULL, *real = NULL, *dev = NULL, *ro = NULL;
+        _cleanup_free_ char *blk = NULL, *real = NULL, *dev = NULL, *ro = NULL, *hidden = NULL;
         uint64_t sectors = 0;
 
         *ret_skip = true;
@@ -343,6 +343,10 @@ static int probe_disk(const char *sysdir, const char *classdir, const char *name
         /* Partitions, loop, ram, dm, zram, md...: not disks ephroot would pick. */
         if (attr_exists(real, "partition") ||
             (strstr(real, "/devices/virtual/") && !strstr(real, "/devices/virtual/nvme-subsystem/")))
+                return 0;
+        /* Native NVMe multipath path devices (nvme0c0n1): hidden, no device node; the namespace
+         * device (nvme0n1) is the disk. Nothing without a device number can be opened anyway. */
+        if ((read_attr(real, "hidden", &hidden) >= 0 && streq(hidden, "1")) || !attr_exists(real, "dev"))
                 return 0;
 
         *d = (Disk) { .lun = -1, .index = -1 };

@@ -99,6 +99,20 @@ nvme_mp() {
         D=$sub/$7
 }
 
+# nvme_path CTRLDIR NAME NSID SECTORS: a native multipath path device (nvmeXcYnZ) under its controller,
+# as the kernel shows it: in /sys/class/block, "hidden" 1, no "dev" (it has no device node).
+nvme_path() {
+        local p=$1/$2 rel
+        mkdir -p "$p/holders" "$p/slaves"
+        echo "$4" >"$p/size"
+        echo 0 >"$p/ro"
+        echo 1 >"$p/hidden"
+        echo "$3" >"$p/nsid"
+        ln -s .. "$p/device"
+        rel=${p#"$R"/sys/}
+        ln -s "../../$rel" "$R/sys/class/block/$2"
+}
+
 virtio() { # PCI VIRTIO NAME MAJ MIN SECTORS
         local v=$R/sys/devices/pci0000:00/$1/$2
         mkdir -p "$v"
@@ -159,6 +173,7 @@ scsi $GEN2_OS "$SCSI_CLASS" 0 0 sda 8 0 62914560
 part "$D" sda sda1 1 8 1
 scsi $GEN2_OS "$SCSI_CLASS" 0 2 sr0 11 0 2048 5 Msft "Virtual DVD-ROM"
 nvme_mp 0000:00:00.0 nvme0 nvme-subsys0 0x1414 "Microsoft NVMe Direct Disk" 7ab1e3c4d5f60001 nvme0n1 1 0 1875385008
+nvme_path "$R/sys/devices/pci0000:00/0000:00:00.0/nvme/nvme0" nvme0c0n1 1 1875385008 # not a disk of its own
 mount_line 20 8:1 / ext4 /dev/sda1
 
 # --- A v6 size: remote OS and data namespaces on the NVMe accelerator, three v2 local disks whose
@@ -174,6 +189,8 @@ for n in 1 2 3; do
         nvme 000$n:00:00.0 nvme$n 0x1414 "Microsoft NVMe Direct Disk v2" "SN-LOCAL-$n" nvme${n}n1 1 $((n + 2)) 858993459
         printf 'type=local,index=%s,name=nvme-440G-%s' "$idx" "$idx" >"$R/nvme-vs/nvme${n}n1"
 done
+# A multipath path device beside a local disk: hidden, never listed.
+nvme_path "$R/sys/devices/pci0000:00/0002:00:00.0/nvme/nvme2" nvme2c2n1 1 858993459
 scsi $GEN2_OS "$SCSI_CLASS" 0 2 sr0 11 0 2048 5 Msft "Virtual DVD-ROM"
 mount_line 20 259:10 / ext4 /dev/nvme0n1p1
 
