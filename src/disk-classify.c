@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <blkid/blkid.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <strings.h>
@@ -249,6 +250,28 @@ static int classify_partitions(int fd, blkid_probe pr, const char *pttype, DiskC
                         n == 2 ? "a Microsoft Reserved and one" : "one", AZURE_RESOURCE_NTFS_LABEL) < 0 ? -ENOMEM : 0;
 }
 
+/* The head is not zero: names a file system left where a wiped table's first partition began, if
+ * libblkid finds one there, for a reason that says what would be destroyed. */
+static int classify_orphans(int fd, uint64_t size, char **ret_reason) {
+        static const uint64_t offsets[] = { 2048 * 512, 63 * 512 };
+
+        for (size_t i = 0; i < ELEMENTSOF(offsets); i++) {
+                Signature sig;
+                int r;
+
+                if (offsets[i] >= size)
+                        continue;
+                r = probe_range(fd, offsets[i], size - offsets[i], /* with_parts= */ false, &sig, NULL);
+                if (r < 0)
+                        return r;
+                if (sig.found)
+                        return asprintf(ret_reason, "no partition table, but %s at byte %" PRIu64 ", as a wiped table leaves it",
+                                        sig.ambivalent ? "several signatures" : isempty(sig.type) ? "a signature" : sig.type,
+                                        offsets[i]) < 0 ? -ENOMEM : 0;
+        }
+        return asprintf(ret_reason, "no known signature but non-zero data in the first 8 MiB") < 0 ? -ENOMEM : 0;
+}
+
 int disk_classify(const char *path, DiskClass *ret_class, char **ret_reason, uint64_t *ret_size) {
         _cleanup_(blkid_free_probep) blkid_probe pr = NULL;
         _cleanup_free_ char *reason = NULL;
@@ -307,23 +330,23 @@ int disk_classify(const char *path, DiskClass *ret_class, char **ret_reason, uin
         else if (sig.found)
                 r = asprintf(&reason, "an unnamed signature") < 0 ? -ENOMEM : 0;
         else {
-                uint64_t edge = size < 2 * (uint64_t) DISK_ZERO_CHECK_BYTES ? size : DISK_ZERO_CHECK_BYTES;
+                uint64_t head_size = MIN(size, (uint64_t) DISK_ZERO_CHECK_HEAD_BYTES);
                 bool head = false, tail = false;
 
-                r = read_all_zero(fd, 0, edge, &head);
-                if (r >= 0 && head && size > edge)
-                        r = read_all_zero(fd, size - edge, edge, &tail);
-                else
-                        tail = head;
-                if (r >= 0) {
-                        if (head && tail) {
-                                c = DISK_CLASS_BLANK;
-                                r = asprintf(&reason, "no signature and only zeros in the first and last MiB") < 0 ?
-                                            -ENOMEM : 0;
-                        } else
-                                r = asprintf(&reason, "no known signature but non-zero data in the %s MiB",
-                                             head ? "last" : "first") < 0 ? -ENOMEM : 0;
-                }
+                /* A partition table that was wiped (sgdisk --zap-all, wipefs on the table only) leaves
+                 * its partitions behind: the head must be zero well beyond the usual first partition
+                 * offsets (63 sectors, 1 MiB). */
+                r = read_all_zero(fd, 0, head_size, &head);
+                if (r >= 0 && head)
+                        r = read_all_zero(fd, size - DISK_ZERO_CHECK_BYTES, DISK_ZERO_CHECK_BYTES, &tail);
+                if (r >= 0 && head && tail) {
+                        c = DISK_CLASS_BLANK;
+                        r = asprintf(&reason, "no signature and only zeros in the first 8 MiB and the last MiB") < 0 ?
+                                    -ENOMEM : 0;
+                } else if (r >= 0 && !head)
+                        r = classify_orphans(fd, size, &reason);
+                else if (r >= 0)
+                        r = asprintf(&reason, "no known signature but non-zero data in the last MiB") < 0 ? -ENOMEM : 0;
         }
         if (r < 0)
                 return r;

@@ -17,7 +17,8 @@
 #define DISK_SYSFS_ATTR_MAX 4096U      /* one sysfs attribute */
 #define DISK_MOUNTINFO_MAX (4U << 20)  /* /proc/self/mountinfo */
 #define DISK_WALK_DEPTH_MAX 16U        /* directory levels walked up to the VMBus device */
-#define DISK_ZERO_CHECK_BYTES (1U << 20) /* "blank": first and last MiB must be zero */
+#define DISK_ZERO_CHECK_BYTES (1U << 20) /* "blank": the last MiB must be zero, and the disk at least this big */
+#define DISK_ZERO_CHECK_HEAD_BYTES (8U << 20) /* "blank": and the first 8 MiB (a wiped table's partitions) */
 
 /* The Azure chassis asset tag (DMI), the positive identity cloud-init and WALinuxAgent also use. */
 #define AZURE_CHASSIS_ASSET_TAG "7783-7084-3265-9085-8269-3286-77"
