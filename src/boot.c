@@ -124,6 +124,7 @@ static int phase_disk(BootRun *b) {
                                      .root = "/",
                                      .device = b->config->device,
                                      .force_format = b->config->force_format,
+                                     .rootmnt = b->args->rootmnt,
                              },
                              &l, &t);
         if (r < 0)

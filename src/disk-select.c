@@ -227,9 +227,10 @@ int disk_mountinfo_parse(const char *text, DiskMountVisitor visit, void *userdat
 
         while (*p) {
                 const char *eol = strchrnul(p, '\n');
-                char line[4096], mountpoint[4096];
+                char line[4096], mountpoint[4096], source[4096] = "";
                 unsigned id, parent, ma, mi;
                 size_t l = (size_t) (eol - p);
+                const char *sep;
                 int r;
 
                 if (l > 0) {
@@ -242,7 +243,10 @@ int disk_mountinfo_parse(const char *text, DiskMountVisitor visit, void *userdat
                         /* "36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw" */
                         if (sscanf(line, "%u %u %u:%u %*s %4095s", &id, &parent, &ma, &mi, mountpoint) != 5)
                                 return -EBADMSG;
-                        r = visit(makedev(ma, mi), mountpoint, userdata);
+                        sep = strstr(line, " - ");
+                        if (!sep || sscanf(sep + 3, "%*s %4095s", source) != 1)
+                                source[0] = '\0';
+                        r = visit(makedev(ma, mi), mountpoint, source, userdata);
                         if (r < 0)
                                 return r;
                 }
@@ -253,32 +257,73 @@ int disk_mountinfo_parse(const char *text, DiskMountVisitor visit, void *userdat
 
 typedef struct UseState {
         const char *root;
+        const char *rootmnt;
         const DevSet *disk;
         DiskUse *use;
 } UseState;
 
-static int visit_mount(dev_t dev, const char *mountpoint, void *userdata) {
+/* The device number of a mount source such as /dev/sdc or /dev/mapper/root, through its name in
+ * <root>/sys/class/block (so it works on a fake root, whose /dev holds plain files). */
+static int source_devnum(const char *root, const char *source, dev_t *ret) {
+        _cleanup_free_ char *path = NULL, *real = NULL, *rel = NULL, *sys = NULL;
+        const char *name;
+
+        if (!startswith(source, "/dev/"))
+                return -EINVAL;
+        path = disk_root_path(root, source);
+        if (!path)
+                return -ENOMEM;
+        real = realpath(path, NULL);
+        if (!real)
+                return -errno;
+        name = strrchr(real, '/');
+        if (!name || isempty(name + 1) || asprintf(&rel, "sys/class/block/%s", name + 1) < 0)
+                return -EINVAL;
+        sys = disk_root_path(root, rel);
+        if (!sys)
+                return -ENOMEM;
+        return read_dev_attr(sys, ret);
+}
+
+static bool path_equal_mnt(const char *mountpoint, const char *rootmnt) {
+        size_t l = strlen(rootmnt);
+
+        while (l > 1 && rootmnt[l - 1] == '/')
+                l--;
+        return strlen(mountpoint) == l && strncmp(mountpoint, rootmnt, l) == 0;
+}
+
+static void mark_root(UseState *s, dev_t dev) {
+        DevSet lower = {};
+
+        collect_lower(s->root, dev, 0, &lower);
+        for (size_t i = 0; i < lower.n; i++)
+                if (devset_contains(s->disk, lower.devs[i]))
+                        s->use->is_root = true;
+}
+
+static int visit_mount(dev_t dev, const char *mountpoint, const char *source, void *userdata) {
         UseState *s = userdata;
 
         if (devset_contains(s->disk, dev))
                 s->use->mounted = true;
-        if (streq(mountpoint, "/")) {
-                DevSet lower = {};
+        if (streq(mountpoint, "/") || (s->rootmnt && path_equal_mnt(mountpoint, s->rootmnt))) {
+                dev_t src;
 
-                collect_lower(s->root, dev, 0, &lower);
-                for (size_t i = 0; i < lower.n; i++)
-                        if (devset_contains(s->disk, lower.devs[i]))
-                                s->use->is_root = true;
+                mark_root(s, dev);
+                /* btrfs and others mount an anonymous device (0:N): the source names the real one. */
+                if (major(dev) == 0 && source_devnum(s->root, source, &src) >= 0)
+                        mark_root(s, src);
         }
         return 0;
 }
 
-int disk_get_use(const char *root, const Disk *d, DiskUse *ret) {
+int disk_get_use(const char *root, const Disk *d, const char *rootmnt, DiskUse *ret) {
         _cleanup_free_ char *mountinfo = NULL, *text = NULL;
         bool live = isempty(root) || streq(root, "/");
         DiskUse u = { .read_only = d->read_only };
         DevSet devs = {};
-        UseState s = { .root = root, .disk = &devs, .use = &u };
+        UseState s = { .root = root, .rootmnt = rootmnt, .disk = &devs, .use = &u };
         struct stat st;
         int r;
 

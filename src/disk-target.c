@@ -160,7 +160,7 @@ int disk_pick_target(const DiskTargetRequest *req, const DiskList *l, DiskTarget
         if (!t->node)
                 return -ENOMEM;
 
-        r = disk_get_use(req->root, t->disk, &u);
+        r = disk_get_use(req->root, t->disk, req->rootmnt, &u);
         if (r == -ENOMEM)
                 return r;
         if (r < 0)

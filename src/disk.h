@@ -111,7 +111,7 @@ int disk_classify(const char *path, DiskClass *ret_class, char **ret_reason, uin
 
 /* disk-select.c */
 typedef struct DiskUse {
-        bool is_root;     /* holds "/" (or what "/" sits on) */
+        bool is_root;     /* holds "/" or the rootmnt (or what they sit on) */
         bool mounted;     /* it or a partition is mounted */
         bool held;        /* it or a partition has holders (dm, md, ...) */
         bool read_only;
@@ -126,12 +126,14 @@ int disk_select_auto(const DiskList *l, size_t *ret_index, const char **ret_reas
  * that was enumerated. */
 int disk_resolve_path(const char *root, const DiskList *l, const char *path, size_t *ret_index);
 
-/* Calls visit for each line of /proc/self/mountinfo text (device number, mount point). No I/O. */
-typedef int (*DiskMountVisitor)(dev_t dev, const char *mountpoint, void *userdata);
+/* Calls visit for each line of /proc/self/mountinfo text (device number, mount point, and the mount
+ * source after " - <fstype> ", "" when a cut line lost it). No I/O. */
+typedef int (*DiskMountVisitor)(dev_t dev, const char *mountpoint, const char *source, void *userdata);
 int disk_mountinfo_parse(const char *text, DiskMountVisitor visit, void *userdata);
 
-/* Collects how a disk is in use, from <root>/proc/self/mountinfo, <root>/sys/class/block. */
-int disk_get_use(const char *root, const Disk *d, DiskUse *ret);
+/* Collects how a disk is in use, from <root>/proc/self/mountinfo, <root>/sys/class/block. rootmnt,
+ * if not NULL, is where boot has the OS root mounted: treated like "/". */
+int disk_get_use(const char *root, const Disk *d, const char *rootmnt, DiskUse *ret);
 
 /* Returns 0, or -EPERM/-EBUSY/-EROFS with *ret_reason (static text) saying why d must not be formatted.
  * Does not log: the caller names the disk once, "Refusing to format '<node>': <reason>." */
@@ -160,6 +162,7 @@ typedef struct DiskTargetRequest {
         const char *root;          /* "/" on a live system */
         const char *device;        /* "auto" or a path */
         const char *force_format;  /* an identity, or NULL */
+        const char *rootmnt;       /* boot --rootmnt: the OS root, treated like "/"; NULL if none */
         bool inspect;              /* probe --device: also classify image files and non-disk block devices */
 } DiskTargetRequest;
 

@@ -219,3 +219,13 @@ mkdir -p "$R/dev/disk/by-id"
 ln -s ../../vde "$R/dev/disk/by-id/virtio-spare"
 mount_line 20 253:1 / ext4 /dev/mapper/root
 mount_line 21 252:16 /srv xfs /dev/vdb
+# Two OS roots as boot's --rootmnt sees them: btrfs on vdf (an anonymous device number, found through
+# the mount source) at /root, and ext4 on dm-2 (over vdg) at /sysroot.
+virtio 0000:00:09.0 virtio6 vdf 252 80 41943040
+virtio 0000:00:0a.0 virtio7 vdg 252 96 41943040
+block "$R/sys/devices/virtual/block/dm-2" dm-2 253 2 41000000
+ln -s ../../../../pci0000:00/0000:00:0a.0/virtio7/block/vdg "$R/sys/devices/virtual/block/dm-2/slaves/vdg"
+mkdir -p "$R/dev/mapper"
+ln -s ../dm-2 "$R/dev/mapper/sysroot"
+mount_line 22 0:35 /root btrfs /dev/vdf
+mount_line 23 253:2 /sysroot ext4 /dev/mapper/sysroot

@@ -70,7 +70,8 @@ static const char *auto_target(const DiskList *l) {
 }
 
 /* The refusal reason for an explicit device=path, or NULL if it may be used. */
-static const char *explicit_refusal(const char *root, const DiskList *l, const char *path) {
+static const char *explicit_refusal_rootmnt(const char *root, const DiskList *l, const char *path,
+                                            const char *rootmnt) {
         const char *why = NULL;
         DiskUse u;
         size_t i;
@@ -81,12 +82,16 @@ static const char *explicit_refusal(const char *root, const DiskList *l, const c
                 return "does not exist";
         if (r < 0)
                 return "not a disk";
-        assert_int_equal(disk_get_use(root, l->disks + i, &u), 0);
+        assert_int_equal(disk_get_use(root, l->disks + i, rootmnt, &u), 0);
         r = disk_check_use(l->disks + i, &u, &why);
         if (r == 0)
                 return NULL;
         assert_non_null(why);
         return why;
+}
+
+static const char *explicit_refusal(const char *root, const DiskList *l, const char *path) {
+        return explicit_refusal_rootmnt(root, l, path, /* rootmnt= */ NULL);
 }
 
 static void test_gen1(void **state) {
@@ -206,7 +211,7 @@ static void test_plain(void **state) {
 
         enumerate("plain", true, &l, &root);
         assert_false(l.azure);
-        assert_int_equal(l.n, 5); /* dm-1 is virtual */
+        assert_int_equal(l.n, 7); /* dm-1 and dm-2 are virtual */
         for (size_t i = 0; i < l.n; i++) {
                 assert_int_equal(l.disks[i].role, DISK_ROLE_UNKNOWN);
                 assert_null(l.disks[i].identity);
@@ -220,6 +225,16 @@ static void test_plain(void **state) {
         assert_string_equal(explicit_refusal(root, &l, "/dev/vdd"), "it is read-only");
         assert_null(explicit_refusal(root, &l, "/dev/disk/by-id/virtio-spare"));
         assert_string_equal(explicit_refusal(root, &l, "/dev/nonexistent"), "does not exist");
+
+        /* The OS root mounted at boot's --rootmnt: btrfs on vdf (an anonymous device, 0:35, found
+         * through its mount source) and ext4 on dm-2 over vdg. Like "/", but only when it is the rootmnt. */
+        assert_null(explicit_refusal(root, &l, "/dev/vdf"));
+        assert_string_equal(explicit_refusal_rootmnt(root, &l, "/dev/vdf", "/root"), "it holds the root file system");
+        assert_string_equal(explicit_refusal_rootmnt(root, &l, "/dev/vdf", "/root/"), "it holds the root file system");
+        assert_null(explicit_refusal_rootmnt(root, &l, "/dev/vdf", "/sysroot"));
+        assert_null(explicit_refusal(root, &l, "/dev/vdg"));
+        assert_string_equal(explicit_refusal_rootmnt(root, &l, "/dev/vdg", "/sysroot"), "it holds the root file system");
+        assert_null(explicit_refusal_rootmnt(root, &l, "/dev/vde", "/root"));
         (void) state;
 }
 
@@ -298,13 +313,27 @@ static void test_pick_target(void **state) {
         (void) state;
 }
 
-static int count_mount(dev_t dev, const char *mountpoint, void *userdata) {
+static int count_mount(dev_t dev, const char *mountpoint, const char *source, void *userdata) {
         (*(unsigned *) userdata)++;
         return 0;
 }
 
+static int last_source(dev_t dev, const char *mountpoint, const char *source, void *userdata) {
+        snprintf(userdata, 64, "%s", source);
+        return 0;
+}
+
 static void test_mountinfo(void **state) {
+        char source[64];
         unsigned n = 0;
+
+        /* The source follows " - <fstype> ", after any number of optional fields. */
+        assert_int_equal(disk_mountinfo_parse("25 1 0:35 / /root rw shared:1 master:2 - btrfs /dev/vdf rw\n",
+                                              last_source, source),
+                         0);
+        assert_string_equal(source, "/dev/vdf");
+        assert_int_equal(disk_mountinfo_parse("25 1 0:35 / /root rw\n", last_source, source), 0);
+        assert_string_equal(source, "");
 
         assert_int_equal(disk_mountinfo_parse("20 1 8:1 / / rw - ext4 /dev/sda1 rw\n"
                                               "21 20 0:22 / /proc rw - proc proc rw\n",
