@@ -163,6 +163,10 @@ int disk_pick_target(const DiskTargetRequest *req, const DiskList *l, DiskTarget
         r = disk_get_use(req->root, t->disk, req->rootmnt, &u);
         if (r == -ENOMEM)
                 return r;
+        if (r == -E2BIG || r == -ELOOP)
+                return refuse(t, "Refusing to format '%s': it has more partitions or stacked devices than ephroot "
+                              "checks (%u partitions, %u devices, %u levels)", t->node, DISK_PARTITIONS_MAX,
+                              DISK_DEVSET_MAX, DISK_SLAVES_DEPTH_MAX);
         if (r < 0)
                 return refuse(t, "Refusing to format '%s': cannot check whether it is in use (%s)", t->node,
                               strerror(-r));

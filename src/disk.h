@@ -13,7 +13,9 @@
 
 /* Bounds on what is read from sysfs, procfs and the disk. */
 #define DISK_MAX 256U                  /* whole disks considered */
-#define DISK_PARTITIONS_MAX 128U       /* partitions looked at per disk */
+#define DISK_PARTITIONS_MAX 128U       /* partitions per disk; more are refused */
+#define DISK_DEVSET_MAX 256U           /* devices of a disk or below a mount; more are refused */
+#define DISK_SLAVES_DEPTH_MAX 8U       /* levels of dm/md stacking followed; deeper is refused */
 #define DISK_SYSFS_ATTR_MAX 4096U      /* one sysfs attribute */
 #define DISK_MOUNTINFO_MAX (4U << 20)  /* /proc/self/mountinfo */
 #define DISK_WALK_DEPTH_MAX 16U        /* directory levels walked up to the VMBus device */
@@ -114,6 +116,7 @@ typedef struct DiskUse {
         bool is_root;     /* holds "/" or the rootmnt (or what they sit on) */
         bool mounted;     /* it or a partition is mounted */
         bool held;        /* it or a partition has holders (dm, md, ...) */
+        bool swap;        /* it or a partition (or what sits on them) is an active swap area */
         bool read_only;
 } DiskUse;
 
@@ -131,8 +134,15 @@ int disk_resolve_path(const char *root, const DiskList *l, const char *path, siz
 typedef int (*DiskMountVisitor)(dev_t dev, const char *mountpoint, const char *source, void *userdata);
 int disk_mountinfo_parse(const char *text, DiskMountVisitor visit, void *userdata);
 
-/* Collects how a disk is in use, from <root>/proc/self/mountinfo, <root>/sys/class/block. rootmnt,
- * if not NULL, is where boot has the OS root mounted: treated like "/". */
+/* Calls visit for each swap area in /proc/swaps text (name, whether it is a partition rather than a
+ * file). No I/O. */
+typedef int (*DiskSwapVisitor)(const char *name, bool partition, void *userdata);
+int disk_swaps_parse(const char *text, DiskSwapVisitor visit, void *userdata);
+
+/* Collects how a disk is in use, from <root>/proc/self/mountinfo, <root>/proc/swaps and
+ * <root>/sys/class/block. rootmnt, if not NULL, is where boot has the OS root mounted: treated like
+ * "/". -E2BIG/-ELOOP when there are more partitions or stacked devices than the bounds: never
+ * decided on a part of them. */
 int disk_get_use(const char *root, const Disk *d, const char *rootmnt, DiskUse *ret);
 
 /* Returns 0, or -EPERM/-EBUSY/-EROFS with *ret_reason (static text) saying why d must not be formatted.

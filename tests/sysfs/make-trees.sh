@@ -24,6 +24,7 @@ root() { # LAYOUT ASSET-TAG SYS-VENDOR
         echo "$2" >"$R/sys/class/dmi/id/chassis_asset_tag"
         echo "$3" >"$R/sys/class/dmi/id/sys_vendor"
         : >"$R/proc/self/mountinfo"
+        printf 'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n' >"$R/proc/swaps"
         : >"$R/proc/cmdline"
         : >"$R/etc/ephroot.conf"
 }
@@ -229,3 +230,13 @@ mkdir -p "$R/dev/mapper"
 ln -s ../dm-2 "$R/dev/mapper/sysroot"
 mount_line 22 0:35 /root btrfs /dev/vdf
 mount_line 23 253:2 /sysroot ext4 /dev/mapper/sysroot
+# Active swap: on a partition (vdh2), and on dm-3 over a partition (vdi1).
+virtio 0000:00:0b.0 virtio8 vdh 252 112 41943040
+part "$D" vdh vdh2 2 252 114
+virtio 0000:00:0c.0 virtio9 vdi 252 128 41943040
+part "$D" vdi vdi1 1 252 129
+block "$R/sys/devices/virtual/block/dm-3" dm-3 253 3 41000000
+ln -s ../../../../pci0000:00/0000:00:0c.0/virtio9/block/vdi/vdi1 "$R/sys/devices/virtual/block/dm-3/slaves/vdi1"
+ln -s ../dm-3 "$R/dev/mapper/swap"
+printf '/dev/vdh2                               partition\t1048572\t\t0\t\t-2\n' >>"$R/proc/swaps"
+printf '/dev/mapper/swap                        partition\t1048572\t\t0\t\t-3\n' >>"$R/proc/swaps"

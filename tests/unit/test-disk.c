@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <cmocka.h>
 
 #include "disk.h"
@@ -211,7 +213,7 @@ static void test_plain(void **state) {
 
         enumerate("plain", true, &l, &root);
         assert_false(l.azure);
-        assert_int_equal(l.n, 7); /* dm-1 and dm-2 are virtual */
+        assert_int_equal(l.n, 9); /* dm-1, dm-2 and dm-3 are virtual */
         for (size_t i = 0; i < l.n; i++) {
                 assert_int_equal(l.disks[i].role, DISK_ROLE_UNKNOWN);
                 assert_null(l.disks[i].identity);
@@ -235,6 +237,10 @@ static void test_plain(void **state) {
         assert_null(explicit_refusal(root, &l, "/dev/vdg"));
         assert_string_equal(explicit_refusal_rootmnt(root, &l, "/dev/vdg", "/sysroot"), "it holds the root file system");
         assert_null(explicit_refusal_rootmnt(root, &l, "/dev/vde", "/root"));
+
+        /* An active swap partition (vdh2), and one on dm-3 over vdi1. */
+        assert_string_equal(explicit_refusal(root, &l, "/dev/vdh"), "it or one of its partitions is an active swap area");
+        assert_string_equal(explicit_refusal(root, &l, "/dev/vdi"), "it or one of its partitions is an active swap area");
         (void) state;
 }
 
@@ -323,6 +329,111 @@ static int last_source(dev_t dev, const char *mountpoint, const char *source, vo
         return 0;
 }
 
+static int count_swap(const char *name, bool partition, void *userdata) {
+        unsigned *n = userdata;
+
+        n[partition ? 0 : 1]++;
+        assert_true(name[0] == '/');
+        return 0;
+}
+
+static void test_swaps(void **state) {
+        unsigned n[2] = {};
+
+        assert_int_equal(disk_swaps_parse("Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
+                                          "/dev/sdb2                               partition\t1048572\t\t0\t\t-2\n"
+                                          "/swap\\040file                           file\t\t65532\t\t0\t\t-3\n",
+                                          count_swap, n),
+                         0);
+        assert_int_equal(n[0], 1);
+        assert_int_equal(n[1], 1);
+        n[0] = n[1] = 0;
+        assert_int_equal(disk_swaps_parse("Filename Type Size Used Priority\n", count_swap, n), 0);
+        assert_int_equal(n[0] + n[1], 0);
+        assert_int_equal(disk_swaps_parse("Filename Type\n/dev/sdb2\n", count_swap, n), -EBADMSG);
+        (void) state;
+}
+
+static void write_file(const char *dir, const char *name, const char *text) {
+        _cleanup_free_ char *p = NULL;
+        FILE *f;
+
+        assert_true(asprintf(&p, "%s/%s", dir, name) > 0);
+        f = fopen(p, "we");
+        assert_non_null(f);
+        fputs(text, f);
+        assert_int_equal(fclose(f), 0);
+}
+
+static char *mkdir_at(const char *dir, const char *name) {
+        char *p;
+
+        assert_true(asprintf(&p, "%s/%s", dir, name) > 0);
+        assert_int_equal(mkdir(p, 0755), 0);
+        return p;
+}
+
+/* Bounds are refused, never silently truncated: a disk with more partitions than ephroot looks at,
+ * and a root stacked on more devices than it collects. */
+static void test_use_bounds(void **state) {
+        char root[] = "/tmp/test-disk-XXXXXX";
+        _cleanup_free_ char *sys = NULL, *cls = NULL, *blk = NULL, *vdx = NULL, *devdir = NULL, *dm = NULL,
+                           *slaves = NULL, *proc = NULL, *self = NULL, *cmd = NULL;
+        Disk d = { .name = (char *) "vdx", .node = (char *) "/dev/vdx", .major = 252, .minor = 0 };
+        DiskUse u;
+
+        assert_non_null(mkdtemp(root));
+        sys = mkdir_at(root, "sys");
+        cls = mkdir_at(sys, "class");
+        blk = mkdir_at(cls, "block");
+        vdx = mkdir_at(blk, "vdx");
+        write_file(vdx, "dev", "252:0\n");
+        proc = mkdir_at(root, "proc");
+        self = mkdir_at(proc, "self");
+        write_file(self, "mountinfo", "");
+
+        for (unsigned i = 1; i <= DISK_PARTITIONS_MAX + 1; i++) {
+                _cleanup_free_ char *name = NULL, *part = NULL, *dev = NULL;
+
+                assert_true(asprintf(&name, "vdx%u", i) > 0);
+                assert_true(asprintf(&dev, "252:%u\n", i) > 0);
+                part = mkdir_at(vdx, name);
+                write_file(part, "partition", "1\n");
+                write_file(part, "dev", dev);
+                if (i == DISK_PARTITIONS_MAX)
+                        assert_int_equal(disk_get_use(root, &d, NULL, &u), 0);
+        }
+        assert_int_equal(disk_get_use(root, &d, NULL, &u), -E2BIG);
+
+        /* "/" on dm-0 over more devices than a DevSet holds. */
+        d.name = (char *) "vdy";
+        d.node = (char *) "/dev/vdy";
+        d.minor = 200;
+        free(vdx);
+        vdx = mkdir_at(blk, "vdy");
+        write_file(vdx, "dev", "252:200\n");
+        write_file(self, "mountinfo", "20 1 253:0 / / rw - ext4 /dev/mapper/root rw\n");
+        devdir = mkdir_at(sys, "dev");
+        free(blk);
+        blk = mkdir_at(devdir, "block");
+        dm = mkdir_at(blk, "253:0");
+        slaves = mkdir_at(dm, "slaves");
+        assert_int_equal(disk_get_use(root, &d, NULL, &u), 0);
+        for (unsigned i = 0; i < DISK_DEVSET_MAX; i++) {
+                _cleanup_free_ char *name = NULL, *sub = NULL, *dev = NULL;
+
+                assert_true(asprintf(&name, "sd%u", i) > 0);
+                assert_true(asprintf(&dev, "8:%u\n", i) > 0);
+                sub = mkdir_at(slaves, name);
+                write_file(sub, "dev", dev);
+        }
+        assert_int_equal(disk_get_use(root, &d, NULL, &u), -E2BIG);
+
+        assert_true(asprintf(&cmd, "rm -rf '%s'", root) > 0);
+        assert_int_equal(system(cmd), 0);
+        (void) state;
+}
+
 static void test_mountinfo(void **state) {
         char source[64];
         unsigned n = 0;
@@ -372,6 +483,8 @@ int main(void) {
                 cmocka_unit_test(test_pick_target),
                 cmocka_unit_test(test_nvme_metadata),
                 cmocka_unit_test(test_mountinfo),
+                cmocka_unit_test(test_swaps),
+                cmocka_unit_test(test_use_bounds),
         };
 
         log_set_target(LOG_TARGET_STDERR);
