@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "disk.h"
 #include "log.h"
@@ -272,11 +273,12 @@ static int classify_orphans(int fd, uint64_t size, char **ret_reason) {
         return asprintf(ret_reason, "no known signature but non-zero data in the first 8 MiB") < 0 ? -ENOMEM : 0;
 }
 
-int disk_classify(const char *path, DiskClass *ret_class, char **ret_reason, uint64_t *ret_size) {
+int disk_classify(const char *path, DiskClass *ret_class, char **ret_reason, uint64_t *ret_size, dev_t *ret_rdev) {
         _cleanup_(blkid_free_probep) blkid_probe pr = NULL;
         _cleanup_free_ char *reason = NULL;
         _cleanup_close_ int fd = -EBADF;
         DiskClass c = DISK_CLASS_FOREIGN;
+        struct stat st;
         Signature sig;
         uint64_t size;
         int r;
@@ -292,6 +294,10 @@ int disk_classify(const char *path, DiskClass *ret_class, char **ret_reason, uin
         r = fd_get_size(fd, &size);
         if (r < 0)
                 return r;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (ret_rdev)
+                *ret_rdev = S_ISBLK(st.st_mode) ? st.st_rdev : 0;
 
         if (size < DISK_ZERO_CHECK_BYTES) {
                 /* Nothing ephroot could use, and too small to tell "blank" from "never written". */

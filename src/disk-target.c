@@ -39,7 +39,7 @@ int disk_classify_node(const char *root, const char *path, DiskClassResult *ret)
         if (!inroot)
                 return -ENOMEM;
         *ret = (DiskClassResult) {};
-        r = disk_classify(inroot, &ret->class, &ret->reason, /* ret_size= */ NULL);
+        r = disk_classify(inroot, &ret->class, &ret->reason, /* ret_size= */ NULL, &ret->rdev);
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
@@ -77,6 +77,7 @@ static int decide(DiskTarget *t, const char *root, const char *why, const char *
                 return r;
         t->classified = c.classified;
         t->class = c.class;
+        t->rdev = c.rdev;
         if (!c.classified)
                 return refuse(t, "Refusing to format '%s': it %s", t->node, c.reason);
 

@@ -108,8 +108,9 @@ typedef enum DiskClass {
 const char *disk_class_to_string(DiskClass c);
 
 /* Classifies a block device or image file, read-only. On success *ret_reason says why, in words
- * that fit after "<node>: ". Errors opening or reading are returned (-errno), not classified. */
-int disk_classify(const char *path, DiskClass *ret_class, char **ret_reason, uint64_t *ret_size);
+ * that fit after "<node>: ", and *ret_rdev (if not NULL) is the device number of the block device
+ * that was read (0 for a file). Errors opening or reading are returned (-errno), not classified. */
+int disk_classify(const char *path, DiskClass *ret_class, char **ret_reason, uint64_t *ret_size, dev_t *ret_rdev);
 
 /* disk-select.c */
 typedef struct DiskUse {
@@ -160,6 +161,7 @@ typedef struct DiskClassResult {
         DiskClass class;
         char *reason;     /* the classification's reason, or why the disk could not be classified */
         bool classified;
+        dev_t rdev;       /* the block device that was read; 0 for an image file */
 } DiskClassResult;
 
 void disk_class_result_done(DiskClassResult *c);
@@ -184,6 +186,8 @@ typedef struct DiskTarget {
         bool classified;
         bool forced;               /* foreign, but force-format= names it: log and measure that */
         bool ok;                   /* may be formatted */
+        dev_t rdev;                /* the block device classified; 0 for an image file. Formatting checks
+                                    * the node still is this device (LuksParams.device_rdev). */
         char *reason;              /* why it was picked and may be destroyed, or the refusal */
 } DiskTarget;
 
