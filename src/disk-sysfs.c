@@ -113,7 +113,7 @@ static bool attr_exists(const char *dir, const char *attr) {
 
 int disk_nvme_parse_metadata(const char *text, size_t size, bool *ret_local, int *ret_index) {
         _cleanup_free_ char *copy = NULL;
-        bool local = false, have_index = false;
+        bool local = true, have_index = false;
         unsigned index = 0;
         char *p, *w;
 
@@ -309,13 +309,18 @@ static int probe_nvme(const char *blk, DiskNvmeMetadataReader reader, void *user
                 d->role = DISK_ROLE_NVME_LOCAL;
                 if (streq(d->model, AZURE_NVME_LOCAL_V2_MODEL) && reader) {
                         _cleanup_free_ char *md = NULL;
-                        bool local = false;
+                        bool local = true;
                         int index;
 
                         r = reader(d->name, d->nsid, userdata, &md);
                         if (r >= 0)
                                 r = disk_nvme_parse_metadata(md, strlen(md), &local, &index);
-                        if (r >= 0 && local)
+                        if ((r >= 0 || r == -ENODATA) && !local) {
+                                /* The host says what this namespace is, and it is not a local disk. */
+                                log_debug("'%s' has the local disk model, but its metadata says type is not local.",
+                                          d->node);
+                                d->role = DISK_ROLE_UNKNOWN;
+                        } else if (r >= 0)
                                 d->index = index;
                         else if (r != -ENODATA)
                                 log_debug_errno(r, "Failed to read the local disk index of '%s', ignoring: %m",

@@ -85,8 +85,9 @@ const char *disk_role_to_string(DiskRole r);
  * at a fake tree) and gives each its Azure role and identity. reader may be NULL. */
 int disk_enumerate(const char *root, DiskNvmeMetadataReader reader, void *userdata, DiskList *ret);
 
-/* Parses "type=local,index=1,name=nvme-440G-1" (NUL padded). No I/O. Returns -ENODATA if there is
- * no index, -EBADMSG if the text is malformed. */
+/* Parses "type=local,index=1,name=nvme-440G-1" (NUL padded). No I/O. *ret_local is false only when a
+ * type= says something other than "local" (also with -ENODATA, unless the text is empty). Returns
+ * -ENODATA if there is no index, -EBADMSG if the text is malformed. */
 int disk_nvme_parse_metadata(const char *text, size_t size, bool *ret_local, int *ret_index);
 
 /* disk-nvme.c: Identify Namespace through NVME_IOCTL_ADMIN_CMD, vendor area at byte 384. */

@@ -194,6 +194,28 @@ static void test_v6(void **state) {
         (void) state;
 }
 
+/* Like read_vs, but nvme2n1's metadata (the lowest index) says it is not a local disk. */
+static int read_vs_remote(const char *name, unsigned nsid, void *userdata, char **ret) {
+        if (streq(name, "nvme2n1")) {
+                *ret = strdup("type=remote,index=1,name=nvme-440G-1");
+                return *ret ? 0 : -ENOMEM;
+        }
+        return read_vs(name, nsid, userdata, ret);
+}
+
+static void test_v6_metadata_type(void **state) {
+        _cleanup_(disk_list_done) DiskList l = {};
+        _cleanup_free_ char *root = tree("azure-v6");
+
+        assert_int_equal(disk_enumerate(root, read_vs_remote, root, &l), 0);
+        check_role(&l, "nvme2n1", DISK_ROLE_UNKNOWN, -1);
+        assert_int_equal(find(&l, "nvme2n1")->index, -1);
+        check_role(&l, "nvme1n1", DISK_ROLE_NVME_LOCAL, -1);
+        check_role(&l, "nvme3n1", DISK_ROLE_NVME_LOCAL, -1);
+        assert_string_equal(auto_target(&l), "nvme3n1"); /* the next lowest index, 2 */
+        (void) state;
+}
+
 static void test_hyperv_not_azure(void **state) {
         _cleanup_(disk_list_done) DiskList l = {};
         _cleanup_free_ char *root = NULL;
@@ -281,6 +303,11 @@ static void test_nvme_metadata(void **state) {
         assert_false(local);
         assert_int_equal(disk_nvme_parse_metadata("", 0, &local, &index), -ENODATA);
         assert_int_equal(disk_nvme_parse_metadata("type=local", 10, &local, &index), -ENODATA);
+        assert_true(local);
+        assert_int_equal(disk_nvme_parse_metadata("type=remote", 11, &local, &index), -ENODATA);
+        assert_false(local); /* no index, but it says what it is */
+        assert_int_equal(disk_nvme_parse_metadata("index=3", 7, &local, &index), 0);
+        assert_true(local); /* no type: nothing said against the model */
         assert_int_equal(disk_nvme_parse_metadata("type=local,index=-1", 19, &local, &index), -EBADMSG);
         assert_int_equal(disk_nvme_parse_metadata("type=local,index=99999", 22, &local, &index), -EBADMSG);
         assert_int_equal(disk_nvme_parse_metadata("garbage", 7, &local, &index), -EBADMSG);
@@ -477,6 +504,7 @@ int main(void) {
                 cmocka_unit_test(test_gen2),
                 cmocka_unit_test(test_v5_nvme),
                 cmocka_unit_test(test_v6),
+                cmocka_unit_test(test_v6_metadata_type),
                 cmocka_unit_test(test_hyperv_not_azure),
                 cmocka_unit_test(test_plain),
                 cmocka_unit_test(test_destroyable),
