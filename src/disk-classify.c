@@ -190,7 +190,9 @@ static int classify_partitions(int fd, blkid_probe pr, const char *pttype, DiskC
         for (int i = 0; i < n; i++) {
                 blkid_partition p = blkid_partlist_get_partition(pl, i);
                 const char *t = p ? blkid_partition_get_type_string(p) : NULL;
+                _cleanup_free_ char *unexpected = NULL;
                 blkid_loff_t start, size;
+                PartReader part;
                 Signature sig;
 
                 if (!p)
@@ -226,10 +228,8 @@ static int classify_partitions(int fd, blkid_probe pr, const char *pttype, DiskC
                         return foreign(ret, ret_reason, "partition %d has GPT type %s, not Microsoft basic data", i + 1,
                                        strempty(t));
                 /* The label alone proves nothing: only Azure's own files may be in it. */
-                _cleanup_free_ char *unexpected = NULL;
-                PartReader pr_part = { .fd = fd, .offset = (uint64_t) start * 512, .size = (uint64_t) size * 512 };
-
-                r = ntfs_root_check(part_read, &pr_part, pr_part.size, &unexpected);
+                part = (PartReader) { .fd = fd, .offset = (uint64_t) start * 512, .size = (uint64_t) size * 512 };
+                r = ntfs_root_check(part_read, &part, part.size, &unexpected);
                 if (r == -E2BIG)
                         return foreign(ret, ret_reason, "partition %d: NTFS '%s' has more than %u MFT records", i + 1,
                                        AZURE_RESOURCE_NTFS_LABEL, NTFS_ROOT_RECORDS_MAX);
