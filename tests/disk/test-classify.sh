@@ -20,7 +20,7 @@ done
 export PATH="$PATH:/usr/sbin:/sbin"
 
 dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
+trap 'umount "$dir/mnt" 2>/dev/null || true; rm -rf "$dir"' EXIT
 cd "$dir"
 : >empty.conf
 failures=0
