@@ -162,8 +162,10 @@ static void utf16_display(const uint8_t *p, unsigned len, char *buf, size_t size
 
                 buf[j++] = c >= 0x20 && c < 0x7f && c != '\'' ? (char) c : '?';
         }
-        if (len > 0 && j + 4 >= size)
-                memcpy(buf + j, "...", 3), j += 3;
+        if (j + 4 >= size) { /* cut */
+                memcpy(buf + j, "...", 3);
+                j += 3;
+        }
         buf[j] = '\0';
 }
 
