@@ -53,6 +53,7 @@ typedef struct BootRun {
         Tpm2Context *tpm;
         Secret *key;
         LuksVolume volume;
+        dev_t device_rdev;      /* the target as classified; luks_setup() checks it is still that */
         uint64_t phase_start;
 } BootRun;
 
@@ -124,6 +125,7 @@ static int phase_disk(BootRun *b) {
                                      .root = "/",
                                      .device = b->config->device,
                                      .force_format = b->config->force_format,
+                                     .rootmnt = b->args->rootmnt,
                              },
                              &l, &t);
         if (r < 0)
@@ -134,6 +136,7 @@ static int phase_disk(BootRun *b) {
         if (!t.ok)
                 return log_error_errno(SYNTHETIC_ERRNO(EPERM), "%s", strna(t.reason));
 
+        b->device_rdev = t.rdev;
         s->device = strdup(t.node);
         s->role = strdup(t.disk ? disk_role_to_string(t.disk->role) : "unknown");
         s->classification = strdup(disk_class_to_string(t.class));
@@ -155,6 +158,7 @@ static int phase_volume(BootRun *b) {
         config_luks_params(b->config, &p);
         p.header_dir = b->args->header_dir;
         p.activate = true;
+        p.device_rdev = b->device_rdev;
 
         /* A copy of the OS root must be mountable on the volume: decided before anything is formatted. */
         if (b->config->mode == ROOT_MODE_COPY) {

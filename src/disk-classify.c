@@ -7,12 +7,15 @@
 #define _GNU_SOURCE
 #include <blkid/blkid.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "disk.h"
 #include "log.h"
+#include "ntfs-root.h"
 #include "util.h"
 
 #define GPT_MSR_TYPE_GUID "e3c9e316-0b5c-4db8-817d-f92df00215ae"
@@ -124,6 +127,33 @@ static int read_all_zero(int fd, uint64_t offset, uint64_t size, bool *ret) {
         return 0;
 }
 
+typedef struct PartReader {
+        int fd;
+        uint64_t offset;
+        uint64_t size;
+} PartReader;
+
+static int part_read(uint64_t offset, void *buf, size_t size, void *userdata) {
+        const PartReader *p = userdata;
+        size_t done = 0;
+
+        if (offset > p->size || size > p->size - offset)
+                return -ERANGE;
+        while (done < size) {
+                ssize_t k = pread(p->fd, (uint8_t *) buf + done, size - done, (off_t) (p->offset + offset + done));
+
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        return -EIO;
+                done += (size_t) k;
+        }
+        return 0;
+}
+
 /* Sets *ret to foreign with a formatted reason. Returns 0 or -ENOMEM. */
 _printf_(3, 4) static int foreign(DiskClass *ret, char **ret_reason, const char *format, ...) {
         va_list ap;
@@ -160,7 +190,9 @@ static int classify_partitions(int fd, blkid_probe pr, const char *pttype, DiskC
         for (int i = 0; i < n; i++) {
                 blkid_partition p = blkid_partlist_get_partition(pl, i);
                 const char *t = p ? blkid_partition_get_type_string(p) : NULL;
+                _cleanup_free_ char *unexpected = NULL;
                 blkid_loff_t start, size;
+                PartReader part;
                 Signature sig;
 
                 if (!p)
@@ -195,6 +227,20 @@ static int classify_partitions(int fd, blkid_probe pr, const char *pttype, DiskC
                 if (streq(pttype, "gpt") && (!t || strcasecmp(t, GPT_BASIC_DATA_TYPE_GUID) != 0))
                         return foreign(ret, ret_reason, "partition %d has GPT type %s, not Microsoft basic data", i + 1,
                                        strempty(t));
+                /* The label alone proves nothing: only Azure's own files may be in it. */
+                part = (PartReader) { .fd = fd, .offset = (uint64_t) start * 512, .size = (uint64_t) size * 512 };
+                r = ntfs_root_check(part_read, &part, part.size, &unexpected);
+                if (r == -E2BIG)
+                        return foreign(ret, ret_reason, "partition %d: NTFS '%s' has more than %u MFT records", i + 1,
+                                       AZURE_RESOURCE_NTFS_LABEL, NTFS_ROOT_RECORDS_MAX);
+                if (r == -EBADMSG)
+                        return foreign(ret, ret_reason, "partition %d: NTFS '%s' could not be read as a fresh one", i + 1,
+                                       AZURE_RESOURCE_NTFS_LABEL);
+                if (r < 0)
+                        return log_debug_errno(r, "Failed to read the NTFS of partition %d: %m", i + 1);
+                if (unexpected)
+                        return foreign(ret, ret_reason, "partition %d: NTFS '%s' holds %s", i + 1,
+                                       AZURE_RESOURCE_NTFS_LABEL, unexpected);
                 data = i;
         }
 
@@ -205,11 +251,34 @@ static int classify_partitions(int fd, blkid_probe pr, const char *pttype, DiskC
                         n == 2 ? "a Microsoft Reserved and one" : "one", AZURE_RESOURCE_NTFS_LABEL) < 0 ? -ENOMEM : 0;
 }
 
-int disk_classify(const char *path, DiskClass *ret_class, char **ret_reason, uint64_t *ret_size) {
+/* The head is not zero: names a file system left where a wiped table's first partition began, if
+ * libblkid finds one there, for a reason that says what would be destroyed. */
+static int classify_orphans(int fd, uint64_t size, char **ret_reason) {
+        static const uint64_t offsets[] = { 2048 * 512, 63 * 512 };
+
+        for (size_t i = 0; i < ELEMENTSOF(offsets); i++) {
+                Signature sig;
+                int r;
+
+                if (offsets[i] >= size)
+                        continue;
+                r = probe_range(fd, offsets[i], size - offsets[i], /* with_parts= */ false, &sig, NULL);
+                if (r < 0)
+                        return r;
+                if (sig.found)
+                        return asprintf(ret_reason, "no partition table, but %s at byte %" PRIu64 ", as a wiped table leaves it",
+                                        sig.ambivalent ? "several signatures" : isempty(sig.type) ? "a signature" : sig.type,
+                                        offsets[i]) < 0 ? -ENOMEM : 0;
+        }
+        return asprintf(ret_reason, "no known signature but non-zero data in the first 8 MiB") < 0 ? -ENOMEM : 0;
+}
+
+int disk_classify(const char *path, DiskClass *ret_class, char **ret_reason, uint64_t *ret_size, dev_t *ret_rdev) {
         _cleanup_(blkid_free_probep) blkid_probe pr = NULL;
         _cleanup_free_ char *reason = NULL;
         _cleanup_close_ int fd = -EBADF;
         DiskClass c = DISK_CLASS_FOREIGN;
+        struct stat st;
         Signature sig;
         uint64_t size;
         int r;
@@ -225,6 +294,10 @@ int disk_classify(const char *path, DiskClass *ret_class, char **ret_reason, uin
         r = fd_get_size(fd, &size);
         if (r < 0)
                 return r;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (ret_rdev)
+                *ret_rdev = S_ISBLK(st.st_mode) ? st.st_rdev : 0;
 
         if (size < DISK_ZERO_CHECK_BYTES) {
                 /* Nothing ephroot could use, and too small to tell "blank" from "never written". */
@@ -263,23 +336,23 @@ int disk_classify(const char *path, DiskClass *ret_class, char **ret_reason, uin
         else if (sig.found)
                 r = asprintf(&reason, "an unnamed signature") < 0 ? -ENOMEM : 0;
         else {
-                uint64_t edge = size < 2 * (uint64_t) DISK_ZERO_CHECK_BYTES ? size : DISK_ZERO_CHECK_BYTES;
+                uint64_t head_size = MIN(size, (uint64_t) DISK_ZERO_CHECK_HEAD_BYTES);
                 bool head = false, tail = false;
 
-                r = read_all_zero(fd, 0, edge, &head);
-                if (r >= 0 && head && size > edge)
-                        r = read_all_zero(fd, size - edge, edge, &tail);
-                else
-                        tail = head;
-                if (r >= 0) {
-                        if (head && tail) {
-                                c = DISK_CLASS_BLANK;
-                                r = asprintf(&reason, "no signature and only zeros in the first and last MiB") < 0 ?
-                                            -ENOMEM : 0;
-                        } else
-                                r = asprintf(&reason, "no known signature but non-zero data in the %s MiB",
-                                             head ? "last" : "first") < 0 ? -ENOMEM : 0;
-                }
+                /* A partition table that was wiped (sgdisk --zap-all, wipefs on the table only) leaves
+                 * its partitions behind: the head must be zero well beyond the usual first partition
+                 * offsets (63 sectors, 1 MiB). */
+                r = read_all_zero(fd, 0, head_size, &head);
+                if (r >= 0 && head)
+                        r = read_all_zero(fd, size - DISK_ZERO_CHECK_BYTES, DISK_ZERO_CHECK_BYTES, &tail);
+                if (r >= 0 && head && tail) {
+                        c = DISK_CLASS_BLANK;
+                        r = asprintf(&reason, "no signature and only zeros in the first 8 MiB and the last MiB") < 0 ?
+                                    -ENOMEM : 0;
+                } else if (r >= 0 && !head)
+                        r = classify_orphans(fd, size, &reason);
+                else if (r >= 0)
+                        r = asprintf(&reason, "no known signature but non-zero data in the last MiB") < 0 ? -ENOMEM : 0;
         }
         if (r < 0)
                 return r;

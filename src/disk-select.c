@@ -16,8 +16,8 @@
 #include "log.h"
 #include "util.h"
 
-#define DEVSET_MAX 256U
-#define SLAVES_DEPTH_MAX 8U
+#define DEVSET_MAX DISK_DEVSET_MAX
+#define SLAVES_DEPTH_MAX DISK_SLAVES_DEPTH_MAX
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
 
@@ -108,12 +108,15 @@ typedef struct DevSet {
         size_t n;
 } DevSet;
 
-static void devset_add(DevSet *s, dev_t d) {
+/* -E2BIG when the set is full: the caller refuses rather than decide on a truncated set. */
+static int devset_add(DevSet *s, dev_t d) {
         for (size_t i = 0; i < s->n; i++)
                 if (s->devs[i] == d)
-                        return;
-        if (s->n < DEVSET_MAX)
-                s->devs[s->n++] = d;
+                        return 0;
+        if (s->n >= DEVSET_MAX)
+                return -E2BIG;
+        s->devs[s->n++] = d;
+        return 0;
 }
 
 static bool devset_contains(const DevSet *s, dev_t d) {
@@ -153,8 +156,11 @@ static int disk_devices(const char *root, const Disk *d, DevSet *ret, bool *ret_
         _cleanup_(closedirp) DIR *dir = NULL;
         struct dirent *de;
         unsigned count = 0;
+        int r;
 
-        devset_add(ret, makedev(d->major, d->minor));
+        r = devset_add(ret, makedev(d->major, d->minor));
+        if (r < 0)
+                return r;
         if (asprintf(&link, "sys/class/block/%s", d->name) < 0)
                 return -ENOMEM;
         real = disk_root_path(root, link);
@@ -167,7 +173,7 @@ static int disk_devices(const char *root, const Disk *d, DevSet *ret, bool *ret_
         dir = opendir(real);
         if (!dir)
                 return -errno;
-        while ((de = readdir(dir)) && count < DISK_PARTITIONS_MAX) {
+        while ((de = readdir(dir))) {
                 _cleanup_free_ char *sub = NULL, *part = NULL;
                 dev_t dev;
 
@@ -177,9 +183,13 @@ static int disk_devices(const char *root, const Disk *d, DevSet *ret, bool *ret_
                         return -ENOMEM;
                 if (access(part, F_OK) < 0)
                         continue;
-                count++;
-                if (read_dev_attr(sub, &dev) >= 0)
-                        devset_add(ret, dev);
+                if (++count > DISK_PARTITIONS_MAX)
+                        return -E2BIG; /* never decide on a part of the partitions */
+                if (read_dev_attr(sub, &dev) >= 0) {
+                        r = devset_add(ret, dev);
+                        if (r < 0)
+                                return r;
+                }
                 free(part);
                 if (asprintf(&part, "%s/holders", sub) < 0)
                         return -ENOMEM;
@@ -189,34 +199,42 @@ static int disk_devices(const char *root, const Disk *d, DevSet *ret, bool *ret_
         return 0;
 }
 
-/* A device and everything it is stacked on (dm, md: through "slaves"), bounded. */
-static void collect_lower(const char *root, dev_t dev, unsigned depth, DevSet *s) {
+/* A device and everything it is stacked on (dm, md: through "slaves"). -E2BIG or -ELOOP when a
+ * bound is hit: the caller refuses rather than decide on a part of the stack. */
+static int collect_lower(const char *root, dev_t dev, unsigned depth, DevSet *s) {
         _cleanup_free_ char *rel = NULL, *dir = NULL;
         _cleanup_(closedirp) DIR *d = NULL;
         struct dirent *de;
+        int r;
 
-        devset_add(s, dev);
-        if (depth >= SLAVES_DEPTH_MAX)
-                return;
+        r = devset_add(s, dev);
+        if (r < 0)
+                return r;
         if (asprintf(&rel, "sys/dev/block/%u:%u/slaves", major(dev), minor(dev)) < 0)
-                return;
+                return -ENOMEM;
         dir = disk_root_path(root, rel);
         if (!dir)
-                return;
+                return -ENOMEM;
         d = opendir(dir);
         if (!d)
-                return;
+                return 0;
         while ((de = readdir(d))) {
                 _cleanup_free_ char *sub = NULL;
                 dev_t lower;
 
                 if (de->d_name[0] == '.')
                         continue;
+                if (depth >= SLAVES_DEPTH_MAX)
+                        return -ELOOP;
                 if (asprintf(&sub, "%s/%s", dir, de->d_name) < 0)
-                        return;
-                if (read_dev_attr(sub, &lower) >= 0)
-                        collect_lower(root, lower, depth + 1, s);
+                        return -ENOMEM;
+                if (read_dev_attr(sub, &lower) < 0)
+                        continue;
+                r = collect_lower(root, lower, depth + 1, s);
+                if (r < 0)
+                        return r;
         }
+        return 0;
 }
 
 int disk_mountinfo_parse(const char *text, DiskMountVisitor visit, void *userdata) {
@@ -227,9 +245,10 @@ int disk_mountinfo_parse(const char *text, DiskMountVisitor visit, void *userdat
 
         while (*p) {
                 const char *eol = strchrnul(p, '\n');
-                char line[4096], mountpoint[4096];
+                char line[4096], mountpoint[4096], source[4096] = "";
                 unsigned id, parent, ma, mi;
                 size_t l = (size_t) (eol - p);
+                const char *sep;
                 int r;
 
                 if (l > 0) {
@@ -242,7 +261,10 @@ int disk_mountinfo_parse(const char *text, DiskMountVisitor visit, void *userdat
                         /* "36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw" */
                         if (sscanf(line, "%u %u %u:%u %*s %4095s", &id, &parent, &ma, &mi, mountpoint) != 5)
                                 return -EBADMSG;
-                        r = visit(makedev(ma, mi), mountpoint, userdata);
+                        sep = strstr(line, " - ");
+                        if (!sep || sscanf(sep + 3, "%*s %4095s", source) != 1)
+                                source[0] = '\0';
+                        r = visit(makedev(ma, mi), mountpoint, source, userdata);
                         if (r < 0)
                                 return r;
                 }
@@ -253,32 +275,128 @@ int disk_mountinfo_parse(const char *text, DiskMountVisitor visit, void *userdat
 
 typedef struct UseState {
         const char *root;
+        const char *rootmnt;
         const DevSet *disk;
         DiskUse *use;
 } UseState;
 
-static int visit_mount(dev_t dev, const char *mountpoint, void *userdata) {
+/* The device number of a mount source such as /dev/sdc or /dev/mapper/root, through its name in
+ * <root>/sys/class/block (so it works on a fake root, whose /dev holds plain files). */
+static int source_devnum(const char *root, const char *source, dev_t *ret) {
+        _cleanup_free_ char *path = NULL, *real = NULL, *rel = NULL, *sys = NULL;
+        const char *name;
+
+        if (!startswith(source, "/dev/"))
+                return -EINVAL;
+        path = disk_root_path(root, source);
+        if (!path)
+                return -ENOMEM;
+        real = realpath(path, NULL);
+        if (!real)
+                return -errno;
+        name = strrchr(real, '/');
+        if (!name || isempty(name + 1) || asprintf(&rel, "sys/class/block/%s", name + 1) < 0)
+                return -EINVAL;
+        sys = disk_root_path(root, rel);
+        if (!sys)
+                return -ENOMEM;
+        return read_dev_attr(sys, ret);
+}
+
+static bool path_equal_mnt(const char *mountpoint, const char *rootmnt) {
+        size_t l = strlen(rootmnt);
+
+        while (l > 1 && rootmnt[l - 1] == '/')
+                l--;
+        return strlen(mountpoint) == l && strncmp(mountpoint, rootmnt, l) == 0;
+}
+
+/* Whether dev, or anything it sits on, is the disk or one of its partitions. */
+static int on_disk(const UseState *s, dev_t dev, bool *ret) {
+        DevSet lower = {};
+        int r;
+
+        r = collect_lower(s->root, dev, 0, &lower);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < lower.n; i++)
+                if (devset_contains(s->disk, lower.devs[i]))
+                        *ret = true;
+        return 0;
+}
+
+static int visit_mount(dev_t dev, const char *mountpoint, const char *source, void *userdata) {
         UseState *s = userdata;
+        int r;
 
         if (devset_contains(s->disk, dev))
                 s->use->mounted = true;
-        if (streq(mountpoint, "/")) {
-                DevSet lower = {};
+        if (streq(mountpoint, "/") || (s->rootmnt && path_equal_mnt(mountpoint, s->rootmnt))) {
+                dev_t src;
 
-                collect_lower(s->root, dev, 0, &lower);
-                for (size_t i = 0; i < lower.n; i++)
-                        if (devset_contains(s->disk, lower.devs[i]))
-                                s->use->is_root = true;
+                r = on_disk(s, dev, &s->use->is_root);
+                if (r < 0)
+                        return r;
+                /* btrfs and others mount an anonymous device (0:N): the source names the real one. */
+                if (major(dev) == 0 && source_devnum(s->root, source, &src) >= 0)
+                        return on_disk(s, src, &s->use->is_root);
         }
         return 0;
 }
 
-int disk_get_use(const char *root, const Disk *d, DiskUse *ret) {
-        _cleanup_free_ char *mountinfo = NULL, *text = NULL;
+int disk_swaps_parse(const char *text, DiskSwapVisitor visit, void *userdata) {
+        const char *p = text;
+        bool header = true;
+
+        assert_return(text, -EINVAL);
+        assert_return(visit, -EINVAL);
+
+        while (*p) {
+                const char *eol = strchrnul(p, '\n');
+                size_t l = (size_t) (eol - p);
+                char line[4096], name[4096], type[32];
+                int r;
+
+                if (l > 0 && !header) {
+                        /* "/dev/sdb2  partition  1048572  0  -2"; a name with blanks is escaped (\040). */
+                        if (l >= sizeof(line))
+                                return -EBADMSG;
+                        memcpy(line, p, l);
+                        line[l] = '\0';
+                        if (sscanf(line, "%4095s %31s", name, type) != 2)
+                                return -EBADMSG;
+                        r = visit(name, streq(type, "partition"), userdata);
+                        if (r < 0)
+                                return r;
+                }
+                if (l > 0)
+                        header = false; /* "Filename Type Size Used Priority" */
+                p = *eol ? eol + 1 : eol;
+        }
+        return 0;
+}
+
+static int visit_swap(const char *name, bool partition, void *userdata) {
+        UseState *s = userdata;
+        dev_t dev;
+        int r;
+
+        if (!partition)
+                return 0; /* a swap file lies on a mounted file system, which the mount check sees */
+        r = source_devnum(s->root, name, &dev);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return 0; /* not a device ephroot can name: it cannot be on an enumerated disk */
+        return on_disk(s, dev, &s->use->swap);
+}
+
+int disk_get_use(const char *root, const Disk *d, const char *rootmnt, DiskUse *ret) {
+        _cleanup_free_ char *mountinfo = NULL, *swaps = NULL, *text = NULL;
         bool live = isempty(root) || streq(root, "/");
         DiskUse u = { .read_only = d->read_only };
         DevSet devs = {};
-        UseState s = { .root = root, .disk = &devs, .use = &u };
+        UseState s = { .root = root, .rootmnt = rootmnt, .disk = &devs, .use = &u };
         struct stat st;
         int r;
 
@@ -296,18 +414,25 @@ int disk_get_use(const char *root, const Disk *d, DiskUse *ret) {
         if (r < 0)
                 return r;
 
+        swaps = disk_root_path(root, "proc/swaps");
+        if (!swaps)
+                return -ENOMEM;
+        text = mfree(text);
+        r = read_full_file_bounded(swaps, DISK_MOUNTINFO_MAX, &text, NULL);
+        if (r >= 0)
+                r = disk_swaps_parse(text, visit_swap, &s);
+        if (r < 0 && r != -ENOENT) /* no /proc/swaps: a kernel without swap */
+                return r;
+
         if (live) {
                 _cleanup_close_ int fd = -EBADF;
                 int ro = 0;
 
                 /* "/" itself, in case its mountinfo line names an anonymous device (btrfs, overlay). */
                 if (stat("/", &st) >= 0) {
-                        DevSet lower = {};
-
-                        collect_lower(root, st.st_dev, 0, &lower);
-                        for (size_t i = 0; i < lower.n; i++)
-                                if (devset_contains(&devs, lower.devs[i]))
-                                        u.is_root = true;
+                        r = on_disk(&s, st.st_dev, &u.is_root);
+                        if (r < 0)
+                                return r;
                 }
                 fd = open(d->node, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
                 if (fd >= 0 && ioctl(fd, BLKROGET, &ro) >= 0 && ro)
@@ -331,6 +456,8 @@ int disk_check_use(const Disk *d, const DiskUse *u, const char **ret_reason) {
                 return *ret_reason = "it holds the root file system", -EBUSY;
         if (u->mounted)
                 return *ret_reason = "it or one of its partitions is mounted", -EBUSY;
+        if (u->swap)
+                return *ret_reason = "it or one of its partitions is an active swap area", -EBUSY;
         if (u->held)
                 return *ret_reason = "it or one of its partitions is held by another device (dm, md, ...)", -EBUSY;
         if (u->read_only)

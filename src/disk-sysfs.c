@@ -113,7 +113,7 @@ static bool attr_exists(const char *dir, const char *attr) {
 
 int disk_nvme_parse_metadata(const char *text, size_t size, bool *ret_local, int *ret_index) {
         _cleanup_free_ char *copy = NULL;
-        bool local = false, have_index = false;
+        bool local = true, have_index = false;
         unsigned index = 0;
         char *p, *w;
 
@@ -309,13 +309,18 @@ static int probe_nvme(const char *blk, DiskNvmeMetadataReader reader, void *user
                 d->role = DISK_ROLE_NVME_LOCAL;
                 if (streq(d->model, AZURE_NVME_LOCAL_V2_MODEL) && reader) {
                         _cleanup_free_ char *md = NULL;
-                        bool local = false;
+                        bool local = true;
                         int index;
 
                         r = reader(d->name, d->nsid, userdata, &md);
                         if (r >= 0)
                                 r = disk_nvme_parse_metadata(md, strlen(md), &local, &index);
-                        if (r >= 0 && local)
+                        if ((r >= 0 || r == -ENODATA) && !local) {
+                                /* The host says what this namespace is, and it is not a local disk. */
+                                log_debug("'%s' has the local disk model, but its metadata says type is not local.",
+                                          d->node);
+                                d->role = DISK_ROLE_UNKNOWN;
+                        } else if (r >= 0)
                                 d->index = index;
                         else if (r != -ENODATA)
                                 log_debug_errno(r, "Failed to read the local disk index of '%s', ignoring: %m",
@@ -331,7 +336,7 @@ static int probe_nvme(const char *blk, DiskNvmeMetadataReader reader, void *user
 
 static int probe_disk(const char *sysdir, const char *classdir, const char *name, DiskNvmeMetadataReader reader,
                       void *userdata, Disk *d, bool *ret_skip) {
-        _cleanup_free_ char *blk = NULL, *real = NULL, *dev = NULL, *ro = NULL;
+        _cleanup_free_ char *blk = NULL, *real = NULL, *dev = NULL, *ro = NULL, *hidden = NULL;
         uint64_t sectors = 0;
 
         *ret_skip = true;
@@ -343,6 +348,10 @@ static int probe_disk(const char *sysdir, const char *classdir, const char *name
         /* Partitions, loop, ram, dm, zram, md...: not disks ephroot would pick. */
         if (attr_exists(real, "partition") ||
             (strstr(real, "/devices/virtual/") && !strstr(real, "/devices/virtual/nvme-subsystem/")))
+                return 0;
+        /* Native NVMe multipath path devices (nvme0c0n1): hidden, no device node; the namespace
+         * device (nvme0n1) is the disk. Nothing without a device number can be opened anyway. */
+        if ((read_attr(real, "hidden", &hidden) >= 0 && streq(hidden, "1")) || !attr_exists(real, "dev"))
                 return 0;
 
         *d = (Disk) { .lun = -1, .index = -1 };

@@ -39,7 +39,7 @@ int disk_classify_node(const char *root, const char *path, DiskClassResult *ret)
         if (!inroot)
                 return -ENOMEM;
         *ret = (DiskClassResult) {};
-        r = disk_classify(inroot, &ret->class, &ret->reason, /* ret_size= */ NULL);
+        r = disk_classify(inroot, &ret->class, &ret->reason, /* ret_size= */ NULL, &ret->rdev);
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
@@ -77,6 +77,7 @@ static int decide(DiskTarget *t, const char *root, const char *why, const char *
                 return r;
         t->classified = c.classified;
         t->class = c.class;
+        t->rdev = c.rdev;
         if (!c.classified)
                 return refuse(t, "Refusing to format '%s': it %s", t->node, c.reason);
 
@@ -160,9 +161,13 @@ int disk_pick_target(const DiskTargetRequest *req, const DiskList *l, DiskTarget
         if (!t->node)
                 return -ENOMEM;
 
-        r = disk_get_use(req->root, t->disk, &u);
+        r = disk_get_use(req->root, t->disk, req->rootmnt, &u);
         if (r == -ENOMEM)
                 return r;
+        if (r == -E2BIG || r == -ELOOP)
+                return refuse(t, "Refusing to format '%s': it has more partitions or stacked devices than ephroot "
+                              "checks (%u partitions, %u devices, %u levels)", t->node, DISK_PARTITIONS_MAX,
+                              DISK_DEVSET_MAX, DISK_SLAVES_DEPTH_MAX);
         if (r < 0)
                 return refuse(t, "Refusing to format '%s': cannot check whether it is in use (%s)", t->node,
                               strerror(-r));

@@ -13,11 +13,14 @@
 
 /* Bounds on what is read from sysfs, procfs and the disk. */
 #define DISK_MAX 256U                  /* whole disks considered */
-#define DISK_PARTITIONS_MAX 128U       /* partitions looked at per disk */
+#define DISK_PARTITIONS_MAX 128U       /* partitions per disk; more are refused */
+#define DISK_DEVSET_MAX 256U           /* devices of a disk or below a mount; more are refused */
+#define DISK_SLAVES_DEPTH_MAX 8U       /* levels of dm/md stacking followed; deeper is refused */
 #define DISK_SYSFS_ATTR_MAX 4096U      /* one sysfs attribute */
 #define DISK_MOUNTINFO_MAX (4U << 20)  /* /proc/self/mountinfo */
 #define DISK_WALK_DEPTH_MAX 16U        /* directory levels walked up to the VMBus device */
-#define DISK_ZERO_CHECK_BYTES (1U << 20) /* "blank": first and last MiB must be zero */
+#define DISK_ZERO_CHECK_BYTES (1U << 20) /* "blank": the last MiB must be zero, and the disk at least this big */
+#define DISK_ZERO_CHECK_HEAD_BYTES (8U << 20) /* "blank": and the first 8 MiB (a wiped table's partitions) */
 
 /* The Azure chassis asset tag (DMI), the positive identity cloud-init and WALinuxAgent also use. */
 #define AZURE_CHASSIS_ASSET_TAG "7783-7084-3265-9085-8269-3286-77"
@@ -82,8 +85,9 @@ const char *disk_role_to_string(DiskRole r);
  * at a fake tree) and gives each its Azure role and identity. reader may be NULL. */
 int disk_enumerate(const char *root, DiskNvmeMetadataReader reader, void *userdata, DiskList *ret);
 
-/* Parses "type=local,index=1,name=nvme-440G-1" (NUL padded). No I/O. Returns -ENODATA if there is
- * no index, -EBADMSG if the text is malformed. */
+/* Parses "type=local,index=1,name=nvme-440G-1" (NUL padded). No I/O. *ret_local is false only when a
+ * type= says something other than "local" (also with -ENODATA, unless the text is empty). Returns
+ * -ENODATA if there is no index, -EBADMSG if the text is malformed. */
 int disk_nvme_parse_metadata(const char *text, size_t size, bool *ret_local, int *ret_index);
 
 /* disk-nvme.c: Identify Namespace through NVME_IOCTL_ADMIN_CMD, vendor area at byte 384. */
@@ -105,14 +109,16 @@ typedef enum DiskClass {
 const char *disk_class_to_string(DiskClass c);
 
 /* Classifies a block device or image file, read-only. On success *ret_reason says why, in words
- * that fit after "<node>: ". Errors opening or reading are returned (-errno), not classified. */
-int disk_classify(const char *path, DiskClass *ret_class, char **ret_reason, uint64_t *ret_size);
+ * that fit after "<node>: ", and *ret_rdev (if not NULL) is the device number of the block device
+ * that was read (0 for a file). Errors opening or reading are returned (-errno), not classified. */
+int disk_classify(const char *path, DiskClass *ret_class, char **ret_reason, uint64_t *ret_size, dev_t *ret_rdev);
 
 /* disk-select.c */
 typedef struct DiskUse {
-        bool is_root;     /* holds "/" (or what "/" sits on) */
+        bool is_root;     /* holds "/" or the rootmnt (or what they sit on) */
         bool mounted;     /* it or a partition is mounted */
         bool held;        /* it or a partition has holders (dm, md, ...) */
+        bool swap;        /* it or a partition (or what sits on them) is an active swap area */
         bool read_only;
 } DiskUse;
 
@@ -125,12 +131,21 @@ int disk_select_auto(const DiskList *l, size_t *ret_index, const char **ret_reas
  * that was enumerated. */
 int disk_resolve_path(const char *root, const DiskList *l, const char *path, size_t *ret_index);
 
-/* Calls visit for each line of /proc/self/mountinfo text (device number, mount point). No I/O. */
-typedef int (*DiskMountVisitor)(dev_t dev, const char *mountpoint, void *userdata);
+/* Calls visit for each line of /proc/self/mountinfo text (device number, mount point, and the mount
+ * source after " - <fstype> ", "" when a cut line lost it). No I/O. */
+typedef int (*DiskMountVisitor)(dev_t dev, const char *mountpoint, const char *source, void *userdata);
 int disk_mountinfo_parse(const char *text, DiskMountVisitor visit, void *userdata);
 
-/* Collects how a disk is in use, from <root>/proc/self/mountinfo, <root>/sys/class/block. */
-int disk_get_use(const char *root, const Disk *d, DiskUse *ret);
+/* Calls visit for each swap area in /proc/swaps text (name, whether it is a partition rather than a
+ * file). No I/O. */
+typedef int (*DiskSwapVisitor)(const char *name, bool partition, void *userdata);
+int disk_swaps_parse(const char *text, DiskSwapVisitor visit, void *userdata);
+
+/* Collects how a disk is in use, from <root>/proc/self/mountinfo, <root>/proc/swaps and
+ * <root>/sys/class/block. rootmnt, if not NULL, is where boot has the OS root mounted: treated like
+ * "/". -E2BIG/-ELOOP when there are more partitions or stacked devices than the bounds: never
+ * decided on a part of them. */
+int disk_get_use(const char *root, const Disk *d, const char *rootmnt, DiskUse *ret);
 
 /* Returns 0, or -EPERM/-EBUSY/-EROFS with *ret_reason (static text) saying why d must not be formatted.
  * Does not log: the caller names the disk once, "Refusing to format '<node>': <reason>." */
@@ -147,6 +162,7 @@ typedef struct DiskClassResult {
         DiskClass class;
         char *reason;     /* the classification's reason, or why the disk could not be classified */
         bool classified;
+        dev_t rdev;       /* the block device that was read; 0 for an image file */
 } DiskClassResult;
 
 void disk_class_result_done(DiskClassResult *c);
@@ -159,6 +175,7 @@ typedef struct DiskTargetRequest {
         const char *root;          /* "/" on a live system */
         const char *device;        /* "auto" or a path */
         const char *force_format;  /* an identity, or NULL */
+        const char *rootmnt;       /* boot --rootmnt: the OS root, treated like "/"; NULL if none */
         bool inspect;              /* probe --device: also classify image files and non-disk block devices */
 } DiskTargetRequest;
 
@@ -170,6 +187,8 @@ typedef struct DiskTarget {
         bool classified;
         bool forced;               /* foreign, but force-format= names it: log and measure that */
         bool ok;                   /* may be formatted */
+        dev_t rdev;                /* the block device classified; 0 for an image file. Formatting checks
+                                    * the node still is this device (LuksParams.device_rdev). */
         char *reason;              /* why it was picked and may be destroyed, or the refusal */
 } DiskTarget;
 

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -196,12 +197,24 @@ static void log_cb(int level, const char *msg, void *userdata) {
         log_debug("libcryptsetup: %.*s", (int) n, msg);
 }
 
+/* -ESTALE unless fd is the block device that was checked (expect; 0: nothing to compare): the node
+ * was opened by name again, and a name can come to mean another device (hotplug, udev renames). */
+static int check_rdev(int fd, dev_t expect) {
+        struct stat st;
+
+        if (expect == 0)
+                return 0;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        return S_ISBLK(st.st_mode) && st.st_rdev == expect ? 0 : -ESTALE;
+}
+
 /* The device as it is now: size and logical block size. A block device is opened O_EXCL, which the
  * kernel refuses while it is mounted or held by dm/md: a second line of defence after disk-target.c. */
-static int device_probe(const char *device, bool *ret_block, uint64_t *ret_size, unsigned *ret_lbs) {
+static int device_probe(const char *device, dev_t expect, bool *ret_block, uint64_t *ret_size, unsigned *ret_lbs) {
         _cleanup_close_ int fd = -EBADF;
         struct stat st;
-        int lbs = 512;
+        int lbs = 512, r;
 
         fd = open(device, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
@@ -213,12 +226,17 @@ static int device_probe(const char *device, bool *ret_block, uint64_t *ret_size,
                 fd = open(device, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_EXCL);
                 if (fd < 0)
                         return -errno;
+                r = check_rdev(fd, expect);
+                if (r < 0)
+                        return r;
                 if (ioctl(fd, BLKGETSIZE64, ret_size) < 0 || ioctl(fd, BLKSSZGET, &lbs) < 0)
                         return -errno;
                 if (lbs <= 0)
                         return -EBADMSG;
                 *ret_block = true;
         } else if (S_ISREG(st.st_mode)) {
+                if (expect != 0)
+                        return -ESTALE; /* a block device was checked */
                 *ret_size = (uint64_t) st.st_size;
                 *ret_block = false;
         } else
@@ -227,14 +245,31 @@ static int device_probe(const char *device, bool *ret_block, uint64_t *ret_size,
         return 0;
 }
 
-static int open_for_write(const char *device, bool block) {
-        int fd = open(device, O_WRONLY | O_CLOEXEC | O_NOCTTY | (block ? O_EXCL : 0));
-        return fd < 0 ? -errno : fd;
+static int stat_rdev_matches(const char *device, dev_t expect) {
+        struct stat st;
+
+        if (expect == 0)
+                return 0;
+        if (stat(device, &st) < 0)
+                return -errno;
+        return S_ISBLK(st.st_mode) && st.st_rdev == expect ? 0 : -ESTALE;
+}
+
+static int open_for_write(const char *device, bool block, dev_t expect) {
+        _cleanup_close_ int fd = open(device, O_WRONLY | O_CLOEXEC | O_NOCTTY | (block ? O_EXCL : 0));
+        int r;
+
+        if (fd < 0)
+                return -errno;
+        r = check_rdev(fd, expect);
+        if (r < 0)
+                return r;
+        return TAKE_FD(fd);
 }
 
 /* One discard of the whole device instead of zeroing it; an image file gets its blocks punched out. */
-static int discard_device(const char *device, bool block, uint64_t size) {
-        _cleanup_close_ int fd = open_for_write(device, block);
+static int discard_device(const char *device, bool block, dev_t expect, uint64_t size) {
+        _cleanup_close_ int fd = open_for_write(device, block, expect);
 
         if (fd < 0)
                 return fd;
@@ -248,7 +283,7 @@ static int discard_device(const char *device, bool block, uint64_t size) {
 }
 
 /* The mark: the tmpfs header's bytes, at the start of the disk. Written, never read back. */
-static int write_mark(const char *header_path, const char *device, bool block) {
+static int write_mark(const char *header_path, const char *device, bool block, dev_t expect) {
         _cleanup_free_ char *buf = NULL;
         _cleanup_close_ int fd = -EBADF;
         size_t size;
@@ -260,7 +295,7 @@ static int write_mark(const char *header_path, const char *device, bool block) {
         if (size < 4096)
                 return -EBADMSG;
 
-        fd = open_for_write(device, block);
+        fd = open_for_write(device, block, expect);
         if (fd < 0)
                 return fd;
         r = loop_write(fd, buf, size);
@@ -443,7 +478,10 @@ int luks_setup(const char *device, const Secret *key, const LuksParams *p, LuksV
                 return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "Failed to format '%s': unknown integrity mode %d.",
                                        device, (int) p->integrity);
 
-        r = device_probe(device, &block, &size, &lbs);
+        r = device_probe(device, p->device_rdev, &block, &size, &lbs);
+        if (r == -ESTALE)
+                return log_error_errno(r, "Failed to format '%s': it is no longer the device that was checked (%u:%u), refusing.",
+                                       device, major(p->device_rdev), minor(p->device_rdev));
         if (r == -EBUSY)
                 return log_error_errno(r, "Failed to open '%s' exclusively: it is in use (mounted or held).", device);
         if (r == -EISDIR || r == -ENOTBLK)
@@ -470,7 +508,10 @@ int luks_setup(const char *device, const Secret *key, const LuksParams *p, LuksV
         rb.header = v.header_path;
 
         if (p->format_discard) {
-                r = discard_device(device, block, size);
+                r = discard_device(device, block, p->device_rdev, size);
+                if (r == -ESTALE)
+                        return log_error_errno(r, "Failed to discard '%s': it is no longer the device that was checked (%u:%u), refusing.",
+                                               device, major(p->device_rdev), minor(p->device_rdev));
                 if (r < 0)
                         log_full_errno(r == -EOPNOTSUPP ? LOG_DEBUG : LOG_NOTICE, r,
                                        "Failed to discard '%s' before formatting, ignoring: %m", device);
@@ -478,6 +519,11 @@ int luks_setup(const char *device, const Secret *key, const LuksParams *p, LuksV
                         v.discarded = true;
         }
 
+        /* libcryptsetup opens the device by name itself: the closest check is just before. */
+        r = stat_rdev_matches(device, p->device_rdev);
+        if (r < 0)
+                return log_error_errno(r, "Failed to format '%s': it is no longer the device that was checked (%u:%u), refusing.",
+                                       device, major(p->device_rdev), minor(p->device_rdev));
         crypt_set_log_callback(NULL, log_cb, NULL);
         r = crypt_init_data_device(&cd, v.header_path, device);
         if (r < 0)
@@ -510,7 +556,10 @@ int luks_setup(const char *device, const Secret *key, const LuksParams *p, LuksV
         if (r < 0)
                 return log_error_errno(r, "Failed to format '%s' as LUKS2 (header '%s'): %m", device, v.header_path);
 
-        r = write_mark(v.header_path, device, block);
+        r = write_mark(v.header_path, device, block, p->device_rdev);
+        if (r == -ESTALE)
+                return log_error_errno(r, "Failed to write the LUKS2 mark onto '%s': it is no longer the device that was checked (%u:%u), refusing.",
+                                       device, major(p->device_rdev), minor(p->device_rdev));
         if (r < 0)
                 return log_error_errno(r, "Failed to write the LUKS2 mark onto '%s': %m", device);
 

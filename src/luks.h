@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "secret.h"
 
@@ -40,6 +41,8 @@ typedef struct LuksParams {
         bool no_read_workqueue;
         bool no_write_workqueue;
         bool activate;             /* false: format and write the mark only (host tests, no dm) */
+        dev_t device_rdev;         /* the block device the disk checks classified (DiskTarget.rdev); every
+                                    * open by name must find it again. 0: an image file, or unchecked */
 } LuksParams;
 
 typedef struct LuksVolume {

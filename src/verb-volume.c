@@ -39,6 +39,7 @@ typedef struct VolumeTarget {
         const char *role;    /* static */
         DiskClass class;
         bool forced;
+        dev_t rdev;          /* the block device classified; 0 for an image */
 } VolumeTarget;
 
 static void volume_target_done(VolumeTarget *t) {
@@ -193,6 +194,7 @@ static int check_target(const char *device, const Config *c, VolumeTarget *ret) 
                 .role = t.disk ? disk_role_to_string(t.disk->role) : "image",
                 .class = t.class,
                 .forced = t.forced,
+                .rdev = t.rdev,
         };
         if (t.identity) {
                 ret->identity = strdup(t.identity);
@@ -325,6 +327,7 @@ int verb_volume(int argc, char **argv, const CommonArgs *common) {
         p.header_dir = a.header_dir;
         p.dm_name = dm_name;
         p.activate = !a.no_activate;
+        p.device_rdev = target.rdev;
         r = luks_setup(a.device, key, &p, &v);
         if (r < 0)
                 return r;

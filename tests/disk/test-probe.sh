@@ -107,6 +107,14 @@ truncate -s 32M "$dir/root/dev/sdb"
 probe
 check 'd["target"]["node"] == "/dev/sdb" and d["target"]["role"] == "resource" and "LUN 1" in d["target"]["reason"]'
 
+# 4b. v5 with native multipath: the hidden path device nvme0c0n1 is not a second local disk.
+use azure-v5-nvme
+truncate -s 32M "$dir/root/dev/nvme0n1"
+probe
+[ "$rc" = 0 ] || fail "v5: exit status $rc: $(cat "$dir/err.txt")"
+check '[x["node"] for x in d["disks"]] == ["/dev/nvme0n1", "/dev/sda", "/dev/sr0"]'
+check 'd["target"]["node"] == "/dev/nvme0n1" and d["target"]["classification"] == "blank"'
+
 # 5. No Azure identity: nothing, and it says so.
 use hyperv-gen2
 probe

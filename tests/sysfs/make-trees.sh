@@ -24,6 +24,7 @@ root() { # LAYOUT ASSET-TAG SYS-VENDOR
         echo "$2" >"$R/sys/class/dmi/id/chassis_asset_tag"
         echo "$3" >"$R/sys/class/dmi/id/sys_vendor"
         : >"$R/proc/self/mountinfo"
+        printf 'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n' >"$R/proc/swaps"
         : >"$R/proc/cmdline"
         : >"$R/etc/ephroot.conf"
 }
@@ -99,6 +100,20 @@ nvme_mp() {
         D=$sub/$7
 }
 
+# nvme_path CTRLDIR NAME NSID SECTORS: a native multipath path device (nvmeXcYnZ) under its controller,
+# as the kernel shows it: in /sys/class/block, "hidden" 1, no "dev" (it has no device node).
+nvme_path() {
+        local p=$1/$2 rel
+        mkdir -p "$p/holders" "$p/slaves"
+        echo "$4" >"$p/size"
+        echo 0 >"$p/ro"
+        echo 1 >"$p/hidden"
+        echo "$3" >"$p/nsid"
+        ln -s .. "$p/device"
+        rel=${p#"$R"/sys/}
+        ln -s "../../$rel" "$R/sys/class/block/$2"
+}
+
 virtio() { # PCI VIRTIO NAME MAJ MIN SECTORS
         local v=$R/sys/devices/pci0000:00/$1/$2
         mkdir -p "$v"
@@ -159,6 +174,7 @@ scsi $GEN2_OS "$SCSI_CLASS" 0 0 sda 8 0 62914560
 part "$D" sda sda1 1 8 1
 scsi $GEN2_OS "$SCSI_CLASS" 0 2 sr0 11 0 2048 5 Msft "Virtual DVD-ROM"
 nvme_mp 0000:00:00.0 nvme0 nvme-subsys0 0x1414 "Microsoft NVMe Direct Disk" 7ab1e3c4d5f60001 nvme0n1 1 0 1875385008
+nvme_path "$R/sys/devices/pci0000:00/0000:00:00.0/nvme/nvme0" nvme0c0n1 1 1875385008 # not a disk of its own
 mount_line 20 8:1 / ext4 /dev/sda1
 
 # --- A v6 size: remote OS and data namespaces on the NVMe accelerator, three v2 local disks whose
@@ -174,6 +190,8 @@ for n in 1 2 3; do
         nvme 000$n:00:00.0 nvme$n 0x1414 "Microsoft NVMe Direct Disk v2" "SN-LOCAL-$n" nvme${n}n1 1 $((n + 2)) 858993459
         printf 'type=local,index=%s,name=nvme-440G-%s' "$idx" "$idx" >"$R/nvme-vs/nvme${n}n1"
 done
+# A multipath path device beside a local disk: hidden, never listed.
+nvme_path "$R/sys/devices/pci0000:00/0002:00:00.0/nvme/nvme2" nvme2c2n1 1 858993459
 scsi $GEN2_OS "$SCSI_CLASS" 0 2 sr0 11 0 2048 5 Msft "Virtual DVD-ROM"
 mount_line 20 259:10 / ext4 /dev/nvme0n1p1
 
@@ -202,3 +220,23 @@ mkdir -p "$R/dev/disk/by-id"
 ln -s ../../vde "$R/dev/disk/by-id/virtio-spare"
 mount_line 20 253:1 / ext4 /dev/mapper/root
 mount_line 21 252:16 /srv xfs /dev/vdb
+# Two OS roots as boot's --rootmnt sees them: btrfs on vdf (an anonymous device number, found through
+# the mount source) at /root, and ext4 on dm-2 (over vdg) at /sysroot.
+virtio 0000:00:09.0 virtio6 vdf 252 80 41943040
+virtio 0000:00:0a.0 virtio7 vdg 252 96 41943040
+block "$R/sys/devices/virtual/block/dm-2" dm-2 253 2 41000000
+ln -s ../../../../pci0000:00/0000:00:0a.0/virtio7/block/vdg "$R/sys/devices/virtual/block/dm-2/slaves/vdg"
+mkdir -p "$R/dev/mapper"
+ln -s ../dm-2 "$R/dev/mapper/sysroot"
+mount_line 22 0:35 /root btrfs /dev/vdf
+mount_line 23 253:2 /sysroot ext4 /dev/mapper/sysroot
+# Active swap: on a partition (vdh2), and on dm-3 over a partition (vdi1).
+virtio 0000:00:0b.0 virtio8 vdh 252 112 41943040
+part "$D" vdh vdh2 2 252 114
+virtio 0000:00:0c.0 virtio9 vdi 252 128 41943040
+part "$D" vdi vdi1 1 252 129
+block "$R/sys/devices/virtual/block/dm-3" dm-3 253 3 41000000
+ln -s ../../../../pci0000:00/0000:00:0c.0/virtio9/block/vdi/vdi1 "$R/sys/devices/virtual/block/dm-3/slaves/vdi1"
+ln -s ../dm-3 "$R/dev/mapper/swap"
+printf '/dev/vdh2                               partition\t1048572\t\t0\t\t-2\n' >>"$R/proc/swaps"
+printf '/dev/mapper/swap                        partition\t1048572\t\t0\t\t-3\n' >>"$R/proc/swaps"

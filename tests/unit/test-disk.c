@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <cmocka.h>
 
 #include "disk.h"
@@ -70,7 +72,8 @@ static const char *auto_target(const DiskList *l) {
 }
 
 /* The refusal reason for an explicit device=path, or NULL if it may be used. */
-static const char *explicit_refusal(const char *root, const DiskList *l, const char *path) {
+static const char *explicit_refusal_rootmnt(const char *root, const DiskList *l, const char *path,
+                                            const char *rootmnt) {
         const char *why = NULL;
         DiskUse u;
         size_t i;
@@ -81,12 +84,16 @@ static const char *explicit_refusal(const char *root, const DiskList *l, const c
                 return "does not exist";
         if (r < 0)
                 return "not a disk";
-        assert_int_equal(disk_get_use(root, l->disks + i, &u), 0);
+        assert_int_equal(disk_get_use(root, l->disks + i, rootmnt, &u), 0);
         r = disk_check_use(l->disks + i, &u, &why);
         if (r == 0)
                 return NULL;
         assert_non_null(why);
         return why;
+}
+
+static const char *explicit_refusal(const char *root, const DiskList *l, const char *path) {
+        return explicit_refusal_rootmnt(root, l, path, /* rootmnt= */ NULL);
 }
 
 static void test_gen1(void **state) {
@@ -187,6 +194,28 @@ static void test_v6(void **state) {
         (void) state;
 }
 
+/* Like read_vs, but nvme2n1's metadata (the lowest index) says it is not a local disk. */
+static int read_vs_remote(const char *name, unsigned nsid, void *userdata, char **ret) {
+        if (streq(name, "nvme2n1")) {
+                *ret = strdup("type=remote,index=1,name=nvme-440G-1");
+                return *ret ? 0 : -ENOMEM;
+        }
+        return read_vs(name, nsid, userdata, ret);
+}
+
+static void test_v6_metadata_type(void **state) {
+        _cleanup_(disk_list_done) DiskList l = {};
+        _cleanup_free_ char *root = tree("azure-v6");
+
+        assert_int_equal(disk_enumerate(root, read_vs_remote, root, &l), 0);
+        check_role(&l, "nvme2n1", DISK_ROLE_UNKNOWN, -1);
+        assert_int_equal(find(&l, "nvme2n1")->index, -1);
+        check_role(&l, "nvme1n1", DISK_ROLE_NVME_LOCAL, -1);
+        check_role(&l, "nvme3n1", DISK_ROLE_NVME_LOCAL, -1);
+        assert_string_equal(auto_target(&l), "nvme3n1"); /* the next lowest index, 2 */
+        (void) state;
+}
+
 static void test_hyperv_not_azure(void **state) {
         _cleanup_(disk_list_done) DiskList l = {};
         _cleanup_free_ char *root = NULL;
@@ -206,7 +235,7 @@ static void test_plain(void **state) {
 
         enumerate("plain", true, &l, &root);
         assert_false(l.azure);
-        assert_int_equal(l.n, 5); /* dm-1 is virtual */
+        assert_int_equal(l.n, 9); /* dm-1, dm-2 and dm-3 are virtual */
         for (size_t i = 0; i < l.n; i++) {
                 assert_int_equal(l.disks[i].role, DISK_ROLE_UNKNOWN);
                 assert_null(l.disks[i].identity);
@@ -220,6 +249,20 @@ static void test_plain(void **state) {
         assert_string_equal(explicit_refusal(root, &l, "/dev/vdd"), "it is read-only");
         assert_null(explicit_refusal(root, &l, "/dev/disk/by-id/virtio-spare"));
         assert_string_equal(explicit_refusal(root, &l, "/dev/nonexistent"), "does not exist");
+
+        /* The OS root mounted at boot's --rootmnt: btrfs on vdf (an anonymous device, 0:35, found
+         * through its mount source) and ext4 on dm-2 over vdg. Like "/", but only when it is the rootmnt. */
+        assert_null(explicit_refusal(root, &l, "/dev/vdf"));
+        assert_string_equal(explicit_refusal_rootmnt(root, &l, "/dev/vdf", "/root"), "it holds the root file system");
+        assert_string_equal(explicit_refusal_rootmnt(root, &l, "/dev/vdf", "/root/"), "it holds the root file system");
+        assert_null(explicit_refusal_rootmnt(root, &l, "/dev/vdf", "/sysroot"));
+        assert_null(explicit_refusal(root, &l, "/dev/vdg"));
+        assert_string_equal(explicit_refusal_rootmnt(root, &l, "/dev/vdg", "/sysroot"), "it holds the root file system");
+        assert_null(explicit_refusal_rootmnt(root, &l, "/dev/vde", "/root"));
+
+        /* An active swap partition (vdh2), and one on dm-3 over vdi1. */
+        assert_string_equal(explicit_refusal(root, &l, "/dev/vdh"), "it or one of its partitions is an active swap area");
+        assert_string_equal(explicit_refusal(root, &l, "/dev/vdi"), "it or one of its partitions is an active swap area");
         (void) state;
 }
 
@@ -260,6 +303,11 @@ static void test_nvme_metadata(void **state) {
         assert_false(local);
         assert_int_equal(disk_nvme_parse_metadata("", 0, &local, &index), -ENODATA);
         assert_int_equal(disk_nvme_parse_metadata("type=local", 10, &local, &index), -ENODATA);
+        assert_true(local);
+        assert_int_equal(disk_nvme_parse_metadata("type=remote", 11, &local, &index), -ENODATA);
+        assert_false(local); /* no index, but it says what it is */
+        assert_int_equal(disk_nvme_parse_metadata("index=3", 7, &local, &index), 0);
+        assert_true(local); /* no type: nothing said against the model */
         assert_int_equal(disk_nvme_parse_metadata("type=local,index=-1", 19, &local, &index), -EBADMSG);
         assert_int_equal(disk_nvme_parse_metadata("type=local,index=99999", 22, &local, &index), -EBADMSG);
         assert_int_equal(disk_nvme_parse_metadata("garbage", 7, &local, &index), -EBADMSG);
@@ -298,13 +346,132 @@ static void test_pick_target(void **state) {
         (void) state;
 }
 
-static int count_mount(dev_t dev, const char *mountpoint, void *userdata) {
+static int count_mount(dev_t dev, const char *mountpoint, const char *source, void *userdata) {
         (*(unsigned *) userdata)++;
         return 0;
 }
 
+static int last_source(dev_t dev, const char *mountpoint, const char *source, void *userdata) {
+        snprintf(userdata, 64, "%s", source);
+        return 0;
+}
+
+static int count_swap(const char *name, bool partition, void *userdata) {
+        unsigned *n = userdata;
+
+        n[partition ? 0 : 1]++;
+        assert_true(name[0] == '/');
+        return 0;
+}
+
+static void test_swaps(void **state) {
+        unsigned n[2] = {};
+
+        assert_int_equal(disk_swaps_parse("Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
+                                          "/dev/sdb2                               partition\t1048572\t\t0\t\t-2\n"
+                                          "/swap\\040file                           file\t\t65532\t\t0\t\t-3\n",
+                                          count_swap, n),
+                         0);
+        assert_int_equal(n[0], 1);
+        assert_int_equal(n[1], 1);
+        n[0] = n[1] = 0;
+        assert_int_equal(disk_swaps_parse("Filename Type Size Used Priority\n", count_swap, n), 0);
+        assert_int_equal(n[0] + n[1], 0);
+        assert_int_equal(disk_swaps_parse("Filename Type\n/dev/sdb2\n", count_swap, n), -EBADMSG);
+        (void) state;
+}
+
+static void write_file(const char *dir, const char *name, const char *text) {
+        _cleanup_free_ char *p = NULL;
+        FILE *f;
+
+        assert_true(asprintf(&p, "%s/%s", dir, name) > 0);
+        f = fopen(p, "we");
+        assert_non_null(f);
+        fputs(text, f);
+        assert_int_equal(fclose(f), 0);
+}
+
+static char *mkdir_at(const char *dir, const char *name) {
+        char *p;
+
+        assert_true(asprintf(&p, "%s/%s", dir, name) > 0);
+        assert_int_equal(mkdir(p, 0755), 0);
+        return p;
+}
+
+/* Bounds are refused, never silently truncated: a disk with more partitions than ephroot looks at,
+ * and a root stacked on more devices than it collects. */
+static void test_use_bounds(void **state) {
+        char root[] = "/tmp/test-disk-XXXXXX";
+        _cleanup_free_ char *sys = NULL, *cls = NULL, *blk = NULL, *vdx = NULL, *devdir = NULL, *dm = NULL,
+                           *slaves = NULL, *proc = NULL, *self = NULL, *cmd = NULL;
+        Disk d = { .name = (char *) "vdx", .node = (char *) "/dev/vdx", .major = 252, .minor = 0 };
+        DiskUse u;
+
+        assert_non_null(mkdtemp(root));
+        sys = mkdir_at(root, "sys");
+        cls = mkdir_at(sys, "class");
+        blk = mkdir_at(cls, "block");
+        vdx = mkdir_at(blk, "vdx");
+        write_file(vdx, "dev", "252:0\n");
+        proc = mkdir_at(root, "proc");
+        self = mkdir_at(proc, "self");
+        write_file(self, "mountinfo", "");
+
+        for (unsigned i = 1; i <= DISK_PARTITIONS_MAX + 1; i++) {
+                _cleanup_free_ char *name = NULL, *part = NULL, *dev = NULL;
+
+                assert_true(asprintf(&name, "vdx%u", i) > 0);
+                assert_true(asprintf(&dev, "252:%u\n", i) > 0);
+                part = mkdir_at(vdx, name);
+                write_file(part, "partition", "1\n");
+                write_file(part, "dev", dev);
+                if (i == DISK_PARTITIONS_MAX)
+                        assert_int_equal(disk_get_use(root, &d, NULL, &u), 0);
+        }
+        assert_int_equal(disk_get_use(root, &d, NULL, &u), -E2BIG);
+
+        /* "/" on dm-0 over more devices than a DevSet holds. */
+        d.name = (char *) "vdy";
+        d.node = (char *) "/dev/vdy";
+        d.minor = 200;
+        free(vdx);
+        vdx = mkdir_at(blk, "vdy");
+        write_file(vdx, "dev", "252:200\n");
+        write_file(self, "mountinfo", "20 1 253:0 / / rw - ext4 /dev/mapper/root rw\n");
+        devdir = mkdir_at(sys, "dev");
+        free(blk);
+        blk = mkdir_at(devdir, "block");
+        dm = mkdir_at(blk, "253:0");
+        slaves = mkdir_at(dm, "slaves");
+        assert_int_equal(disk_get_use(root, &d, NULL, &u), 0);
+        for (unsigned i = 0; i < DISK_DEVSET_MAX; i++) {
+                _cleanup_free_ char *name = NULL, *sub = NULL, *dev = NULL;
+
+                assert_true(asprintf(&name, "sd%u", i) > 0);
+                assert_true(asprintf(&dev, "8:%u\n", i) > 0);
+                sub = mkdir_at(slaves, name);
+                write_file(sub, "dev", dev);
+        }
+        assert_int_equal(disk_get_use(root, &d, NULL, &u), -E2BIG);
+
+        assert_true(asprintf(&cmd, "rm -rf '%s'", root) > 0);
+        assert_int_equal(system(cmd), 0);
+        (void) state;
+}
+
 static void test_mountinfo(void **state) {
+        char source[64];
         unsigned n = 0;
+
+        /* The source follows " - <fstype> ", after any number of optional fields. */
+        assert_int_equal(disk_mountinfo_parse("25 1 0:35 / /root rw shared:1 master:2 - btrfs /dev/vdf rw\n",
+                                              last_source, source),
+                         0);
+        assert_string_equal(source, "/dev/vdf");
+        assert_int_equal(disk_mountinfo_parse("25 1 0:35 / /root rw\n", last_source, source), 0);
+        assert_string_equal(source, "");
 
         assert_int_equal(disk_mountinfo_parse("20 1 8:1 / / rw - ext4 /dev/sda1 rw\n"
                                               "21 20 0:22 / /proc rw - proc proc rw\n",
@@ -337,12 +504,15 @@ int main(void) {
                 cmocka_unit_test(test_gen2),
                 cmocka_unit_test(test_v5_nvme),
                 cmocka_unit_test(test_v6),
+                cmocka_unit_test(test_v6_metadata_type),
                 cmocka_unit_test(test_hyperv_not_azure),
                 cmocka_unit_test(test_plain),
                 cmocka_unit_test(test_destroyable),
                 cmocka_unit_test(test_pick_target),
                 cmocka_unit_test(test_nvme_metadata),
                 cmocka_unit_test(test_mountinfo),
+                cmocka_unit_test(test_swaps),
+                cmocka_unit_test(test_use_bounds),
         };
 
         log_set_target(LOG_TARGET_STDERR);

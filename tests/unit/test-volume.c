@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <cmocka.h>
+#include <sys/sysmacros.h>
 #include <json-c/json.h>
 #include <sys/random.h>
 
@@ -461,6 +462,12 @@ static void test_luks_setup_refusals(void **state) {
         p.header_dir = "relative";
         assert_int_equal(luks_setup(img, key, &p, &v), -EINVAL);
         assert_null(v.uuid);
+        /* Classified as the block device 8:16, now an image file under that name: refused before
+         * anything is opened for writing (checked again before discard, format and the mark). */
+        p.header_dir = dir;
+        p.device_rdev = makedev(8, 16);
+        assert_int_equal(luks_setup(img, key, &p, &v), -ESTALE);
+        p.device_rdev = 0;
 
         secret_free(key);
         assert_int_equal(unlink(img), 0);
