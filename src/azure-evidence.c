@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
+#define _GNU_SOURCE
 #include <errno.h>
+#include <stdio.h>
 #include <json-c/json.h>
 #include <string.h>
 
@@ -105,5 +107,116 @@ int azure_evidence_build(AzureTee tee, const AzureEvidencePieces *p, char **ret_
         if (!copy)
                 return -ENOMEM;
         *ret_json = copy;
+        return 0;
+}
+
+static int parse_body(const char *body, size_t n, json_object **ret) {
+        json_tokener *tok;
+        json_object *o;
+
+        if (!body || n == 0 || n > AZURE_IMDS_BODY_MAX || memchr(body, '\0', n))
+                return -EBADMSG;
+        tok = json_tokener_new_ex(8);
+        if (!tok)
+                return -ENOMEM;
+        o = json_tokener_parse_ex(tok, body, (int) n);
+        if (json_tokener_get_error(tok) != json_tokener_success || !json_object_is_type(o, json_type_object)) {
+                json_object_put(o);
+                json_tokener_free(tok);
+                return -EBADMSG;
+        }
+        json_tokener_free(tok);
+        *ret = o;
+        return 0;
+}
+
+static const char *string_member(json_object *o, const char *key) {
+        json_object *v;
+
+        if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+                return NULL;
+        return json_object_get_string(v);
+}
+
+/* The first certificate of a PEM text, as DER. */
+static int pem_first_cert(const char *pem, uint8_t **ret, size_t *ret_size) {
+        static const char begin[] = "-----BEGIN CERTIFICATE-----", end[] = "-----END CERTIFICATE-----";
+        _cleanup_free_ char *b64 = NULL;
+        const char *s, *e;
+        size_t k = 0;
+        int r;
+
+        s = strstr(pem, begin);
+        if (!s)
+                return -EBADMSG;
+        s += strlen(begin);
+        e = strstr(s, end);
+        if (!e || (size_t) (e - s) > AZURE_VCEK_MAX * 2)
+                return -EBADMSG;
+        b64 = malloc((size_t) (e - s) + 1);
+        if (!b64)
+                return -ENOMEM;
+        for (const char *p = s; p < e; p++)
+                if (!strchr(" \t\r\n", *p))
+                        b64[k++] = *p;
+        b64[k] = '\0';
+        r = b64_decode(b64, k, B64_PAD, ret, ret_size);
+        if (r < 0)
+                return -EBADMSG;
+        if (*ret_size == 0 || *ret_size > AZURE_VCEK_MAX) {
+                *ret = mfree(*ret);
+                return -EBADMSG;
+        }
+        return 0;
+}
+
+int azure_imds_parse_certification(const char *body, size_t n, uint8_t **ret_der, size_t *ret_size) {
+        _cleanup_(json_object_putp) json_object *o = NULL;
+        const char *pem;
+        int r;
+
+        assert_return(ret_der && ret_size, -EINVAL);
+
+        r = parse_body(body, n, &o);
+        if (r < 0)
+                return r;
+        pem = string_member(o, "vcekCert");
+        if (!pem)
+                return -EBADMSG;
+        return pem_first_cert(pem, ret_der, ret_size);
+}
+
+int azure_imds_td_quote_request(const uint8_t *tdreport, size_t n, char **ret_json) {
+        _cleanup_free_ char *b = NULL;
+        char *s;
+
+        assert_return(tdreport && n > 0 && ret_json, -EINVAL);
+
+        b = b64_encode(tdreport, n, B64_URL);
+        if (!b || asprintf(&s, "{\"report\":\"%s\"}", b) < 0)
+                return -ENOMEM;
+        *ret_json = s;
+        return 0;
+}
+
+int azure_imds_parse_td_quote(const char *body, size_t n, uint8_t **ret, size_t *ret_size) {
+        _cleanup_(json_object_putp) json_object *o = NULL;
+        const char *q;
+        int r;
+
+        assert_return(ret && ret_size, -EINVAL);
+
+        r = parse_body(body, n, &o);
+        if (r < 0)
+                return r;
+        q = string_member(o, "quote");
+        if (!q)
+                return -EBADMSG;
+        if (b64_decode(q, strlen(q), B64_URL | B64_PAD_OPTIONAL, ret, ret_size) < 0)
+                return -EBADMSG;
+        if (*ret_size == 0 || *ret_size > AZURE_TD_QUOTE_MAX) {
+                *ret = mfree(*ret);
+                return -EBADMSG;
+        }
         return 0;
 }

@@ -39,3 +39,11 @@ typedef struct AzureEvidencePieces {
 
 /* The evidence JSON text for tee, malloc'd. -EINVAL for a missing piece, -E2BIG for one over its bound. */
 int azure_evidence_build(AzureTee tee, const AzureEvidencePieces *p, char **ret_json);
+
+/* IMDS bodies (azure-cvm.md), parsed without I/O.
+ * GET /metadata/THIM/amd/certification -> {"vcekCert": PEM, "certificateChain": PEM}: the VCEK as DER.
+ * POST /acc/tdquote {"report": base64url(TDREPORT)} -> {"quote": base64url}: the TD quote. */
+#define AZURE_IMDS_BODY_MAX (64U * 1024U)
+int azure_imds_parse_certification(const char *body, size_t n, uint8_t **ret_der, size_t *ret_size);
+int azure_imds_td_quote_request(const uint8_t *tdreport, size_t n, char **ret_json);
+int azure_imds_parse_td_quote(const char *body, size_t n, uint8_t **ret, size_t *ret_size);
