@@ -87,6 +87,7 @@ cycle() { "$PY" "$HERE/az-kbs-client.py" "http://127.0.0.1:$PORT" "$COLLECT" "$T
 start_sim good
 start_kbs "$work/pki/ask_ark.pem"
 cycle >client.log 2>&1 || fail "az-snp-vtpm flow: $(cat client.log)"
+grep "HCL report with" client.log || true
 cmp out/plain res/default/key/disk || fail "released resource differs"
 "$PY" - out <<'PYEOF' || fail "evidence shape"
 import base64, json, struct, sys
