@@ -160,10 +160,48 @@ static void test_tdx_v1(void **state) {
         json_object_put(theirs);
 }
 
+static void test_imds_bodies(void **state) {
+        _cleanup_free_ char *pem = fixture_read("trustee/az-snp-vtpm/vcek.pem", NULL), *body = NULL, *req = NULL;
+        _cleanup_free_ char *tdq = NULL;
+        json_object *o = json_object_new_object();
+        uint8_t *der = NULL, *q = NULL;
+        size_t der_size, q_size, tdq_size;
+
+        /* certification: the first certificate of vcekCert, as DER (vcek.pem: VCEK, ASK, ARK) */
+        json_object_object_add(o, "vcekCert", json_object_new_string(pem));
+        json_object_object_add(o, "certificateChain", json_object_new_string(""));
+        body = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+        assert_int_equal(azure_imds_parse_certification(body, strlen(body), &der, &der_size), 0);
+        assert_true(der_size > 1000 && der_size < 2000);
+        assert_int_equal(der[0], 0x30); /* SEQUENCE */
+        free(der);
+        assert_int_equal(azure_imds_parse_certification("{}", 2, &der, &der_size), -EBADMSG);
+        assert_int_equal(azure_imds_parse_certification("{\"vcekCert\":\"-----BEGIN CERTIFICATE-----\\n!!\\n-----END CERTIFICATE-----\"}",
+                                                        strlen("{\"vcekCert\":\"-----BEGIN CERTIFICATE-----\\n!!\\n-----END CERTIFICATE-----\"}"),
+                                                        &der, &der_size), -EBADMSG);
+        assert_int_equal(azure_imds_parse_certification("[", 1, &der, &der_size), -EBADMSG);
+        json_object_put(o);
+
+        /* TD quote: request {"report": b64url}, reply {"quote": b64url} with or without padding */
+        uint8_t tdreport[1024] = { 1, 2, 3 };
+        assert_int_equal(azure_imds_td_quote_request(tdreport, sizeof(tdreport), &req), 0);
+        assert_true(strncmp(req, "{\"report\":\"AQID", 15) == 0);
+        tdq = fixture_read("trustee/az-tdx-vtpm/td-quote.bin", &tdq_size);
+        _cleanup_free_ char *b = b64_encode(tdq, tdq_size, B64_URL), *reply = NULL;
+        assert_true(asprintf(&reply, "{\"quote\":\"%s\"}", b) > 0);
+        assert_int_equal(azure_imds_parse_td_quote(reply, strlen(reply), &q, &q_size), 0);
+        assert_int_equal(q_size, tdq_size);
+        assert_memory_equal(q, tdq, q_size);
+        free(q);
+        assert_int_equal(azure_imds_parse_td_quote("{\"quote\":\"\"}", 12, &q, &q_size), -EBADMSG);
+        assert_int_equal(azure_imds_parse_td_quote("{\"quote\":7}", 11, &q, &q_size), -EBADMSG);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_snp_v2),
                 cmocka_unit_test(test_tdx_v1),
+                cmocka_unit_test(test_imds_bodies),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
