@@ -4,7 +4,7 @@
 the nonce and a fresh TEE key, the evidence made by `az-collect` (ephroot's provider against the
 TPM), attest, fetch the resource and decrypt it with jwcrypto (tests/kbs/kbs-client.py's pieces).
 
-  az-kbs-client.py URL AZ-COLLECT TCTI CONFIG-TEXT RESOURCE OUT-DIR
+  az-kbs-client.py URL AZ-COLLECT TCTI CONFIG-TEXT RESOURCE OUT-DIR [TEE]
 Exit 0 when the resource was released and decrypted; OUT-DIR gets evidence.json, report-data.hex,
 plain.
 """
@@ -26,9 +26,10 @@ spec.loader.exec_module(kc)
 
 def main():
     url, collect, tcti, config, resource, out = sys.argv[1:7]
+    tee = sys.argv[7] if len(sys.argv) > 7 else "az-snp-vtpm"
     os.makedirs(out, exist_ok=True)
     c = kc.Client(url)
-    st, body = c.request("POST", "/kbs/v0/auth", {"version": "0.4.0", "tee": "az-snp-vtpm", "extra-params": ""})
+    st, body = c.request("POST", "/kbs/v0/auth", {"version": "0.4.0", "tee": tee, "extra-params": ""})
     if st != 200:
         print(f"auth: {st} {body}")
         return 1
@@ -36,7 +37,7 @@ def main():
     key, pub = kc.make_tee_key("ec")
     report_data = hashlib.sha384(kc.jcs({"additional-evidence": "", "nonce": nonce, "tee-pubkey": pub})).digest()
     open(os.path.join(out, "report-data.hex"), "w").write(report_data.hex())
-    p = subprocess.run([collect, tcti, "az-snp-vtpm", report_data.hex(), config], capture_output=True, text=True)
+    p = subprocess.run([collect, tcti, tee, report_data.hex(), config], capture_output=True, text=True)
     sys.stderr.write(p.stderr)
     if p.returncode != 0:
         print("az-collect failed")

@@ -8,9 +8,13 @@ HCL report at NV 0x01400001: whenever NV 0x01400002 is written, it regenerates t
 later, so the client has to poll) with the runtime-data JSON naming the AK at 0x81000003 (HCLAkPub,
 read from the TPM) and user-data = the bytes written, and an SNP report whose report_data is
 SHA-256(runtime data), signed by a test VCEK (ECDSA P-384, AMD's layout). It also serves the IMDS
-certification endpoint with that VCEK.
+certification endpoint with that VCEK. With --tee tdx the hardware report is a TDREPORT instead
+(reportdata = SHA-256(runtime data), a random TDINFO), and IMDS's /acc/tdquote answers with a
+version 4 TD quote carrying that TDREPORT's reportdata and TDINFO (its signature data are
+placeholders: a broker must be told to accept an unverified TD quote).
 
-  paravisor-sim.py --swtpm-port P --pki DIR --ready FILE [--mode good|stale|wrong] [--delay-ms MS]
+  paravisor-sim.py --swtpm-port P --pki DIR --ready FILE [--tee snp|tdx] [--mode good|stale|wrong]
+                   [--delay-ms MS]
 
 DIR holds vcek.key (PEM), vcek.der, ask.crt, ark.crt. FILE receives "LISTEN_PORT IMDS_PORT" when ready.
 Modes: good; stale (the report is never regenerated); wrong (regenerated with other user data).
@@ -121,7 +125,17 @@ class Paravisor:
         self.user_data = bytes(64)
         self.chip_id = os.urandom(64)
         self.measurement = os.urandom(48)
+        self.td_info = os.urandom(400)
         self.regenerations = 0
+
+    def tdreport(self, report_data):
+        """TDREPORT_STRUCT: REPORTMACSTRUCT (256, reportdata at 128), TEE_TCB_INFO (239) + 17 reserved,
+        TDINFO (512: attributes .. RTMR3 in the first 400)."""
+        r = bytearray(1024)
+        r[0] = 0x81
+        r[128:192] = report_data
+        r[512:912] = self.td_info
+        return bytes(r)
 
     def snp_report(self, report_data):
         r = bytearray(1184)
@@ -145,9 +159,14 @@ class Paravisor:
                                  "vmUniqueId": "00000000-0000-4000-8000-00000000e9e0"},
             "user-data": user_data.hex().upper(),
         }, separators=(",", ":")).encode()
-        hw = self.snp_report(hashlib.sha256(var).digest() + bytes(32))
-        header = struct.pack("<8I", 0x414C4348, 1, 0x4D4 + len(var), 2, 0, 0, 0, 0)
-        req = struct.pack("<5I", 20 + len(var), 1, 2, 1, len(var))
+        rd = hashlib.sha256(var).digest() + bytes(32)
+        if self.args.tee == "tdx":
+            hw = self.tdreport(rd) + bytes(1184 - 1024)
+        else:
+            hw = self.snp_report(rd)
+        tdx = self.args.tee == "tdx"
+        header = struct.pack("<8I", 0x414C4348, 2 if tdx else 1, 0x4D4 + len(var), 2, 0, 0, 0, 0)
+        req = struct.pack("<5I", 20 + len(var), 1, 4 if tdx else 2, 1, len(var))
         rep = header + hw + req + var
         if len(rep) > NV_REPORT_SIZE:
             raise RuntimeError("HCL report too large for the NV index")
@@ -266,6 +285,20 @@ def accept_loop(sock, handler):
         threading.Thread(target=handler, args=(c,), daemon=True).start()
 
 
+def td_quote(tdreport):
+    """A version 4 TD quote shaped as DCAP makes it: header, body (TDINFO and reportdata copied from
+    the TDREPORT), then signature data with placeholder signature, QE report and PCK chain."""
+    header = struct.pack("<HHI", 4, 2, 0x81) + bytes(40)
+    body = bytearray(584)
+    body[120:520] = tdreport[512:912]
+    body[520:584] = tdreport[128:192]
+    pem = b"-----BEGIN CERTIFICATE-----\nTEST\n-----END CERTIFICATE-----\n"
+    inner = struct.pack("<HI", 5, len(pem)) + pem
+    qe = bytes(384) + bytes(64) + struct.pack("<H", 0) + inner
+    sig = bytes(64) + bytes(64) + struct.pack("<HI", 6, len(qe)) + qe
+    return header + bytes(body) + struct.pack("<I", len(sig)) + sig
+
+
 def imds_server(pki):
     vcek_pem = open(os.path.join(pki, "vcek.pem")).read()
     chain = open(os.path.join(pki, "ask.crt")).read() + open(os.path.join(pki, "ark.crt")).read()
@@ -276,6 +309,23 @@ def imds_server(pki):
                 self.send_error(400)
                 return
             body = json.dumps({"vcekCert": vcek_pem, "certificateChain": chain}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_POST(self):
+            n = int(self.headers.get("Content-Length", "0"))
+            req = json.loads(self.rfile.read(n)) if 0 < n < 65536 else {}
+            if self.path != "/acc/tdquote" or self.headers.get("Metadata") != "true" or "report" not in req:
+                self.send_error(400)
+                return
+            tdreport = base64.urlsafe_b64decode(req["report"] + "=" * (-len(req["report"]) % 4))
+            if len(tdreport) != 1024:
+                self.send_error(400)
+                return
+            body = json.dumps({"quote": b64url(td_quote(tdreport))}).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
@@ -296,6 +346,7 @@ def main():
     ap.add_argument("--pki", required=True)
     ap.add_argument("--ready", required=True)
     ap.add_argument("--mode", choices=["good", "stale", "wrong"], default="good")
+    ap.add_argument("--tee", choices=["snp", "tdx"], default="snp")
     ap.add_argument("--delay-ms", type=int, default=300)
     args = ap.parse_args()
 

@@ -51,10 +51,10 @@ tpm2_createprimary -C o -G rsa2048:rsassa-sha256:null -g sha256 -c ak.ctx \
 tpm2_evictcontrol -C o -c ak.ctx 0x81000003 >/dev/null
 tpm2_flushcontext -t
 
-start_sim() { # MODE
+start_sim() { # MODE [TIMEOUT [TEE]]
         rm -f ready
         "$PY" "$HERE/paravisor-sim.py" --swtpm-port "$SWTPM_PORT" --pki "$work/pki" --ready ready --mode "$1" \
-                >sim.log 2>&1 &
+                --tee "${3:-snp}" >sim.log 2>&1 &
         SIM_PID=$!
         for _ in $(seq 1 100); do [ -f ready ] && break; kill -0 "$SIM_PID" || fail "simulator died"; sleep 0.05; done
         [ -f ready ] || fail "simulator did not start"
@@ -66,10 +66,12 @@ start_sim() { # MODE
 
 # --- the broker ---
 mkdir -p res/default/key && head -c 32 /dev/urandom >res/default/key/disk
-start_kbs() { # ROOTS
+start_kbs() { # ROOTS [POLICY]
+        local policy=${2:-}
+        [ -n "$policy" ] || policy='{"name":"azure","tee":["az-snp-vtpm"],"resources":["default/key/*"]}'
         cat >policy.json <<JSON
 {"amd_roots":["$1"],
- "policies":[{"name":"azure","tee":["az-snp-vtpm"],"resources":["default/key/*"]}]}
+ "policies":[$policy]}
 JSON
         echo "{\"port\":0,\"insecure_http\":true,\"resource_dir\":\"$work/res\",\"policy\":\"$work/policy.json\"}" >kbs.json
         "$KBS" --config kbs.json >log 2>&1 &
@@ -81,7 +83,7 @@ JSON
         [ -n "$PORT" ] || fail "server did not start: $(cat log)"
 }
 stop_kbs() { kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=; }
-cycle() { "$PY" "$HERE/az-kbs-client.py" "http://127.0.0.1:$PORT" "$COLLECT" "$TCTI" "$CONF" default/key/disk out; }
+cycle() { "$PY" "$HERE/az-kbs-client.py" "http://127.0.0.1:$PORT" "$COLLECT" "$TCTI" "$CONF" default/key/disk out "$@"; }
 
 # 1. the whole flow, verified and released by ephroot-kbs
 start_sim good
@@ -148,6 +150,29 @@ if "$COLLECT" "$TCTI" az-snp-vtpm "$rd" "$CONF" >/dev/null 2>wrong.log; then fai
 grep -q "regenerated, but its user-data is not what was written to 0x01400002, refusing" wrong.log || fail "wrong: $(cat wrong.log)"
 echo "ok: a report regenerated with other user data refused"
 pass=$((pass + 1))
+stop_sim
+
+# 7. TDX: a TDREPORT in the HCL report, the TD quote from IMDS's /acc/tdquote; ephroot-kbs accepts it
+# only as an unverified TD quote (the simulator's quote has no Intel signature)
+start_sim good 5 tdx
+start_kbs "$work/pki/ask_ark.pem" '{"name":"tdx","tee":["az-tdx-vtpm"],"accept_unverified_td_quote":true,"resources":["default/key/*"]}'
+rm -rf out
+cycle az-tdx-vtpm >client.log 2>&1 || fail "az-tdx-vtpm flow: $(cat client.log)"
+cmp out/plain res/default/key/disk || fail "released resource differs (tdx)"
+"$PY" -c 'import json,sys; e=json.load(open(sys.argv[1])); assert list(e)==["version","tpm_quote","hcl_report","td_quote"] and e["version"]==1, e.keys()' \
+        out/evidence.json || fail "tdx evidence shape"
+"$COLLECT" "$TCTI" auto "$(cat out/report-data.hex)" "$CONF" >/dev/null 2>auto.log || fail "auto tdx: $(cat auto.log)"
+grep -q "Detected az-tdx-vtpm" auto.log || fail "auto tdx: $(cat auto.log)"
+echo "ok: az-tdx-vtpm evidence (TDREPORT, TD quote from IMDS) accepted by ephroot-kbs as an unverified TD quote; tee detected"
+pass=$((pass + 1))
+stop_kbs
+# without accept_unverified_td_quote the same evidence is refused
+start_kbs "$work/pki/ask_ark.pem" '{"name":"tdx","tee":["az-tdx-vtpm"],"resources":["default/key/*"]}'
+if cycle az-tdx-vtpm >client.log 2>&1; then fail "unverified TD quote accepted by a strict policy"; fi
+grep -q "attest: 401" client.log || fail "strict tdx: $(cat client.log)"
+echo "ok: the same TDX evidence refused by a policy that wants a verified TD quote"
+pass=$((pass + 1))
+stop_kbs
 stop_sim
 
 echo "$pass passed, 0 failed"
