@@ -79,14 +79,25 @@ int evidence_az_detect(Tpm2Context *tpm, AzureTee *ret) {
         return 0;
 }
 
-/* Writes the user data and waits, with a deadline, for a report that carries it. On success the
- * report's bytes and parse. */
+/* What the last read of the report showed, for the message when the deadline passes. */
+typedef enum ReportState {
+        REPORT_UNCHANGED,       /* as before the write: the paravisor did not regenerate it */
+        REPORT_OTHER_USER_DATA, /* regenerated, with user-data that is not ours */
+        REPORT_MALFORMED,       /* does not parse (hcl_error) */
+        REPORT_RUNTIME_DATA,    /* its runtime-data JSON does not parse */
+        REPORT_UNBOUND,         /* ours, but the hardware report does not bind its runtime data */
+} ReportState;
+
+/* Writes the user data and waits, with a deadline, for a report that carries it and is whole. A
+ * report that does not parse or does not bind is not refused at once: a read in chunks may straddle
+ * the paravisor's rewrite. On success the report's bytes and parse. */
 static int fresh_report(const EvidenceRequest *req, const uint8_t user_data[AZURE_USER_DATA_SIZE],
                         uint8_t **ret_bytes, size_t *ret_size, HclReport *ret) {
         _cleanup_(free_bytesp) uint8_t *before = NULL;
         size_t before_size = 0;
-        unsigned interval = POLL_FIRST_MS, polls = 0;
-        bool regenerated = false;
+        unsigned interval = POLL_FIRST_MS, polls = 0, timeout = req->config->azure_report_timeout;
+        ReportState state = REPORT_UNCHANGED;
+        int hcl_error = 0;
         uint64_t deadline;
         HclReport h;
         int r;
@@ -103,50 +114,74 @@ static int fresh_report(const EvidenceRequest *req, const uint8_t user_data[AZUR
         if (r < 0)
                 return log_error_errno(r, "Failed to write the report data to NV 0x%08x: %m", AZURE_NV_USER_DATA);
 
-        deadline = now_usec(CLOCK_MONOTONIC) + (uint64_t) req->config->azure_report_timeout * 1000000ULL;
+        deadline = now_usec(CLOCK_MONOTONIC) + (uint64_t) timeout * 1000000ULL;
         for (;;) {
                 _cleanup_(free_bytesp) uint8_t *b = NULL;
-                HclRuntimeData rd;
-                size_t n;
+                size_t n = 0;
+                uint64_t now;
 
                 polls++;
-                r = read_report(req->tpm, &b, &n, &h);
-                if (r < 0 && r != -ENODATA && r != -EFBIG && r != -EBADMSG && r != -EOPNOTSUPP)
+                r = tpm2_nv_az_read(req->tpm, AZURE_NV_HCL_REPORT, HCL_REPORT_MAX, &b, &n);
+                if (r < 0)
                         return log_error_errno(r, "Failed to read the HCL report at NV 0x%08x: %m", AZURE_NV_HCL_REPORT);
-                if (r < 0)
-                        return log_error_errno(r, "Failed to parse the HCL report at NV 0x%08x: it is %s, refusing.",
-                                               AZURE_NV_HCL_REPORT, hcl_error_to_string(r));
+                r = hcl_report_parse(b, n, &h);
+                if (r < 0) {
+                        state = REPORT_MALFORMED;
+                        hcl_error = r;
+                } else {
+                        HclRuntimeData rd;
 
-                if (!before || n != before_size || memcmp(b, before, n) != 0)
-                        regenerated = true;
+                        if (state == REPORT_UNCHANGED && (!before || n != before_size || memcmp(b, before, n) != 0))
+                                state = REPORT_OTHER_USER_DATA;
+                        if (hcl_runtime_data_parse(h.var_data, h.var_data_size, &rd) < 0)
+                                state = REPORT_RUNTIME_DATA;
+                        else {
+                                bool match = rd.has_user_data && rd.user_data_size == AZURE_USER_DATA_SIZE &&
+                                        CRYPTO_memcmp(rd.user_data, user_data, AZURE_USER_DATA_SIZE) == 0;
 
-                r = hcl_runtime_data_parse(h.var_data, h.var_data_size, &rd);
-                if (r < 0)
-                        return log_error_errno(r, "Failed to parse the runtime data of the HCL report at NV 0x%08x, refusing.",
-                                               AZURE_NV_HCL_REPORT);
-                bool match = rd.has_user_data && rd.user_data_size == AZURE_USER_DATA_SIZE &&
-                        CRYPTO_memcmp(rd.user_data, user_data, AZURE_USER_DATA_SIZE) == 0;
-                hcl_runtime_data_done(&rd);
-                if (match) {
-                        log_debug("HCL report with our user data after %u read(s).", polls);
-                        *ret_bytes = TAKE_PTR(b);
-                        *ret_size = n;
-                        *ret = h;
-                        return 0;
+                                hcl_runtime_data_done(&rd);
+                                if (match && hcl_report_check_binding(&h) >= 0) {
+                                        log_debug("HCL report with our user data after %u read(s).", polls);
+                                        *ret_bytes = TAKE_PTR(b);
+                                        *ret_size = n;
+                                        *ret = h;
+                                        return 0;
+                                }
+                                if (match)
+                                        state = REPORT_UNBOUND;
+                                else if (state != REPORT_UNCHANGED)
+                                        state = REPORT_OTHER_USER_DATA;
+                        }
                 }
 
-                uint64_t now = now_usec(CLOCK_MONOTONIC);
-                if (now >= deadline) {
-                        if (regenerated)
-                                return log_error_errno(SYNTHETIC_ERRNO(EBADMSG),
-                                                       "Failed to get an HCL report for our report data: the report at NV 0x%08x was regenerated, but its user-data is not what was written to 0x%08x, refusing.",
-                                                       AZURE_NV_HCL_REPORT, AZURE_NV_USER_DATA);
-                        return log_error_errno(SYNTHETIC_ERRNO(ETIMEDOUT),
-                                               "Failed to get an HCL report for our report data: the report at NV 0x%08x was not regenerated within %u s after writing 0x%08x, giving up.",
-                                               AZURE_NV_HCL_REPORT, req->config->azure_report_timeout, AZURE_NV_USER_DATA);
-                }
+                now = now_usec(CLOCK_MONOTONIC);
+                if (now >= deadline)
+                        break;
                 sleep_ms((unsigned) MIN((uint64_t) interval, (deadline - now + 999) / 1000));
                 interval = MIN(interval * 2, POLL_MAX_MS);
+        }
+
+        switch (state) {
+        case REPORT_UNCHANGED:
+                return log_error_errno(SYNTHETIC_ERRNO(ETIMEDOUT),
+                                       "Failed to get an HCL report for our report data: the report at NV 0x%08x was not regenerated within %u s after writing 0x%08x, giving up.",
+                                       AZURE_NV_HCL_REPORT, timeout, AZURE_NV_USER_DATA);
+        case REPORT_OTHER_USER_DATA:
+                return log_error_errno(SYNTHETIC_ERRNO(EBADMSG),
+                                       "Failed to get an HCL report for our report data: the report at NV 0x%08x was regenerated, but its user-data is not what was written to 0x%08x, refusing.",
+                                       AZURE_NV_HCL_REPORT, AZURE_NV_USER_DATA);
+        case REPORT_MALFORMED:
+                return log_error_errno(hcl_error, "Failed to parse the HCL report at NV 0x%08x: it is %s, refusing.",
+                                       AZURE_NV_HCL_REPORT, hcl_error_to_string(hcl_error));
+        case REPORT_RUNTIME_DATA:
+                return log_error_errno(SYNTHETIC_ERRNO(EBADMSG),
+                                       "Failed to parse the runtime data of the HCL report at NV 0x%08x, refusing.",
+                                       AZURE_NV_HCL_REPORT);
+        case REPORT_UNBOUND:
+        default:
+                return log_error_errno(SYNTHETIC_ERRNO(EBADMSG),
+                                       "Failed to verify the HCL report at NV 0x%08x: its hardware report does not bind its runtime data, refusing.",
+                                       AZURE_NV_HCL_REPORT);
         }
 }
 
@@ -223,7 +258,7 @@ int evidence_az_collect_with(const EvidenceRequest *req, AzureTee tee, const Azu
         uint8_t user_data[AZURE_USER_DATA_SIZE] = {}, pcrs[AZURE_PCRS][32];
         size_t hcl_size = 0, msg_size = 0, sig_size = 0, hw_size = 0;
         const char *name = azure_tee_to_string(tee);
-        HclReport h;
+        HclReport h = {};
         int r;
 
         assert_return(req && req->tpm && req->config && req->report_data && fetcher && ret_json, -EINVAL);
@@ -238,9 +273,6 @@ int evidence_az_collect_with(const EvidenceRequest *req, AzureTee tee, const Azu
                 return log_error_errno(SYNTHETIC_ERRNO(EMEDIUMTYPE),
                                        "Failed to collect %s evidence: the HCL report is of the other type (%s), refusing.",
                                        name, h.report_type == HCL_REPORT_SNP ? "SNP" : "TDX");
-        if (hcl_report_check_binding(&h) < 0)
-                return log_error_errno(SYNTHETIC_ERRNO(EBADMSG),
-                                       "Failed to verify the HCL report: its hardware report does not bind its runtime data, refusing.");
         r = check_ak(req->tpm, &h);
         if (r < 0)
                 return r;

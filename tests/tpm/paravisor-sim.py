@@ -17,7 +17,8 @@ placeholders: a broker must be told to accept an unverified TD quote).
                    [--delay-ms MS]
 
 DIR holds vcek.key (PEM), vcek.der, ask.crt, ark.crt. FILE receives "LISTEN_PORT IMDS_PORT" when ready.
-Modes: good; stale (the report is never regenerated); wrong (regenerated with other user data).
+Modes: good; stale (the report is never regenerated); wrong (regenerated with other user data);
+unbound (regenerated with the right user data, but the hardware report binds other runtime data).
 """
 
 import argparse
@@ -150,7 +151,7 @@ class Paravisor:
         r[0x2E8:0x2E8 + 72] = ss.to_bytes(72, "little")
         return bytes(r)
 
-    def hcl_report(self, s, user_data):
+    def hcl_report(self, s, user_data, unbound=False):
         n, e = ak_modulus(s)
         var = json.dumps({
             "keys": [{"kid": "HCLAkPub", "key_ops": ["sign"], "kty": "RSA",
@@ -159,7 +160,7 @@ class Paravisor:
                                  "vmUniqueId": "00000000-0000-4000-8000-00000000e9e0"},
             "user-data": user_data.hex().upper(),
         }, separators=(",", ":")).encode()
-        rd = hashlib.sha256(var).digest() + bytes(32)
+        rd = hashlib.sha256(var + (b" " if unbound else b"")).digest() + bytes(32)
         if self.args.tee == "tdx":
             hw = self.tdreport(rd) + bytes(1184 - 1024)
         else:
@@ -172,8 +173,8 @@ class Paravisor:
             raise RuntimeError("HCL report too large for the NV index")
         return rep + bytes(NV_REPORT_SIZE - len(rep))
 
-    def install(self, s, user_data):
-        nv_write(s, NV_REPORT, self.hcl_report(s, user_data))
+    def install(self, s, user_data, unbound=False):
+        nv_write(s, NV_REPORT, self.hcl_report(s, user_data, unbound))
         self.regenerations += 1
 
     def init(self, port):
@@ -188,7 +189,7 @@ class Paravisor:
             if p is None or time.monotonic() < p[0]:
                 return
             self.pending = None
-        self.install(up, p[1])
+        self.install(up, p[1], self.args.mode == "unbound")
 
     def after_command(self, cmd, rc):
         tag, size, cc = struct.unpack_from(">HII", cmd)
@@ -345,7 +346,7 @@ def main():
     ap.add_argument("--swtpm-port", type=int, required=True)
     ap.add_argument("--pki", required=True)
     ap.add_argument("--ready", required=True)
-    ap.add_argument("--mode", choices=["good", "stale", "wrong"], default="good")
+    ap.add_argument("--mode", choices=["good", "stale", "wrong", "unbound"], default="good")
     ap.add_argument("--tee", choices=["snp", "tdx"], default="snp")
     ap.add_argument("--delay-ms", type=int, default=300)
     args = ap.parse_args()

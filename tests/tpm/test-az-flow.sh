@@ -152,6 +152,14 @@ echo "ok: a report regenerated with other user data refused"
 pass=$((pass + 1))
 stop_sim
 
+# 6b. one that regenerates it with our user data but a hardware report that binds other runtime data
+start_sim unbound 1
+if "$COLLECT" "$TCTI" az-snp-vtpm "$rd" "$CONF" >/dev/null 2>unbound.log; then fail "unbound report accepted"; fi
+grep -q "its hardware report does not bind its runtime data, refusing" unbound.log || fail "unbound: $(cat unbound.log)"
+echo "ok: a report whose SNP report_data is not SHA-256 of its runtime data refused"
+pass=$((pass + 1))
+stop_sim
+
 # 7. TDX: a TDREPORT in the HCL report, the TD quote from IMDS's /acc/tdquote; ephroot-kbs accepts it
 # only as an unverified TD quote (the simulator's quote has no Intel signature)
 start_sim good 5 tdx
