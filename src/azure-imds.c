@@ -74,8 +74,12 @@ int azure_imds_request(const char *base_url, const char *path, const char *body,
 
         assert_return(base_url && path && ret_body && ret_size, -EINVAL);
 
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-                return log_debug_errno(SYNTHETIC_ERRNO(EIO), "curl_global_init() failed.");
+        static bool initialized = false;
+        if (!initialized) {
+                if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+                        return log_debug_errno(SYNTHETIC_ERRNO(EIO), "curl_global_init() failed.");
+                initialized = true;
+        }
         if (asprintf(&url, "%s%s", base_url, path) < 0)
                 return -ENOMEM;
         c = curl_easy_init();

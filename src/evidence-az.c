@@ -199,8 +199,11 @@ static int check_ak(Tpm2Context *tpm, const HclReport *h) {
         r = hcl_runtime_data_parse(h->var_data, h->var_data_size, &rd);
         if (r < 0)
                 return log_error_errno(r, "Failed to parse the runtime data of the HCL report, refusing.");
-        bool same = rd.ak.n_size == ns && memcmp(rd.ak.n, n, ns) == 0 &&
-                (exponent == 0 || exponent == 65537 ? rd.ak.e_size == 3 && memcmp(rd.ak.e, "\x01\x00\x01", 3) == 0 : true);
+        /* the TPM's exponent (0 means 65537) against the JWK's big-endian bytes, leading zeros aside */
+        uint64_t e = 0;
+        for (size_t i = 0; i < rd.ak.e_size; i++)
+                e = e << 8 | rd.ak.e[i];
+        bool same = rd.ak.n_size == ns && memcmp(rd.ak.n, n, ns) == 0 && e == (exponent == 0 ? 65537U : exponent);
         hcl_runtime_data_done(&rd);
         if (!same)
                 return log_error_errno(SYNTHETIC_ERRNO(EBADMSG),

@@ -18,7 +18,8 @@ placeholders: a broker must be told to accept an unverified TD quote).
 
 DIR holds vcek.key (PEM), vcek.der, ask.crt, ark.crt. FILE receives "LISTEN_PORT IMDS_PORT" when ready.
 Modes: good; stale (the report is never regenerated); wrong (regenerated with other user data);
-unbound (regenerated with the right user data, but the hardware report binds other runtime data).
+unbound (regenerated with the right user data, but the hardware report binds other runtime data);
+other-ak (HCLAkPub is not the key at 0x81000003).
 """
 
 import argparse
@@ -153,6 +154,8 @@ class Paravisor:
 
     def hcl_report(self, s, user_data, unbound=False):
         n, e = ak_modulus(s)
+        if self.args.mode == "other-ak":
+            n = bytes([0xC0]) + os.urandom(len(n) - 1)
         var = json.dumps({
             "keys": [{"kid": "HCLAkPub", "key_ops": ["sign"], "kty": "RSA",
                       "e": b64url(e.to_bytes(3, "big")), "n": b64url(n)}],
@@ -346,7 +349,7 @@ def main():
     ap.add_argument("--swtpm-port", type=int, required=True)
     ap.add_argument("--pki", required=True)
     ap.add_argument("--ready", required=True)
-    ap.add_argument("--mode", choices=["good", "stale", "wrong", "unbound"], default="good")
+    ap.add_argument("--mode", choices=["good", "stale", "wrong", "unbound", "other-ak"], default="good")
     ap.add_argument("--tee", choices=["snp", "tdx"], default="snp")
     ap.add_argument("--delay-ms", type=int, default=300)
     args = ap.parse_args()

@@ -160,6 +160,15 @@ echo "ok: a report whose SNP report_data is not SHA-256 of its runtime data refu
 pass=$((pass + 1))
 stop_sim
 
+# 6c. a report that names another AK than the one at 0x81000003
+start_sim other-ak 2
+if "$COLLECT" "$TCTI" az-snp-vtpm "$rd" "$CONF" >/dev/null 2>other-ak.log; then fail "other AK accepted"; fi
+grep -q "Failed to match the HCL report's HCLAkPub with the attestation key at 0x81000003, refusing" other-ak.log ||
+        fail "other-ak: $(cat other-ak.log)"
+echo "ok: a report whose HCLAkPub is not the AK at 0x81000003 refused"
+pass=$((pass + 1))
+stop_sim
+
 # 7. TDX: a TDREPORT in the HCL report, the TD quote from IMDS's /acc/tdquote; ephroot-kbs accepts it
 # only as an unverified TD quote (the simulator's quote has no Intel signature)
 start_sim good 5 tdx
