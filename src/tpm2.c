@@ -269,8 +269,10 @@ static void *memdup_az(const void *p, size_t n) {
 
 static bool rc_is_missing_handle(TSS2_RC rc) {
         /* TPM_RC_HANDLE (format one, any handle number), as the TPM or the resource manager says it */
-        return ((rc & TSS2_RC_LAYER_MASK) == TSS2_TPM_RC_LAYER || (rc & TSS2_RC_LAYER_MASK) == TSS2_RESMGR_TPM_RC_LAYER) &&
-                (rc & TPM2_RC_FMT1) && (rc & (TPM2_RC_FMT1 | 0x3FU)) == TPM2_RC_HANDLE;
+        TSS2_RC layer = rc & TSS2_RC_LAYER_MASK;
+
+        return (layer == TSS2_TPM_RC_LAYER || layer == TSS2_RESMGR_TPM_RC_LAYER) && (rc & TPM2_RC_FMT1) &&
+                (rc & (TPM2_RC_FMT1 | 0x3FU)) == TPM2_RC_HANDLE;
 }
 
 /* An ESYS_TR for a TPM handle; -ENOENT when nothing is there. Close with Esys_TR_Close(). */
@@ -430,7 +432,8 @@ int tpm2_read_public_rsa_az(Tpm2Context *c, uint32_t handle, uint8_t **ret_n, si
                 return RC_FAIL(rc, "Esys_ReadPublic");
         if (pub->publicArea.type != TPM2_ALG_RSA)
                 return log_debug_errno(SYNTHETIC_ERRNO(EOPNOTSUPP), "Key 0x%08x is not an RSA key.", handle);
-        if (pub->publicArea.unique.rsa.size == 0 || pub->publicArea.unique.rsa.size > sizeof(pub->publicArea.unique.rsa.buffer))
+        if (pub->publicArea.unique.rsa.size == 0 ||
+            pub->publicArea.unique.rsa.size > sizeof(pub->publicArea.unique.rsa.buffer))
                 return log_debug_errno(SYNTHETIC_ERRNO(EBADMSG), "Key 0x%08x has an invalid modulus size.", handle);
         n = memdup_az(pub->publicArea.unique.rsa.buffer, pub->publicArea.unique.rsa.size);
         if (!n)
@@ -474,7 +477,8 @@ int tpm2_quote_az(Tpm2Context *c, uint32_t ak_handle, const void *qualifying, si
         r = tr_from_handle(c, ak_handle, &ak);
         if (r < 0)
                 return r;
-        rc = Esys_Quote(c->esys, ak, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &qd, &scheme, &sel, &quoted, &signature);
+        rc = Esys_Quote(c->esys, ak, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &qd, &scheme, &sel, &quoted,
+                        &signature);
         tr_close(c, &ak);
         if (rc != TSS2_RC_SUCCESS)
                 return RC_FAIL(rc, "Esys_Quote");
@@ -514,7 +518,8 @@ int tpm2_pcr_read_az(Tpm2Context *c, uint8_t ret[TPM2_AZ_PCRS][32]) {
                 TSS2_RC rc;
 
                 pcr_select_az(&sel, b, 1);
-                rc = Esys_PCR_Read(c->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &sel, &counter, &out_sel, &values);
+                rc = Esys_PCR_Read(c->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &sel, &counter, &out_sel,
+                                   &values);
                 if (rc != TSS2_RC_SUCCESS)
                         return RC_FAIL(rc, "Esys_PCR_Read");
                 if (values->count != 8 || out_sel->count != 1 || out_sel->pcrSelections[0].pcrSelect[b] != 0xFF)
