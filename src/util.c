@@ -13,9 +13,18 @@
 
 #include "util.h"
 
+/* Frees a buffer of `size` bytes after wiping it: what this reads may be a secret (a key broker's
+ * resource, a TLS key), and neither growing the buffer nor failing leaves a copy on the heap. */
+static void wipe_free(char *p, size_t size) {
+        if (p)
+                explicit_bzero(p, size);
+        free(p);
+}
+
 int read_full_fd_bounded(int fd, size_t max_size, char **ret, size_t *ret_size) {
-        _cleanup_free_ char *buf = NULL;
+        char *buf = NULL;
         size_t n = 0, allocated = 0;
+        int r;
 
         assert_return(fd >= 0, -EBADF);
         assert_return(ret, -EINVAL);
@@ -31,9 +40,14 @@ int read_full_fd_bounded(int fd, size_t max_size, char **ret, size_t *ret_size) 
                                 want = max_size + 1;
                         if (want <= n) /* already holding max_size bytes and more is coming */
                                 want = n + 1;
-                        p = realloc(buf, want + 1);
-                        if (!p)
-                                return -ENOMEM;
+                        p = malloc(want + 1); /* not realloc(), which would free the old bytes unwiped */
+                        if (!p) {
+                                r = -ENOMEM;
+                                goto fail;
+                        }
+                        if (n > 0)
+                                memcpy(p, buf, n);
+                        wipe_free(buf, allocated + (buf ? 1 : 0));
                         buf = p;
                         allocated = want;
                 }
@@ -42,13 +56,16 @@ int read_full_fd_bounded(int fd, size_t max_size, char **ret, size_t *ret_size) 
                 if (k < 0) {
                         if (errno == EINTR)
                                 continue;
-                        return -errno;
+                        r = -errno;
+                        goto fail;
                 }
                 if (k == 0)
                         break;
                 n += (size_t) k;
-                if (n > max_size)
-                        return -EFBIG;
+                if (n > max_size) {
+                        r = -EFBIG;
+                        goto fail;
+                }
         }
 
         if (!buf) {
@@ -57,10 +74,14 @@ int read_full_fd_bounded(int fd, size_t max_size, char **ret, size_t *ret_size) 
                         return -ENOMEM;
         }
         buf[n] = '\0';
-        *ret = TAKE_PTR(buf);
+        *ret = buf;
         if (ret_size)
                 *ret_size = n;
         return 0;
+
+fail:
+        wipe_free(buf, allocated + (buf ? 1 : 0));
+        return r;
 }
 
 int read_full_file_bounded(const char *path, size_t max_size, char **ret, size_t *ret_size) {

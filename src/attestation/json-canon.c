@@ -241,7 +241,8 @@ static int put_value(Buf *b, json_object *o, unsigned depth) {
                 char num[32];
                 /* json-c keeps integers as int64 or uint64; both are exact. JCS would print integers
                  * beyond 2^53 as doubles; refuse them rather than silently changing their value. */
-                if (json_object_get_int64(o) == INT64_MAX || llabs(json_object_get_int64(o)) > (1LL << 53))
+                int64_t v = json_object_get_int64(o);
+                if (v > (INT64_C(1) << 53) || v < -(INT64_C(1) << 53)) /* also INT64_MIN/MAX (clamped) */
                         return -EINVAL;
                 (void) snprintf(num, sizeof(num), "%lld", (long long) json_object_get_int64(o));
                 return buf_puts(b, num);

@@ -75,7 +75,10 @@ static void EVP_PKEY_CTX_freep(EVP_PKEY_CTX **p) {
         EVP_PKEY_CTX_free(*p);
 }
 
-static int fromdata(const char *type, OSSL_PARAM *params, EVP_PKEY **ret) {
+/* check_public: EVP_PKEY_public_check() (for EC: the point is on the curve). Not for RSA, where it
+ * runs a primality test on the modulus: about 0.5 s for a 4096-bit prime, which an unauthenticated
+ * client could make the server do at will. RSA keys get the size and exponent checks instead. */
+static int fromdata(const char *type, OSSL_PARAM *params, bool check_public, EVP_PKEY **ret) {
         _cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *ctx = NULL, *check = NULL;
         _cleanup_pkey_ EVP_PKEY *key = NULL;
 
@@ -84,8 +87,7 @@ static int fromdata(const char *type, OSSL_PARAM *params, EVP_PKEY **ret) {
                 ERR_clear_error();
                 return -EINVAL;
         }
-        check = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
-        if (!check || EVP_PKEY_public_check(check) <= 0) {
+        if (check_public && (!(check = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL)) || EVP_PKEY_public_check(check) <= 0)) {
                 ERR_clear_error();
                 return -EINVAL;
         }
@@ -109,7 +111,7 @@ static int ec_from_xy(const char *group, const uint8_t *x, const uint8_t *y, siz
                 ERR_clear_error();
                 return -ENOMEM;
         }
-        return fromdata("EC", params, ret);
+        return fromdata("EC", params, /* check_public= */ true, ret);
 }
 
 int jwk_rsa_from_ne(const uint8_t *n, size_t n_size, const uint8_t *e, size_t e_size, EVP_PKEY **ret) {
@@ -120,7 +122,7 @@ int jwk_rsa_from_ne(const uint8_t *n, size_t n_size, const uint8_t *e, size_t e_
         int r, bits;
 
         assert_return(n && e && ret, -EINVAL);
-        if (n_size == 0 || n_size > 1024 || e_size == 0 || e_size > 8)
+        if (n_size == 0 || n_size > JWK_RSA_MAX_BITS / 8 || e_size == 0 || e_size > 8)
                 return -EINVAL;
 
         bn = BN_bin2bn(n, (int) n_size, NULL);
@@ -131,11 +133,11 @@ int jwk_rsa_from_ne(const uint8_t *n, size_t n_size, const uint8_t *e, size_t e_
                 ERR_clear_error();
                 return -ENOMEM;
         }
-        r = fromdata("RSA", params, &key);
+        r = fromdata("RSA", params, /* check_public= */ false, &key);
         if (r < 0)
                 return r;
         bits = EVP_PKEY_get_bits(key);
-        if (bits < 2048 || bits > 8192 || !BN_is_odd(be) || BN_is_one(be))
+        if (bits < 2048 || bits > JWK_RSA_MAX_BITS || !BN_is_odd(be) || BN_is_one(be))
                 return -EINVAL;
         *ret = TAKE_PTR(key);
         return 0;

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#define JWK_RSA_MAX_BITS 4096 /* TPM, HCL and TEE RSA keys are 2048 to 4096 bits */
+
 #include <errno.h>
 #include <json-c/json.h>
 #include <openssl/evp.h>
@@ -10,7 +12,7 @@
 
 /* JSON Web Keys (RFC 7517/7518) as the KBS protocol uses them for the TEE key: EC P-256 (and P-384,
  * P-521 for verification keys) and RSA public keys. Neutral: the client builds its TEE key here too.
- * Parsing validates the key (the EC point is on the curve, RSA modulus 2048..8192 bits). */
+ * Parsing validates the key (the EC point is on the curve, RSA modulus 2048..4096 bits, odd exponent > 1; no primality test on RSA moduli). */
 
 typedef enum JwkAlg {
         JWK_ALG_ECDH_ES_A256KW,

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#define SNP_POLICY_DEBUG (UINT64_C(1) << 19) /* the guest policy allows the host to debug (decrypt) it */
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,7 +24,7 @@ typedef enum SnpProduct {
 typedef struct SnpReport {
         uint32_t version;
         uint32_t guest_svn;
-        uint64_t policy;
+        uint64_t policy;            /* guest policy; SNP_POLICY_DEBUG */
         uint32_t vmpl;
         uint32_t signature_algo;
         uint64_t current_tcb;

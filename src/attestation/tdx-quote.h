@@ -28,6 +28,7 @@ typedef struct TdxQuote {
 } TdxQuote;
 
 #define TDX_TD_INFO_SIZE 400
+#define TDX_TD_ATTRIBUTES_DEBUG 0x01 /* td_info[0], bit 0 of TDATTRIBUTES */
 
 /* The result points into p. */
 int tdx_quote_parse(const uint8_t *p, size_t n, TdxQuote *ret);

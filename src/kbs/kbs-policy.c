@@ -411,6 +411,11 @@ static bool policy_holds(const KbsPolicy *p, const KbsClaims *c, const char **re
                         bool ok = false;
                         if (!(p->pcr_mask & (1U << i)))
                                 continue;
+                        /* Only the PCRs the quote selects are proven; the rest are the client's word. */
+                        if (!(c->pcr_mask & (1U << i))) {
+                                *reason = "policy requires a PCR the TPM quote does not cover";
+                                return false;
+                        }
                         for (unsigned j = 0; j < p->n_pcr_values[i]; j++)
                                 if (CRYPTO_memcmp(p->pcr_values[i][j], c->pcrs[i], 32) == 0)
                                         ok = true;

@@ -116,7 +116,8 @@ int kbs_evidence_pcrs(json_object *quote, KbsBytesEncoding enc, uint8_t ret[TPM_
 }
 
 int kbs_check_quote(EVP_PKEY *ak, const uint8_t *msg, size_t msg_size, const TpmSignature *sig, const uint8_t *nonce,
-                    size_t nonce_size, const uint8_t pcrs[TPM_PCRS][32], const char **ret_reason) {
+                    size_t nonce_size, const uint8_t pcrs[TPM_PCRS][32], uint32_t *ret_mask,
+                    const char **ret_reason) {
         TpmQuoteInfo q;
         int r;
 
@@ -134,7 +135,7 @@ int kbs_check_quote(EVP_PKEY *ak, const uint8_t *msg, size_t msg_size, const Tpm
                 *ret_reason = "TPM quote extraData does not match the expected report data";
                 return -EBADMSG;
         }
-        r = tpm_quote_check_pcrs(&q, sig->hash, pcrs, NULL);
+        r = tpm_quote_check_pcrs(&q, sig->hash, pcrs, ret_mask);
         if (r < 0) {
                 *ret_reason = r == -EOPNOTSUPP ? "TPM quote selects PCRs other than sha256 0-23"
                                                : "TPM quote PCR digest does not match the PCR values sent";

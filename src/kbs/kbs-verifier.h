@@ -38,6 +38,7 @@ int kbs_tee_from_string(const char *s);
 typedef struct KbsClaims {
         KbsTee tee;
         bool have_pcrs;
+        uint32_t pcr_mask;      /* the PCRs the verified quote covers: only these of pcrs[] are proven */
         uint8_t pcrs[TPM_PCRS][32];
         bool have_measurement;
         uint8_t measurement[48];
@@ -90,6 +91,8 @@ int kbs_evidence_bytes(json_object *o, const char *key, KbsBytesEncoding enc, si
                        size_t *ret_size);
 /* tpm_quote.pcrs: 24 sha256 values, hex strings or byte arrays. */
 int kbs_evidence_pcrs(json_object *quote, KbsBytesEncoding enc, uint8_t ret[TPM_PCRS][32]);
-/* Verifies a TPM quote (message, signature) with ak: signature, extraData == nonce, PCR digest. */
+/* Verifies a TPM quote (message, signature) with ak: signature, extraData == nonce, PCR digest.
+ * *ret_mask: the PCRs the quote selects, the only values of pcrs[] the quote proves. */
 int kbs_check_quote(EVP_PKEY *ak, const uint8_t *msg, size_t msg_size, const TpmSignature *sig,
-                    const uint8_t *nonce, size_t nonce_size, const uint8_t pcrs[TPM_PCRS][32], const char **ret_reason);
+                    const uint8_t *nonce, size_t nonce_size, const uint8_t pcrs[TPM_PCRS][32], uint32_t *ret_mask,
+                    const char **ret_reason);

@@ -108,7 +108,8 @@ int kbs_az_evidence_parse(json_object *evidence, const char *hw_key, unsigned *r
 
 int kbs_az_check_quote_and_hcl(const HclReport *hcl, const uint8_t *sig, size_t sig_size, const uint8_t *msg,
                                size_t msg_size, const uint8_t pcrs[TPM_PCRS][32],
-                               const uint8_t *report_data, size_t report_data_size, const char **ret_reason) {
+                               const uint8_t *report_data, size_t report_data_size, uint32_t *ret_mask,
+                               const char **ret_reason) {
         _cleanup_free_ uint8_t *n = NULL, *e = NULL;
         _cleanup_pkey_ EVP_PKEY *ak = NULL;
         TpmSignature ts = { .alg = TPM_ALG_RSASSA, .hash = TPM_ALG_SHA256 };
@@ -125,7 +126,7 @@ int kbs_az_check_quote_and_hcl(const HclReport *hcl, const uint8_t *sig, size_t 
         }
         memcpy(ts.sig, sig, sig_size);
         ts.sig_size = (uint16_t) sig_size;
-        return kbs_check_quote(ak, msg, msg_size, &ts, report_data, report_data_size, pcrs, ret_reason);
+        return kbs_check_quote(ak, msg, msg_size, &ts, report_data, report_data_size, pcrs, ret_mask, ret_reason);
 }
 
 int kbs_verify_az_snp_vtpm(const KbsVerifyContext *ctx, json_object *evidence,
@@ -147,7 +148,7 @@ int kbs_verify_az_snp_vtpm(const KbsVerifyContext *ctx, json_object *evidence,
         }
         /* 1-3: the quote */
         r = kbs_az_check_quote_and_hcl(&hcl, e.sig, e.sig_size, e.msg, e.msg_size, e.pcrs, report_data, report_data_size,
-                                       ret_reason);
+                                       &claims->pcr_mask, ret_reason);
         if (r < 0)
                 return r;
         /* 4: the SNP report binds the HCL runtime data */
@@ -184,6 +185,12 @@ int kbs_verify_az_snp_vtpm(const KbsVerifyContext *ctx, json_object *evidence,
         /* 6: VMPL 0 */
         if (snp.vmpl != 0) {
                 *ret_reason = "SNP report is not from VMPL 0";
+                return -EBADMSG;
+        }
+        /* A guest whose policy allows debugging can have its memory (keys, released secrets)
+         * decrypted by the host with SNP_DBG_DECRYPT, whatever its launch measurement. */
+        if (snp.policy & SNP_POLICY_DEBUG) {
+                *ret_reason = "SNP guest policy allows debugging (policy bit 19)";
                 return -EBADMSG;
         }
 

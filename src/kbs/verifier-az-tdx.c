@@ -40,7 +40,7 @@ int kbs_verify_az_tdx_vtpm(const KbsVerifyContext *ctx, json_object *evidence, c
                 return -EBADMSG;
         }
         r = kbs_az_check_quote_and_hcl(&hcl, sig, sig_size, msg, msg_size, pcrs, report_data, report_data_size,
-                                       ret_reason);
+                                       &claims->pcr_mask, ret_reason);
         if (r < 0)
                 return r;
 
@@ -63,6 +63,12 @@ int kbs_verify_az_tdx_vtpm(const KbsVerifyContext *ctx, json_object *evidence, c
          * same 400 bytes in the TDREPORT's TDINFO and in the quote body. */
         if (CRYPTO_memcmp(hcl.hw_report + TDREPORT_TDINFO_OFFSET, tdq.td_info, TDX_TD_INFO_SIZE) != 0) {
                 *ret_reason = "TD quote measurements differ from the TDREPORT's";
+                return -EBADMSG;
+        }
+
+        /* TDATTRIBUTES bit 0: a debuggable TD, whose memory the host can read. */
+        if (tdq.td_info[0] & TDX_TD_ATTRIBUTES_DEBUG) {
+                *ret_reason = "TD attributes allow debugging (TDATTRIBUTES.DEBUG)";
                 return -EBADMSG;
         }
 

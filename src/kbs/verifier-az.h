@@ -14,7 +14,7 @@ int kbs_az_evidence_parse(json_object *evidence, const char *hw_key, unsigned *r
                           const char **ret_reason);
 
 /* The AK from the HCL runtime data signs the quote (raw RSASSA-PKCS1-v1_5 SHA-256), extraData ==
- * report_data, PCR digest == the PCRs sent. */
+ * report_data, PCR digest == the PCRs sent; *ret_mask: the PCRs the quote covers. */
 int kbs_az_check_quote_and_hcl(const HclReport *hcl, const uint8_t *sig, size_t sig_size, const uint8_t *msg,
                                size_t msg_size, const uint8_t pcrs[TPM_PCRS][32], const uint8_t *report_data,
-                               size_t report_data_size, const char **ret_reason);
+                               size_t report_data_size, uint32_t *ret_mask, const char **ret_reason);

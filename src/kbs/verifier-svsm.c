@@ -139,6 +139,12 @@ int kbs_verify_svsm_vtpm(const KbsVerifyContext *ctx, json_object *evidence, con
                 *ret_reason = "SNP report is not from VMPL 0";
                 return -EBADMSG;
         }
+        /* A guest whose policy allows debugging can have its memory (keys, released secrets)
+         * decrypted by the host with SNP_DBG_DECRYPT, whatever its launch measurement. */
+        if (snp.policy & SNP_POLICY_DEBUG) {
+                *ret_reason = "SNP guest policy allows debugging (policy bit 19)";
+                return -EBADMSG;
+        }
         /* REPORT_DATA binds the EK */
         if (hash_buffer(HASH_SHA512, ek, ek_size, &ek_hash) < 0)
                 return -EIO;
@@ -169,7 +175,8 @@ int kbs_verify_svsm_vtpm(const KbsVerifyContext *ctx, json_object *evidence, con
                 *ret_reason = "tpm_quote signature is not a supported TPMT_SIGNATURE";
                 return -EBADMSG;
         }
-        r = kbs_check_quote(ak_key, msg, msg_size, &sig, report_data, report_data_size, pcrs, ret_reason);
+        r = kbs_check_quote(ak_key, msg, msg_size, &sig, report_data, report_data_size, pcrs, &claims->pcr_mask,
+                            ret_reason);
         if (r < 0)
                 return r;
 

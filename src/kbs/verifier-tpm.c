@@ -74,7 +74,7 @@ int kbs_verify_tpm(const KbsVerifyContext *ctx, json_object *evidence, const uin
         if (tpm_quote_info_parse(msg, msg_size, &info) >= 0 && info.extra_size == 64)
                 nonce_size = 64;
         memcpy(nonce, report_data, MIN(report_data_size, nonce_size));
-        r = kbs_check_quote(ak, msg, msg_size, &sig, nonce, nonce_size, claims->pcrs, ret_reason);
+        r = kbs_check_quote(ak, msg, msg_size, &sig, nonce, nonce_size, claims->pcrs, &claims->pcr_mask, ret_reason);
         if (r < 0)
                 return r;
 

@@ -120,12 +120,12 @@ def tpm2(*cmd, **kw):
     return subprocess.run(list(cmd), check=True, stdout=subprocess.DEVNULL, **kw)
 
 
-def snp_report(vcek_key, report_data, measurement, vmpl=0):
+def snp_report(vcek_key, report_data, measurement, vmpl=0, policy=0x30000):
     """A SEV-SNP report (ABI layout, version 2) signed like the AMD-SP signs it: ECDSA P-384 SHA-384
     over bytes 0..0x2A0, r and s little-endian in 72-byte fields."""
     from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
     r = bytearray(1184)
-    struct.pack_into("<IIQ", r, 0, 2, 0, 0x30000)
+    struct.pack_into("<IIQ", r, 0, 2, 0, policy)
     struct.pack_into("<II", r, 0x30, vmpl, 1)
     r[0x50:0x90] = report_data
     r[0x90:0xC0] = measurement
@@ -173,7 +173,8 @@ def svsm_cycle(args):
     signer = vcek_key if tamper != "report-key" else ec.generate_private_key(ec.SECP384R1())
     if tamper == "measurement":
         measurement = bytes(48)
-    report = snp_report(signer, hashlib.sha512(bound_ek).digest(), measurement, vmpl=1 if tamper == "vmpl1" else 0)
+    report = snp_report(signer, hashlib.sha512(bound_ek).digest(), measurement, vmpl=1 if tamper == "vmpl1" else 0,
+                        policy=0x30000 | (1 << 19) if tamper == "debug" else 0x30000)
     with tempfile.TemporaryDirectory() as w:
         msg, sig, pcrs = tpm2_quote(os.path.join(d, "ak.ctx"), report_data, w)
     evidence = {"version": 1, "snp_report": b64url(report), "vcek": b64url(open(os.path.join(d, "vcek.der"), "rb").read()),
@@ -307,7 +308,7 @@ def main():
         p.add_argument("--pcr", action="append")
         p.add_argument("--tpm2-ak-ctx")
         p.add_argument("--tamper", choices=["nonce", "binding", "signature", "pcr", "untrusted-ak", "reuse",
-                                            "wrong-secret", "other-ek", "report-key", "measurement", "vmpl1"])
+                                            "wrong-secret", "other-ek", "report-key", "measurement", "vmpl1", "debug"])
         p.add_argument("--svsm", help="svsm-vtpm mode: DIR with ek/ak (tss and ctx), vcek.key, vcek.der, measurement.hex")
         if name == "bench":
             p.add_argument("--seconds", type=float, default=10)

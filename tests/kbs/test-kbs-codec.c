@@ -10,6 +10,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <openssl/evp.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "b64.h"
 #include "json-canon.h"
@@ -217,6 +220,27 @@ static void test_jwk_refusals(void **state) {
         }
 }
 
+/* RSA moduli: 2048..4096 bits accepted without a primality test (which would cost ~0.5 s per 4096-bit
+ * prime, for anyone to ask), larger refused before any big-number work. */
+static void test_jwk_rsa_sizes(void **state) {
+        static const uint8_t e[] = { 0x01, 0x00, 0x01 };
+        static const size_t sizes[] = { 255, 256, 512, 513, 1024 };
+        static const bool ok[] = { false, true, true, false, false };
+
+        for (size_t i = 0; i < ELEMENTSOF(sizes); i++) {
+                _cleanup_free_ uint8_t *n = malloc(sizes[i]);
+                EVP_PKEY *k = NULL;
+
+                assert_non_null(n);
+                memset(n, 0xc5, sizes[i]); /* top bit set, odd: a modulus of exactly 8 * size bits */
+                assert_int_equal(jwk_rsa_from_ne(n, sizes[i], e, sizeof(e), &k) == 0, ok[i]);
+                if (ok[i])
+                        assert_int_equal(EVP_PKEY_get_bits(k), (int) (8 * sizes[i]));
+                EVP_PKEY_free(k);
+        }
+        (void) state;
+}
+
 static void test_tpm_parsers(void **state) {
         /* a minimal quote: magic, type, signer, extra, clock, fw, 1 selection of sha256:0-23, digest */
         uint8_t q[] = { 0xff, 0x54, 0x43, 0x47, 0x80, 0x18, 0x00, 0x02, 0x00, 0x0b, 0x00, 0x03, 1, 2, 3,
@@ -251,7 +275,7 @@ int main(void) {
                 cmocka_unit_test(test_b64),         cmocka_unit_test(test_jcs),
                 cmocka_unit_test(test_binding_hash), cmocka_unit_test(test_jwe),
                 cmocka_unit_test(test_jwe_rsa),      cmocka_unit_test(test_jwk_refusals),
-                cmocka_unit_test(test_tpm_parsers),
+                cmocka_unit_test(test_tpm_parsers), cmocka_unit_test(test_jwk_rsa_sizes),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <unistd.h>
+#include <errno.h>
+#include <string.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #include "b64.h"
 #include "kbs-config.h"
@@ -17,6 +21,7 @@
 #include "kbs-policy.h"
 #include "kbs-protocol.h"
 #include "kbs-session.h"
+#include "kbs-verifier.h"
 #include "log.h"
 
 static int config_text(const char *t) {
@@ -79,7 +84,7 @@ static void test_policy(void **state) {
                 " \"snp_measurements\":[\"" "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000001" "\"],"
                 " \"resources\":[\"*/*/*\"]}]}";
         KbsPolicySet s;
-        KbsClaims c = { .tee = KBS_TEE_TPM, .have_pcrs = true };
+        KbsClaims c = { .tee = KBS_TEE_TPM, .have_pcrs = true, .pcr_mask = 0xFFFFFF }; /* as from a quote of all 24 */
         uint64_t mask;
         const char *reason;
 
@@ -261,12 +266,125 @@ static void test_sessions(void **state) {
         EVP_PKEY_free(k);
 }
 
+/* --- A quote proves only the PCRs it selects ------------------------------------------------- */
+
+static size_t put16(uint8_t *p, unsigned v) {
+        p[0] = (uint8_t) (v >> 8);
+        p[1] = (uint8_t) v;
+        return 2;
+}
+
+static size_t put32(uint8_t *p, uint32_t v) {
+        p[0] = (uint8_t) (v >> 24);
+        p[1] = (uint8_t) (v >> 16);
+        p[2] = (uint8_t) (v >> 8);
+        p[3] = (uint8_t) v;
+        return 4;
+}
+
+/* A trusted AK signs a quote that selects sha256 PCR 0 only; the evidence's `pcrs` array claims the
+ * policy's value for PCR 11, which the quote does not cover. The policy on PCR 11 must not hold; one on
+ * PCR 0 (covered) must. */
+static void test_uncovered_pcr(void **state) {
+        static const char zeros[] = "0000000000000000000000000000000000000000000000000000000000000000";
+        static const char want11[] = "1111111111111111111111111111111111111111111111111111111111111111";
+        uint8_t rd[KBS_REPORT_DATA_SIZE], msg[256], pcr0[32] = {}, d[32], sig[512], ts[4 + 2 + 512];
+        unsigned char *der = NULL;
+        size_t o = 0, t = 0, sn = sizeof(sig);
+        uint64_t mask = 0;
+        const char *reason = NULL;
+        EVP_PKEY *ak;
+        EVP_MD_CTX *mdc;
+        int der_n;
+
+        ak = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t) 2048);
+        assert_non_null(ak);
+        der_n = i2d_PUBKEY(ak, &der);
+        assert_true(der_n > 0);
+        _cleanup_free_ char *ak_b64 = b64_encode(der, (size_t) der_n, B64_PAD);
+        assert_non_null(ak_b64);
+        memset(rd, 0x42, sizeof(rd));
+
+        o += put32(msg + o, 0xFF544347);   /* TPM_GENERATED_VALUE */
+        o += put16(msg + o, 0x8018);       /* TPM_ST_ATTEST_QUOTE */
+        o += put16(msg + o, 0);            /* qualifiedSigner */
+        o += put16(msg + o, 32);
+        memcpy(msg + o, rd, 32);           /* extraData = report data cut to 32 bytes */
+        o += 32;
+        memset(msg + o, 0, 17 + 8);        /* clockInfo, firmwareVersion */
+        o += 17 + 8;
+        o += put32(msg + o, 1);            /* one selection: sha256, PCR 0 */
+        o += put16(msg + o, 0x000B);
+        msg[o++] = 3;
+        msg[o++] = 1;
+        msg[o++] = 0;
+        msg[o++] = 0;
+        assert_int_equal(EVP_Digest(pcr0, 32, d, NULL, EVP_sha256(), NULL), 1);
+        o += put16(msg + o, 32);
+        memcpy(msg + o, d, 32);
+        o += 32;
+
+        mdc = EVP_MD_CTX_new();
+        assert_int_equal(EVP_DigestSignInit(mdc, NULL, EVP_sha256(), NULL, ak), 1);
+        assert_int_equal(EVP_DigestSign(mdc, sig, &sn, msg, o), 1);
+        EVP_MD_CTX_free(mdc);
+        t += put16(ts + t, 0x0014);        /* TPM_ALG_RSASSA */
+        t += put16(ts + t, 0x000B);
+        t += put16(ts + t, (unsigned) sn);
+        memcpy(ts + t, sig, sn);
+        t += sn;
+
+        json_object *pcrs = json_object_new_array();
+        for (unsigned i = 0; i < 24; i++)
+                json_object_array_add(pcrs, json_object_new_string(i == 11 ? want11 : zeros));
+        json_object *q = json_object_new_object();
+        _cleanup_free_ char *msg_b64 = b64_encode(msg, o, B64_PAD), *sig_b64 = b64_encode(ts, t, B64_PAD);
+        json_object_object_add(q, "message", json_object_new_string(msg_b64));
+        json_object_object_add(q, "signature", json_object_new_string(sig_b64));
+        json_object_object_add(q, "pcrs", pcrs);
+        json_object *ev = json_object_new_object();
+        json_object_object_add(ev, "ak_public", json_object_new_string(ak_b64));
+        json_object_object_add(ev, "tpm_quote", q);
+
+        KbsClaims claims = {};
+        assert_int_equal(kbs_verify(&(KbsVerifyContext) {}, KBS_TEE_TPM, ev, rd, sizeof(rd), &claims, &reason), 0);
+        assert_int_equal(claims.pcr_mask, 1);
+
+        for (unsigned covered = 0; covered < 2; covered++) {
+                _cleanup_free_ char *pol = NULL;
+                KbsPolicySet ps = {};
+
+                assert_true(asprintf(&pol,
+                                     "{\"policies\":[{\"name\":\"ci\",\"tee\":[\"tpm\"],\"trusted_aks\":[\"%s\"],"
+                                     "\"pcrs\":{\"sha256\":{\"%u\":\"%s\"}},\"resources\":[\"test/key/disk\"]}]}",
+                                     ak_b64, covered ? 0 : 11, covered ? zeros : want11) > 0);
+                assert_int_equal(kbs_policy_parse(&ps, pol, strlen(pol), "test"), 0);
+                reason = NULL;
+                mask = 0;
+                if (covered) {
+                        assert_int_equal(kbs_policy_evaluate(&ps, &claims, &mask, &reason), 0);
+                        assert_true(kbs_policy_releases(&ps, mask, "test", "key", "disk"));
+                } else {
+                        assert_int_equal(kbs_policy_evaluate(&ps, &claims, &mask, &reason), -EACCES);
+                        assert_string_equal(reason, "policy requires a PCR the TPM quote does not cover");
+                        assert_false(kbs_policy_releases(&ps, mask, "test", "key", "disk"));
+                }
+                kbs_policy_set_done(&ps);
+        }
+        kbs_claims_done(&claims);
+        json_object_put(ev);
+        OPENSSL_free(der);
+        EVP_PKEY_free(ak);
+        (void) state;
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_config),
                 cmocka_unit_test(test_policy),
                 cmocka_unit_test(test_protocol),
                 cmocka_unit_test(test_sessions),
+                cmocka_unit_test(test_uncovered_pcr),
         };
         log_set_max_level(LOG_CRIT);
         return cmocka_run_group_tests(tests, NULL, NULL);

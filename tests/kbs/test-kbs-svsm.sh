@@ -75,6 +75,7 @@ refused() { # TAMPER EXPECTED
 }
 refused report-key "SNP report signature does not verify with the VCEK"
 refused vmpl1 "SNP report is not from VMPL 0"
+refused debug "SNP guest policy allows debugging (policy bit 19)"
 refused measurement "SNP launch measurement is not in the policy's allowed list"
 refused other-ek "SNP REPORT_DATA is not SHA-512 of the EK"
 refused wrong-secret "credential activation proof is wrong"
