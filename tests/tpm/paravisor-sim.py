@@ -127,7 +127,7 @@ class Paravisor:
         self.user_data = bytes(64)
         self.chip_id = os.urandom(64)
         self.measurement = os.urandom(48)
-        self.td_info = os.urandom(400)
+        self.td_info = bytes(8) + os.urandom(392)  # TDATTRIBUTES 0: not a debug TD
         self.regenerations = 0
 
     def tdreport(self, report_data):
