@@ -205,6 +205,28 @@ static int parse_tpm_item(const char *key, const char *value, void *field, const
         return 0;
 }
 
+static int parse_http_url_item(const char *key, const char *value, void *field, const char *origin) {
+        const char *rest = startswith(value, "http://");
+
+        if (!rest)
+                rest = startswith(value, "https://");
+        if (!rest || isempty(rest) || strpbrk(value, " \t\"\\<>"))
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                       "%s: '%s' needs an http:// or https:// URL, got '%s', refusing.", origin, key, value);
+        return free_and_strdup(field, value) < 0 ? log_oom() : 0;
+}
+
+static int parse_report_timeout_item(const char *key, const char *value, void *field, const char *origin) {
+        unsigned u;
+
+        if (safe_atou(value, &u) < 0 || u < 1 || u > CONFIG_AZURE_REPORT_TIMEOUT_MAX)
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                       "%s: Invalid '%s' value '%s' (expected seconds, 1..%u), refusing.", origin, key,
+                                       value, CONFIG_AZURE_REPORT_TIMEOUT_MAX);
+        *(unsigned *) field = u;
+        return 0;
+}
+
 static const ConfigItem config_items[] = {
         { "enabled", parse_bool_item, offsetof(Config, enabled), true },
         { "log-level", parse_log_level_item, offsetof(Config, log_level), false },
@@ -228,6 +250,8 @@ static const ConfigItem config_items[] = {
         { "no-read-workqueue", parse_bool_item, offsetof(Config, no_read_workqueue), false },
         { "no-write-workqueue", parse_bool_item, offsetof(Config, no_write_workqueue), false },
         { "tpm", parse_tpm_item, offsetof(Config, tpm_required), true },
+        { "azure-imds-url", parse_http_url_item, offsetof(Config, azure_imds_url), false },
+        { "azure-report-timeout", parse_report_timeout_item, offsetof(Config, azure_report_timeout), false },
 };
 
 int config_init(Config *c) {
@@ -249,11 +273,13 @@ int config_init(Config *c) {
                 .no_read_workqueue = true,
                 .no_write_workqueue = true,
                 .tpm_required = true,
+                .azure_report_timeout = 10,
         };
         c->tcti = strdup(CONFIG_TCTI_DEFAULT);
         c->measure_log = strdup(CONFIG_MEASURE_LOG_DEFAULT);
         c->device = strdup(CONFIG_DEVICE_AUTO);
-        if (!c->tcti || !c->measure_log || !c->device) {
+        c->azure_imds_url = strdup(CONFIG_AZURE_IMDS_URL_DEFAULT);
+        if (!c->tcti || !c->measure_log || !c->device || !c->azure_imds_url) {
                 config_done(c);
                 return -ENOMEM;
         }
@@ -267,6 +293,7 @@ void config_done(Config *c) {
         c->measure_log = mfree(c->measure_log);
         c->device = mfree(c->device);
         c->force_format = mfree(c->force_format);
+        c->azure_imds_url = mfree(c->azure_imds_url);
 }
 
 static int config_set_item(ConfigParseState *s, const char *key, const char *value) {
@@ -512,6 +539,10 @@ int config_dump(const Config *c, FILE *f) {
                 c->pcr_disk, luks_integrity_to_string(c->integrity), c->sector_size, c->discard ? "yes" : "no",
                 c->format_discard ? "yes" : "no", c->no_read_workqueue ? "yes" : "no",
                 c->no_write_workqueue ? "yes" : "no", c->tpm_required ? "required" : "none");
+        fprintf(f,
+                "azure-imds-url = %s\n"
+                "azure-report-timeout = %u\n",
+                c->azure_imds_url, c->azure_report_timeout);
         return ferror(f) ? -EIO : 0;
 }
 

@@ -35,6 +35,8 @@ typedef enum FailureAction {
 
 #define CONFIG_FAILURE_DELAY_MAX 300U  /* seconds before a failure action, at most */
 #define CONFIG_ROOT_HASH_SIZE 32U      /* sha256 */
+#define CONFIG_AZURE_IMDS_URL_DEFAULT "http://169.254.169.254"
+#define CONFIG_AZURE_REPORT_TIMEOUT_MAX 120U /* seconds */
 
 typedef struct RootHash {
         bool set;
@@ -65,6 +67,9 @@ typedef struct Config {
         bool no_read_workqueue;
         bool no_write_workqueue;
         bool tpm_required;       /* tpm=required; false is tpm=none, development only */
+        /* Azure evidence (docs/azure.md) */
+        char *azure_imds_url;           /* base URL of the instance metadata service */
+        unsigned azure_report_timeout;  /* seconds to wait for the paravisor's fresh HCL report */
 } Config;
 
 const char *root_mode_to_string(RootMode m);

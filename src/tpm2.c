@@ -257,3 +257,281 @@ int tpm2_flush_handle(Tpm2Context *c, uint32_t handle) {
                 return RC_FAIL(rc, "Esys_FlushContext");
         return 0;
 }
+
+/* --- Azure vTPM (NV report, persistent AK) --- */
+
+#define TPM2_AZ_NV_CHUNK 512U /* below every TPM's NV buffer maximum (swtpm: 1024) */
+
+static void *memdup_az(const void *p, size_t n) {
+        void *q = malloc(n);
+        return q ? memcpy(q, p, n) : NULL;
+}
+
+static bool rc_is_missing_handle(TSS2_RC rc) {
+        /* TPM_RC_HANDLE (format one, any handle number), as the TPM or the resource manager says it */
+        TSS2_RC layer = rc & TSS2_RC_LAYER_MASK;
+
+        return (layer == TSS2_TPM_RC_LAYER || layer == TSS2_RESMGR_TPM_RC_LAYER) && (rc & TPM2_RC_FMT1) &&
+                (rc & (TPM2_RC_FMT1 | 0x3FU)) == TPM2_RC_HANDLE;
+}
+
+/* An ESYS_TR for a TPM handle; -ENOENT when nothing is there. Close with Esys_TR_Close(). */
+static int tr_from_handle(Tpm2Context *c, uint32_t handle, ESYS_TR *ret) {
+        TSS2_RC rc;
+
+        rc = Esys_TR_FromTPMPublic(c->esys, handle, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ret);
+        if (rc_is_missing_handle(rc))
+                return log_debug_errno(SYNTHETIC_ERRNO(ENOENT), "TPM handle 0x%08x does not exist.", handle);
+        if (rc != TSS2_RC_SUCCESS)
+                return RC_FAIL(rc, "Esys_TR_FromTPMPublic");
+        return 0;
+}
+
+static void tr_close(Tpm2Context *c, ESYS_TR *tr) {
+        if (*tr != ESYS_TR_NONE)
+                (void) Esys_TR_Close(c->esys, tr);
+        *tr = ESYS_TR_NONE;
+}
+
+static int nv_data_size(Tpm2Context *c, ESYS_TR tr, uint16_t *ret) {
+        _cleanup_free_ TPM2B_NV_PUBLIC *pub = NULL;
+        TSS2_RC rc;
+
+        rc = Esys_NV_ReadPublic(c->esys, tr, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pub, /* nvName= */ NULL);
+        if (rc != TSS2_RC_SUCCESS)
+                return RC_FAIL(rc, "Esys_NV_ReadPublic");
+        *ret = pub->nvPublic.dataSize;
+        return 0;
+}
+
+int tpm2_nv_az_write(Tpm2Context *c, uint32_t index, const void *data, size_t size) {
+        ESYS_TR tr = ESYS_TR_NONE;
+        TPM2B_MAX_NV_BUFFER buf = {};
+        uint16_t have = 0;
+        TSS2_RC rc;
+        int r;
+
+        assert_return(c && data, -EINVAL);
+        assert_return(size > 0 && size <= sizeof(buf.buffer) && size <= TPM2_AZ_NV_CHUNK, -EINVAL);
+
+        r = tr_from_handle(c, index, &tr);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        if (r >= 0) {
+                r = nv_data_size(c, tr, &have);
+                if (r < 0)
+                        goto finish;
+                if (have != size) {
+                        log_debug("NV index 0x%08x has %u bytes, redefining it with %zu.", index, have, size);
+                        rc = Esys_NV_UndefineSpace(c->esys, ESYS_TR_RH_OWNER, tr, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+                                                   ESYS_TR_NONE);
+                        if (rc != TSS2_RC_SUCCESS) {
+                                r = RC_FAIL(rc, "Esys_NV_UndefineSpace");
+                                goto finish;
+                        }
+                        tr = ESYS_TR_NONE; /* undefining closed it */
+                }
+        }
+        if (tr == ESYS_TR_NONE) {
+                TPM2B_AUTH auth = {};
+                TPM2B_NV_PUBLIC pub = {
+                        .nvPublic = {
+                                .nvIndex = index,
+                                .nameAlg = TPM2_ALG_SHA256,
+                                .attributes = TPMA_NV_OWNERWRITE | TPMA_NV_OWNERREAD,
+                                .dataSize = (UINT16) size,
+                        },
+                };
+
+                rc = Esys_NV_DefineSpace(c->esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &auth,
+                                         &pub, &tr);
+                if (rc != TSS2_RC_SUCCESS) {
+                        tr = ESYS_TR_NONE;
+                        r = RC_FAIL(rc, "Esys_NV_DefineSpace");
+                        goto finish;
+                }
+        }
+
+        buf.size = (UINT16) size;
+        memcpy(buf.buffer, data, size);
+        rc = Esys_NV_Write(c->esys, ESYS_TR_RH_OWNER, tr, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &buf,
+                           /* offset= */ 0);
+        r = rc == TSS2_RC_SUCCESS ? 0 : RC_FAIL(rc, "Esys_NV_Write");
+finish:
+        tr_close(c, &tr);
+        return r;
+}
+
+int tpm2_nv_az_read(Tpm2Context *c, uint32_t index, size_t max_size, uint8_t **ret, size_t *ret_size) {
+        _cleanup_free_ uint8_t *out = NULL;
+        ESYS_TR tr = ESYS_TR_NONE;
+        uint16_t size = 0;
+        int r;
+
+        assert_return(c && ret && ret_size, -EINVAL);
+
+        r = tr_from_handle(c, index, &tr);
+        if (r < 0)
+                return r;
+        r = nv_data_size(c, tr, &size);
+        if (r < 0)
+                goto finish;
+        if (size == 0 || size > max_size) {
+                r = log_debug_errno(SYNTHETIC_ERRNO(EFBIG), "NV index 0x%08x has %u bytes, expected 1..%zu.", index,
+                                    size, max_size);
+                goto finish;
+        }
+        out = malloc(size);
+        if (!out) {
+                r = -ENOMEM;
+                goto finish;
+        }
+        for (uint16_t off = 0; off < size;) {
+                _cleanup_free_ TPM2B_MAX_NV_BUFFER *data = NULL;
+                uint16_t want = (uint16_t) MIN((unsigned) (size - off), TPM2_AZ_NV_CHUNK);
+                TSS2_RC rc;
+
+                rc = Esys_NV_Read(c->esys, ESYS_TR_RH_OWNER, tr, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, want,
+                                  off, &data);
+                if (rc != TSS2_RC_SUCCESS) {
+                        r = RC_FAIL(rc, "Esys_NV_Read");
+                        goto finish;
+                }
+                if (data->size != want) {
+                        r = log_debug_errno(SYNTHETIC_ERRNO(EBADMSG), "TPM2_NV_Read returned %u bytes, asked %u.",
+                                            data->size, want);
+                        goto finish;
+                }
+                memcpy(out + off, data->buffer, want);
+                off += want;
+        }
+        *ret = TAKE_PTR(out);
+        *ret_size = size;
+        r = 0;
+finish:
+        tr_close(c, &tr);
+        return r;
+}
+
+int tpm2_read_public_rsa_az(Tpm2Context *c, uint32_t handle, uint8_t **ret_n, size_t *ret_n_size,
+                            uint32_t *ret_exponent) {
+        _cleanup_free_ TPM2B_PUBLIC *pub = NULL;
+        ESYS_TR tr = ESYS_TR_NONE;
+        uint8_t *n;
+        TSS2_RC rc;
+        int r;
+
+        assert_return(c && ret_n && ret_n_size && ret_exponent, -EINVAL);
+
+        r = tr_from_handle(c, handle, &tr);
+        if (r < 0)
+                return r;
+        rc = Esys_ReadPublic(c->esys, tr, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pub, NULL, NULL);
+        tr_close(c, &tr);
+        if (rc != TSS2_RC_SUCCESS)
+                return RC_FAIL(rc, "Esys_ReadPublic");
+        if (pub->publicArea.type != TPM2_ALG_RSA)
+                return log_debug_errno(SYNTHETIC_ERRNO(EOPNOTSUPP), "Key 0x%08x is not an RSA key.", handle);
+        if (pub->publicArea.unique.rsa.size == 0 ||
+            pub->publicArea.unique.rsa.size > sizeof(pub->publicArea.unique.rsa.buffer))
+                return log_debug_errno(SYNTHETIC_ERRNO(EBADMSG), "Key 0x%08x has an invalid modulus size.", handle);
+        n = memdup_az(pub->publicArea.unique.rsa.buffer, pub->publicArea.unique.rsa.size);
+        if (!n)
+                return -ENOMEM;
+        *ret_n = n;
+        *ret_n_size = pub->publicArea.unique.rsa.size;
+        *ret_exponent = pub->publicArea.parameters.rsaDetail.exponent;
+        return 0;
+}
+
+static void pcr_select_az(TPML_PCR_SELECTION *sel, unsigned first_byte, unsigned n_bytes) {
+        *sel = (TPML_PCR_SELECTION) {
+                .count = 1,
+                .pcrSelections[0] = { .hash = TPM2_ALG_SHA256, .sizeofSelect = 3 },
+        };
+        for (unsigned i = first_byte; i < first_byte + n_bytes; i++)
+                sel->pcrSelections[0].pcrSelect[i] = 0xFF;
+}
+
+int tpm2_quote_az(Tpm2Context *c, uint32_t ak_handle, const void *qualifying, size_t qualifying_size,
+                  uint8_t **ret_msg, size_t *ret_msg_size, uint8_t **ret_sig, size_t *ret_sig_size) {
+        _cleanup_free_ TPM2B_ATTEST *quoted = NULL;
+        _cleanup_free_ TPMT_SIGNATURE *signature = NULL;
+        _cleanup_free_ uint8_t *msg = NULL;
+        TPMT_SIG_SCHEME scheme = { .scheme = TPM2_ALG_NULL };
+        TPM2B_DATA qd = {};
+        TPML_PCR_SELECTION sel;
+        ESYS_TR ak = ESYS_TR_NONE;
+        uint8_t *sig;
+        TSS2_RC rc;
+        int r;
+
+        assert_return(c && (qualifying || qualifying_size == 0), -EINVAL);
+        assert_return(qualifying_size <= sizeof(qd.buffer), -EINVAL);
+        assert_return(ret_msg && ret_msg_size && ret_sig && ret_sig_size, -EINVAL);
+
+        qd.size = (UINT16) qualifying_size;
+        memcpy(qd.buffer, qualifying, qualifying_size);
+        pcr_select_az(&sel, 0, 3);
+
+        r = tr_from_handle(c, ak_handle, &ak);
+        if (r < 0)
+                return r;
+        rc = Esys_Quote(c->esys, ak, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &qd, &scheme, &sel, &quoted,
+                        &signature);
+        tr_close(c, &ak);
+        if (rc != TSS2_RC_SUCCESS)
+                return RC_FAIL(rc, "Esys_Quote");
+        if (signature->sigAlg != TPM2_ALG_RSASSA || signature->signature.rsassa.hash != TPM2_ALG_SHA256)
+                return log_debug_errno(SYNTHETIC_ERRNO(EOPNOTSUPP),
+                                       "Quote signed with algorithm 0x%04x/0x%04x, expected RSASSA with SHA-256.",
+                                       signature->sigAlg, signature->signature.rsassa.hash);
+        if (quoted->size == 0 || quoted->size > sizeof(quoted->attestationData) ||
+            signature->signature.rsassa.sig.size == 0 ||
+            signature->signature.rsassa.sig.size > sizeof(signature->signature.rsassa.sig.buffer))
+                return log_debug_errno(SYNTHETIC_ERRNO(EBADMSG), "Quote has an invalid size.");
+
+        msg = memdup_az(quoted->attestationData, quoted->size);
+        sig = memdup_az(signature->signature.rsassa.sig.buffer, signature->signature.rsassa.sig.size);
+        if (!msg || !sig) {
+                free(sig);
+                return -ENOMEM;
+        }
+        *ret_msg = TAKE_PTR(msg);
+        *ret_msg_size = quoted->size;
+        *ret_sig = sig;
+        *ret_sig_size = signature->signature.rsassa.sig.size;
+        return 0;
+}
+
+int tpm2_pcr_read_az(Tpm2Context *c, uint8_t ret[TPM2_AZ_PCRS][32]) {
+        uint8_t pcrs[TPM2_AZ_PCRS][32];
+
+        assert_return(c && ret, -EINVAL);
+
+        /* TPM2_PCR_Read returns at most 8 digests per call: one call per selection byte. */
+        for (unsigned b = 0; b < 3; b++) {
+                _cleanup_free_ TPML_PCR_SELECTION *out_sel = NULL;
+                _cleanup_free_ TPML_DIGEST *values = NULL;
+                TPML_PCR_SELECTION sel;
+                UINT32 counter;
+                TSS2_RC rc;
+
+                pcr_select_az(&sel, b, 1);
+                rc = Esys_PCR_Read(c->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &sel, &counter, &out_sel,
+                                   &values);
+                if (rc != TSS2_RC_SUCCESS)
+                        return RC_FAIL(rc, "Esys_PCR_Read");
+                if (values->count != 8 || out_sel->count != 1 || out_sel->pcrSelections[0].pcrSelect[b] != 0xFF)
+                        return log_debug_errno(SYNTHETIC_ERRNO(ENOENT), "The sha256 bank does not have PCRs %u..%u.",
+                                               b * 8, b * 8 + 7);
+                for (unsigned i = 0; i < 8; i++) {
+                        if (values->digests[i].size != 32)
+                                return log_debug_errno(SYNTHETIC_ERRNO(EBADMSG), "PCR %u read back with %u bytes.",
+                                                       b * 8 + i, values->digests[i].size);
+                        memcpy(pcrs[b * 8 + i], values->digests[i].buffer, 32);
+                }
+        }
+        memcpy(ret, pcrs, sizeof(pcrs));
+        return 0;
+}

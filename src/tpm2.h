@@ -28,3 +28,27 @@ int tpm2_pcr_read(Tpm2Context *c, unsigned pcr, HashAlg alg, Digest *ret);
 
 /* Flushes a transient object or session handle (TPM handle value, not an ESYS_TR). */
 int tpm2_flush_handle(Tpm2Context *c, uint32_t handle);
+
+/* --- Azure vTPM (NV report, persistent AK) --- */
+
+#define TPM2_AZ_PCRS 24U
+
+/* (Re)defines NV index (owner authorization, empty password, ownerread|ownerwrite, nameAlg sha256)
+ * when it is absent or of another size than size, then writes data at offset 0. size <= 1024. */
+int tpm2_nv_az_write(Tpm2Context *c, uint32_t index, const void *data, size_t size);
+
+/* Reads the whole NV index with owner authorization, in chunks. -ENOENT when it is not defined,
+ * -EFBIG when its size exceeds max_size. */
+int tpm2_nv_az_read(Tpm2Context *c, uint32_t index, size_t max_size, uint8_t **ret, size_t *ret_size);
+
+/* The RSA public key of a persistent key: modulus (malloc'd) and exponent (0 means 65537). */
+int tpm2_read_public_rsa_az(Tpm2Context *c, uint32_t handle, uint8_t **ret_n, size_t *ret_n_size,
+                            uint32_t *ret_exponent);
+
+/* TPM2_Quote with the persistent RSASSA key at ak_handle (empty password), the key's own scheme,
+ * over sha256 PCRs 0..23: the marshaled TPMS_ATTEST and the raw RSASSA signature (malloc'd). */
+int tpm2_quote_az(Tpm2Context *c, uint32_t ak_handle, const void *qualifying, size_t qualifying_size,
+                  uint8_t **ret_msg, size_t *ret_msg_size, uint8_t **ret_sig, size_t *ret_sig_size);
+
+/* The sha256 PCRs 0..23. */
+int tpm2_pcr_read_az(Tpm2Context *c, uint8_t ret[TPM2_AZ_PCRS][32]);

@@ -2,14 +2,18 @@
 
 #include <errno.h>
 #include <json-c/json.h>
+#include <openssl/crypto.h>
 #include <string.h>
 
 #include "b64.h"
+#include "hash.h"
 #include "hcl-report.h"
 #include "macro.h"
 #include "util.h"
 
 #define HCL_MAGIC 0x414c4348U /* "HCLA" */
+#define HCL_SNP_REPORT_DATA_OFFSET 0x50U
+#define HCL_TDREPORT_REPORTDATA_OFFSET 128U
 
 static uint32_t le32(const uint8_t *p) {
         return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 | (uint32_t) p[3] << 24;
@@ -22,13 +26,16 @@ int hcl_report_parse(const uint8_t *p, size_t n, HclReport *ret) {
         assert_return(p || n == 0, -EINVAL);
         assert_return(ret, -EINVAL);
 
-        if (n < HCL_VAR_DATA_OFFSET || n > HCL_REPORT_MAX)
-                return -EBADMSG;
+        if (n > HCL_REPORT_MAX)
+                return -EFBIG;
+        if (n < HCL_VAR_DATA_OFFSET)
+                return -ENODATA;
         if (le32(p) != HCL_MAGIC)
                 return -EBADMSG;
         h.version = le32(p + 4);
         if (h.version < 1 || h.version > 2)
                 return -EBADMSG;
+        h.report_size = le32(p + 8);
         h.hw_report = p + HCL_HW_REPORT_OFFSET;
         /* request_type 2 (attestation report), status 0, reserved zero */
         if (le32(p + 12) != 2 || le32(p + 16) != 0 || le32(p + 20) != 0 || le32(p + 24) != 0 || le32(p + 28) != 0)
@@ -45,25 +52,45 @@ int hcl_report_parse(const uint8_t *p, size_t n, HclReport *ret) {
                 return -EOPNOTSUPP;
         if (h.hash_type != 1)
                 return -EOPNOTSUPP;
+        if (var_size > HCL_VAR_DATA_MAX)
+                return -EFBIG;
         if (var_size > n - HCL_VAR_DATA_OFFSET)
-                return -EBADMSG;
+                return -ENODATA;
         /* Every byte is accounted for: the sizes agree, and what is not a field is zero. Nothing in an
          * unauthenticated byte can then differ between two reports that verify the same. */
         if (data_size != HCL_VAR_DATA_OFFSET - HCL_REQUEST_OFFSET + var_size ||
-            le32(p + 8) != HCL_VAR_DATA_OFFSET + var_size)
+            h.report_size != HCL_VAR_DATA_OFFSET + var_size)
                 return -EBADMSG;
         for (size_t i = HCL_VAR_DATA_OFFSET + var_size; i < n; i++)
                 if (p[i] != 0)
                         return -EBADMSG;
-        if (h.report_type == HCL_REPORT_TDX)
+        if (h.report_type == HCL_REPORT_TDX) {
                 for (size_t i = HCL_HW_REPORT_OFFSET + HCL_TDREPORT_SIZE; i < HCL_REQUEST_OFFSET; i++)
                         if (p[i] != 0)
                                 return -EBADMSG;
+                h.hw_report_size = HCL_TDREPORT_SIZE;
+                h.report_data = h.hw_report + HCL_TDREPORT_REPORTDATA_OFFSET;
+        } else {
+                h.hw_report_size = HCL_HW_REPORT_SIZE;
+                h.report_data = h.hw_report + HCL_SNP_REPORT_DATA_OFFSET;
+        }
         h.var_data = p + HCL_VAR_DATA_OFFSET;
         h.var_data_size = var_size;
 
         *ret = h;
         return 0;
+}
+
+int hcl_report_check_binding(const HclReport *h) {
+        Digest d;
+        int r;
+
+        assert_return(h && h->report_data && h->var_data, -EINVAL);
+
+        r = hash_buffer(HASH_SHA256, h->var_data, h->var_data_size, &d);
+        if (r < 0)
+                return r;
+        return CRYPTO_memcmp(d.bytes, h->report_data, 32) == 0 ? 0 : -EBADMSG;
 }
 
 static int parse_var_data(const uint8_t *var_data, size_t size, json_object **ret) {
@@ -168,4 +195,135 @@ int hcl_var_data_user_data(const uint8_t *var_data, size_t size, uint8_t **ret, 
         }
         json_object_put(o);
         return r;
+}
+
+static int rsa_key_from(json_object *k, HclRsaKey *ret) {
+        _cleanup_free_ uint8_t *n = NULL, *e = NULL;
+        json_object *v;
+        size_t ns, es;
+
+        if (!json_object_object_get_ex(k, "kty", &v) || !json_object_is_type(v, json_type_string))
+                return -EBADMSG;
+        if (!streq(json_object_get_string(v), "RSA"))
+                return -EOPNOTSUPP;
+        if (b64_member(k, "n", 1024, &n, &ns) < 0 || b64_member(k, "e", 8, &e, &es) < 0)
+                return -EBADMSG;
+        if (ns == 0 || ns > 1024 || es == 0 || es > 8)
+                return -EBADMSG;
+        *ret = (HclRsaKey) { .n = TAKE_PTR(n), .e = TAKE_PTR(e), .n_size = ns, .e_size = es };
+        return 0;
+}
+
+static int bool_member(json_object *o, const char *key, bool *ret) {
+        json_object *v;
+
+        if (!json_object_object_get_ex(o, key, &v))
+                return 0; /* absent: false */
+        if (!json_object_is_type(v, json_type_boolean))
+                return -EBADMSG;
+        *ret = json_object_get_boolean(v);
+        return 0;
+}
+
+void hcl_runtime_data_done(HclRuntimeData *d) {
+        if (!d)
+                return;
+        free(d->ak.n);
+        free(d->ak.e);
+        free(d->ek.n);
+        free(d->ek.e);
+        *d = (HclRuntimeData) {};
+}
+
+static int runtime_data_fill(json_object *o, HclRuntimeData *d) {
+        json_object *keys, *v;
+        size_t nkeys;
+        int r;
+
+        /* keys: HCLAkPub required, HCLEkPub optional; each kid at most once */
+        if (!json_object_object_get_ex(o, "keys", &keys) || !json_object_is_type(keys, json_type_array))
+                return -EBADMSG;
+        nkeys = json_object_array_length(keys);
+        if (nkeys > 16)
+                return -EBADMSG;
+        for (size_t i = 0; i < nkeys; i++) {
+                json_object *k = json_object_array_get_idx(keys, i);
+                HclRsaKey *slot;
+                const char *kid;
+
+                if (!json_object_is_type(k, json_type_object) || !json_object_object_get_ex(k, "kid", &v) ||
+                    !json_object_is_type(v, json_type_string))
+                        return -EBADMSG;
+                kid = json_object_get_string(v);
+                if (streq(kid, "HCLAkPub"))
+                        slot = &d->ak;
+                else if (streq(kid, "HCLEkPub"))
+                        slot = &d->ek;
+                else
+                        continue;
+                if (slot->n)
+                        return -EBADMSG; /* twice */
+                r = rsa_key_from(k, slot);
+                if (r < 0)
+                        return r;
+                if (slot == &d->ek)
+                        d->has_ek = true;
+        }
+        if (!d->ak.n)
+                return -ENOENT;
+
+        if (json_object_object_get_ex(o, "vm-configuration", &v)) {
+                json_object *id;
+
+                if (!json_object_is_type(v, json_type_object))
+                        return -EBADMSG;
+                if (bool_member(v, "console-enabled", &d->console_enabled) < 0 ||
+                    bool_member(v, "secure-boot", &d->secure_boot) < 0 ||
+                    bool_member(v, "tpm-enabled", &d->tpm_enabled) < 0)
+                        return -EBADMSG;
+                if (json_object_object_get_ex(v, "vmUniqueId", &id)) {
+                        if (!json_object_is_type(id, json_type_string) ||
+                            (size_t) json_object_get_string_len(id) > HCL_VM_UNIQUE_ID_MAX)
+                                return -EBADMSG;
+                        strcpy(d->vm_unique_id, json_object_get_string(id));
+                }
+                d->has_vm_configuration = true;
+        }
+
+        if (json_object_object_get_ex(o, "user-data", &v)) {
+                _cleanup_free_ void *buf = NULL;
+                size_t n;
+
+                if (!json_object_is_type(v, json_type_string) ||
+                    (size_t) json_object_get_string_len(v) > 2 * HCL_USER_DATA_MAX ||
+                    unhexmem(json_object_get_string(v), &buf, &n) < 0 || n > HCL_USER_DATA_MAX)
+                        return -EBADMSG;
+                memcpy(d->user_data, buf, n);
+                d->user_data_size = n;
+                d->has_user_data = true;
+        }
+        return 0;
+}
+
+int hcl_runtime_data_parse(const uint8_t *var_data, size_t size, HclRuntimeData *ret) {
+        HclRuntimeData d = {};
+        json_object *o = NULL;
+        int r;
+
+        assert_return(var_data || size == 0, -EINVAL);
+        assert_return(ret, -EINVAL);
+
+        if (size > HCL_VAR_DATA_MAX)
+                return -EFBIG;
+        r = parse_var_data(var_data, size, &o);
+        if (r < 0)
+                return r;
+        r = runtime_data_fill(o, &d);
+        json_object_put(o);
+        if (r < 0) {
+                hcl_runtime_data_done(&d);
+                return r;
+        }
+        *ret = d;
+        return 0;
 }

@@ -26,25 +26,9 @@ fail() { echo "FAIL: $*" >&2; [ -f "$work/log" ] && tail -20 "$work/log" >&2; ex
 cd "$work"
 pass=0
 
-# --- the test PKI ---
-pss=(-sha384 -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:48 -sigopt rsa_mgf1_md:sha384)
-mkpki() { # DIR PRODUCT
-        mkdir -p "$1"
-        openssl genrsa -out "$1/ark.key" 4096 2>/dev/null
-        openssl req -x509 -new -key "$1/ark.key" -subj "/CN=ARK-$2" -days 30 "${pss[@]}" \
-                -addext basicConstraints=critical,CA:true -addext keyUsage=critical,keyCertSign,cRLSign -out "$1/ark.crt"
-        openssl genrsa -out "$1/ask.key" 4096 2>/dev/null
-        openssl req -new -key "$1/ask.key" -subj "/CN=SEV-$2" -out "$1/ask.csr"
-        printf 'basicConstraints=critical,CA:true\nkeyUsage=critical,keyCertSign,cRLSign\n' >"$1/ca.ext"
-        openssl x509 -req -in "$1/ask.csr" -CA "$1/ark.crt" -CAkey "$1/ark.key" -CAcreateserial -days 30 "${pss[@]}" \
-                -extfile "$1/ca.ext" -out "$1/ask.crt" 2>/dev/null
-        openssl ecparam -name secp384r1 -genkey -noout -out "$1/vcek.key"
-        openssl req -new -key "$1/vcek.key" -subj "/CN=SEV-VCEK" -out "$1/vcek.csr"
-        openssl x509 -req -in "$1/vcek.csr" -CA "$1/ask.crt" -CAkey "$1/ask.key" -CAcreateserial -days 30 "${pss[@]}" \
-                -outform DER -out "$1/vcek.der" 2>/dev/null
-        cat "$1/ask.crt" "$1/ark.crt" >"$1/ask_ark.pem"
-        openssl verify -CAfile "$1/ark.crt" "$1/ask.crt" >/dev/null || fail "test PKI: ASK does not verify"
-}
+# --- the test PKI (tests/lib/amd-test-pki.sh) ---
+. "$HERE/../lib/amd-test-pki.sh"
+mkpki() { amd_test_pki "$1" "$2" || fail "test PKI: ASK does not verify"; }
 mkpki pki Milan
 mkpki rogue Milan
 

@@ -24,5 +24,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
         if (hcl_var_data_user_data(h.var_data, h.var_data_size, &ud, &uds) == 0)
                 free(ud);
+        /* the client's side: the binding and the whole runtime data */
+        (void) hcl_report_check_binding(&h);
+        HclRuntimeData rd;
+        if (hcl_runtime_data_parse(h.var_data, h.var_data_size, &rd) == 0)
+                hcl_runtime_data_done(&rd);
         return 0;
 }

@@ -22,11 +22,12 @@ VM_SUITE=bookworm
 VM_MIRROR=${EPHROOT_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 # The OS: kernel, initramfs-tools (with busybox and zstd, its Recommends), systemd as init, udev.
 # ephroot's run-time libraries (`ldd ephroot`): libcryptsetup, tpm2-tss (ESYS, MU, RC, SYS, the TCTI
-# loader and the device TCTI it dlopens), json-c, libblkid, libsystemd, OpenSSL. Tools: cryptsetup,
-# dmsetup, e2fsprogs, util-linux; tpm2-tools for the report's independent PCR read.
+# loader and the device TCTI it dlopens), json-c, libblkid, libsystemd, OpenSSL, libcurl (IMDS, for
+# the Azure evidence). Tools: cryptsetup, dmsetup, e2fsprogs, util-linux; tpm2-tools for the
+# report's independent PCR read.
 VM_IMAGE_PACKAGES="linux-image-amd64 initramfs-tools busybox zstd systemd-sysv udev kmod
 libcryptsetup12 libtss2-esys-3.0.2-0 libtss2-mu0 libtss2-rc0 libtss2-sys1 libtss2-tctildr0
-libtss2-tcti-device0 libjson-c5 libblkid1 libsystemd0 libssl3
+libtss2-tcti-device0 libjson-c5 libblkid1 libsystemd0 libssl3 libcurl4
 cryptsetup-bin dmsetup e2fsprogs util-linux tpm2-tools"
 # Downloaded with the base, installed only into the benchmark's variant: the peer it is measured against.
 VM_IMAGE_EXTRA_DEBS="overlayroot"
