@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <json-c/json.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -46,3 +47,12 @@ extern const EvidenceProvider evidence_provider_tpm;       /* evidence-tpm.c (is
 extern const EvidenceProvider evidence_provider_svsm_vtpm; /* evidence-svsm.c (issue 6) */
 extern const EvidenceProvider evidence_provider_az_snp;    /* evidence-az.c (issue 8) */
 extern const EvidenceProvider evidence_provider_az_tdx;    /* evidence-az.c (issue 8) */
+
+/* evidence-tpm.c: the base64 DER SubjectPublicKeyInfo of the AK the `tpm` provider makes (a primary
+ * key, so the same for as long as the TPM keeps its seeds), for a broker's `trusted_aks`. Logs. */
+int evidence_tpm_ak_spki(Tpm2Context *tpm, const Config *config, char **ret_b64);
+
+/* evidence-tpm.c, shared with svsm-vtpm: {"message","signature","pcrs"} of a quote by ak over the
+ * configured sha256 PCRs (attest-pcrs=) with the qualifying data given, and all 24 sha256 PCRs. Logs. */
+int evidence_tpm_quote_json(Tpm2Context *tpm, const Config *config, const Tpm2Key *ak, const uint8_t *qualifying,
+                            size_t qualifying_size, json_object **ret);

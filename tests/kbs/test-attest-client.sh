@@ -1,0 +1,141 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# The attestation client (`ephroot attest`) against ephroot-kbs on loopback, with swtpm as the TPM:
+# a successful attestation writes the secret (0400, tmpfs); a wrong nonce, a replayed session, a PCR
+# that differs from the policy, a tampered quote and an expired session each fail with a clear
+# message and no secret file. The test build (ephroot-test) has the protocol fault hooks.
+#   test-attest-client.sh EPHROOT-KBS EPHROOT-TEST
+set -euo pipefail
+
+KBS=$(realpath "${1:?usage: test-attest-client.sh EPHROOT-KBS EPHROOT-TEST}")
+EPHROOT=$(realpath "${2:?}")
+HERE=$(cd "$(dirname "$0")" && pwd)
+for t in swtpm swtpm_setup tpm2_pcrextend tpm2_pcrread tpm2_checkquote openssl python3; do
+        command -v $t >/dev/null || { echo "SKIP: $t missing"; exit 77; }
+done
+[ -d /dev/shm ] && [ "$(stat -f -c %T /dev/shm)" = tmpfs ] || { echo "SKIP: no tmpfs at /dev/shm"; exit 77; }
+. "$HERE/../lib/swtpm.sh"
+
+work=$(mktemp -d)
+shm=$(mktemp -d /dev/shm/ephroot-attest.XXXXXX)
+SERVER_PID=
+stop_server() {
+        if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
+        SERVER_PID=
+}
+cleanup() { stop_server; swtpm_stop || true; wait 2>/dev/null; rm -rf "$work" "$shm"; }
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; [ -f "$work/kbs.log" ] && tail -5 "$work/kbs.log" >&2; exit 1; }
+pass=0
+ok() { echo "ok: $*"; pass=$((pass + 1)); }
+
+swtpm_start "$work/tpm" sha256 || fail "swtpm"
+cd "$work"
+# Something measured, as the boot would: PCR 11.
+tpm2_pcrextend 11:sha256=$(printf 'kernel' | sha256sum | cut -d' ' -f1)
+PCR11=$(tpm2_pcrread sha256:11 -o pcr11.bin >/dev/null && xxd -p -c 64 pcr11.bin)
+
+# The AK the client will make (a primary key: the same while the TPM keeps its seeds).
+"$EPHROOT" --config /dev/null --tcti "$SWTPM_TCTI" attest --print-ak --cmdline-file /dev/null >ak.b64 2>ak.err \
+        || fail "print-ak: $(cat ak.err)"
+AK=$(cat ak.b64)
+[ ${#AK} -gt 300 ] || fail "AK looks wrong: $AK"
+
+mkdir -p res/default/key && head -c 32 /dev/urandom >res/default/key/disk
+head -c 100 /dev/urandom >res/default/key/other
+write_policy() { # $1: expected PCR 11
+        cat >policy.json <<JSON
+{"policies":[{"name":"t","tee":["tpm"],"trusted_aks":["$AK"],
+  "pcrs":{"sha256":{"11":"$1"}},"resources":["default/key/*"]}]}
+JSON
+}
+start_server() { # $1: extra JSON config members
+        stop_server
+        echo "{\"port\":0,\"insecure_http\":true,\"resource_dir\":\"$work/res\",\"policy\":\"$work/policy.json\"${1:-}}" >kbs.json
+        : >kbs.log
+        "$KBS" --config kbs.json >kbs.log 2>&1 &
+        SERVER_PID=$!
+        PORT=
+        for _ in $(seq 1 100); do
+                PORT=$(sed -n 's/.*Listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' kbs.log); [ -n "$PORT" ] && break; sleep 0.05
+        done
+        [ -n "$PORT" ] || fail "server did not start: $(cat kbs.log)"
+        cat >ephroot.conf <<CONF
+attest = required
+kbs-url = http://127.0.0.1:$PORT
+attest-pcrs = 0-15
+secret.disk = default/key/disk
+secret.other-key = default/key/other
+kbs-retries = 0
+attest-timeout = 20
+CONF
+}
+attest() { # runs the client; output in client.log
+        rm -rf "$shm/secrets"
+        "$EPHROOT" --config ephroot.conf --tcti "$SWTPM_TCTI" --log-target stderr attest --cmdline-file /dev/null \
+                --secrets-dir "$shm/secrets" >client.log 2>&1
+}
+no_secret() { [ ! -e "$shm/secrets/disk" ] && [ ! -e "$shm/secrets/other-key" ] || fail "$1: a secret was written"; }
+expect_fail() { # $1: what, $2: grep pattern in the client's log, env in $3
+        if env ${3:-} bash -c "$(declare -f attest); EPHROOT='$EPHROOT' SWTPM_TCTI='$SWTPM_TCTI' shm='$shm' attest"; then
+                fail "$1: accepted"
+        fi
+        grep -q -- "$2" client.log || fail "$1: message: $(cat client.log)"
+        no_secret "$1"
+        ok "$1 refused: $(grep -m1 -- "$2" client.log | sed 's/^.*Failed/Failed/')"
+}
+
+write_policy "$PCR11"
+start_server
+attest || fail "attestation refused: $(cat client.log)"
+cmp "$shm/secrets/disk" res/default/key/disk || fail "secret differs"
+cmp "$shm/secrets/other-key" res/default/key/other || fail "second secret differs"
+[ "$(stat -c %a "$shm/secrets/disk")" = 400 ] || fail "mode $(stat -c %a "$shm/secrets/disk")"
+[ "$(stat -c %a "$shm/secrets")" = 700 ] || fail "dir mode $(stat -c %a "$shm/secrets")"
+grep -q "attested to http://127.0.0.1:$PORT as tpm" client.log || fail "summary: $(cat client.log)"
+! grep -q "$(xxd -p -c 64 res/default/key/disk)" client.log || fail "secret in the log"
+ok "attestation fetched two secrets ($(grep -o 'in [0-9]* ms' client.log | head -1)), 0400 in a 0700 tmpfs directory"
+
+# An EC key and an RSA key both work.
+echo "attest-key = rsa" >>ephroot.conf
+attest || fail "RSA-OAEP-256 attestation refused: $(cat client.log)"
+cmp "$shm/secrets/disk" res/default/key/disk || fail "RSA: secret differs"
+ok "attestation with an RSA-OAEP-256 TEE key"
+sed -i '/attest-key/d' ephroot.conf
+
+expect_fail "wrong nonce" "nonce" EPHROOT_TEST_ATTEST=nonce
+expect_fail "replayed session" "session already used" EPHROOT_TEST_ATTEST=replay
+expect_fail "tampered quote" "Failed to POST.*attest.*AttestationFailed" EPHROOT_TEST_ATTEST=quote
+
+write_policy "$(printf '%064d' 0)"
+start_server
+expect_fail "PCR 11 differing from the policy" "PolicyDeny"
+
+write_policy "$PCR11"
+start_server ',"session_timeout":1'
+expect_fail "expired session" "session expired" EPHROOT_TEST_ATTEST=delay=2
+
+# A secret that does not exist: nothing at all is written (all or nothing).
+start_server
+sed -i 's|secret.other-key = .*|secret.other-key = default/key/missing|' ephroot.conf
+expect_fail "missing resource" "ResourceNotFound"
+
+# A secrets directory that is not on tmpfs is refused before anything is written.
+sed -i 's|secret.other-key = .*|secret.other-key = default/key/other|' ephroot.conf
+mkdir -p "$work/disk-dir"
+if [ "$(stat -f -c %T "$work")" != tmpfs ]; then
+        if "$EPHROOT" --config ephroot.conf --tcti "$SWTPM_TCTI" --log-target stderr attest --cmdline-file /dev/null \
+                --secrets-dir "$work/disk-dir/secrets" >client.log 2>&1; then fail "non-tmpfs directory accepted"; fi
+        grep -q "not on tmpfs" client.log || fail "non-tmpfs: $(cat client.log)"
+        [ -z "$(ls -A "$work/disk-dir/secrets" 2>/dev/null)" ] || fail "non-tmpfs: a file was written"
+        ok "a secrets directory on a disk refused"
+fi
+
+# The broker gone: a clear connection failure, bounded in time.
+stop_server
+t0=$(date +%s%N)
+expect_fail "broker stopped" "Failed to POST.*auth"
+t1=$(date +%s%N)
+[ $(( (t1 - t0) / 1000000 )) -lt 5000 ] || fail "connection failure took $(( (t1 - t0) / 1000000 )) ms"
+
+echo "PASS: $pass checks"
