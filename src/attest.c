@@ -329,6 +329,19 @@ int attest_run(const Config *c, Tpm2Context *tpm, const char *secrets_dir, Attes
                 goto finish;
         res.evidence_usec += now_usec(CLOCK_MONOTONIC) - t;
 #ifdef EPHROOT_TEST_HOOKS
+        /* The evidence as sent and the report data (hex), for independent checkers (tpm2_checkquote). */
+        if (secure_getenv("EPHROOT_TEST_EVIDENCE_OUT")) {
+                _cleanup_free_ char *rd = hexmem(report_data, sizeof(report_data)), *path = NULL;
+                const char *out = secure_getenv("EPHROOT_TEST_EVIDENCE_OUT");
+                _cleanup_close_ int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+                if (fd >= 0)
+                        (void) loop_write(fd, evidence, strlen(evidence));
+                if (rd && asprintf(&path, "%s.report-data", out) >= 0) {
+                        _cleanup_close_ int fd2 = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+                        if (fd2 >= 0)
+                                (void) loop_write(fd2, rd, strlen(rd));
+                }
+        }
         if (test_hook("quote") && tamper_quote(&evidence) < 0)
                 log_warning("EPHROOT_TEST_ATTEST=quote: the evidence has no quote to tamper with.");
         if (test_hook("delay")) {

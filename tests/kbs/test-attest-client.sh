@@ -87,7 +87,7 @@ expect_fail() { # $1: what, $2: grep pattern in the client's log, env in $3
 
 write_policy "$PCR11"
 start_server
-attest || fail "attestation refused: $(cat client.log)"
+EPHROOT_TEST_EVIDENCE_OUT=$work/evidence.json attest || fail "attestation refused: $(cat client.log)"
 cmp "$shm/secrets/disk" res/default/key/disk || fail "secret differs"
 cmp "$shm/secrets/other-key" res/default/key/other || fail "second secret differs"
 [ "$(stat -c %a "$shm/secrets/disk")" = 400 ] || fail "mode $(stat -c %a "$shm/secrets/disk")"
@@ -95,6 +95,29 @@ cmp "$shm/secrets/other-key" res/default/key/other || fail "second secret differ
 grep -q "attested to http://127.0.0.1:$PORT as tpm" client.log || fail "summary: $(cat client.log)"
 ! grep -q "$(xxd -p -c 64 res/default/key/disk)" client.log || fail "secret in the log"
 ok "attestation fetched two secrets ($(grep -o 'in [0-9]* ms' client.log | head -1)), 0400 in a 0700 tmpfs directory"
+
+# The independent checker agrees: ephroot's quote verifies with tpm2_checkquote, the qualifying data
+# being the report data cut to 32 bytes, over the PCRs of attest-pcrs (0-15).
+python3 - "$work/evidence.json" <<'PY' || fail "evidence format"
+import base64, json, sys
+e = json.load(open(sys.argv[1]))
+assert set(e) == {"ak_public", "tpm_quote"}, e.keys()
+q = e["tpm_quote"]
+assert set(q) == {"message", "signature", "pcrs"} and len(q["pcrs"]) == 24
+assert all(len(p) == 64 and int(p, 16) >= 0 for p in q["pcrs"])
+open("q.msg", "wb").write(base64.b64decode(q["message"], validate=True))
+open("q.sig", "wb").write(base64.b64decode(q["signature"], validate=True))
+open("ak.der", "wb").write(base64.b64decode(e["ak_public"], validate=True))
+PY
+openssl pkey -pubin -inform DER -in ak.der -out ak.pem
+tpm2_checkquote -u ak.pem -m q.msg -s q.sig -g sha256 -q "$(head -c 64 "$work/evidence.json.report-data")" >checkquote.log 2>&1 \
+        || fail "tpm2_checkquote refuses ephroot's quote: $(cat checkquote.log)"
+if tpm2_checkquote -u ak.pem -m q.msg -s q.sig -g sha256 -q "$(tail -c 64 "$work/evidence.json.report-data")" >/dev/null 2>&1; then
+        fail "tpm2_checkquote accepts the quote with another nonce"
+fi
+[ "$PCR11" = "$(python3 -c "import json;print(json.load(open('$work/evidence.json'))['tpm_quote']['pcrs'][11])")" ] \
+        || fail "PCR 11 in the evidence differs from the TPM's"
+ok "ephroot's quote verifies with tpm2_checkquote (nonce = report data[0:32]); PCR 11 as the TPM has it"
 
 # An EC key and an RSA key both work.
 echo "attest-key = rsa" >>ephroot.conf
