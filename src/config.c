@@ -413,6 +413,7 @@ static const ConfigItem config_items[] = {
         { "attest-timeout", parse_seconds_item, offsetof(Config, attest_timeout), false },
         { "kbs-connect-timeout", parse_seconds_item, offsetof(Config, kbs_connect_timeout), false },
         { "kbs-retries", parse_retries_item, offsetof(Config, kbs_retries), false },
+        { "attest-vcek-file", parse_path_item, offsetof(Config, attest_vcek_file), true },
 };
 
 int config_init(Config *c) {
@@ -463,6 +464,7 @@ void config_done(Config *c) {
         c->kbs_ca_file = mfree(c->kbs_ca_file);
         c->kbs_pin = mfree(c->kbs_pin);
         c->attest_tee = mfree(c->attest_tee);
+        c->attest_vcek_file = mfree(c->attest_vcek_file);
         for (size_t i = 0; i < c->n_secrets; i++) {
                 c->secrets[i].name = mfree(c->secrets[i].name);
                 c->secrets[i].resource = mfree(c->secrets[i].resource);
@@ -755,6 +757,10 @@ int config_dump(const Config *c, FILE *f) {
         }
         fprintf(f, "\nattest-timeout = %u\nkbs-connect-timeout = %u\nkbs-retries = %u\n", c->attest_timeout,
                 c->kbs_connect_timeout, c->kbs_retries);
+        if (c->attest_vcek_file)
+                fprintf(f, "attest-vcek-file = %s\n", c->attest_vcek_file);
+        else
+                fputs("#attest-vcek-file = (unset)\n", f);
         for (size_t i = 0; i < c->n_secrets; i++)
                 fprintf(f, "secret.%s = %s\n", c->secrets[i].name, c->secrets[i].resource);
         return ferror(f) ? -EIO : 0;

@@ -99,6 +99,7 @@ typedef struct Config {
         unsigned attest_timeout;    /* seconds, the whole attestation */
         unsigned kbs_connect_timeout;
         unsigned kbs_retries;
+        char *attest_vcek_file;     /* svsm-vtpm: the VCEK (DER) when the platform does not hand it out */
         ConfigSecret secrets[CONFIG_SECRETS_MAX];
         size_t n_secrets;
 } Config;
