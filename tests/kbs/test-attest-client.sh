@@ -154,6 +154,36 @@ if [ "$(stat -f -c %T "$work")" != tmpfs ]; then
         ok "a secrets directory on a disk refused"
 fi
 
+# HTTPS: the broker's certificate verified against kbs-ca-file=, and pinned with kbs-pin=.
+write_policy "$PCR11"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout tls.key -out tls.crt \
+        -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -days 1 2>/dev/null
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout other.key -out other.crt \
+        -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -days 1 2>/dev/null
+pin() { echo "sha256//$(openssl x509 -in "$1" -pubkey -noout | openssl pkey -pubin -outform DER | openssl dgst -sha256 -binary | base64)"; }
+stop_server
+echo "{\"port\":0,\"tls_certificate\":\"$work/tls.crt\",\"tls_private_key\":\"$work/tls.key\",\"resource_dir\":\"$work/res\",\"policy\":\"$work/policy.json\"}" >kbs.json
+"$KBS" --config kbs.json >kbs.log 2>&1 &
+SERVER_PID=$!
+PORT=
+for _ in $(seq 1 100); do
+        PORT=$(sed -n 's/.*Listening on https:\/\/127.0.0.1:\([0-9]*\).*/\1/p' kbs.log); [ -n "$PORT" ] && break; sleep 0.05
+done
+[ -n "$PORT" ] || fail "HTTPS server did not start: $(cat kbs.log)"
+sed -i -e "s|kbs-url = .*|kbs-url = https://127.0.0.1:$PORT|" ephroot.conf
+echo "kbs-ca-file = $work/tls.crt" >>ephroot.conf
+attest || fail "HTTPS with kbs-ca-file refused: $(cat client.log)"
+cmp "$shm/secrets/disk" res/default/key/disk || fail "HTTPS: secret differs"
+! grep -q "plain HTTP" client.log || fail "HTTPS: warned about plain HTTP"
+ok "HTTPS, the certificate verified against kbs-ca-file"
+echo "kbs-pin = $(pin tls.crt)" >>ephroot.conf
+attest || fail "HTTPS with the right pin refused: $(cat client.log)"
+ok "HTTPS with kbs-pin of the broker's key"
+sed -i "s|kbs-pin = .*|kbs-pin = $(pin other.crt)|" ephroot.conf
+expect_fail "HTTPS with the pin of another key" "certificate did not verify or does not match kbs-pin"
+sed -i -e '/kbs-pin/d' -e "s|kbs-ca-file = .*|kbs-ca-file = $work/other.crt|" ephroot.conf
+expect_fail "HTTPS with a CA that did not sign the broker's certificate" "certificate did not verify"
+
 # The broker gone: a clear connection failure, bounded in time.
 stop_server
 t0=$(date +%s%N)
