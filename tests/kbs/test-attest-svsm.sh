@@ -124,6 +124,14 @@ refused() { # WHAT PATTERN
 attest || fail "svsm-vtpm attestation refused: $(cat client.log)"
 cmp "$shm/secrets/disk" res/default/key/disk || fail "secret differs"
 ok "svsm-vtpm: credential activated with the EK, report and quote verified, secret written"
+echo "info: $(grep -m1 'attested to' client.log)"
+# The TPM commands of one svsm-vtpm attestation, through tpm2-tss's pcap TCTI (for docs/performance.md).
+if [ -e /usr/lib/x86_64-linux-gnu/libtss2-tcti-pcap.so.0 ] || ldconfig -p | grep -q libtss2-tcti-pcap; then
+        rm -rf "$shm/secrets"
+        TCTI_PCAP_FILE=$work/svsm.pcap "$EPHROOT" --config ephroot.conf --tcti "pcap:$SWTPM_TCTI" --log-target stderr \
+                attest --cmdline-file /dev/null --secrets-dir "$shm/secrets" >client.log 2>&1 || fail "pcap run: $(cat client.log)"
+        echo "info: TPM commands of one svsm-vtpm attestation: $(python3 "$HERE/../bench/tpm-pcap-count.py" svsm.pcap | tr '\n' ' ')"
+fi
 # The handles ephroot made are gone (AK flushed, policy session flushed): a resource-manager-less TPM
 # would otherwise fill up over a few runs.
 for i in 1 2 3; do attest || fail "run $i: $(cat client.log)"; done
