@@ -51,7 +51,7 @@ for _ in $(seq 1 "$RUNS"); do run "$SWTPM_TCTI"; done >runs.log
 total=$(sed -n 's/.* in \([0-9]*\) ms (evidence.*/\1/p' runs.log | median)
 evidence=$(sed -n 's/.*(evidence \([0-9]*\) ms.*/\1/p' runs.log | median)
 requests=$(sed -n 's/.*ms, \([0-9]*\) HTTP requests.*/\1/p' runs.log | head -1)
-TCTI_PCAP_FILE=$work/a.pcap run "pcap:$SWTPM_TCTI" >/dev/null
+TCTI_PCAP_FILE=$work/a.pcap run "pcap:$SWTPM_TCTI" >/dev/null; [ -n "${KEEP_PCAP:-}" ] && cp "$work/a.pcap" "$KEEP_PCAP"
 cmds=$(python3 "$HERE/tpm-pcap-count.py" "$work/a.pcap")
 
 echo "ephroot attest (tpm evidence, RSA-2048 AK, EC P-256 TEE key, $SECRETS secret(s)), $RUNS runs, median:"
