@@ -103,7 +103,8 @@ static int request(AttestSession *s, const char *method, const char *path, const
                 return log_error_errno(r, "Failed to %s '%s': the server's certificate did not verify%s.", method, url,
                                        s->config->kbs_pin ? " or does not match kbs-pin=" : "");
         if (r < 0)
-                return log_error_errno(r, "Failed to %s '%s': %m", method, url);
+                return log_error_errno(r, "Failed to %s '%s': %s (%m)", method, url,
+                                       http_client_last_error(s->http) ?: "no response");
         if (resp.status != 200) {
                 reason = attest_proto_error_message(resp.body, resp.size);
                 log_error("Failed to %s '%s': HTTP %ld%s%s", method, url, resp.status, reason ? ", " : "",

@@ -22,6 +22,7 @@ struct HttpClient {
         char *ca_file, *pin;
         CURL *curl;
         unsigned attempts;
+        const char *last_error;
 };
 
 typedef struct HttpBuffer {
@@ -50,9 +51,15 @@ static int curl_to_errno(CURLcode cc) {
                 return -EPERM;
         case CURLE_OUT_OF_MEMORY:
                 return -ENOMEM;
-        case CURLE_UNSUPPORTED_PROTOCOL:
         case CURLE_URL_MALFORMAT:
                 return -EINVAL;
+        case CURLE_GOT_NOTHING:
+        case CURLE_RECV_ERROR:
+        case CURLE_SEND_ERROR:
+                return -ECONNRESET;
+        case CURLE_UNSUPPORTED_PROTOCOL: /* also: a reply that is not HTTP (HTTP/0.9 is refused) */
+        case CURLE_WEIRD_SERVER_REPLY:
+                return -EBADMSG;
         default:
                 return -EIO;
         }
@@ -139,6 +146,10 @@ HttpClient *http_client_free(HttpClient *c) {
         return NULL;
 }
 
+const char *http_client_last_error(const HttpClient *c) {
+        return c ? c->last_error : NULL;
+}
+
 unsigned http_client_attempts(const HttpClient *c) {
         return c ? c->attempts : 0;
 }
@@ -206,6 +217,7 @@ int http_request(HttpClient *c, const char *method, const char *url, const char 
 
         assert_return(c && method && url && ret, -EINVAL);
 
+        c->last_error = NULL;
         headers = curl_slist_append(headers, "Content-Type: application/json");
         if (headers)
                 headers = curl_slist_append(headers, "Accept: application/json");
@@ -261,8 +273,9 @@ int http_request(HttpClient *c, const char *method, const char *url, const char 
                         r = -EFBIG;
                 else
                         r = curl_to_errno(cc);
-                log_debug("%s %s: attempt %u failed: %s", method, url, attempt + 1,
-                          cc == CURLE_OK ? "503 Service Unavailable" : curl_easy_strerror(cc));
+                c->last_error = cc == CURLE_OK ? "HTTP 503 Service Unavailable" :
+                                b.too_big ? "response too large" : curl_easy_strerror(cc);
+                log_debug("%s %s: attempt %u failed: %s", method, url, attempt + 1, c->last_error);
 
                 /* Only what cannot have reached the server's logic is retried: no connection, or 503. */
                 if (!IN_SET(r, -ECONNREFUSED, -EBUSY) || attempt == c->opts.retries)

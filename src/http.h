@@ -43,5 +43,8 @@ int http_request(HttpClient *c, const char *method, const char *url, const char 
 
 void http_response_done(HttpResponse *r);
 
+/* libcurl's words for why the last request got no response (static text), or NULL. */
+const char *http_client_last_error(const HttpClient *c);
+
 /* Number of attempts made by this client so far (for tests and the performance figures). */
 unsigned http_client_attempts(const HttpClient *c);
