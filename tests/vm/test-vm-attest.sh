@@ -73,4 +73,45 @@ expect secret-sha256 none
 grep -q "Failed to POST 'http://10.0.2.100:8080/kbs/v0/auth': .* (Connection reset by peer)" "$work/console" \
         || bad "no clear message for the stopped broker"
 
+# The whole `ephroot boot` with attest=required (copy mode, a blank target disk, a small OS root):
+# the attest phase runs after measure-disk, the secret is there with the root laid; with the broker
+# stopped the boot fails in the attest phase and the root is not laid.
+VM_MODULES="virtio_pci virtio_blk virtio_net dm_mod dm_crypt xts aesni_intel af_alg algif_skcipher ext4"
+VM_FILES="$here/guest/lib.sh:/guest/lib.sh"
+vm_initramfs "$work/initrd-boot.gz" "$here/guest/attest-boot.sh" || { echo "FAIL: building the boot initramfs"; exit 1; }
+boot_vm() {
+        truncate -s 0 "$work/disk.img"; truncate -s 256M "$work/disk.img"
+        mkdir -p "$work/osroot/etc"
+        printf 'UUID=0000 / ext4 defaults 0 1\n' >"$work/osroot/etc/fstab"
+        rm -f "$work/os.img"; truncate -s 32M "$work/os.img"
+        mkfs.ext4 -q -F -d "$work/osroot" "$work/os.img" || { echo "FAIL: mkfs.ext4"; exit 1; }
+        vm_run "$work/console" "$work/initrd-boot.gz" 300 "$work/disk.img" "$work/os.img"
+        sed -n '/EPHROOT-VM ready/,$p' "$work/console" | grep -E "RESULT|ephroot: |Failed" | sed 's/^/  | /'
+}
+: >"$work/kbs.log"
+"$KBS" --config "$work/kbs.json" >"$work/kbs.log" 2>&1 &
+KBS_PID=$!
+PORT=
+for _ in $(seq 1 100); do
+        PORT=$(sed -n 's/.*Listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$work/kbs.log"); [ -n "$PORT" ] && break; sleep 0.05
+done
+[ -n "$PORT" ] || { echo "FAIL: the broker did not restart"; exit 1; }
+printf '#!/bin/sh\nexec busybox nc 127.0.0.1 %s 2>/dev/null\n' "$PORT" >"$work/fwd.sh"
+boot_vm
+expect boot-rc 0
+expect attest-line 1
+expect status-attested true
+expect secret-sha256 "$(sha256sum "$work/res/default/key/disk" | cut -d' ' -f1)"
+expect root-device /dev/mapper/ephroot
+
+kill "$KBS_PID"; wait "$KBS_PID" 2>/dev/null; KBS_PID=
+boot_vm
+expect boot-rc 1
+expect status-failed-phase attest
+expect status-attested false
+expect secret-sha256 none
+expect_match() { local v; v=$(vm_result "$work/console" "$1"); if [[ "$v" =~ $2 ]]; then ok "$1 = $v"; else bad "$1 = '$v', expected /$2/"; fi; }
+expect_match failed-line "Failed to POST 'http://10.0.2.100:8080/kbs/v0/auth'"
+expect_match root-device "^/dev/vdb$"
+
 [ "$fail" = 0 ] && echo "PASS" || exit 1
