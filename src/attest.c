@@ -106,11 +106,13 @@ static int request(AttestSession *s, const char *method, const char *path, const
                 return log_error_errno(r, "Failed to %s '%s': %s (%m)", method, url,
                                        http_client_last_error(s->http) ?: "no response");
         if (resp.status != 200) {
+                long status = resp.status;
+
                 reason = attest_proto_error_message(resp.body, resp.size);
-                log_error("Failed to %s '%s': HTTP %ld%s%s", method, url, resp.status, reason ? ", " : "",
-                          strempty(reason));
                 http_response_done(&resp);
-                return resp.status == 401 || resp.status == 403 ? -EACCES : -EPROTO;
+                return log_error_errno(SYNTHETIC_ERRNO(status == 401 || status == 403 ? EACCES : EPROTO),
+                                       "Failed to %s '%s': HTTP %ld%s%s", method, url, status, reason ? ", " : "",
+                                       strempty(reason));
         }
         *ret = resp;
         return 0;

@@ -18,8 +18,8 @@ ephroot --log-target stderr --tcti device:/dev/tpmrm0 --config /tmp/c.conf boot 
 result boot-rc "$?"
 sed 's/^/out: /' /tmp/out; sed 's/^/err: /' /tmp/err
 result attest-line "$(grep -c '^ephroot: attest ' /tmp/out)"
-result failed-line "$(grep '^ephroot: boot failed:' /tmp/out /tmp/err | head -n1 | cut -d: -f3- | cut -c1-60)"
-result status-attested "$(sed -n 's/.*"attest": *{[^}]*"attested": *\([a-z]*\).*/\1/p' /run/ephroot/status.json)"
+result failed-line "$(grep -h '^ephroot: boot failed:' /tmp/out /tmp/err | head -n1 | cut -c1-160)"
+result status-attested "$(grep -o '"attested": *[a-z]*' /run/ephroot/status.json | sed 's/.*: *//')"
 result status-failed-phase "$(sed -n 's/.*"failed_phase": *"\([a-z-]*\)".*/\1/p' /run/ephroot/status.json)"
 if [ -e /run/ephroot/secrets/disk ]; then
         result secret-sha256 "$(sha256sum /run/ephroot/secrets/disk | cut -d' ' -f1)"
