@@ -191,4 +191,25 @@ expect_fail "broker stopped" "Failed to POST.*auth"
 t1=$(date +%s%N)
 [ $(( (t1 - t0) / 1000000 )) -lt 5000 ] || fail "connection failure took $(( (t1 - t0) / 1000000 )) ms"
 
+# Retries with back-off, bounded by the count and by attest-timeout.
+sed -i -e '/kbs-retries/d' -e '/attest-timeout/d' ephroot.conf
+printf 'kbs-retries = 2\nattest-timeout = 20\n' >>ephroot.conf
+t0=$(date +%s%N)
+"$EPHROOT" --config ephroot.conf --tcti "$SWTPM_TCTI" --log-target stderr --log-level debug attest --cmdline-file /dev/null \
+        --secrets-dir "$shm/secrets" >client.log 2>&1 && fail "retries: accepted"
+t1=$(date +%s%N)
+[ "$(grep -c 'attempt [0-9] failed' client.log)" = 3 ] || fail "retries: $(grep 'attempt' client.log)"
+ms=$(( (t1 - t0) / 1000000 ))
+[ "$ms" -ge 550 ] && [ "$ms" -lt 5000 ] || fail "retries: took $ms ms (back-off 200 + 400 ms expected)"
+ok "kbs-retries=2: three attempts with back-off ($ms ms)"
+sed -i -e '/kbs-retries/d' -e '/attest-timeout/d' ephroot.conf
+printf 'kbs-retries = 10\nattest-timeout = 1\n' >>ephroot.conf
+t0=$(date +%s%N)
+"$EPHROOT" --config ephroot.conf --tcti "$SWTPM_TCTI" --log-target stderr attest --cmdline-file /dev/null \
+        --secrets-dir "$shm/secrets" >client.log 2>&1 && fail "deadline: accepted"
+t1=$(date +%s%N)
+ms=$(( (t1 - t0) / 1000000 ))
+[ "$ms" -lt 2500 ] || fail "attest-timeout=1 with 10 retries took $ms ms"
+ok "attest-timeout=1 cuts 10 retries short ($ms ms)"
+
 echo "PASS: $pass checks"
