@@ -233,6 +233,7 @@ int http_request(HttpClient *c, const char *method, const char *url, const char 
                 if (c->opts.deadline_usec > 0) {
                         uint64_t now = now_usec(CLOCK_MONOTONIC);
                         if (now >= c->opts.deadline_usec) {
+                                c->last_error = "the deadline (attest-timeout) passed";
                                 r = -ETIMEDOUT;
                                 break;
                         }
