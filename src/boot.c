@@ -214,8 +214,6 @@ static int phase_attest(BootRun *b) {
         AttestResult res = {};
         int r;
 
-        if (c->attest == ATTEST_OFF)
-                return 0;
         r = attest_run(c, b->tpm, b->args->secrets_dir ?: ATTEST_SECRETS_DIR, &res);
         if (r >= 0) {
                 b->status->attested = true;
@@ -292,17 +290,18 @@ int boot_run(const Config *c, const BootArgs *a, BootStatus *st) {
                 goto fail;
         phase_end(&b, st->tpm ? "disk and volume-key events into PCR %u" : "skipped (tpm=none)", c->pcr_disk);
 
-        phase_begin(&b, BOOT_PHASE_ATTEST);
-        r = phase_attest(&b);
-        if (r < 0)
-                goto fail;
-        if (c->attest == ATTEST_OFF)
-                phase_end(&b, "off");
-        else if (st->attested)
-                phase_end(&b, "%s to %s: %u secret%s in %s", c->attest_tee, c->kbs_url, st->attest_secrets,
-                          st->attest_secrets == 1 ? "" : "s", a->secrets_dir ?: ATTEST_SECRETS_DIR);
-        else
-                phase_end(&b, "FAILED (attest=optional, going on without secrets)");
+        /* attest=off (the default): no phase at all, neither on the console nor in status.json. */
+        if (c->attest != ATTEST_OFF) {
+                phase_begin(&b, BOOT_PHASE_ATTEST);
+                r = phase_attest(&b);
+                if (r < 0)
+                        goto fail;
+                if (st->attested)
+                        phase_end(&b, "%s to %s: %u secret%s in %s", c->attest_tee, c->kbs_url, st->attest_secrets,
+                                  st->attest_secrets == 1 ? "" : "s", a->secrets_dir ?: ATTEST_SECRETS_DIR);
+                else
+                        phase_end(&b, "FAILED (attest=optional, going on without secrets)");
+        }
 
         phase_begin(&b, BOOT_PHASE_ROOT);
         r = root_lay(c, a->rootmnt, st->dm_node, st->volume_size, st->device, &st->root);
