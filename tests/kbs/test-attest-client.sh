@@ -94,6 +94,14 @@ cmp "$shm/secrets/other-key" res/default/key/other || fail "second secret differ
 [ "$(stat -c %a "$shm/secrets")" = 700 ] || fail "dir mode $(stat -c %a "$shm/secrets")"
 grep -q "attested to http://127.0.0.1:$PORT as tpm" client.log || fail "summary: $(cat client.log)"
 ! grep -q "$(xxd -p -c 64 res/default/key/disk)" client.log || fail "secret in the log"
+# Not even at debug level: neither the secret (hex, base64) nor anything but its size.
+rm -rf "$shm/secrets"
+"$EPHROOT" --config ephroot.conf --tcti "$SWTPM_TCTI" --log-target stderr --log-level debug attest --cmdline-file /dev/null \
+        --secrets-dir "$shm/secrets" >debug.log 2>&1 || fail "debug run: $(cat debug.log)"
+for s in "$(xxd -p -c 64 res/default/key/disk)" "$(base64 -w0 res/default/key/disk)" "$(base64 -w0 res/default/key/disk | tr '+/' '-_' | tr -d =)"; do
+        ! grep -qF -- "$s" debug.log || fail "secret in the debug log"
+done
+grep -q "Resource 'default/key/disk': 32 bytes" debug.log || fail "debug log: $(cat debug.log)"
 ok "attestation fetched two secrets ($(grep -o 'in [0-9]* ms' client.log | head -1)), 0400 in a 0700 tmpfs directory"
 
 # The independent checker agrees: ephroot's quote verifies with tpm2_checkquote, the qualifying data
