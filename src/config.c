@@ -321,6 +321,17 @@ static int parse_attest_key_item(const char *key, const char *value, void *field
         return 0;
 }
 
+static int parse_ak_type_item(const char *key, const char *value, void *field, const char *origin) {
+        if (streq(value, "rsa"))
+                *(bool *) field = false;
+        else if (streq(value, "ecc"))
+                *(bool *) field = true;
+        else
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s: Invalid '%s' value '%s' (expected rsa or ecc), refusing.",
+                                       origin, key, value);
+        return 0;
+}
+
 static int parse_hierarchy_item(const char *key, const char *value, void *field, const char *origin) {
         if (streq(value, "owner"))
                 *(bool *) field = false;
@@ -409,6 +420,7 @@ static const ConfigItem config_items[] = {
         { "attest-tee", parse_tee_item, offsetof(Config, attest_tee), true },
         { "attest-key", parse_attest_key_item, offsetof(Config, attest_key), true },
         { "attest-ak-hierarchy", parse_hierarchy_item, offsetof(Config, attest_ak_endorsement), true },
+        { "attest-ak-type", parse_ak_type_item, offsetof(Config, attest_ak_ecc), true },
         { "attest-pcrs", parse_pcr_list_item, offsetof(Config, attest_pcrs), true },
         { "attest-timeout", parse_seconds_item, offsetof(Config, attest_timeout), false },
         { "kbs-connect-timeout", parse_seconds_item, offsetof(Config, kbs_connect_timeout), false },
@@ -741,8 +753,9 @@ int config_dump(const Config *c, FILE *f) {
                 fprintf(f, "kbs-pin = %s\n", c->kbs_pin);
         else
                 fputs("#kbs-pin = (unset)\n", f);
-        fprintf(f, "attest-tee = %s\nattest-key = %s\nattest-ak-hierarchy = %s\nattest-pcrs =", c->attest_tee,
-                c->attest_key == ATTEST_KEY_RSA ? "rsa" : "ec", c->attest_ak_endorsement ? "endorsement" : "owner");
+        fprintf(f, "attest-tee = %s\nattest-key = %s\nattest-ak-hierarchy = %s\nattest-ak-type = %s\nattest-pcrs =",
+                c->attest_tee, c->attest_key == ATTEST_KEY_RSA ? "rsa" : "ec",
+                c->attest_ak_endorsement ? "endorsement" : "owner", c->attest_ak_ecc ? "ecc" : "rsa");
         for (unsigned i = 0, first = 1; i < 24; i++) {
                 unsigned j = i;
                 if (!(c->attest_pcrs & (1U << i)))

@@ -95,6 +95,7 @@ typedef struct Config {
         char *attest_tee;
         AttestKeyType attest_key;
         bool attest_ak_endorsement; /* the AK's hierarchy: endorsement instead of owner */
+        bool attest_ak_ecc;         /* an ECC P-256 AK (ECDSA) instead of RSA-2048 (RSASSA) */
         uint32_t attest_pcrs;       /* sha256 PCRs the quote covers, a bitmask of 0-23 */
         unsigned attest_timeout;    /* seconds, the whole attestation */
         unsigned kbs_connect_timeout;

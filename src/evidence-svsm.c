@@ -56,7 +56,7 @@ static int svsm_auth_extra_params(Tpm2Context *tpm, const Config *config, void *
                 return log_error_errno(r, "Failed to read the vTPM's endorsement key at 0x%08x: %m", SVSM_EK_HANDLE);
         }
         r = tpm2_create_ak(tpm, config->attest_ak_endorsement ? TPM2_HIERARCHY_ENDORSEMENT : TPM2_HIERARCHY_OWNER,
-                           &s->ak);
+                           config->attest_ak_ecc, &s->ak);
         if (r < 0) {
                 svsm_state_free(tpm, s);
                 return log_error_errno(r, "Failed to create the attestation key: %m");

@@ -37,7 +37,7 @@ int evidence_tpm_ak_spki(Tpm2Context *tpm, const Config *config, char **ret_b64)
         r = need_tpm(tpm);
         if (r < 0)
                 return r;
-        r = tpm2_create_ak(tpm, ak_hierarchy(config), &ak);
+        r = tpm2_create_ak(tpm, ak_hierarchy(config), config->attest_ak_ecc, &ak);
         if (r < 0)
                 return log_error_errno(r, "Failed to create the attestation key: %m");
         r = attest_tpm_public_to_spki(ak.public, ak.public_size, &spki, &spki_size);
@@ -98,7 +98,7 @@ static int tpm_collect(const EvidenceRequest *req, char **ret_json) {
         r = need_tpm(req->tpm);
         if (r < 0)
                 return r;
-        r = tpm2_create_ak(req->tpm, ak_hierarchy(req->config), &ak);
+        r = tpm2_create_ak(req->tpm, ak_hierarchy(req->config), req->config->attest_ak_ecc, &ak);
         if (r < 0)
                 return log_error_errno(r, "Failed to create the attestation key: %m");
         r = evidence_tpm_quote_json(req->tpm, req->config, &ak, req->report_data, TPM_QUALIFYING_SIZE, &q);

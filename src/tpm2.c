@@ -281,7 +281,7 @@ static int marshal_public(const TPM2B_PUBLIC *pub, uint8_t **ret, size_t *ret_si
         return 0;
 }
 
-int tpm2_create_ak(Tpm2Context *c, Tpm2Hierarchy h, Tpm2Key *ret) {
+int tpm2_create_ak(Tpm2Context *c, Tpm2Hierarchy h, bool ecc, Tpm2Key *ret) {
         _cleanup_free_ TPM2B_PUBLIC *out_public = NULL;
         _cleanup_free_ TPM2B_CREATION_DATA *creation_data = NULL;
         _cleanup_free_ TPM2B_DIGEST *creation_hash = NULL;
@@ -311,6 +311,15 @@ int tpm2_create_ak(Tpm2Context *c, Tpm2Hierarchy h, Tpm2Key *ret) {
 
         assert_return(c && ret, -EINVAL);
 
+        if (ecc) {
+                tmpl.publicArea.type = TPM2_ALG_ECC;
+                tmpl.publicArea.parameters.eccDetail = (TPMS_ECC_PARMS) {
+                        .symmetric.algorithm = TPM2_ALG_NULL,
+                        .scheme = { .scheme = TPM2_ALG_ECDSA, .details.ecdsa.hashAlg = TPM2_ALG_SHA256 },
+                        .curveID = TPM2_ECC_NIST_P256,
+                        .kdf.scheme = TPM2_ALG_NULL,
+                };
+        }
         rc = Esys_CreatePrimary(c->esys, h == TPM2_HIERARCHY_ENDORSEMENT ? ESYS_TR_RH_ENDORSEMENT : ESYS_TR_RH_OWNER,
                                 ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &sensitive, &tmpl, &outside, &creation_pcr,
                                 &handle, &out_public, &creation_data, &creation_hash, &ticket);

@@ -44,10 +44,10 @@ typedef enum Tpm2Hierarchy {
         TPM2_HIERARCHY_ENDORSEMENT,
 } Tpm2Hierarchy;
 
-/* An attestation key made fresh: a primary RSA-2048 restricted signing key (RSASSA-SHA256,
- * fixedTPM|fixedParent|sensitiveDataOrigin|userWithAuth|restricted|sign, empty auth) in the given
- * hierarchy. One TPM command. */
-int tpm2_create_ak(Tpm2Context *c, Tpm2Hierarchy h, Tpm2Key *ret);
+/* An attestation key made fresh: a primary restricted signing key, RSA-2048 with RSASSA-SHA256 or
+ * (ecc) ECC P-256 with ECDSA-SHA256, fixedTPM|fixedParent|sensitiveDataOrigin|userWithAuth|restricted|
+ * sign, empty auth, in the given hierarchy. One TPM command. */
+int tpm2_create_ak(Tpm2Context *c, Tpm2Hierarchy h, bool ecc, Tpm2Key *ret);
 
 /* The endorsement key: the persistent object at handle (0x81010001 for the TCG default RSA EK), else
  * -ENOENT. Not flushed. */

@@ -4,7 +4,7 @@
 # `tpm` evidence against ephroot-kbs on loopback (plain HTTP), swtpm as the TPM; RUNS runs, median of
 # the client's own figure (auth to the last resource) and of its evidence part; then one run through
 # tpm2-tss's pcap TCTI to count the TPM commands it sends.
-#   tests/bench/attest-bench.sh [BUILD-DIR]     env: RUNS (10), SECRETS (1)
+#   tests/bench/attest-bench.sh [BUILD-DIR]     env: RUNS (10), SECRETS (1), AK_TYPE (rsa, or ecc)
 set -euo pipefail
 
 BUILD=$(realpath "${1:-build}")
@@ -13,6 +13,7 @@ KBS=$BUILD/src/kbs/ephroot-kbs
 HERE=$(cd "$(dirname "$0")" && pwd)
 RUNS=${RUNS:-10}
 SECRETS=${SECRETS:-1}
+AK_TYPE=${AK_TYPE:-rsa}
 [ -x "$EPHROOT" ] && [ -x "$KBS" ] || { echo "attest-bench: build $EPHROOT and $KBS first"; exit 1; }
 . "$HERE/../lib/swtpm.sh"
 
@@ -25,7 +26,8 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2
 
 swtpm_start "$work/tpm" sha256
 cd "$work"
-AK=$("$EPHROOT" --config /dev/null --tcti "$SWTPM_TCTI" attest --print-ak --cmdline-file /dev/null)
+echo "attest-ak-type = $AK_TYPE" >ak.conf
+AK=$("$EPHROOT" --config ak.conf --tcti "$SWTPM_TCTI" attest --print-ak --cmdline-file /dev/null)
 mkdir -p res/default/key
 for i in $(seq 1 "$SECRETS"); do head -c 32 /dev/urandom >"res/default/key/s$i"; done
 echo "{\"policies\":[{\"name\":\"b\",\"tee\":[\"tpm\"],\"trusted_aks\":[\"$AK\"],\"resources\":[\"default/key/*\"]}]}" >policy.json
@@ -40,6 +42,7 @@ done
 [ -n "$PORT" ] || { echo "server did not start"; exit 1; }
 {
         echo "attest = required"
+        echo "attest-ak-type = $AK_TYPE"
         echo "kbs-url = http://127.0.0.1:$PORT"
         for i in $(seq 1 "$SECRETS"); do echo "secret.s$i = default/key/s$i"; done
 } >ephroot.conf
@@ -54,6 +57,6 @@ requests=$(sed -n 's/.*ms, \([0-9]*\) HTTP requests.*/\1/p' runs.log | head -1)
 TCTI_PCAP_FILE=$work/a.pcap run "pcap:$SWTPM_TCTI" >/dev/null; [ -n "${KEEP_PCAP:-}" ] && cp "$work/a.pcap" "$KEEP_PCAP"
 cmds=$(python3 "$HERE/tpm-pcap-count.py" "$work/a.pcap")
 
-echo "ephroot attest (tpm evidence, RSA-2048 AK, EC P-256 TEE key, $SECRETS secret(s)), $RUNS runs, median:"
+echo "ephroot attest (tpm evidence, $AK_TYPE AK, EC P-256 TEE key, $SECRETS secret(s)), $RUNS runs, median:"
 echo "  auth to last resource: $total ms, of which evidence (TPM): $evidence ms; $requests HTTP requests"
 echo "  TPM commands: $(head -n1 <<<"$cmds" | cut -d' ' -f2) ($(tail -n +2 <<<"$cmds" | tr '\n' ' '))"

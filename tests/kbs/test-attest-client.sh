@@ -40,12 +40,16 @@ PCR11=$(tpm2_pcrread sha256:11 -o pcr11.bin >/dev/null && xxd -p -c 64 pcr11.bin
         || fail "print-ak: $(cat ak.err)"
 AK=$(cat ak.b64)
 [ ${#AK} -gt 300 ] || fail "AK looks wrong: $AK"
+echo "attest-ak-type = ecc" >ecc.conf
+AK_ECC=$("$EPHROOT" --config ecc.conf --tcti "$SWTPM_TCTI" attest --print-ak --cmdline-file /dev/null 2>ak.err) \
+        || fail "print-ak (ecc): $(cat ak.err)"
+[ -n "$AK_ECC" ] && [ "$AK_ECC" != "$AK" ] || fail "ECC AK looks wrong: $AK_ECC"
 
 mkdir -p res/default/key && head -c 32 /dev/urandom >res/default/key/disk
 head -c 100 /dev/urandom >res/default/key/other
 write_policy() { # $1: expected PCR 11
         cat >policy.json <<JSON
-{"policies":[{"name":"t","tee":["tpm"],"trusted_aks":["$AK"],
+{"policies":[{"name":"t","tee":["tpm"],"trusted_aks":["$AK","$AK_ECC"],
   "pcrs":{"sha256":{"11":"$1"}},"resources":["default/key/*"]}]}
 JSON
 }
@@ -126,6 +130,19 @@ fi
 [ "$PCR11" = "$(python3 -c "import json;print(json.load(open('$work/evidence.json'))['tpm_quote']['pcrs'][11])")" ] \
         || fail "PCR 11 in the evidence differs from the TPM's"
 ok "ephroot's quote verifies with tpm2_checkquote (nonce = report data[0:32]); PCR 11 as the TPM has it"
+
+# An ECC P-256 AK (attest-ak-type=ecc): ECDSA quote, also checked by tpm2_checkquote.
+echo "attest-ak-type = ecc" >>ephroot.conf
+EPHROOT_TEST_EVIDENCE_OUT=$work/evidence-ecc.json attest || fail "ECC AK refused: $(cat client.log)"
+cmp "$shm/secrets/disk" res/default/key/disk || fail "ECC AK: secret differs"
+python3 -c "import base64,json; e=json.load(open('$work/evidence-ecc.json')); q=e['tpm_quote']
+open('qe.msg','wb').write(base64.b64decode(q['message'])); open('qe.sig','wb').write(base64.b64decode(q['signature']))
+open('ake.der','wb').write(base64.b64decode(e['ak_public']))"
+openssl pkey -pubin -inform DER -in ake.der -out ake.pem
+tpm2_checkquote -u ake.pem -m qe.msg -s qe.sig -g sha256 -q "$(head -c 64 "$work/evidence-ecc.json.report-data")" >checkquote.log 2>&1 \
+        || fail "tpm2_checkquote refuses the ECDSA quote: $(cat checkquote.log)"
+ok "attest-ak-type=ecc: ECDSA quote accepted by the broker and by tpm2_checkquote ($(grep -o 'evidence [0-9]* ms' client.log))"
+sed -i '/attest-ak-type/d' ephroot.conf
 
 # An EC key and an RSA key both work.
 echo "attest-key = rsa" >>ephroot.conf
