@@ -407,6 +407,7 @@ static void test_config(void **state) {
                 "kbs-pin = sha256//short\n", "secret.a = x/y\n", "secret.a = x/../y\n", "secret..a = x/y/z\n",
                 "secret.a/b = x/y/z\n", "secret.a = x/y/z\nsecret.a = x/y/w\n", "kbs-ca-file = relative.pem\n",
                 "attest-timeout = 0\n", "kbs-retries = 11\n", "attest = required\nattest = off\n",
+                "attest-ak-type = dsa\n", "attest-key = x25519\n", "attest-ak-hierarchy = platform\n",
         };
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 assert_int_equal(config_init(&c), 0);
