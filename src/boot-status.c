@@ -55,6 +55,22 @@ static int build(const Config *c, const BootStatus *st, json_object **ret) {
         json_object_object_add(o, "sector_size", json_object_new_int64(st->sector_size));
         json_object_object_add(o, "volume_size", json_object_new_int64((int64_t) st->volume_size));
         json_object_object_add(o, "tpm", json_object_new_boolean(st->tpm));
+        {
+                json_object *at = json_object_new_object();
+                if (!at) {
+                        json_object_put(phases);
+                        json_object_put(pcrs);
+                        json_object_put(root);
+                        return -ENOMEM;
+                }
+                json_object_object_add(at, "mode", json_object_new_string(attest_mode_to_string(c->attest)));
+                json_object_object_add(at, "tee", str_or_null(c->attest != ATTEST_OFF ? c->attest_tee : NULL));
+                json_object_object_add(at, "kbs_url", str_or_null(c->attest != ATTEST_OFF ? c->kbs_url : NULL));
+                json_object_object_add(at, "attested", json_object_new_boolean(st->attested));
+                json_object_object_add(at, "secrets", json_object_new_int((int) st->attest_secrets));
+                json_object_object_add(at, "error", str_or_null(st->attest_error));
+                json_object_object_add(o, "attest", at);
+        }
 
         json_object_object_add(pcrs, "kernel", json_object_new_int((int) c->pcr_kernel));
         json_object_object_add(pcrs, "initrd", json_object_new_int((int) c->pcr_initrd));

@@ -10,6 +10,7 @@
 #include <sys/utsname.h>
 #include <time.h>
 
+#include "attest.h"
 #include "boot.h"
 #include "disk.h"
 #include "keygen.h"
@@ -24,6 +25,7 @@ static const char *const phase_names[_BOOT_PHASE_MAX] = {
         [BOOT_PHASE_DISK] = "disk",
         [BOOT_PHASE_VOLUME] = "volume",
         [BOOT_PHASE_MEASURE_DISK] = "measure-disk",
+        [BOOT_PHASE_ATTEST] = "attest",
         [BOOT_PHASE_ROOT] = "root",
         [BOOT_PHASE_LEAVE] = "leave",
 };
@@ -43,6 +45,7 @@ void boot_status_done(BootStatus *s) {
         s->dm_node = mfree(s->dm_node);
         s->cipher = mfree(s->cipher);
         s->error = mfree(s->error);
+        s->attest_error = mfree(s->attest_error);
         root_layout_done(&s->root);
 }
 
@@ -207,6 +210,30 @@ static int phase_measure_disk(BootRun *b) {
         return r;
 }
 
+/* After the disk events, before the root is laid (a refusal costs no copy) and before the closing
+ * event: the quote covers everything measured so far. required: a failure is the boot's; optional: it
+ * is logged, noted in status.json, and the boot goes on without the secrets. */
+static int phase_attest(BootRun *b) {
+        const Config *c = b->config;
+        AttestResult res = {};
+        int r;
+
+        r = attest_run(c, b->tpm, b->args->secrets_dir ?: ATTEST_SECRETS_DIR, &res);
+        if (r >= 0) {
+                b->status->attested = true;
+                b->status->attest_secrets = res.n_secrets;
+                return 0;
+        }
+        if (c->attest == ATTEST_REQUIRED)
+                return r;
+        /* Survived: the error is not the boot's, so a later failure reports its own. */
+        b->status->attest_error = strdup(log_first_error() ?: "unknown error");
+        log_clear_first_error();
+        log_warning("attest=optional: attestation failed (%s), going on without secrets.",
+                    strna(b->status->attest_error));
+        return 0;
+}
+
 /* Every PCR ephroot extends gets the failure event, so no policy over any of them can match. */
 static void extend_failure(BootRun *b) {
         const Config *c = b->config;
@@ -266,6 +293,19 @@ int boot_run(const Config *c, const BootArgs *a, BootStatus *st) {
         if (r < 0)
                 goto fail;
         phase_end(&b, st->tpm ? "disk and volume-key events into PCR %u" : "skipped (tpm=none)", c->pcr_disk);
+
+        /* attest=off (the default): no phase at all, neither on the console nor in status.json. */
+        if (c->attest != ATTEST_OFF) {
+                phase_begin(&b, BOOT_PHASE_ATTEST);
+                r = phase_attest(&b);
+                if (r < 0)
+                        goto fail;
+                if (st->attested)
+                        phase_end(&b, "%s to %s: %u secret%s in %s", c->attest_tee, c->kbs_url, st->attest_secrets,
+                                  st->attest_secrets == 1 ? "" : "s", a->secrets_dir ?: ATTEST_SECRETS_DIR);
+                else
+                        phase_end(&b, "FAILED (attest=optional, going on without secrets)");
+        }
 
         phase_begin(&b, BOOT_PHASE_ROOT);
         r = root_lay(c, a->rootmnt, st->dm_node, st->volume_size, st->device, &st->root);

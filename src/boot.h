@@ -19,6 +19,7 @@ typedef enum BootPhase {
         BOOT_PHASE_DISK,         /* discover and check the target */
         BOOT_PHASE_VOLUME,       /* format and activate */
         BOOT_PHASE_MEASURE_DISK, /* the disk and volume-key events; the key is wiped after it */
+        BOOT_PHASE_ATTEST,       /* attest=: evidence to the key broker, secrets to /run/ephroot/secrets */
         BOOT_PHASE_ROOT,         /* copy or overlay */
         BOOT_PHASE_LEAVE,        /* the closing leave-initrd event */
         _BOOT_PHASE_MAX,
@@ -30,6 +31,7 @@ typedef struct BootArgs {
         const char *initrd;      /* NULL: <rootmnt>/boot/initrd.img-<uname -r> */
         const char *cmdline;     /* the kernel command line as read */
         const char *header_dir;  /* NULL: /run/ephroot */
+        const char *secrets_dir; /* NULL: /run/ephroot/secrets */
 } BootArgs;
 
 typedef struct BootStatus {
@@ -46,6 +48,9 @@ typedef struct BootStatus {
         unsigned sector_size;
         uint64_t volume_size;
         RootLayout root;
+        bool attested;                        /* attest= ran and succeeded */
+        unsigned attest_secrets;
+        char *attest_error;                   /* attest=optional: why it did not succeed */
         char *error;                          /* the first error, when failed */
 } BootStatus;
 

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "attest-proto.h"
 #include "config.h"
 #include "log.h"
 #include "util.h"
@@ -26,7 +27,49 @@ typedef struct ConfigParseState {
         Config *config;
         const char *origin;
         bool seen[64];
+        char *seen_secrets[CONFIG_SECRETS_MAX]; /* names given in this source */
 } ConfigParseState;
+
+static void config_parse_state_done(ConfigParseState *s) {
+        for (size_t i = 0; i < CONFIG_SECRETS_MAX; i++)
+                s->seen_secrets[i] = mfree(s->seen_secrets[i]);
+}
+
+/* secret.<name> = <repo>/<type>/<tag>: a resource fetched after attestation into
+ * /run/ephroot/secrets/<name>. The name keeps its case (it is a file name). */
+static int config_set_secret(ConfigParseState *s, const char *name, const char *value) {
+        Config *c = s->config;
+        size_t i, slot = SIZE_MAX;
+
+        if (!attest_proto_secret_name_valid(name))
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                       "%s: Invalid secret name '%s' (1 to 64 of A-Z a-z 0-9 . _ -, not starting with '.'), refusing.",
+                                       s->origin, name);
+        if (!value || !attest_proto_resource_path_valid(value))
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                       "%s: 'secret.%s' needs a resource <repo>/<type>/<tag> (A-Z a-z 0-9 . _ -), refusing.",
+                                       s->origin, name);
+        for (i = 0; i < CONFIG_SECRETS_MAX && s->seen_secrets[i]; i++)
+                if (streq(s->seen_secrets[i], name))
+                        return log_error_errno(SYNTHETIC_ERRNO(EEXIST),
+                                               "%s: Setting 'secret.%s' given more than once, refusing.", s->origin, name);
+        for (size_t j = 0; j < c->n_secrets; j++)
+                if (streq(c->secrets[j].name, name))
+                        slot = j;
+        if (slot == SIZE_MAX) {
+                if (c->n_secrets >= CONFIG_SECRETS_MAX || i >= CONFIG_SECRETS_MAX)
+                        return log_error_errno(SYNTHETIC_ERRNO(E2BIG), "%s: More than %u secrets, refusing.", s->origin,
+                                               CONFIG_SECRETS_MAX);
+                slot = c->n_secrets;
+                c->secrets[slot].name = strdup(name);
+                if (!c->secrets[slot].name)
+                        return log_oom();
+                c->n_secrets++;
+        }
+        if (i < CONFIG_SECRETS_MAX && !(s->seen_secrets[i] = strdup(name)))
+                return log_oom();
+        return free_and_strdup(&c->secrets[slot].resource, value) < 0 ? log_oom() : 0;
+}
 
 static int parse_bool_item(const char *key, const char *value, void *field, const char *origin) {
         int r = parse_boolean(value);
@@ -227,6 +270,148 @@ static int parse_report_timeout_item(const char *key, const char *value, void *f
         return 0;
 }
 
+static const char *const attest_mode_names[_ATTEST_MODE_MAX] = {
+        [ATTEST_OFF] = "off",
+        [ATTEST_OPTIONAL] = "optional",
+        [ATTEST_REQUIRED] = "required",
+};
+
+const char *attest_mode_to_string(AttestMode m) {
+        return m >= 0 && m < _ATTEST_MODE_MAX ? attest_mode_names[m] : NULL;
+}
+
+static int parse_attest_item(const char *key, const char *value, void *field, const char *origin) {
+        for (AttestMode m = 0; m < _ATTEST_MODE_MAX; m++)
+                if (streq(value, attest_mode_names[m])) {
+                        *(AttestMode *) field = m;
+                        return 0;
+                }
+        return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                               "%s: Invalid '%s' value '%s' (expected required, optional or off), refusing.", origin,
+                               key, value);
+}
+
+static int parse_url_item(const char *key, const char *value, void *field, const char *origin) {
+        /* The broker's base URL; the protocol's paths (/kbs/v0/...) are appended. */
+        if ((!startswith(value, "https://") && !startswith(value, "http://")) || strlen(value) > 1024 ||
+            strpbrk(value, " \t?#"))
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                       "%s: '%s' needs an http:// or https:// URL without query, got '%s', refusing.",
+                                       origin, key, value);
+        return free_and_strdup(field, value) < 0 ? log_oom() : 0;
+}
+
+static int parse_pin_item(const char *key, const char *value, void *field, const char *origin) {
+        /* libcurl's form: sha256//<base64 of the SPKI's SHA-256>, several joined with ';'. */
+        for (const char *p = value; *p;) {
+                size_t l;
+                const char *b = startswith(p, "sha256//");
+                if (!b)
+                        goto bad;
+                l = strcspn(b, ";");
+                if (l != 44)
+                        goto bad;
+                for (size_t i = 0; i < l; i++)
+                        if (!isalnum((unsigned char) b[i]) && !strchr("+/=", b[i]))
+                                goto bad;
+                p = b + l;
+                if (*p == ';')
+                        p++;
+        }
+        return free_and_strdup(field, value) < 0 ? log_oom() : 0;
+bad:
+        return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                               "%s: '%s' needs sha256//<base64 of the public key's SHA-256>[;...], refusing.", origin, key);
+}
+
+static int parse_tee_item(const char *key, const char *value, void *field, const char *origin) {
+        if (!STR_IN_SET(value, "tpm", "svsm-vtpm", "az-snp-vtpm", "az-tdx-vtpm", "azure"))
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                       "%s: Invalid '%s' value '%s' (expected tpm, svsm-vtpm, az-snp-vtpm, az-tdx-vtpm or azure), refusing.",
+                                       origin, key, value);
+        return free_and_strdup(field, value) < 0 ? log_oom() : 0;
+}
+
+static int parse_attest_key_item(const char *key, const char *value, void *field, const char *origin) {
+        if (streq(value, "ec"))
+                *(AttestKeyType *) field = ATTEST_KEY_EC;
+        else if (streq(value, "rsa"))
+                *(AttestKeyType *) field = ATTEST_KEY_RSA;
+        else
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s: Invalid '%s' value '%s' (expected ec or rsa), refusing.",
+                                       origin, key, value);
+        return 0;
+}
+
+static int parse_ak_type_item(const char *key, const char *value, void *field, const char *origin) {
+        if (streq(value, "rsa"))
+                *(bool *) field = false;
+        else if (streq(value, "ecc"))
+                *(bool *) field = true;
+        else
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s: Invalid '%s' value '%s' (expected rsa or ecc), refusing.",
+                                       origin, key, value);
+        return 0;
+}
+
+static int parse_hierarchy_item(const char *key, const char *value, void *field, const char *origin) {
+        if (streq(value, "owner"))
+                *(bool *) field = false;
+        else if (streq(value, "endorsement"))
+                *(bool *) field = true;
+        else
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                       "%s: Invalid '%s' value '%s' (expected owner or endorsement), refusing.", origin,
+                                       key, value);
+        return 0;
+}
+
+/* "0-15", "0,2,4-7": PCRs 0..23. */
+static int parse_pcr_list_item(const char *key, const char *value, void *field, const char *origin) {
+        _cleanup_free_ char *copy = strdup(value);
+        uint32_t mask = 0;
+        char *p, *w;
+
+        if (!copy)
+                return log_oom();
+        for (p = copy; (w = strsep(&p, ","));) {
+                char *dash = strchr(w, '-');
+                unsigned a, b;
+
+                if (dash)
+                        *dash = '\0';
+                if (safe_atou(w, &a) < 0 || (dash ? safe_atou(dash + 1, &b) : (b = a, 0)) < 0 || a > b || b > 23)
+                        return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                               "%s: Invalid '%s' value '%s' (expected PCRs 0..23 as a list of N or N-M), refusing.",
+                                               origin, key, value);
+                for (unsigned i = a; i <= b; i++)
+                        mask |= 1U << i;
+        }
+        *(uint32_t *) field = mask;
+        return 0;
+}
+
+static int parse_seconds_item(const char *key, const char *value, void *field, const char *origin) {
+        unsigned u;
+
+        if (safe_atou(value, &u) < 0 || u < 1 || u > CONFIG_ATTEST_TIMEOUT_MAX)
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                       "%s: Invalid '%s' value '%s' (expected seconds, 1..%u), refusing.", origin, key,
+                                       value, CONFIG_ATTEST_TIMEOUT_MAX);
+        *(unsigned *) field = u;
+        return 0;
+}
+
+static int parse_retries_item(const char *key, const char *value, void *field, const char *origin) {
+        unsigned u;
+
+        if (safe_atou(value, &u) < 0 || u > 10)
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s: Invalid '%s' value '%s' (expected 0..10), refusing.",
+                                       origin, key, value);
+        *(unsigned *) field = u;
+        return 0;
+}
+
 static const ConfigItem config_items[] = {
         { "enabled", parse_bool_item, offsetof(Config, enabled), true },
         { "log-level", parse_log_level_item, offsetof(Config, log_level), false },
@@ -252,6 +437,19 @@ static const ConfigItem config_items[] = {
         { "tpm", parse_tpm_item, offsetof(Config, tpm_required), true },
         { "azure-imds-url", parse_http_url_item, offsetof(Config, azure_imds_url), false },
         { "azure-report-timeout", parse_report_timeout_item, offsetof(Config, azure_report_timeout), false },
+        { "attest", parse_attest_item, offsetof(Config, attest), true },
+        { "kbs-url", parse_url_item, offsetof(Config, kbs_url), true },
+        { "kbs-ca-file", parse_path_item, offsetof(Config, kbs_ca_file), true },
+        { "kbs-pin", parse_pin_item, offsetof(Config, kbs_pin), true },
+        { "attest-tee", parse_tee_item, offsetof(Config, attest_tee), true },
+        { "attest-key", parse_attest_key_item, offsetof(Config, attest_key), true },
+        { "attest-ak-hierarchy", parse_hierarchy_item, offsetof(Config, attest_ak_endorsement), true },
+        { "attest-ak-type", parse_ak_type_item, offsetof(Config, attest_ak_ecc), true },
+        { "attest-pcrs", parse_pcr_list_item, offsetof(Config, attest_pcrs), true },
+        { "attest-timeout", parse_seconds_item, offsetof(Config, attest_timeout), false },
+        { "kbs-connect-timeout", parse_seconds_item, offsetof(Config, kbs_connect_timeout), false },
+        { "kbs-retries", parse_retries_item, offsetof(Config, kbs_retries), false },
+        { "attest-vcek-file", parse_path_item, offsetof(Config, attest_vcek_file), true },
 };
 
 int config_init(Config *c) {
@@ -274,12 +472,19 @@ int config_init(Config *c) {
                 .no_write_workqueue = true,
                 .tpm_required = true,
                 .azure_report_timeout = 10,
+                .attest = ATTEST_OFF,
+                .attest_key = ATTEST_KEY_EC,
+                .attest_pcrs = CONFIG_ATTEST_PCRS_DEFAULT,
+                .attest_timeout = 60,
+                .kbs_connect_timeout = 5,
+                .kbs_retries = 3,
         };
         c->tcti = strdup(CONFIG_TCTI_DEFAULT);
+        c->attest_tee = strdup("tpm");
         c->measure_log = strdup(CONFIG_MEASURE_LOG_DEFAULT);
         c->device = strdup(CONFIG_DEVICE_AUTO);
         c->azure_imds_url = strdup(CONFIG_AZURE_IMDS_URL_DEFAULT);
-        if (!c->tcti || !c->measure_log || !c->device || !c->azure_imds_url) {
+        if (!c->tcti || !c->measure_log || !c->device || !c->azure_imds_url || !c->attest_tee) {
                 config_done(c);
                 return -ENOMEM;
         }
@@ -294,6 +499,16 @@ void config_done(Config *c) {
         c->device = mfree(c->device);
         c->force_format = mfree(c->force_format);
         c->azure_imds_url = mfree(c->azure_imds_url);
+        c->kbs_url = mfree(c->kbs_url);
+        c->kbs_ca_file = mfree(c->kbs_ca_file);
+        c->kbs_pin = mfree(c->kbs_pin);
+        c->attest_tee = mfree(c->attest_tee);
+        c->attest_vcek_file = mfree(c->attest_vcek_file);
+        for (size_t i = 0; i < c->n_secrets; i++) {
+                c->secrets[i].name = mfree(c->secrets[i].name);
+                c->secrets[i].resource = mfree(c->secrets[i].resource);
+        }
+        c->n_secrets = 0;
 }
 
 static int config_set_item(ConfigParseState *s, const char *key, const char *value) {
@@ -355,7 +570,7 @@ static char *trim(char *s) {
 }
 
 int config_parse_text(Config *c, const char *text, const char *origin) {
-        ConfigParseState s = { .config = c, .origin = origin };
+        _cleanup_(config_parse_state_done) ConfigParseState s = { .config = c, .origin = origin };
         _cleanup_free_ char *copy = NULL;
         unsigned lineno = 0;
         char *p, *line;
@@ -406,6 +621,12 @@ int config_parse_text(Config *c, const char *text, const char *origin) {
                         return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
                                                "%s: Setting '%s' carries the command line prefix; write it without '" CMDLINE_PREFIX "', refusing.",
                                                where, k);
+                if (startswith(k, "secret.")) {
+                        r = config_set_secret(&s, k + strlen("secret."), v);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
                 if (normalize_key(k, strlen(k), key, sizeof(key)) < 0)
                         return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s: Invalid setting name '%s', refusing.",
                                                where, k);
@@ -476,6 +697,13 @@ static int cmdline_word(const char *word, void *userdata) {
                 return 0; /* not ours */
 
         eq = strchr(k, '=');
+        if (startswith(k, "secret.")) {
+                _cleanup_free_ char *name = strndup(k + strlen("secret."),
+                                                    eq ? (size_t) (eq - k) - strlen("secret.") : strlen(k));
+                if (!name)
+                        return log_oom();
+                return config_set_secret(s, name, eq ? eq + 1 : NULL);
+        }
         if (normalize_key(k, eq ? (size_t) (eq - k) : strlen(k), key, sizeof(key)) < 0)
                 return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s: Invalid setting name '%s', refusing.", s->origin,
                                        word);
@@ -483,7 +711,7 @@ static int cmdline_word(const char *word, void *userdata) {
 }
 
 int config_parse_cmdline(Config *c, const char *cmdline) {
-        ConfigParseState s = { .config = c, .origin = "kernel command line" };
+        _cleanup_(config_parse_state_done) ConfigParseState s = { .config = c, .origin = "kernel command line" };
         int r;
 
         assert_return(c, -EINVAL);
@@ -543,6 +771,42 @@ int config_dump(const Config *c, FILE *f) {
                 "azure-imds-url = %s\n"
                 "azure-report-timeout = %u\n",
                 c->azure_imds_url, c->azure_report_timeout);
+        fprintf(f, "attest = %s\n", attest_mode_to_string(c->attest));
+        if (c->kbs_url)
+                fprintf(f, "kbs-url = %s\n", c->kbs_url);
+        else
+                fputs("#kbs-url = (unset)\n", f);
+        if (c->kbs_ca_file)
+                fprintf(f, "kbs-ca-file = %s\n", c->kbs_ca_file);
+        else
+                fputs("#kbs-ca-file = (unset: the system's CA bundle)\n", f);
+        if (c->kbs_pin)
+                fprintf(f, "kbs-pin = %s\n", c->kbs_pin);
+        else
+                fputs("#kbs-pin = (unset)\n", f);
+        fprintf(f, "attest-tee = %s\nattest-key = %s\nattest-ak-hierarchy = %s\nattest-ak-type = %s\nattest-pcrs =",
+                c->attest_tee, c->attest_key == ATTEST_KEY_RSA ? "rsa" : "ec",
+                c->attest_ak_endorsement ? "endorsement" : "owner", c->attest_ak_ecc ? "ecc" : "rsa");
+        for (unsigned i = 0, first = 1; i < 24; i++) {
+                unsigned j = i;
+                if (!(c->attest_pcrs & (1U << i)))
+                        continue;
+                while (j + 1 < 24 && (c->attest_pcrs & (1U << (j + 1))))
+                        j++;
+                fprintf(f, "%s%u", first ? " " : ",", i);
+                if (j > i)
+                        fprintf(f, "-%u", j);
+                first = 0;
+                i = j;
+        }
+        fprintf(f, "\nattest-timeout = %u\nkbs-connect-timeout = %u\nkbs-retries = %u\n", c->attest_timeout,
+                c->kbs_connect_timeout, c->kbs_retries);
+        if (c->attest_vcek_file)
+                fprintf(f, "attest-vcek-file = %s\n", c->attest_vcek_file);
+        else
+                fputs("#attest-vcek-file = (unset)\n", f);
+        for (size_t i = 0; i < c->n_secrets; i++)
+                fprintf(f, "secret.%s = %s\n", c->secrets[i].name, c->secrets[i].resource);
         return ferror(f) ? -EIO : 0;
 }
 

@@ -43,6 +43,28 @@ typedef struct RootHash {
         uint8_t bytes[CONFIG_ROOT_HASH_SIZE];
 } RootHash;
 
+typedef enum AttestMode {
+        ATTEST_OFF,
+        ATTEST_OPTIONAL,
+        ATTEST_REQUIRED,
+        _ATTEST_MODE_MAX,
+} AttestMode;
+
+typedef enum AttestKeyType {
+        ATTEST_KEY_EC,   /* P-256, ECDH-ES+A256KW */
+        ATTEST_KEY_RSA,  /* RSA-3072, RSA-OAEP-256 */
+        _ATTEST_KEY_TYPE_MAX,
+} AttestKeyType;
+
+#define CONFIG_SECRETS_MAX 16U
+#define CONFIG_ATTEST_PCRS_DEFAULT 0xFFFFU /* sha256 0-15 */
+#define CONFIG_ATTEST_TIMEOUT_MAX 600U
+
+typedef struct ConfigSecret {
+        char *name;     /* the file under /run/ephroot/secrets/ */
+        char *resource; /* <repo>/<type>/<tag> */
+} ConfigSecret;
+
 typedef struct Config {
         bool enabled;
         int log_level;
@@ -70,10 +92,27 @@ typedef struct Config {
         /* Azure evidence (docs/azure.md) */
         char *azure_imds_url;           /* base URL of the instance metadata service */
         unsigned azure_report_timeout;  /* seconds to wait for the paravisor's fresh HCL report */
+        /* Attestation (docs/attestation.md). */
+        AttestMode attest;
+        char *kbs_url;
+        char *kbs_ca_file;
+        char *kbs_pin;
+        char *attest_tee;
+        AttestKeyType attest_key;
+        bool attest_ak_endorsement; /* the AK's hierarchy: endorsement instead of owner */
+        bool attest_ak_ecc;         /* an ECC P-256 AK (ECDSA) instead of RSA-2048 (RSASSA) */
+        uint32_t attest_pcrs;       /* sha256 PCRs the quote covers, a bitmask of 0-23 */
+        unsigned attest_timeout;    /* seconds, the whole attestation */
+        unsigned kbs_connect_timeout;
+        unsigned kbs_retries;
+        char *attest_vcek_file;     /* svsm-vtpm: the VCEK (DER) when the platform does not hand it out */
+        ConfigSecret secrets[CONFIG_SECRETS_MAX];
+        size_t n_secrets;
 } Config;
 
 const char *root_mode_to_string(RootMode m);
 const char *failure_action_to_string(FailureAction a);
+const char *attest_mode_to_string(AttestMode m);
 
 /* Fills in the built-in defaults. Returns -ENOMEM on allocation failure. */
 int config_init(Config *c);

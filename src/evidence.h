@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <json-c/json.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -41,8 +42,23 @@ typedef struct EvidenceProvider {
 /* The providers ephroot has, by tee name; NULL when there is none of that name. */
 const EvidenceProvider *evidence_provider_find(const char *tee);
 
+/* attest-tee= "azure": az-snp-vtpm or az-tdx-vtpm, as the type of the paravisor's HCL report says. */
+#define EVIDENCE_TEE_AZURE_DETECT "azure"
+
+/* The provider for tee, resolving EVIDENCE_TEE_AZURE_DETECT through the TPM. Logs failures. */
+int evidence_provider_resolve(Tpm2Context *tpm, const char *tee, const EvidenceProvider **ret);
+
 /* Provided by their modules, listed in evidence.c. */
 extern const EvidenceProvider evidence_provider_tpm;       /* evidence-tpm.c (issue 6) */
 extern const EvidenceProvider evidence_provider_svsm_vtpm; /* evidence-svsm.c (issue 6) */
 extern const EvidenceProvider evidence_provider_az_snp;    /* evidence-az.c (issue 8) */
 extern const EvidenceProvider evidence_provider_az_tdx;    /* evidence-az.c (issue 8) */
+
+/* evidence-tpm.c: the base64 DER SubjectPublicKeyInfo of the AK the `tpm` provider makes (a primary
+ * key, so the same for as long as the TPM keeps its seeds), for a broker's `trusted_aks`. Logs. */
+int evidence_tpm_ak_spki(Tpm2Context *tpm, const Config *config, char **ret_b64);
+
+/* evidence-tpm.c, shared with svsm-vtpm: {"message","signature","pcrs"} of a quote by ak over the
+ * configured sha256 PCRs (attest-pcrs=) with the qualifying data given, and all 24 sha256 PCRs. Logs. */
+int evidence_tpm_quote_json(Tpm2Context *tpm, const Config *config, const Tpm2Key *ak, const uint8_t *qualifying,
+                            size_t qualifying_size, json_object **ret);

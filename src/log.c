@@ -122,6 +122,10 @@ void log_set_defer_errors(bool b) {
         defer_errors = b;
 }
 
+void log_clear_first_error(void) {
+        first_error[0] = '\0';
+}
+
 const char *log_first_error(void) {
         return first_error[0] ? first_error : NULL;
 }

@@ -25,6 +25,8 @@ void log_close(void);
  * boot prints one line naming what failed. log_first_error() returns it, or NULL. */
 void log_set_defer_errors(bool b);
 const char *log_first_error(void);
+/* Forgets the first error: for a failure that was survived (attest=optional). */
+void log_clear_first_error(void);
 
 /* Parses "emerg".."debug" or "0".."7"; returns the level or -EINVAL. */
 int log_level_from_string(const char *s);

@@ -41,6 +41,10 @@ static void help(void) {
                "        LUKS2 with the header in DIR (default /run/ephroot), the mark on the device,\n"
                "        activation as /dev/mapper/NAME (default ephroot), the disk and volume-key\n"
                "        events measured into pcr-disk (default 15); prints the mapping.\n"
+               "  attest [--secrets-dir DIR] [--cmdline-file FILE] [--print-ak]\n"
+               "        Attest to the key broker (kbs-url=) with evidence from the TPM and write the\n"
+               "        configured secret.<name>= resources to DIR (default /run/ephroot/secrets,\n"
+               "        tmpfs only). --print-ak prints the AK the tpm evidence uses (base64 DER).\n"
                "\n"
                "Options:\n"
                "  --config FILE      Configuration file (measure, config, probe, volume: default %s;\n"
@@ -74,6 +78,7 @@ static const struct {
         { "root-hash", verb_root_hash },
         { "boot", verb_boot },
         { "volume", verb_volume },
+        { "attest", verb_attest },
 };
 
 static int exit_code(int r) {

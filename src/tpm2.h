@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "hash.h"
@@ -28,6 +30,49 @@ int tpm2_pcr_read(Tpm2Context *c, unsigned pcr, HashAlg alg, Digest *ret);
 
 /* Flushes a transient object or session handle (TPM handle value, not an ESYS_TR). */
 int tpm2_flush_handle(Tpm2Context *c, uint32_t handle);
+
+/* Attestation (issue 6). A key loaded in the TPM, with its public area as the TPM marshals it. */
+typedef struct Tpm2Key {
+        uint32_t handle;        /* ESYS_TR; 0 when none */
+        bool flush;             /* a transient object this context made: flushed by tpm2_key_done() */
+        uint8_t *public;        /* marshaled TPM2B_PUBLIC (u16 size + TPMT_PUBLIC) */
+        size_t public_size;
+} Tpm2Key;
+
+typedef enum Tpm2Hierarchy {
+        TPM2_HIERARCHY_OWNER,
+        TPM2_HIERARCHY_ENDORSEMENT,
+} Tpm2Hierarchy;
+
+/* An attestation key made fresh: a primary restricted signing key, RSA-2048 with RSASSA-SHA256 or
+ * (ecc) ECC P-256 with ECDSA-SHA256, fixedTPM|fixedParent|sensitiveDataOrigin|userWithAuth|restricted|
+ * sign, empty auth, in the given hierarchy. One TPM command. */
+int tpm2_create_ak(Tpm2Context *c, Tpm2Hierarchy h, bool ecc, Tpm2Key *ret);
+
+/* The endorsement key: the persistent object at handle (0x81010001 for the TCG default RSA EK), else
+ * -ENOENT. Not flushed. */
+int tpm2_read_persistent_key(Tpm2Context *c, uint32_t handle, Tpm2Key *ret);
+
+/* Flushes (when transient) and frees. */
+void tpm2_key_done(Tpm2Context *c, Tpm2Key *k);
+
+/* TPM2_Quote by ak over the sha256 PCRs in pcr_mask, with qualifying data (at most 64 bytes). Returns
+ * the marshaled TPMS_ATTEST and TPMT_SIGNATURE, malloc'd. */
+int tpm2_quote(Tpm2Context *c, const Tpm2Key *ak, uint32_t pcr_mask, const void *qualifying, size_t qualifying_size,
+               uint8_t **ret_attest, size_t *ret_attest_size, uint8_t **ret_sig, size_t *ret_sig_size);
+
+/* Every PCR (0-23) of one bank, in as few TPM2_PCR_Read calls as the TPM allows (bounded). */
+int tpm2_pcr_read_all(Tpm2Context *c, HashAlg alg, Digest ret[24]);
+
+/* TPM2_ActivateCredential(ak, ek) under a PolicySecret(endorsement) session, from the marshaled
+ * TPM2B_ID_OBJECT and TPM2B_ENCRYPTED_SECRET. The recovered secret is malloc'd; wipe it. */
+int tpm2_activate_credential(Tpm2Context *c, const Tpm2Key *ak, const Tpm2Key *ek, const uint8_t *id_object,
+                             size_t id_object_size, const uint8_t *enc_secret, size_t enc_secret_size,
+                             uint8_t **ret, size_t *ret_size);
+
+/* Reads an NV index whole (at most max_size bytes, else -EFBIG), in chunks the TPM allows. */
+int tpm2_nv_read(Tpm2Context *c, uint32_t index, size_t max_size, uint8_t **ret, size_t *ret_size);
+
 
 /* --- Azure vTPM (NV report, persistent AK) --- */
 

@@ -27,6 +27,7 @@ enum {
         ARG_CMDLINE_FILE,
         ARG_STATUS,
         ARG_HEADER_DIR,
+        ARG_SECRETS_DIR,
         ARG_NO_FAILURE_ACTION,
 };
 
@@ -45,6 +46,7 @@ static int parse_args(int argc, char **argv, VerbBootArgs *a) {
                 { "cmdline-file", required_argument, NULL, ARG_CMDLINE_FILE },
                 { "status", required_argument, NULL, ARG_STATUS },
                 { "header-dir", required_argument, NULL, ARG_HEADER_DIR },
+                { "secrets-dir", required_argument, NULL, ARG_SECRETS_DIR },
                 { "no-failure-action", no_argument, NULL, ARG_NO_FAILURE_ACTION },
                 {},
         };
@@ -67,6 +69,9 @@ static int parse_args(int argc, char **argv, VerbBootArgs *a) {
                         break;
                 case ARG_STATUS:
                         a->status = optarg;
+                        break;
+                case ARG_SECRETS_DIR:
+                        a->boot.secrets_dir = optarg;
                         break;
                 case ARG_HEADER_DIR:
                         a->boot.header_dir = optarg;

@@ -22,6 +22,7 @@ int verb_probe(int argc, char **argv, const CommonArgs *common);
 int verb_boot(int argc, char **argv, const CommonArgs *common);
 int verb_root_hash(int argc, char **argv, const CommonArgs *common);
 int verb_volume(int argc, char **argv, const CommonArgs *common);
+int verb_attest(int argc, char **argv, const CommonArgs *common);
 
 /* The configuration a verb runs with: defaults, then default_path (or --config, then required), then
  * the command line text; --tcti and --log-level override. A configuration error comes back marked

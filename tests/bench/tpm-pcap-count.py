@@ -6,7 +6,9 @@
 import collections, struct, sys
 
 NAMES = {0x182: "PCR_Extend", 0x17E: "PCR_Read", 0x17A: "GetCapability", 0x17B: "GetRandom",
-         0x176: "StartAuthSession", 0x165: "FlushContext", 0x173: "ReadPublic", 0x144: "Startup"}
+         0x176: "StartAuthSession", 0x165: "FlushContext", 0x173: "ReadPublic", 0x144: "Startup",
+         0x131: "CreatePrimary", 0x158: "Quote", 0x147: "ActivateCredential", 0x151: "PolicySecret",
+         0x14E: "NV_Read", 0x169: "NV_ReadPublic"}
 counts = collections.Counter()
 for path in sys.argv[1:]:
     d = open(path, "rb").read()

@@ -10,8 +10,9 @@
 #   test-az-flow.sh AZ-COLLECT EPHROOT-KBS
 set -euo pipefail
 
-COLLECT=$(realpath "${1:?usage: test-az-flow.sh AZ-COLLECT EPHROOT-KBS}")
-KBS=$(realpath "${2:?usage: test-az-flow.sh AZ-COLLECT EPHROOT-KBS}")
+COLLECT=$(realpath "${1:?usage: test-az-flow.sh AZ-COLLECT EPHROOT-KBS EPHROOT}")
+KBS=$(realpath "${2:?usage: test-az-flow.sh AZ-COLLECT EPHROOT-KBS EPHROOT}")
+EPHROOT=$(realpath "${3:?usage: test-az-flow.sh AZ-COLLECT EPHROOT-KBS EPHROOT}")
 HERE=$(cd "$(dirname "$0")" && pwd)
 PY=/usr/bin/python3
 for t in swtpm swtpm_setup tpm2_createprimary tpm2_evictcontrol tpm2_flushcontext openssl; do
@@ -108,6 +109,20 @@ PYEOF
 # the simulator regenerates the report 300 ms after the write: the client must have polled
 grep -Eq "HCL report with our user data after ([2-9]|[1-9][0-9]) read" client.log || fail "no polling: $(cat client.log)"
 echo "ok: az-snp-vtpm evidence from swtpm behind the paravisor simulator verifies in ephroot-kbs and releases the resource"
+pass=$((pass + 1))
+
+# 1b. the same through the client, `ephroot attest`, with attest-tee=azure (the tee from the HCL report)
+shm=$(mktemp -d /dev/shm/ephroot-az.XXXXXX)
+printf '%s\nattest = required\nkbs-url = http://127.0.0.1:%s\nattest-tee = azure\nsecret.disk = default/key/disk\n' \
+        "$CONF" "$PORT" >attest.conf
+if ! "$EPHROOT" --config attest.conf --tcti "$TCTI" --log-target stderr attest --cmdline-file /dev/null \
+        --secrets-dir "$shm/secrets" >attest.log 2>&1; then
+        rm -rf "$shm"; fail "ephroot attest (azure): $(cat attest.log)"
+fi
+cmp -s "$shm/secrets/disk" res/default/key/disk || { rm -rf "$shm"; fail "ephroot attest: the secret differs"; }
+rm -rf "$shm"
+grep -q "attest-tee=azure: the HCL report says az-snp-vtpm" attest.log || fail "no detection: $(cat attest.log)"
+echo "ok: ephroot attest with attest-tee=azure detects az-snp-vtpm, attests to ephroot-kbs and writes the secret"
 pass=$((pass + 1))
 
 # 2. the tee detected from the HCL report

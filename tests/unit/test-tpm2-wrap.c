@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 /* tpm2.c against a TSS whose answers the test chooses (-Wl,--wrap=...): return-code translation,
- * short and hostile GetRandom answers, bank detection. */
+ * short and hostile GetRandom answers, bank detection; for attestation, PCR reads of a whole bank and NV
+ * reads against a TPM that answers too little, too much or something else than asked. */
 
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 #include <tss2/tss2_esys.h>
 #include <tss2/tss2_tctildr.h>
@@ -169,12 +172,142 @@ static void test_banks(void **state) {
         (void) state;
 }
 
+/* ---- attestation: PCR_Read of a whole bank, NV reads ---- */
+
+static enum { PCR_GOOD, PCR_ONE_PER_CALL, PCR_NONE, PCR_EXTRA, PCR_SHORT_DIGEST, PCR_OTHER_BANK } pcr_mode;
+static unsigned pcr_calls;
+
+TSS2_RC __wrap_Esys_PCR_Read(ESYS_CONTEXT *e, ESYS_TR s1, ESYS_TR s2, ESYS_TR s3, const TPML_PCR_SELECTION *in,
+                             UINT32 *counter, TPML_PCR_SELECTION **out_sel, TPML_DIGEST **out);
+TSS2_RC __wrap_Esys_PCR_Read(ESYS_CONTEXT *e, ESYS_TR s1, ESYS_TR s2, ESYS_TR s3, const TPML_PCR_SELECTION *in,
+                             UINT32 *counter, TPML_PCR_SELECTION **out_sel, TPML_DIGEST **out) {
+        TPML_PCR_SELECTION *sel = calloc(1, sizeof(*sel));
+        TPML_DIGEST *d = calloc(1, sizeof(*d));
+        unsigned max = pcr_mode == PCR_ONE_PER_CALL ? 1 : 8;
+
+        pcr_calls++;
+        sel->count = 1;
+        sel->pcrSelections[0] = (TPMS_PCR_SELECTION) { .hash = in->pcrSelections[0].hash, .sizeofSelect = 3 };
+        if (pcr_mode == PCR_OTHER_BANK)
+                sel->pcrSelections[0].hash = TPM2_ALG_SHA1;
+        /* the first (up to) 8 PCRs asked, as a real TPM does, each digest = its number */
+        for (unsigned i = 0; i < 24 && d->count < max && pcr_mode != PCR_NONE; i++) {
+                if (!(in->pcrSelections[0].pcrSelect[i / 8] & (1U << (i % 8))))
+                        continue;
+                sel->pcrSelections[0].pcrSelect[i / 8] |= (uint8_t) (1U << (i % 8));
+                d->digests[d->count].size = pcr_mode == PCR_SHORT_DIGEST ? 20 : 32;
+                memset(d->digests[d->count].buffer, (int) i, 32);
+                d->count++;
+        }
+        if (pcr_mode == PCR_EXTRA && pcr_calls == 2) /* a PCR that was already read */
+                sel->pcrSelections[0].pcrSelect[0] |= 1;
+        *counter = 1;
+        *out_sel = sel;
+        *out = d;
+        return TSS2_RC_SUCCESS;
+}
+
+static void test_pcr_read_all(void **state) {
+        Tpm2Context *c = open_ctx();
+        Digest v[24];
+
+        pcr_mode = PCR_GOOD;
+        pcr_calls = 0;
+        assert_int_equal(tpm2_pcr_read_all(c, HASH_SHA256, v), 0);
+        assert_int_equal(pcr_calls, 3);
+        for (unsigned i = 0; i < 24; i++) {
+                assert_int_equal(v[i].size, 32);
+                assert_int_equal(v[i].bytes[0], i);
+                assert_int_equal(v[i].bytes[31], i);
+        }
+        /* a TPM returning one PCR per call: bounded, refused */
+        pcr_mode = PCR_ONE_PER_CALL;
+        pcr_calls = 0;
+        assert_int_equal(tpm2_pcr_read_all(c, HASH_SHA256, v), -EIO);
+        assert_true(pcr_calls <= 8);
+        pcr_mode = PCR_NONE;
+        assert_int_equal(tpm2_pcr_read_all(c, HASH_SHA256, v), -EBADMSG);
+        pcr_mode = PCR_EXTRA;
+        pcr_calls = 0;
+        assert_int_equal(tpm2_pcr_read_all(c, HASH_SHA256, v), -EBADMSG);
+        pcr_mode = PCR_SHORT_DIGEST;
+        assert_int_equal(tpm2_pcr_read_all(c, HASH_SHA256, v), -EBADMSG);
+        pcr_mode = PCR_OTHER_BANK;
+        assert_int_equal(tpm2_pcr_read_all(c, HASH_SHA256, v), -ENOENT);
+        tpm2_context_free(c);
+        (void) state;
+}
+
+static uint16_t nv_size;
+static bool nv_short;
+static unsigned nv_reads;
+
+TSS2_RC __wrap_Esys_TR_FromTPMPublic(ESYS_CONTEXT *e, TPM2_HANDLE h, ESYS_TR s1, ESYS_TR s2, ESYS_TR s3, ESYS_TR *out);
+TSS2_RC __wrap_Esys_TR_FromTPMPublic(ESYS_CONTEXT *e, TPM2_HANDLE h, ESYS_TR s1, ESYS_TR s2, ESYS_TR s3, ESYS_TR *out) {
+        *out = 0x4000;
+        return TSS2_RC_SUCCESS;
+}
+TSS2_RC __wrap_Esys_TR_Close(ESYS_CONTEXT *e, ESYS_TR *tr);
+TSS2_RC __wrap_Esys_TR_Close(ESYS_CONTEXT *e, ESYS_TR *tr) {
+        *tr = ESYS_TR_NONE;
+        return TSS2_RC_SUCCESS;
+}
+TSS2_RC __wrap_Esys_NV_ReadPublic(ESYS_CONTEXT *e, ESYS_TR nv, ESYS_TR s1, ESYS_TR s2, ESYS_TR s3,
+                                  TPM2B_NV_PUBLIC **pub, TPM2B_NAME **name);
+TSS2_RC __wrap_Esys_NV_ReadPublic(ESYS_CONTEXT *e, ESYS_TR nv, ESYS_TR s1, ESYS_TR s2, ESYS_TR s3,
+                                  TPM2B_NV_PUBLIC **pub, TPM2B_NAME **name) {
+        *pub = calloc(1, sizeof(**pub));
+        (*pub)->nvPublic.dataSize = nv_size;
+        *name = calloc(1, sizeof(**name));
+        return TSS2_RC_SUCCESS;
+}
+TSS2_RC __wrap_Esys_NV_Read(ESYS_CONTEXT *e, ESYS_TR auth, ESYS_TR nv, ESYS_TR s1, ESYS_TR s2, ESYS_TR s3, UINT16 size,
+                            UINT16 offset, TPM2B_MAX_NV_BUFFER **data);
+TSS2_RC __wrap_Esys_NV_Read(ESYS_CONTEXT *e, ESYS_TR auth, ESYS_TR nv, ESYS_TR s1, ESYS_TR s2, ESYS_TR s3, UINT16 size,
+                            UINT16 offset, TPM2B_MAX_NV_BUFFER **data) {
+        *data = calloc(1, sizeof(**data));
+        nv_reads++;
+        (*data)->size = nv_short ? size - 1 : size;
+        for (unsigned i = 0; i < size; i++)
+                (*data)->buffer[i] = (uint8_t) (offset + i);
+        return TSS2_RC_SUCCESS;
+}
+
+static void test_nv_read(void **state) {
+        Tpm2Context *c = open_ctx();
+        uint8_t *p = NULL;
+        size_t n = 0;
+
+        nv_size = 1184;
+        nv_short = false;
+        nv_reads = 0;
+        assert_int_equal(tpm2_nv_read(c, 0x01C00002, 4096, &p, &n), 0);
+        assert_int_equal(n, 1184);
+        assert_int_equal(nv_reads, 3);
+        for (size_t i = 0; i < n; i++)
+                assert_int_equal(p[i], (uint8_t) i);
+        free(p);
+        p = NULL;
+        /* over the caller's limit, empty, or a TPM that returns less than asked */
+        assert_int_equal(tpm2_nv_read(c, 0x01C00002, 1000, &p, &n), -EFBIG);
+        nv_size = 0;
+        assert_int_equal(tpm2_nv_read(c, 0x01C00002, 4096, &p, &n), -EFBIG);
+        nv_size = 100;
+        nv_short = true;
+        assert_int_equal(tpm2_nv_read(c, 0x01C00002, 4096, &p, &n), -EBADMSG);
+        assert_null(p);
+        tpm2_context_free(c);
+        (void) state;
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_open_failure),
                 cmocka_unit_test(test_extend_rc),
                 cmocka_unit_test(test_get_random),
                 cmocka_unit_test(test_banks),
+                cmocka_unit_test(test_pcr_read_all),
+                cmocka_unit_test(test_nv_read),
         };
 
         log_set_target(LOG_TARGET_STDERR);

@@ -27,6 +27,8 @@
 #   VM_MEMORY      MiB (default 1024); VM_SMP (default 1); VM_APPEND extra kernel command line
 #   VM_QEMU_ARGS   extra QEMU arguments (word-split)
 #   VM_TPM         1 (default) to attach a fresh swtpm, 0 for none
+#   VM_TPM_STATE   a swtpm state directory to start from instead of a fresh one (copied: the tests
+#                  that need to know the TPM's keys in advance, e.g. the attestation key)
 #
 # Guest side: the job runs as `sh SCRIPT` with PATH set, /proc /sys /dev (devtmpfs) /run /tmp
 # mounted, modules loaded, and a helper `vm_wait_dev NODE [SECONDS]`. Everything the job prints goes
@@ -172,6 +174,9 @@ vm_run() {
         tpmdir=
         if [ "$VM_TPM" = 1 ]; then
                 tpmdir=$(mktemp -d)
+                if [ -n "${VM_TPM_STATE:-}" ]; then
+                        mkdir -p "$tpmdir/state" && cp -a "$VM_TPM_STATE/." "$tpmdir/state/"
+                fi
                 swtpm_start_vm "$tpmdir" || { rm -rf "$tpmdir"; return 1; }
                 # shellcheck disable=SC2206
                 args+=($SWTPM_QEMU_ARGS)

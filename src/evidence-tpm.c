@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* Trustee's generic `tpm` evidence (kbs-protocol.md): {"ak_public": base64(DER SPKI), "tpm_quote":
+ * {"message": base64(TPMS_ATTEST), "signature": base64(TPMT_SIGNATURE), "pcrs": [24 x hex sha256]}},
+ * the quote's qualifying data being the report data cut to 32 bytes. The AK is made fresh for each
+ * attestation (a primary key: CreatePrimary, no EK session) and flushed after the quote. */
+
+#define _GNU_SOURCE
+#include <stdlib.h>
+
+#include "attest-key.h"
+#include "b64.h"
+#include "evidence.h"
+#include "jwk.h"
+#include "log.h"
+#include "util.h"
+
+#define TPM_QUALIFYING_SIZE 32U
+
+static Tpm2Hierarchy ak_hierarchy(const Config *c) {
+        return c->attest_ak_endorsement ? TPM2_HIERARCHY_ENDORSEMENT : TPM2_HIERARCHY_OWNER;
+}
+
+static int need_tpm(Tpm2Context *tpm) {
+        if (!tpm)
+                return log_error_errno(SYNTHETIC_ERRNO(ENODEV), "Failed to make TPM evidence: no TPM is open (tpm=none).");
+        return 0;
+}
+
+int evidence_tpm_ak_spki(Tpm2Context *tpm, const Config *config, char **ret_b64) {
+        _cleanup_free_ uint8_t *spki = NULL;
+        size_t spki_size;
+        Tpm2Key ak = {};
+        char *b64;
+        int r;
+
+        r = need_tpm(tpm);
+        if (r < 0)
+                return r;
+        r = tpm2_create_ak(tpm, ak_hierarchy(config), config->attest_ak_ecc, &ak);
+        if (r < 0)
+                return log_error_errno(r, "Failed to create the attestation key: %m");
+        r = attest_tpm_public_to_spki(ak.public, ak.public_size, &spki, &spki_size);
+        tpm2_key_done(tpm, &ak);
+        if (r < 0)
+                return log_error_errno(r, "Failed to encode the attestation key's public key: %m");
+        b64 = b64_encode(spki, spki_size, B64_PAD);
+        if (!b64)
+                return log_oom();
+        *ret_b64 = b64;
+        return 0;
+}
+
+int evidence_tpm_quote_json(Tpm2Context *tpm, const Config *config, const Tpm2Key *ak, const uint8_t *qualifying,
+                            size_t qualifying_size, json_object **ret) {
+        _cleanup_free_ uint8_t *msg = NULL, *sig = NULL;
+        _cleanup_free_ char *msg_b64 = NULL, *sig_b64 = NULL;
+        _cleanup_json_ json_object *q = NULL, *pcrs = NULL;
+        size_t msg_size, sig_size;
+        Digest values[24];
+        int r;
+
+        r = tpm2_quote(tpm, ak, config->attest_pcrs, qualifying, qualifying_size, &msg, &msg_size, &sig, &sig_size);
+        if (r < 0)
+                return log_error_errno(r, "Failed to quote the PCRs with the attestation key: %m");
+        r = tpm2_pcr_read_all(tpm, HASH_SHA256, values);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read the sha256 PCRs: %m");
+
+        msg_b64 = b64_encode(msg, msg_size, B64_PAD);
+        sig_b64 = b64_encode(sig, sig_size, B64_PAD);
+        q = json_object_new_object();
+        pcrs = json_object_new_array();
+        if (!msg_b64 || !sig_b64 || !q || !pcrs)
+                return log_oom();
+        for (unsigned i = 0; i < 24; i++) {
+                _cleanup_free_ char *hex = hexmem(values[i].bytes, values[i].size);
+                if (!hex || json_object_array_add(pcrs, json_object_new_string(hex)) < 0)
+                        return log_oom();
+        }
+        if (json_object_object_add(q, "message", json_object_new_string(msg_b64)) < 0 ||
+            json_object_object_add(q, "signature", json_object_new_string(sig_b64)) < 0 ||
+            json_object_object_add(q, "pcrs", json_object_get(pcrs)) < 0)
+                return log_oom();
+        *ret = TAKE_PTR(q);
+        return 0;
+}
+
+static int tpm_collect(const EvidenceRequest *req, char **ret_json) {
+        _cleanup_free_ uint8_t *spki = NULL;
+        _cleanup_free_ char *spki_b64 = NULL;
+        _cleanup_json_ json_object *o = NULL, *q = NULL;
+        size_t spki_size;
+        Tpm2Key ak = {};
+        const char *s;
+        int r;
+
+        r = need_tpm(req->tpm);
+        if (r < 0)
+                return r;
+        r = tpm2_create_ak(req->tpm, ak_hierarchy(req->config), req->config->attest_ak_ecc, &ak);
+        if (r < 0)
+                return log_error_errno(r, "Failed to create the attestation key: %m");
+        r = evidence_tpm_quote_json(req->tpm, req->config, &ak, req->report_data, TPM_QUALIFYING_SIZE, &q);
+        if (r >= 0) {
+                r = attest_tpm_public_to_spki(ak.public, ak.public_size, &spki, &spki_size);
+                if (r < 0)
+                        log_error_errno(r, "Failed to encode the attestation key's public key: %m");
+        }
+        tpm2_key_done(req->tpm, &ak);
+        if (r < 0)
+                return r;
+
+        spki_b64 = b64_encode(spki, spki_size, B64_PAD);
+        o = json_object_new_object();
+        if (!spki_b64 || !o || json_object_object_add(o, "ak_public", json_object_new_string(spki_b64)) < 0 ||
+            json_object_object_add(o, "tpm_quote", json_object_get(q)) < 0)
+                return log_oom();
+        s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+        if (!s || !(*ret_json = strdup(s)))
+                return log_oom();
+        return 0;
+}
+
+const EvidenceProvider evidence_provider_tpm = {
+        .tee = "tpm",
+        .collect = tpm_collect,
+};
