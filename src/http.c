@@ -19,7 +19,7 @@
 
 struct HttpClient {
         HttpOptions opts;
-        char *ca_file, *pin;
+        char *ca_file, *pin, *header;
         CURL *curl;
         unsigned attempts;
         const char *last_error;
@@ -123,10 +123,12 @@ int http_client_new(const HttpOptions *o, HttpClient **ret) {
         if (!c)
                 return -ENOMEM;
         c->opts = *o;
-        if ((o->ca_file && !(c->ca_file = strdup(o->ca_file))) || (o->pin && !(c->pin = strdup(o->pin))))
+        if ((o->ca_file && !(c->ca_file = strdup(o->ca_file))) || (o->pin && !(c->pin = strdup(o->pin))) ||
+            (o->header && !(c->header = strdup(o->header))))
                 return -ENOMEM;
         c->opts.ca_file = c->ca_file;
         c->opts.pin = c->pin;
+        c->opts.header = c->header;
         c->curl = curl_easy_init();
         if (!c->curl)
                 return -ENOMEM;
@@ -142,6 +144,7 @@ HttpClient *http_client_free(HttpClient *c) {
                 curl_easy_cleanup(c->curl);
         free(c->ca_file);
         free(c->pin);
+        free(c->header);
         free(c);
         return NULL;
 }
@@ -221,6 +224,8 @@ int http_request(HttpClient *c, const char *method, const char *url, const char 
         headers = curl_slist_append(headers, "Content-Type: application/json");
         if (headers)
                 headers = curl_slist_append(headers, "Accept: application/json");
+        if (headers && c->opts.header)
+                headers = curl_slist_append(headers, c->opts.header);
         if (!headers)
                 return -ENOMEM;
 

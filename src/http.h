@@ -19,6 +19,7 @@ typedef struct HttpOptions {
         uint64_t deadline_usec;       /* CLOCK_MONOTONIC; no attempt or back-off runs past it; 0: none */
         unsigned retries;             /* extra attempts after the first */
         size_t max_response;          /* bytes of body, at most */
+        const char *header;           /* one more request header ("Name: value"), or NULL */
 } HttpOptions;
 
 typedef struct HttpResponse {
