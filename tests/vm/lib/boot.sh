@@ -8,6 +8,9 @@
 #                           vendor Msft, product "Virtual Disk" (/dev/sda in the guest); empty: none
 #         VM_TPM            yes (default): a fresh swtpm per boot, i.e. an ephemeral vTPM; no: none
 #         VM_TPM_BANKS      PCR banks of that swtpm (default sha256)
+#         VM_TPM_STATE      a swtpm state directory made beforehand (e.g. so a broker's policy can
+#                           trust the AK its seeds give): copied for each boot instead of a fresh one
+#         VM_QEMU_ARGS      extra QEMU arguments, split on blanks (e.g. a -netdev user with guestfwd)
 #         VM_DEADLINE       seconds before the host kills QEMU (default 600)
 #         VM_FIND           strings the report looks for in the decrypted volume (fw_cfg)
 #       Writes OUTDIR/serial.log (the console), OUTDIR/cmdline, OUTDIR/qemu.log, OUTDIR/report
@@ -67,7 +70,7 @@ vm_resource_disk() {
 }
 
 vm_boot() {
-        local out=$1 cmdline start rc tpm_args=() res_args=() fw_args=() deadline=${VM_DEADLINE:-600}
+        local out=$1 cmdline start rc tpm_args=() res_args=() fw_args=() extra_args=() deadline=${VM_DEADLINE:-600}
         mkdir -p "$out"
         rm -f "$out/serial.log" "$out/report" "$out/qemu.log"
         cmdline="$VM_CMDLINE_BASE${VM_APPEND:+ $VM_APPEND}"
@@ -75,7 +78,12 @@ vm_boot() {
 
         if [ "${VM_TPM:-yes}" = yes ]; then
                 rm -rf "$out/tpm"
-                swtpm_start_vm "$out/tpm" "${VM_TPM_BANKS:-sha256}" || return 1
+                if [ -n "${VM_TPM_STATE:-}" ]; then
+                        mkdir -p "$out/tpm/state" && cp -a "$VM_TPM_STATE/." "$out/tpm/state/" || return 1
+                        swtpm_start_vm "$out/tpm" || return 1
+                else
+                        swtpm_start_vm "$out/tpm" "${VM_TPM_BANKS:-sha256}" || return 1
+                fi
                 read -r -a tpm_args <<<"$SWTPM_QEMU_ARGS"
         fi
         if [ -n "${VM_RESOURCE_DISK:-}" ]; then
@@ -89,6 +97,8 @@ vm_boot() {
                 fw_args=(-fw_cfg "name=opt/ephroot-test/find,file=$out/find")
         fi
 
+        [ -n "${VM_QEMU_ARGS:-}" ] && read -r -a extra_args <<<"$VM_QEMU_ARGS"
+
         start=$(date +%s%N)
         timeout --kill-after=10 "$deadline" qemu-system-x86_64 \
                 -machine q35 -cpu max -m 2048 -smp 2 \
@@ -97,7 +107,7 @@ vm_boot() {
                 -kernel "$VM_KERNEL" -initrd "$VM_INITRD" -append "$cmdline" \
                 -drive "file=$VM_OS_IMAGE,format=raw,if=none,id=os,snapshot=on" \
                 -device virtio-blk-pci,drive=os \
-                "${res_args[@]}" "${tpm_args[@]}" "${fw_args[@]}" \
+                "${res_args[@]}" "${tpm_args[@]}" "${fw_args[@]}" "${extra_args[@]}" \
                 >"$out/qemu.log" 2>&1 </dev/null
         rc=$?
         if [ "${VM_TPM:-yes}" = yes ]; then
