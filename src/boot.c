@@ -17,6 +17,7 @@
 #include "log.h"
 #include "luks.h"
 #include "measure-boot.h"
+#include "net-resolv.h"
 #include "util.h"
 
 static const char *const phase_names[_BOOT_PHASE_MAX] = {
@@ -217,6 +218,10 @@ static int phase_attest(BootRun *b) {
         const Config *c = b->config;
         AttestResult res = {};
         int r;
+
+        /* The boot script brought the network up (initramfs-tools' configure_networking) because attest
+         * is on, but glibc finds the name servers it learnt only in /etc/resolv.conf. */
+        (void) resolv_conf_ensure("/run", "/etc/resolv.conf");
 
         r = attest_run(c, b->tpm, b->args->secrets_dir ?: ATTEST_SECRETS_DIR, &res);
         if (r >= 0) {

@@ -64,11 +64,15 @@ append="$append ephroot.attest=required ephroot.kbs-url=http://10.0.2.100:8080 e
 out=$VM_WORK/boot
 vm_resource_disk "$VM_WORK/resource.img" 2048 azure || exit 1
 VM_RESOURCE_DISK=$VM_WORK/resource.img VM_APPEND="$append" vm_boot "$out"
-tr -d '\r' <"$out/serial.log" | grep -a -e '^ephroot: ' -e 'IP-Config' -e 'Waiting up to' | sed 's/^/   console: /'
+tr -d '\r' <"$out/serial.log" | grep -a -e '^ephroot: ' -e 'IP-Config' -e 'Waiting up to' -e 'resolv.conf' | sed 's/^/   console: /'
 vm_check_reported "$out"
 check "the boot script brought the network up (attest=required) and DHCP completed" \
         sh -c "tr -d '\r' <'$out/serial.log' | grep -aq 'ephroot: attest is on: bringing up the network' &&
                 tr -d '\r' <'$out/serial.log' | grep -aq 'IP-Config: .* complete'"
+# The name servers DHCP gave reach glibc: klibc ipconfig's /run/net-*.conf, read by ephroot into the
+# initramfs's /etc/resolv.conf (QEMU's user network announces 10.0.2.3).
+check "ephroot wrote the initramfs's /etc/resolv.conf from ipconfig's file (nameserver 10.0.2.3)" \
+        sh -c "tr -d '\r' <'$out/serial.log' | grep -aq \"Wrote /etc/resolv.conf from initramfs-tools' network configuration: nameserver 10.0.2.3;\""
 check "the attest phase line names the broker and 1 secret" \
         sh -c "tr -d '\r' <'$out/serial.log' | grep -aq '^ephroot: attest .* http://10.0.2.100:8080: 1 secret'"
 expect "$out" root.source /dev/mapper/ephroot
