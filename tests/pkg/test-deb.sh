@@ -71,6 +71,8 @@ check "ephroot holds the local-bottom boot script, mode 0755" \
         '[ "$(mode ephroot usr/share/initramfs-tools/scripts/local-bottom/ephroot)" = -rwxr-xr-x ]'
 check "ephroot holds the cloud-init and WALinuxAgent settings (inert, under /usr/share/ephroot)" \
         'has ephroot usr/share/ephroot/cloud-init/90-ephroot.cfg && has ephroot usr/share/ephroot/waagent/waagent-ephroot.conf'
+check "ephroot holds its man pages, ephroot(8) and ephroot.conf(5)" \
+        'has ephroot usr/share/man/man8/ephroot.8.gz && has ephroot usr/share/man/man5/ephroot.conf.5.gz'
 check "ephroot holds no file of ephroot-kbs (binary, unit, sysusers, examples)" \
         '! grep -Eq "ephroot-kbs|sysusers|systemd/system|examples/kbs" "$work/ephroot.list"'
 
@@ -97,6 +99,7 @@ check "ephroot-kbs holds /usr/sbin/ephroot-kbs (0755)" '[ "$(mode kbs usr/sbin/e
 check "ephroot-kbs holds its systemd unit" \
         'has kbs lib/systemd/system/ephroot-kbs.service || has kbs usr/lib/systemd/system/ephroot-kbs.service'
 check "ephroot-kbs holds its sysusers file" 'has kbs usr/lib/sysusers.d/ephroot-kbs.conf'
+check "ephroot-kbs holds its man page, ephroot-kbs(8)" 'has kbs usr/share/man/man8/ephroot-kbs.8.gz'
 check "ephroot-kbs holds the example configuration and policy" \
         'has kbs usr/share/doc/ephroot/examples/kbs/ephroot-kbs.json && has kbs usr/share/doc/ephroot/examples/kbs/policy.json'
 check "ephroot-kbs holds nothing of ephroot (binary, conf, initramfs-tools)" \
@@ -150,6 +153,7 @@ if command -v lintian >/dev/null; then
         lintian "$work/ephroot_${version}_${arch}.changes" >"$work/lintian" 2>&1
         grep -E '^[EWIP]:' "$work/lintian" | sed 's/^/  lintian: /'
         check "lintian: no E: tags" '! grep -q "^E:" "$work/lintian"'
+        check "lintian: no binary without a manual page" '! grep -q "no-manual-page" "$work/lintian"'
 else
         echo "lintian not installed: not run"
 fi
