@@ -29,30 +29,7 @@ for m in dm-mod dm-crypt dm-integrity xts aesni-intel algif_skcipher hv_vmbus hv
 done
 # Files read back from the initrd itself: the installed binary, byte for byte, and the script order.
 mkdir -p "$VM_WORK/initrd"
-python3 - "$VM_INITRD" "$VM_WORK/initrd" usr/sbin/ephroot usr/sbin/mke2fs scripts/local-bottom/ORDER <<'PY' ||
-import os, subprocess, sys
-data = open(sys.argv[1], "rb").read()
-want = set(sys.argv[3:])
-# initramfs-tools writes an uncompressed early cpio (if any), then the compressed main archive.
-off = data.find(b"\x28\xb5\x2f\xfd")  # zstd magic
-main = subprocess.run(["zstd", "-dc"], input=data[off:], capture_output=True, check=True).stdout if off >= 0 else data
-pos = 0
-while pos < len(main) and want:
-    assert main[pos:pos + 6] == b"070701", "not a newc cpio at %d" % pos
-    h = main[pos:pos + 110]
-    size, namesize = int(h[54:62], 16), int(h[94:102], 16)
-    name = main[pos + 110:pos + 110 + namesize - 1].decode()
-    dstart = (pos + 110 + namesize + 3) & ~3
-    if name in want:
-        path = os.path.join(sys.argv[2], os.path.basename(name))
-        open(path, "wb").write(main[dstart:dstart + size])
-        os.chmod(path, 0o755)
-        want.discard(name)
-    if name == "TRAILER!!!":
-        break
-    pos = (dstart + size + 3) & ~3
-sys.exit("not in the initrd: %s" % sorted(want) if want else 0)
-PY
+python3 "$VM_SRC/tests/vm/lib/initrd-extract.py" "$VM_INITRD" "$VM_WORK/initrd" usr/sbin/ephroot usr/sbin/mke2fs scripts/local-bottom/ORDER ||
         fail "could not read files back from the initrd"
 check "the initrd's ephroot = the installed build ($VM_BUILDROOT/vm-install/destdir/usr/sbin/ephroot)" \
         cmp -s "$VM_WORK/initrd/ephroot" "$VM_BUILDROOT/vm-install/destdir/usr/sbin/ephroot"

@@ -3,8 +3,9 @@
 # several tests (PCRs against a log replay and `ephroot predict`, no plaintext on the raw disk).
 #
 #   vm_test_init NAME SRCDIR BUILDROOT EPHROOT
-#       Skips (77) without the tools; builds or reuses the image; makes the test's directory
-#       BUILDROOT/vm-tests/NAME (kept: serial logs stay there for reading).
+#       Skips (77) without the tools; builds or reuses the image (VM_IMAGE_VARIANT: plain, the
+#       default, or dracut); makes the test's directory BUILDROOT/vm-tests/NAME[-VARIANT] (kept:
+#       serial logs stay there for reading).
 #   check DESCRIPTION COMMAND...        records a failure when COMMAND fails
 #   expect OUT KEY VALUE                 the report's KEY equals VALUE
 #   vm_test_done                         prints the verdict, exits 0 or 1
@@ -17,12 +18,15 @@ vm_failures=0
 
 vm_test_init() {
         VM_TEST_NAME=$1 VM_SRC=$(readlink -f "$2") VM_BUILDROOT=$(readlink -f "$3") EPHROOT=$(readlink -f "$4")
+        VM_IMAGE_VARIANT=${VM_IMAGE_VARIANT:-plain}
         vm_require
         [ -x "$EPHROOT" ] || { echo "FAIL: $EPHROOT is not executable" >&2; exit 1; }
-        vm_image_build "$VM_SRC" "$VM_BUILDROOT" || { echo "FAIL: the test image could not be built" >&2; exit 1; }
+        vm_image_build "$VM_SRC" "$VM_BUILDROOT" "$VM_IMAGE_VARIANT" ||
+                { echo "FAIL: the test image could not be built" >&2; exit 1; }
+        [ "$VM_IMAGE_VARIANT" = plain ] || VM_TEST_NAME="$VM_TEST_NAME-$VM_IMAGE_VARIANT"
         VM_WORK="$VM_BUILDROOT/vm-tests/$VM_TEST_NAME"
         rm -rf "$VM_WORK" && mkdir -p "$VM_WORK"
-        echo "image: $VM_IMAGE_DIR (kernel $VM_KVER)"
+        echo "image: $VM_IMAGE_DIR (kernel $VM_KVER, $VM_IMAGE_VARIANT)"
         echo "work:  $VM_WORK"
 }
 
@@ -71,7 +75,8 @@ vm_check_reported() {
 }
 
 # The boot never reached the OS: one "ephroot: boot failed:" line containing WHAT, the machine
-# powered off (failure-action=poweroff), nothing of the report, systemd never started.
+# powered off (failure-action=poweroff), nothing of the report, the OS root's systemd never started
+# (with dracut, systemd runs in the initrd too: there, the switch to the real root never began).
 vm_check_failed_closed() {
         local out=$1 what=$2 lines
         lines=$(tr -d '\r' <"$out/serial.log" | grep -a 'ephroot: boot failed:')
@@ -80,7 +85,19 @@ vm_check_failed_closed() {
         check "the failure line says '$what'" grep -qiF -- "$what" <<<"$lines"
         check "QEMU powered off before the deadline (failure-action=poweroff)" grep -qx 'deadline_hit=no' "$out/boot.env"
         check "no report line: the booted system was never reached" [ ! -s "$out/report" ]
-        check "systemd of the OS root never started" sh -c "! tr -d '\r' <'$out/serial.log' | grep -aq 'systemd\[1\]'"
+        vm_check_never_switched "$out"
+}
+
+vm_check_never_switched() {
+        local out=$1
+        if [ "${VM_IMAGE_VARIANT:-plain}" = dracut ]; then
+                check "the initrd's systemd started (the check below can fail)" \
+                        sh -c "tr -d '\r' <'$out/serial.log' | grep -aq 'initrd'"
+                check "the initrd never began the switch to the real root (no initrd-switch-root on the console)" \
+                        sh -c "! tr -d '\r' <'$out/serial.log' | grep -aq 'initrd-switch-root'"
+        else
+                check "systemd of the OS root never started" sh -c "! tr -d '\r' <'$out/serial.log' | grep -aq 'systemd\[1\]'"
+        fi
 }
 
 # A file's hash, to show an image is unchanged by a boot.

@@ -11,13 +11,15 @@
 #       partition made with `mkfs.ext4 -d`, root=UUID=...) plus the kernel and initrd copied out for
 #       QEMU's -kernel/-initrd. Cached under $EPHROOT_CACHE/vm/img-<hash of base + install tree>.
 #       VARIANT "overlayroot" (benchmark only) also installs Debian's overlayroot, patched (see
-#       vm_image_patch_overlayroot). Sets VM_IMAGE_DIR, VM_KERNEL, VM_INITRD, VM_OS_IMAGE,
+#       vm_image_patch_overlayroot). VARIANT "dracut" replaces initramfs-tools with Debian's dracut
+#       and builds the initrd with `dracut` (systemd in the initrd, ephroot.service from
+#       units/dracut/90ephroot; see vm_image_install_dracut). Sets VM_IMAGE_DIR, VM_KERNEL, VM_INITRD, VM_OS_IMAGE,
 #       VM_ROOT_UUID, VM_KVER and VM_CMDLINE_BASE (root=, ro, console).
 #
 # Every step logs to $VM_IMAGE_DIR/*.log or the base's debootstrap.log; concurrent callers (meson
 # runs tests in parallel, several developers share the cache) serialise on a lock file.
 
-VM_IMAGE_SCRIPT_VERSION=3
+VM_IMAGE_SCRIPT_VERSION=4
 VM_SUITE=bookworm
 VM_MIRROR=${EPHROOT_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 # The OS: kernel, initramfs-tools (with busybox and zstd, its Recommends), systemd as init, udev.
@@ -29,8 +31,9 @@ VM_IMAGE_PACKAGES="linux-image-amd64 initramfs-tools busybox zstd systemd-sysv u
 libcryptsetup12 libtss2-esys-3.0.2-0 libtss2-mu0 libtss2-rc0 libtss2-sys1 libtss2-tctildr0
 libtss2-tcti-device0 libjson-c5 libblkid1 libsystemd0 libssl3 libcurl4
 cryptsetup-bin dmsetup e2fsprogs util-linux tpm2-tools"
-# Downloaded with the base, installed only into the benchmark's variant: the peer it is measured against.
-VM_IMAGE_EXTRA_DEBS="overlayroot"
+# Downloaded with the base (each into extra-debs/<package>/ with what it needs), installed only into
+# a variant: overlayroot, the benchmark's peer; dracut, the systemd-based initrd.
+VM_IMAGE_EXTRA_DEBS="overlayroot dracut"
 
 vm_cache_dir() {
         echo "${EPHROOT_CACHE:-/var/cache/ephroot-dev}/vm"
@@ -85,15 +88,18 @@ vm_image_base_build() {
         fi
         echo "debootstrap_seconds=$(( $(date +%s) - start ))" >"$dir/timings"
 
-        # The extra packages, downloaded now so the benchmark's variant needs no network later.
-        mkdir -p "$dir/extra-debs"
+        # The extra packages, downloaded now so the variants need no network later.
         rm -f "$root"/var/cache/apt/archives/*.deb
         cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
-        vm_chroot "$root" apt-get update -q >"$dir/extra-debs.log" 2>&1 &&
-        vm_chroot "$root" apt-get install -y -q --no-install-recommends --download-only $VM_IMAGE_EXTRA_DEBS \
-                >>"$dir/extra-debs.log" 2>&1 || {
-                vm_log "downloading $VM_IMAGE_EXTRA_DEBS failed:"; tail -n 20 "$dir/extra-debs.log" >&2; return 1; }
-        mv "$root"/var/cache/apt/archives/*.deb "$dir/extra-debs/"
+        vm_chroot "$root" apt-get update -q >"$dir/extra-debs.log" 2>&1 || {
+                vm_log "apt-get update in the base failed:"; tail -n 20 "$dir/extra-debs.log" >&2; return 1; }
+        for p in $VM_IMAGE_EXTRA_DEBS; do
+                mkdir -p "$dir/extra-debs/$p"
+                vm_chroot "$root" apt-get install -y -q --no-install-recommends --download-only "$p" \
+                        >>"$dir/extra-debs.log" 2>&1 || {
+                        vm_log "downloading $p failed:"; tail -n 20 "$dir/extra-debs.log" >&2; return 1; }
+                mv "$root"/var/cache/apt/archives/*.deb "$dir/extra-debs/$p/"
+        done
 
         # What any cloud image does: an uninitialised machine-id (set at first boot), a host name;
         # no package caches, documentation or locales in the image (smaller copy at every boot).
@@ -181,7 +187,7 @@ vm_tree_hash() {
 # ("overlayroot-bench: start|end <uptime>"). Nothing else of its behaviour (key, cryptsetup
 # defaults, wipefs) is changed.
 vm_image_patch_overlayroot() {
-        local root=$1 debs=$2 script
+        local root=$1 debs=$2/overlayroot script
         cp "$debs"/*.deb "$root/tmp/" &&
         vm_chroot "$root" sh -c 'dpkg -i /tmp/*.deb && rm -f /tmp/*.deb' || return 1
         script="$root/usr/share/initramfs-tools/scripts/init-bottom/overlayroot"
@@ -210,6 +216,23 @@ copy_exec /usr/sbin/mke2fs /usr/sbin
 copy_libgcc /usr/lib/x86_64-linux-gnu
 HOOK
         chmod +x "$root/usr/share/initramfs-tools/hooks/overlayroot-mke2fs"
+}
+
+# Debian 12's dracut (059) in place of initramfs-tools, as an image builder who wants a systemd-based
+# initrd does (dracut Provides linux-initramfs-tool, which the kernel package needs). ephroot's
+# module (90ephroot) is already in the tree from `meson install`. dracut's own trigger builds
+# /boot/initrd.img-<kver> when it is installed, with the image's dracut configuration: not host-only
+# (the chroot is not the machine that boots), zstd as initramfs-tools uses.
+vm_image_install_dracut() {
+        local root=$1 debs=$2/dracut
+        mkdir -p "$root/etc/dracut.conf.d" "$root/usr/lib/dracut/modules.d" "$root/tmp/dracut-debs"
+        printf '# VM test image\nhostonly="no"\ncompress="zstd"\n' >"$root/etc/dracut.conf.d/50-ephroot-test-image.conf"
+        # The rig's own module: the test-only crash unit (tests/vm/image), as an image builder adds
+        # its own modules.
+        cp -a "$root/usr/lib/ephroot-test/dracut/99ephroot-test" "$root/usr/lib/dracut/modules.d/" || return 1
+        cp "$debs"/*.deb "$root/tmp/dracut-debs/" &&
+        vm_chroot "$root" sh -c 'dpkg --purge --force-depends initramfs-tools initramfs-tools-core &&
+                dpkg -i /tmp/dracut-debs/*.deb && rm -rf /tmp/dracut-debs' || return 1
 }
 
 # Copy mode copies the whole OS root at every boot, and under TCG that runs at about 10 MiB/s. The
@@ -253,22 +276,31 @@ vm_image_assemble() {
 
         # Built in a chroot, the root device cannot be probed: say what it is, as image builders do
         # (else initramfs-tools leaves fsck out).
-        printf 'FSTYPE=ext4\n' >"$root/etc/initramfs-tools/conf.d/test-image-fstype"
+        [ "$variant" = dracut ] || printf 'FSTYPE=ext4\n' >"$root/etc/initramfs-tools/conf.d/test-image-fstype"
         uuid=$(cat /proc/sys/kernel/random/uuid)
         printf '# <file system> <mount point> <type> <options> <dump> <pass>\nUUID=%s / ext4 errors=remount-ro 0 1\n' \
                 "$uuid" >"$root/etc/fstab"
 
-        t=$(date +%s)
-        vm_chroot "$root" update-initramfs -u -k all >"$dir/update-initramfs.log" 2>&1 || {
-                vm_log "update-initramfs failed:"; tail -n 30 "$dir/update-initramfs.log" >&2; return 1; }
-        echo "update_initramfs_seconds=$(( $(date +%s) - t ))" >"$dir/timings"
-        vm_chroot "$root" lsinitramfs -l /boot/initrd.img-"$(basename "$(ls -d "$root"/lib/modules/* | head -n 1)")" \
-                >"$dir/initrd.list" 2>/dev/null || { vm_log "lsinitramfs failed"; return 1; }
-
         kver=$(basename "$(ls -d "$root"/lib/modules/* | head -n 1)")
+        t=$(date +%s)
+        if [ "$variant" = dracut ]; then
+                vm_image_install_dracut "$root" "$VM_BASE_DIR/extra-debs" >"$dir/dracut.log" 2>&1 || {
+                        vm_log "installing dracut failed:"; tail -n 30 "$dir/dracut.log" >&2; return 1; }
+                [ -s "$root/boot/initrd.img-$kver" ] || { vm_log "dracut built no /boot/initrd.img-$kver"; return 1; }
+                echo "dracut_install_and_initrd_seconds=$(( $(date +%s) - t ))" >"$dir/timings"
+                vm_chroot "$root" lsinitrd "/boot/initrd.img-$kver" >"$dir/initrd.list" 2>/dev/null ||
+                        { vm_log "lsinitrd failed"; return 1; }
+        else
+                vm_chroot "$root" update-initramfs -u -k all >"$dir/update-initramfs.log" 2>&1 || {
+                        vm_log "update-initramfs failed:"; tail -n 30 "$dir/update-initramfs.log" >&2; return 1; }
+                echo "update_initramfs_seconds=$(( $(date +%s) - t ))" >"$dir/timings"
+                vm_chroot "$root" lsinitramfs -l "/boot/initrd.img-$kver" >"$dir/initrd.list" 2>/dev/null ||
+                        { vm_log "lsinitramfs failed"; return 1; }
+        fi
+
         cp "$root/boot/vmlinuz-$kver" "$dir/vmlinuz"
         cp "$root/boot/initrd.img-$kver" "$dir/initrd.img"
-        vm_image_prune_modules "$root" "$kver" >>"$dir/update-initramfs.log" 2>&1 || return 1
+        vm_image_prune_modules "$root" "$kver" >"$dir/prune-modules.log" 2>&1 || return 1
 
         # The OS disk: GPT, one Linux partition from 1 MiB, an ext4 made from the tree with 25%
         # room to spare.

@@ -1,0 +1,98 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# ephroot's dracut module: ephroot.service in a systemd-based initrd (docs/boot.md). It puts into the
+# initrd what the initramfs-tools hook puts there (initramfs-hooks/initramfs-tools/hooks/ephroot):
+# the binary and its libraries, the TCTI modules the loader dlopens, libgcc_s (glibc dlopens it for
+# the threads libcryptsetup starts), /etc/ephroot.conf, e2fsprogs' mke2fs, the kernel modules for
+# device-mapper, the ciphers, the TPM, the disks and ext4/overlay; for attestation the CA file, the
+# VCEK file and dracut's network module. The unit is required by initrd-root-fs.target: ephroot runs
+# in every boot of this initrd and decides itself whether it is enabled (ephroot=on).
+
+ephroot_conf_value() { # KEY: its last value in /etc/ephroot.conf
+        [ -r /etc/ephroot.conf ] || return 0
+        sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*\"\{0,1\}\([^\"]*\)\"\{0,1\}[[:space:]]*\$/\1/p" /etc/ephroot.conf | tail -n 1
+}
+
+check() {
+        require_binaries /usr/sbin/ephroot || return 1
+        # A systemd-based initrd only: the unit is what runs ephroot.
+        [ -n "$systemdsystemunitdir" ] || return 1
+        return 0
+}
+
+depends() {
+        local deps="systemd systemd-udevd dm rootfs-block"
+        case "$(ephroot_conf_value attest)" in
+        required | optional) deps="$deps network" ;;
+        esac
+        echo "$deps"
+        return 0
+}
+
+installkernel() {
+        hostonly='' instmods dm-mod dm-crypt dm-integrity xts ecb aesni_intel algif_skcipher \
+                tpm_tis tpm_tis_core tpm_crb hv_vmbus hv_storvsc hv_netvsc nvme \
+                virtio_pci virtio_blk virtio_scsi virtio_net sd_mod ext4 overlay
+}
+
+install() {
+        local libdir tctis t conf_tcti ca vcek
+
+        inst_binary /usr/sbin/ephroot || return 1
+
+        # TCTI modules, from the directory the TCTI loader lives in.
+        libdir=$(ldd /usr/sbin/ephroot | sed -n 's/^[[:space:]]*libtss2-tctildr\.so\.0 => \([^ ]*\)\/libtss2-tctildr\.so\.0 .*/\1/p')
+        if [ -z "$libdir" ]; then
+                derror "ephroot: cannot find libtss2-tctildr.so.0 among /usr/sbin/ephroot's libraries"
+                return 1
+        fi
+        tctis=device
+        conf_tcti=$(ephroot_conf_value tcti)
+        conf_tcti=${conf_tcti%%:*}
+        case "$conf_tcti" in
+        "" | device) ;;
+        *[!A-Za-z0-9._-]*) dwarn "ephroot: tcti = $conf_tcti in /etc/ephroot.conf: not a module name" ;;
+        *) tctis="$tctis $conf_tcti" ;;
+        esac
+        for t in $tctis; do
+                if [ -e "$libdir/libtss2-tcti-$t.so.0" ]; then
+                        inst_library "$libdir/libtss2-tcti-$t.so.0" || return 1
+                elif [ "$t" = device ]; then
+                        derror "ephroot: $libdir/libtss2-tcti-device.so.0 is missing (package libtss2-tcti-device0)"
+                        return 1
+                else
+                        dwarn "ephroot: TCTI module libtss2-tcti-$t.so.0 (tcti = in /etc/ephroot.conf) not found"
+                fi
+        done
+        inst_libdir_file "libgcc_s.so*" || {
+                derror "ephroot: libgcc_s.so.1 not found"
+                return 1
+        }
+
+        [ -e /etc/ephroot.conf ] && inst_simple /etc/ephroot.conf
+        inst_multiple mke2fs mkfs.ext4 || return 1
+        [ -e /etc/mke2fs.conf ] && inst_simple /etc/mke2fs.conf
+
+        ca=$(ephroot_conf_value kbs-ca-file)
+        if [ -n "$ca" ]; then
+                [ -r "$ca" ] || {
+                        derror "ephroot: kbs-ca-file = $ca in /etc/ephroot.conf is not readable"
+                        return 1
+                }
+                inst_simple "$ca"
+        elif [ -r /etc/ssl/certs/ca-certificates.crt ]; then
+                inst_simple /etc/ssl/certs/ca-certificates.crt
+        fi
+        vcek=$(ephroot_conf_value attest-vcek-file)
+        if [ -n "$vcek" ]; then
+                [ -r "$vcek" ] || {
+                        derror "ephroot: attest-vcek-file = $vcek in /etc/ephroot.conf is not readable"
+                        return 1
+                }
+                inst_simple "$vcek"
+        fi
+
+        inst_simple "$moddir/ephroot.service" "$systemdsystemunitdir/ephroot.service" || return 1
+        mkdir -p "$initdir$systemdsystemunitdir/initrd-root-fs.target.requires"
+        ln_r "$systemdsystemunitdir/ephroot.service" "$systemdsystemunitdir/initrd-root-fs.target.requires/ephroot.service"
+}
