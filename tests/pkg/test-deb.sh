@@ -74,7 +74,11 @@ check "ephroot holds the cloud-init and WALinuxAgent settings (inert, under /usr
 check "ephroot holds its man pages, ephroot(8) and ephroot.conf(5)" \
         'has ephroot usr/share/man/man8/ephroot.8.gz && has ephroot usr/share/man/man5/ephroot.conf.5.gz'
 check "ephroot holds no file of ephroot-kbs (binary, unit, sysusers, examples)" \
-        '! grep -Eq "ephroot-kbs|sysusers|systemd/system|examples/kbs" "$work/ephroot.list"'
+        '! grep -Eq "ephroot-kbs|sysusers|examples/kbs" "$work/ephroot.list"'
+check "ephroot holds the systemd-based initrd's unit and the dracut module (module-setup.sh 0755)" \
+        '(has ephroot lib/systemd/system/ephroot.service || has ephroot usr/lib/systemd/system/ephroot.service) &&
+         has ephroot usr/lib/dracut/modules.d/90ephroot/ephroot.service &&
+         [ "$(mode ephroot usr/lib/dracut/modules.d/90ephroot/module-setup.sh)" = -rwxr-xr-x ]'
 
 dpkg-deb -I "$deb" conffiles >"$work/conffiles" 2>/dev/null
 check "conffiles lists /etc/ephroot.conf" 'grep -qx /etc/ephroot.conf "$work/conffiles"'
@@ -85,6 +89,7 @@ check "triggers: activate-noawait update-initramfs, once" \
 depends=$(dpkg-deb -f "$deb" Depends)
 echo "ephroot Depends: $depends"
 dep() { printf '%s\n' "$depends" | tr ',|' '\n\n' | sed 's/^ *//; s/ .*//' | grep -qx "$1"; }
+check "ephroot depends on initramfs-tools or dracut" 'printf "%s" "$depends" | grep -q "initramfs-tools | dracut"'
 for p in initramfs-tools e2fsprogs dmsetup libtss2-tcti-device0 \
         libcryptsetup12 libtss2-esys-3.0.2-0 libtss2-tctildr0 libjson-c5 libcurl4 libssl3 libblkid1; do
         check "ephroot depends on $p" "dep $p"
