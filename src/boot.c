@@ -239,26 +239,37 @@ static int phase_attest(BootRun *b) {
         return 0;
 }
 
-/* Every PCR ephroot extends gets the failure event, so no policy over any of them can match. */
-static void extend_failure(BootRun *b) {
-        const Config *c = b->config;
+int boot_measure_failure(Tpm2Context *tpm, unsigned banks, const Config *c, const char *phase) {
         const unsigned pcrs[] = { c->pcr_kernel, c->pcr_initrd, c->pcr_cmdline, c->pcr_disk, c->pcr_leave };
         _cleanup_free_ char *s = NULL;
         uint32_t done = 0;
+        int n = 0, r = 0;
 
+        if (asprintf(&s, BOOT_FAILURE_PREFIX " phase=%s", phase) < 0)
+                return log_oom();
+        for (size_t i = 0; i < ELEMENTSOF(pcrs); i++) {
+                int k;
+
+                if (done & (1U << pcrs[i]))
+                        continue;
+                done |= 1U << pcrs[i];
+                k = measure_string_event(tpm, banks, c, MEASURE_EVENT_FAILURE, pcrs[i], s);
+                if (k < 0) {
+                        log_warning("Failed to extend the failure event into PCR %u.", pcrs[i]);
+                        r = k;
+                } else
+                        n++;
+        }
+        return n > 0 ? n : r;
+}
+
+/* Every PCR ephroot extends gets the failure event, so no policy over any of them can match. */
+static void extend_failure(BootRun *b) {
         if (!b->tpm) {
                 log_warning("No TPM is open: the failure cannot be measured.");
                 return;
         }
-        if (asprintf(&s, BOOT_FAILURE_PREFIX " phase=%s", phase_names[b->status->phase]) < 0)
-                return;
-        for (size_t i = 0; i < ELEMENTSOF(pcrs); i++) {
-                if (done & (1U << pcrs[i]))
-                        continue;
-                done |= 1U << pcrs[i];
-                if (measure_string_event(b->tpm, b->status->banks, c, MEASURE_EVENT_FAILURE, pcrs[i], s) < 0)
-                        log_warning("Failed to extend the failure event into PCR %u.", pcrs[i]);
-        }
+        (void) boot_measure_failure(b->tpm, b->status->banks, b->config, phase_names[b->status->phase]);
 }
 
 int boot_run(const Config *c, const BootArgs *a, BootStatus *st) {

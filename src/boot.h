@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "root.h"
+#include "tpm2.h"
 
 /* `ephroot boot`: the whole job in the initramfs (docs/boot.md). */
 
@@ -61,6 +62,14 @@ void boot_status_done(BootStatus *s);
  * event ("ephroot-failure:v1 phase=<phase>") into every PCR ephroot uses, when a TPM is open, and
  * returns the error with st->failed set. Logs failures. */
 int boot_run(const Config *c, const BootArgs *a, BootStatus *st);
+
+/* Extends "ephroot-failure:v1 phase=<phase>" into each PCR ephroot uses (kernel, initrd, command line,
+ * disk, leave; each once), with its log record. Returns how many PCRs got it, or -errno if none. */
+int boot_measure_failure(Tpm2Context *tpm, unsigned banks, const Config *c, const char *phase);
+
+/* The phase name the boot-failed verb records: ephroot did not finish (killed, crashed, or a failure
+ * action that did not stop the machine). */
+#define BOOT_PHASE_UNFINISHED "unfinished"
 
 /* /run/ephroot/status.json (boot-status.c). */
 int boot_status_write(const Config *c, const BootStatus *st, const char *path);

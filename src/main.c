@@ -32,6 +32,10 @@ static void help(void) {
                "        In the initramfs, when enabled: measure, key, format the disk, lay the OS\n"
                "        root (mounted at DIR) on the encrypted volume. On failure: halt (see\n"
                "        failure-action=). Does nothing when ephroot is not enabled.\n"
+               "  boot-failed [--if-service-failed] [--cmdline-file FILE]\n"
+               "        The boot's guard: when `boot` did not finish (killed, crashed), extend the\n"
+               "        failure event into every PCR ephroot uses. --if-service-failed: nothing when\n"
+               "        systemd's $SERVICE_RESULT is success (ExecStopPost= of ephroot.service).\n"
                "  root-hash IMAGE [--copy-to FILE] [--json]\n"
                "        Print the root hash copy mode computes for an OS root image (for root-hash=),\n"
                "        and with --copy-to copy it into an existing file or device as the boot does.\n"
@@ -77,6 +81,7 @@ static const struct {
         { "probe", verb_probe },
         { "root-hash", verb_root_hash },
         { "boot", verb_boot },
+        { "boot-failed", verb_boot_failed },
         { "volume", verb_volume },
         { "attest", verb_attest },
 };

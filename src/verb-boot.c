@@ -15,6 +15,7 @@
 #include "boot.h"
 #include "config-load.h"
 #include "log.h"
+#include "measure-boot.h"
 #include "util.h"
 #include "verbs.h"
 
@@ -29,6 +30,7 @@ enum {
         ARG_HEADER_DIR,
         ARG_SECRETS_DIR,
         ARG_NO_FAILURE_ACTION,
+        ARG_IF_SERVICE_FAILED,
 };
 
 typedef struct VerbBootArgs {
@@ -165,5 +167,83 @@ int verb_boot(int argc, char **argv, const CommonArgs *common) {
 
         printf("ephroot: root ready on %s (%s mode) in %" PRIu64 " ms\n", st.dm_node, root_mode_to_string(config.mode),
                st.total_usec / 1000);
+        return 0;
+}
+
+/* `ephroot boot-failed [--if-service-failed]`: the guard's half of failing closed. The boot script
+ * (initramfs-tools) and ephroot.service's ExecStopPost= (systemd-based initrds) run it when
+ * `ephroot boot` did not finish: killed, crashed, or its failure action did not stop the machine.
+ * It extends "ephroot-failure:v1 phase=unfinished" into every PCR ephroot uses, so attestation cannot
+ * succeed after a boot that ephroot did not complete, even though ephroot itself could not say so.
+ * The configuration is read as at boot; if it cannot be (which may be why the boot failed), the
+ * built-in PCRs and TCTI are used. It extends whether or not ephroot is enabled: the boot is
+ * stopping anyway. --if-service-failed: nothing when systemd's $SERVICE_RESULT is "success" (the
+ * unit is merely stopped at the switch to the real root). */
+int verb_boot_failed(int argc, char **argv, const CommonArgs *common) {
+        static const struct option options[] = {
+                { "if-service-failed", no_argument, NULL, ARG_IF_SERVICE_FAILED },
+                { "cmdline-file", required_argument, NULL, ARG_CMDLINE_FILE },
+                {},
+        };
+        _cleanup_(config_done) Config config = {};
+        _cleanup_(tpm2_context_freep) Tpm2Context *tpm = NULL;
+        _cleanup_free_ char *cmdline = NULL;
+        const char *cmdline_file = PROC_CMDLINE, *result;
+        bool if_failed = false;
+        unsigned banks = 0;
+        int c, r;
+
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0)
+                switch (c) {
+                case ARG_IF_SERVICE_FAILED:
+                        if_failed = true;
+                        break;
+                case ARG_CMDLINE_FILE:
+                        cmdline_file = optarg;
+                        break;
+                default:
+                        return -(EINVAL | USAGE_ERROR_BIT);
+                }
+        if (optind < argc)
+                return usage_error("Unexpected argument '%s'.", argv[optind]);
+
+        result = getenv("SERVICE_RESULT");
+        if (if_failed && result && streq(result, "success")) {
+                log_debug("SERVICE_RESULT=success: the boot finished, nothing to measure.");
+                return 0;
+        }
+
+        r = config_init(&config);
+        if (r < 0)
+                return log_oom();
+        if (cmdline_read(cmdline_file, &cmdline) < 0 ||
+            config_load(&config, common->config_path ?: CONFIG_FILE_DEFAULT, !!common->config_path, cmdline) < 0) {
+                /* Half-loaded values must not be used: back to the built-in defaults. */
+                config_done(&config);
+                r = config_init(&config);
+                if (r < 0)
+                        return log_oom();
+                log_warning("The configuration cannot be read: using the built-in PCRs and TCTI.");
+        }
+        if (common->tcti && free_and_strdup(&config.tcti, common->tcti) < 0)
+                return log_oom();
+        if (!config.tpm_required) {
+                fputs("ephroot: tpm=none: no failure event can be measured.\n", stderr);
+                return 0;
+        }
+
+        r = tpm2_context_new(config.tcti, &tpm);
+        if (r < 0)
+                return log_error_errno(r, "Failed to open the TPM through TCTI '%s' for the failure event: %m", config.tcti);
+        r = measure_get_banks(tpm, config.tcti, &banks);
+        if (r < 0)
+                return r;
+        r = boot_measure_failure(tpm, banks, &config, BOOT_PHASE_UNFINISHED);
+        if (r < 0)
+                return log_error_errno(r, "Failed to measure the failure event: %m");
+        fprintf(stderr, "ephroot: the boot did not finish%s%s%s: failure event measured into %d PCR%s (%u bank%s).\n",
+                result ? " (" : "", strempty(result), result ? ")" : "", r, r == 1 ? "" : "s",
+                (unsigned) __builtin_popcount(banks), __builtin_popcount(banks) == 1 ? "" : "s");
         return 0;
 }

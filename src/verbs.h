@@ -20,6 +20,7 @@ int verb_predict(int argc, char **argv, const CommonArgs *common);
 int verb_config(int argc, char **argv, const CommonArgs *common);
 int verb_probe(int argc, char **argv, const CommonArgs *common);
 int verb_boot(int argc, char **argv, const CommonArgs *common);
+int verb_boot_failed(int argc, char **argv, const CommonArgs *common);
 int verb_root_hash(int argc, char **argv, const CommonArgs *common);
 int verb_volume(int argc, char **argv, const CommonArgs *common);
 int verb_attest(int argc, char **argv, const CommonArgs *common);

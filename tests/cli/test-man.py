@@ -14,7 +14,6 @@ Prints "ok"/"FAIL" per check; exits 1 if any failed.
 """
 import os
 import re
-import shlex
 import shutil
 import subprocess
 import sys
@@ -40,6 +39,11 @@ def unescape(s):
     return s.replace("\\-", "-").replace("\\e", "\\").replace("\\(bu", "*")
 
 
+def roff_args(s):
+    """A macro line's arguments as roff splits them: blanks separate, double quotes group ('"' only)."""
+    return [m.group(1) if m.group(1) is not None else m.group(2) for m in re.finditer(r'"([^"]*)"|(\S+)', s)]
+
+
 def roff_text(lines):
     """The text of roff lines: font macros' arguments joined as groff joins them, escapes removed."""
     out = []
@@ -48,7 +52,7 @@ def roff_text(lines):
             continue
         m = re.match(r"^\.(B|I|BR|BI|IB|IR|RB|RI)\s+(.*)$", line)
         if m:
-            args = shlex.split(m.group(2), posix=True)
+            args = roff_args(m.group(2))
             out.append(unescape((" " if m.group(1) in ("B", "I") else "").join(args)))
         elif line.startswith("."):
             continue

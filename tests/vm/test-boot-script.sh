@@ -3,8 +3,8 @@
 # The initramfs boot script (initramfs-hooks/initramfs-tools/scripts/local-bottom/ephroot) run under
 # busybox in a chroot, with stubs for ephroot and for halt/poweroff/reboot/sleep that record their
 # calls: ephroot's exit status 0 lets the boot go on; anything else (an exit status, a signal, a
-# missing binary) prints "ephroot: boot failed:" and stops the machine the configured way, and never
-# returns to initramfs-tools. Needs root (chroot) and busybox (static); exits 77 without them.
+# missing binary) prints "ephroot: boot failed:", runs `ephroot boot-failed` (the failure event; it
+# may crash too) and stops the machine the configured way, and never returns to initramfs-tools. Needs root (chroot) and busybox (static); exits 77 without them.
 #   test-boot-script.sh SRCDIR
 set -u
 src=$1
@@ -87,6 +87,15 @@ expect_stop() {
                 grep -q "^$other" <<<"$calls" && fail "$name: '$other' called besides $action; calls: $calls"
         done
         grep -qx 'sleep 3600' <<<"$calls" || fail "$name: did not end in the endless loop; calls: $calls"
+        # The failure event for a boot ephroot did not finish, before the machine stops (not when
+        # the binary is missing: nothing can measure then).
+        if [ "$message" != "/usr/sbin/ephroot is missing from the initramfs" ]; then
+                local bf stop
+                bf=$(grep -nx 'ephroot boot-failed' <<<"$calls" | cut -d: -f1)
+                stop=$(grep -nx "$action -f" <<<"$calls" | cut -d: -f1)
+                [ -n "$bf" ] && [ -n "$stop" ] && [ "$bf" -lt "$stop" ] ||
+                        fail "$name: 'ephroot boot-failed' not run before '$action -f'; calls: $calls"
+        fi
         [ "$rc" -eq 137 ] || fail "$name: the script returned (status $rc) instead of looping"
         case "$action" in
         poweroff) [ "$sysrq" = o ] || fail "$name: no sysrq poweroff fallback (got '$sysrq')" ;;

@@ -7,9 +7,10 @@
 #          module, libgcc_s, e2fsprogs' mke2fs, the configuration, the kernel modules; no error from
 #          dracut.
 #   guard: ephroot killed with SIGKILL in the middle of its run (the rig's test-only crash unit,
-#          ephroot-test.crash): no failure line from ephroot (it had no chance), but the unit's
-#          failure powers the machine off (FailureAction=poweroff-force); the switch to the real
-#          root never begins, nothing of the OS is reached, the OS image unchanged.
+#          ephroot-test.crash): no failure line from ephroot (it had no chance), but ExecStopPost=
+#          (`ephroot boot-failed`) measures the failure event and the unit's failure powers the
+#          machine off (FailureAction=poweroff-force); the switch to the real root never begins,
+#          nothing of the OS is reached, the OS image unchanged.
 #   test-vm-dracut.sh CASE SRCDIR BUILDROOT EPHROOT
 set -u
 case_=$1
@@ -61,6 +62,8 @@ guard)
                 sh -c "tr -d '\r' <'$out/serial.log' | grep -aq 'ephroot-test: killed ephroot (pid [0-9]*) with SIGKILL'"
         check "ephroot printed no failure line (it was killed, not failing)" \
                 sh -c "! tr -d '\r' <'$out/serial.log' | grep -aq 'ephroot: boot failed'"
+        check "ExecStopPost= measured the failure event ephroot could not (ephroot boot-failed)" \
+                sh -c "tr -d '\r' <'$out/serial.log' | grep -aq 'ephroot: the boot did not finish (signal): failure event measured into 3 PCRs (1 bank)'"
         check "QEMU powered off before the deadline (the unit's FailureAction=)" grep -qx 'deadline_hit=no' "$out/boot.env"
         check "no report line: the booted system was never reached" [ ! -s "$out/report" ]
         vm_check_never_switched "$out"
