@@ -260,7 +260,8 @@ int boot_measure_failure(Tpm2Context *tpm, unsigned banks, const Config *c, cons
                 } else
                         n++;
         }
-        return n > 0 ? n : r;
+        /* Every PCR counts: a policy may use any one of them alone. */
+        return r < 0 ? r : n;
 }
 
 /* Every PCR ephroot extends gets the failure event, so no policy over any of them can match. */

@@ -29,6 +29,8 @@ typedef struct ResolvData {
 static bool domain_is_valid(const char *s) {
         size_t n = strlen(s), label = 0;
 
+        if (n > 1 && s[n - 1] == '.')
+                n--; /* one trailing dot: the root */
         if (n == 0 || n > 253)
                 return false;
         for (size_t i = 0; i < n; i++) {
@@ -44,7 +46,7 @@ static bool domain_is_valid(const char *s) {
                 } else
                         return false;
         }
-        return true;
+        return label > 0 && s[n - 1] != '-';
 }
 
 static void add_nameserver(ResolvData *d, const char *file, const char *key, const char *v) {
@@ -107,15 +109,16 @@ static void parse_line(ResolvData *d, const char *file, char *line, bool *got_do
                 v++;
         }
         for (const char *p = v; *p; p++)
-                if (*p == '\'' || *p == '"' || *p == '\\' || (unsigned char) *p < 0x20 || *p == 0x7f) {
-                        if (STR_IN_SET(line, "IPV4DNS0", "IPV4DNS1", "IPV6DNS0", "IPV6DNS1", "DOMAINSEARCH", "DNSDOMAIN"))
-                                log_warning("%s: %s has a quote or control character, ignored.", file, line);
+                if (*p == '\'' || *p == '"' || *p == '\\' || (unsigned char) *p < 0x20 || (unsigned char) *p >= 0x7f) {
+                        if (STR_IN_SET(line, "IPV4DNS0", "IPV4DNS1", "IPV6DNS0", "IPV6DNS1", "DOMAINSEARCH",
+                                       "IPV6DOMAINSEARCH", "DNSDOMAIN"))
+                                log_warning("%s: %s has a quote, a backslash, a control or a non-ASCII character, ignored.", file, line);
                         return;
                 }
 
         if (STR_IN_SET(line, "IPV4DNS0", "IPV4DNS1", "IPV6DNS0", "IPV6DNS1"))
                 add_nameserver(d, file, line, v);
-        else if (streq(line, "DOMAINSEARCH") && !isempty(v)) {
+        else if (STR_IN_SET(line, "DOMAINSEARCH", "IPV6DOMAINSEARCH") && !isempty(v)) {
                 add_search(d, file, line, v);
                 *got_domainsearch = true;
         } else if (streq(line, "DNSDOMAIN") && !isempty(v))
@@ -146,7 +149,7 @@ static int parse_file(ResolvData *d, const char *path) {
 }
 
 int resolv_conf_build(const char *netconf_dir, char **ret) {
-        _cleanup_free_ char *pattern = NULL;
+        _cleanup_free_ char *pattern = NULL, *pattern6 = NULL;
         _cleanup_free_ char *out = NULL;
         _cleanup_(globfree) glob_t g = {};
         ResolvData d = {};
@@ -154,12 +157,15 @@ int resolv_conf_build(const char *netconf_dir, char **ret) {
         FILE *f;
         int r;
 
-        if (asprintf(&pattern, "%s/net-*.conf", netconf_dir) < 0)
+        /* net-<dev>.conf from DHCP or ip=, net6-<dev>.conf from DHCPv6. */
+        if (asprintf(&pattern, "%s/net-*.conf", netconf_dir) < 0 || asprintf(&pattern6, "%s/net6-*.conf", netconf_dir) < 0)
                 return log_oom();
         r = glob(pattern, GLOB_NOSORT | GLOB_ERR, NULL, &g);
-        if (r == GLOB_NOMATCH)
+        if (IN_SET(r, 0, GLOB_NOMATCH))
+                r = glob(pattern6, GLOB_NOSORT | GLOB_ERR | (r == 0 ? GLOB_APPEND : 0), NULL, &g);
+        if (r == GLOB_NOMATCH && g.gl_pathc == 0)
                 return log_debug_errno(SYNTHETIC_ERRNO(ENOENT), "No %s: no network configured by initramfs-tools.", pattern);
-        if (r != 0)
+        if (!IN_SET(r, 0, GLOB_NOMATCH))
                 return log_warning_errno(SYNTHETIC_ERRNO(EIO), "Failed to list %s.", pattern);
         qsort(g.gl_pathv, g.gl_pathc, sizeof(char *), path_compare);
         if (g.gl_pathc > RESOLV_NETCONF_FILES_MAX)

@@ -13,7 +13,7 @@
 #define RESOLV_NAMESERVERS_MAX 3 /* glibc's MAXNS */
 #define RESOLV_SEARCH_MAX 6
 
-/* The text of a resolv.conf from DIR/net-*.conf: at most 3 name servers and 6 search domains, in
+/* The text of a resolv.conf from DIR/net-*.conf and DIR/net6-*.conf: at most 3 name servers and 6 search domains, in
  * file order, without duplicates; malformed values are skipped with a warning naming file and key.
  * -ENOENT: no name server was learnt. */
 int resolv_conf_build(const char *netconf_dir, char **ret);

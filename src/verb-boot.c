@@ -20,6 +20,7 @@
 #include "verbs.h"
 
 #define PROC_CMDLINE "/proc/cmdline"
+#define BOOT_FAILED_TIMEOUT_SEC 60
 
 enum {
         ARG_ROOTMNT = 0x100,
@@ -208,6 +209,10 @@ int verb_boot_failed(int argc, char **argv, const CommonArgs *common) {
         if (optind < argc)
                 return usage_error("Unexpected argument '%s'.", argv[optind]);
 
+        /* A deadline of its own: the boot script stops the machine after this returns, and a TPM that
+         * never answers must not keep it from doing so (SIGALRM ends the process). */
+        (void) alarm(BOOT_FAILED_TIMEOUT_SEC);
+
         result = getenv("SERVICE_RESULT");
         if (if_failed && result && streq(result, "success")) {
                 log_debug("SERVICE_RESULT=success: the boot finished, nothing to measure.");
@@ -241,7 +246,7 @@ int verb_boot_failed(int argc, char **argv, const CommonArgs *common) {
                 return r;
         r = boot_measure_failure(tpm, banks, &config, BOOT_PHASE_UNFINISHED);
         if (r < 0)
-                return log_error_errno(r, "Failed to measure the failure event: %m");
+                return log_error_errno(r, "Failed to measure the failure event into every PCR: %m");
         fprintf(stderr, "ephroot: the boot did not finish%s%s%s: failure event measured into %d PCR%s (%u bank%s).\n",
                 result ? " (" : "", strempty(result), result ? ")" : "", r, r == 1 ? "" : "s",
                 (unsigned) __builtin_popcount(banks), __builtin_popcount(banks) == 1 ? "" : "s");

@@ -116,6 +116,19 @@ static void test_ipv6_and_bounds(void **state) {
         assert_null(strstr(out, "192.0.2.3"));
         free(out);
 
+        /* DHCPv6: net6-<dev>.conf, after the IPv4 files */
+        clean();
+        put("net6-eth0.conf", "DEVICE6='eth0'\nIPV6DNS0='2001:db8::1'\nIPV6DOMAINSEARCH='v6.example'\n");
+        put("net-eth0.conf", "IPV4DNS0='192.0.2.1'\n");
+        assert_int_equal(resolv_conf_build(dir, &out), 0);
+        assert_non_null(strstr(out, "\nnameserver 192.0.2.1\nnameserver 2001:db8::1\nsearch v6.example\n"));
+        free(out);
+        clean();
+        put("net6-eth0.conf", "IPV6DNS0='2001:db8::2'\n");
+        assert_int_equal(resolv_conf_build(dir, &out), 0);
+        assert_non_null(strstr(out, "\nnameserver 2001:db8::2\n"));
+        free(out);
+
         /* six search domains at most */
         clean();
         strcat(text, "IPV4DNS0='192.0.2.1'\nDOMAINSEARCH='");
@@ -138,10 +151,11 @@ static void test_hostile(void **state) {
                              "IPV4DNS1='10.0.0.2 options'\n"
                              "IPV6DNS0='not-an-address'\n"
                              "IPV6DNS1='1.2.3.4.5'\n"
-                             "DOMAINSEARCH='good.example bad..example -bad.example bad-.example'\n"
+                             "DOMAINSEARCH='good.example bad..example -bad.example bad-.example last- root.example. x.'\n"
                              "DNSDOMAIN='ignored.example'\n");
         put("net-eth1.conf", "IPV4DNS0='192.0.2.9'\nIPV4DNS1='\"192.0.2.8\"'\nIPV4DNS0='192.0.2.7'\x01\n"
-                             "DOMAINSEARCH='x\\y.example'\n");
+                             "DOMAINSEARCH='x\\y.example'\n"
+                             "DNSDOMAIN='c1\x9b[2J.example'\n");
         assert_int_equal(resolv_conf_build(dir, &out), 0);
         /* '10.0.0.1 lacks its closing quote (refused); the next line is no NAME=value */
         assert_null(strstr(out, "10.0.0.1"));
@@ -152,7 +166,9 @@ static void test_hostile(void **state) {
         assert_null(strstr(out, "1.2.3.4.5"));
         assert_null(strstr(out, "192.0.2.8"));
         assert_null(strstr(out, "192.0.2.7"));
-        assert_non_null(strstr(out, "search good.example\n"));
+        assert_non_null(strstr(out, "search good.example root.example. x.\n"));
+        assert_null(strstr(out, "last-"));
+        assert_null(strstr(out, "c1"));
         assert_null(strstr(out, "bad"));
         assert_null(strstr(out, "ignored"));
         assert_null(strstr(out, "y.example"));

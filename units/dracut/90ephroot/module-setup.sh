@@ -7,19 +7,30 @@
 # device-mapper, the ciphers, the TPM, the disks and ext4/overlay; for attestation the CA file, the
 # VCEK file and dracut's network module. The unit is required by initrd-root-fs.target: ephroot runs
 # in every boot of this initrd and decides itself whether it is enabled (ephroot=on).
+#
+# dracut goes on when install() merely returns an error, which would leave an initrd without
+# ephroot: the unit goes in first (so whatever is missing later makes the boot fail closed rather
+# than skip ephroot), and any error stops the build (dfatal, exit 1).
 
-ephroot_conf_value() { # KEY: its last value in /etc/ephroot.conf
+# KEY: its last value in /etc/ephroot.conf ('-' and '_' alike in the key, as ephroot reads it).
+ephroot_conf_value() {
+        local key
+        key=$(printf '%s' "$1" | sed 's/[-_]/[-_]/g')
         [ -r /etc/ephroot.conf ] || return 0
-        sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*\"\{0,1\}\([^\"]*\)\"\{0,1\}[[:space:]]*\$/\1/p" /etc/ephroot.conf | tail -n 1
+        sed -n "s/^[[:space:]]*$key[[:space:]]*=[[:space:]]*\"\{0,1\}\([^\"]*\)\"\{0,1\}[[:space:]]*\$/\1/p" /etc/ephroot.conf | tail -n 1
+}
+
+ephroot_fatal() {
+        dfatal "ephroot: $*"
+        exit 1
 }
 
 check() {
         require_binaries /usr/sbin/ephroot || return 1
-        # A systemd-based initrd only: the unit is what runs ephroot.
-        [ -n "$systemdsystemunitdir" ] || return 1
         return 0
 }
 
+# systemd: the unit is what runs ephroot (a systemd-based initrd only).
 depends() {
         local deps="systemd systemd-udevd dm rootfs-block"
         case "$(ephroot_conf_value attest)" in
@@ -38,14 +49,21 @@ installkernel() {
 install() {
         local libdir tctis t conf_tcti ca vcek
 
-        inst_binary /usr/sbin/ephroot || return 1
+        inst_binary /usr/sbin/ephroot || ephroot_fatal "cannot install /usr/sbin/ephroot"
+        inst_simple "$moddir/ephroot.service" "$systemdsystemunitdir/ephroot.service" ||
+                ephroot_fatal "cannot install ephroot.service"
+        mkdir -p "$initdir$systemdsystemunitdir/initrd-root-fs.target.requires" &&
+                ln_r "$systemdsystemunitdir/ephroot.service" \
+                        "$systemdsystemunitdir/initrd-root-fs.target.requires/ephroot.service" &&
+                [ -L "$initdir$systemdsystemunitdir/initrd-root-fs.target.requires/ephroot.service" ] ||
+                ephroot_fatal "cannot make initrd-root-fs.target require ephroot.service"
+        if [ -e /etc/ephroot.conf ]; then
+                inst_simple /etc/ephroot.conf || ephroot_fatal "cannot install /etc/ephroot.conf"
+        fi
 
         # TCTI modules, from the directory the TCTI loader lives in.
         libdir=$(ldd /usr/sbin/ephroot | sed -n 's/^[[:space:]]*libtss2-tctildr\.so\.0 => \([^ ]*\)\/libtss2-tctildr\.so\.0 .*/\1/p')
-        if [ -z "$libdir" ]; then
-                derror "ephroot: cannot find libtss2-tctildr.so.0 among /usr/sbin/ephroot's libraries"
-                return 1
-        fi
+        [ -n "$libdir" ] || ephroot_fatal "cannot find libtss2-tctildr.so.0 among /usr/sbin/ephroot's libraries"
         tctis=device
         conf_tcti=$(ephroot_conf_value tcti)
         conf_tcti=${conf_tcti%%:*}
@@ -56,43 +74,30 @@ install() {
         esac
         for t in $tctis; do
                 if [ -e "$libdir/libtss2-tcti-$t.so.0" ]; then
-                        inst_library "$libdir/libtss2-tcti-$t.so.0" || return 1
+                        inst_library "$libdir/libtss2-tcti-$t.so.0" || ephroot_fatal "cannot install libtss2-tcti-$t.so.0"
                 elif [ "$t" = device ]; then
-                        derror "ephroot: $libdir/libtss2-tcti-device.so.0 is missing (package libtss2-tcti-device0)"
-                        return 1
+                        ephroot_fatal "$libdir/libtss2-tcti-device.so.0 is missing (package libtss2-tcti-device0)"
                 else
                         dwarn "ephroot: TCTI module libtss2-tcti-$t.so.0 (tcti = in /etc/ephroot.conf) not found"
                 fi
         done
-        inst_libdir_file "libgcc_s.so*" || {
-                derror "ephroot: libgcc_s.so.1 not found"
-                return 1
-        }
+        inst_libdir_file "libgcc_s.so*" || ephroot_fatal "libgcc_s.so.1 not found"
 
-        [ -e /etc/ephroot.conf ] && inst_simple /etc/ephroot.conf
-        inst_multiple mke2fs mkfs.ext4 || return 1
-        [ -e /etc/mke2fs.conf ] && inst_simple /etc/mke2fs.conf
+        inst_multiple mke2fs mkfs.ext4 || ephroot_fatal "cannot install mke2fs (package e2fsprogs)"
+        if [ -e /etc/mke2fs.conf ]; then
+                inst_simple /etc/mke2fs.conf || ephroot_fatal "cannot install /etc/mke2fs.conf"
+        fi
 
         ca=$(ephroot_conf_value kbs-ca-file)
         if [ -n "$ca" ]; then
-                [ -r "$ca" ] || {
-                        derror "ephroot: kbs-ca-file = $ca in /etc/ephroot.conf is not readable"
-                        return 1
-                }
-                inst_simple "$ca"
+                [ -r "$ca" ] || ephroot_fatal "kbs-ca-file = $ca in /etc/ephroot.conf is not readable"
+                inst_simple "$ca" || ephroot_fatal "cannot install $ca"
         elif [ -r /etc/ssl/certs/ca-certificates.crt ]; then
                 inst_simple /etc/ssl/certs/ca-certificates.crt
         fi
         vcek=$(ephroot_conf_value attest-vcek-file)
         if [ -n "$vcek" ]; then
-                [ -r "$vcek" ] || {
-                        derror "ephroot: attest-vcek-file = $vcek in /etc/ephroot.conf is not readable"
-                        return 1
-                }
-                inst_simple "$vcek"
+                [ -r "$vcek" ] || ephroot_fatal "attest-vcek-file = $vcek in /etc/ephroot.conf is not readable"
+                inst_simple "$vcek" || ephroot_fatal "cannot install $vcek"
         fi
-
-        inst_simple "$moddir/ephroot.service" "$systemdsystemunitdir/ephroot.service" || return 1
-        mkdir -p "$initdir$systemdsystemunitdir/initrd-root-fs.target.requires"
-        ln_r "$systemdsystemunitdir/ephroot.service" "$systemdsystemunitdir/initrd-root-fs.target.requires/ephroot.service"
 }
