@@ -38,10 +38,7 @@ image)
                 usr/sbin/mke2fs usr/sbin/mkfs.ext4 usr/sbin/dmsetup usr/lib/udev/rules.d/95-dm-notify.rules; do
                 check "initrd holds $f" has "$f"
         done
-        for m in dm-mod dm-crypt dm-integrity xts aesni-intel algif_skcipher hv_vmbus hv_storvsc nvme \
-                virtio_blk virtio_scsi virtio_pci sd_mod ext4 overlay; do
-                check "initrd holds module $m" has "usr/lib/modules/$VM_KVER/kernel/.*/$m\\.ko(\\.[a-z]+)?"
-        done
+        vm_check_initrd_modules "$list"
         mkdir -p "$VM_WORK/initrd"
         python3 "$VM_SRC/tests/vm/lib/initrd-extract.py" "$VM_INITRD" "$VM_WORK/initrd" usr/sbin/ephroot \
                 usr/lib/systemd/system/ephroot.service usr/sbin/mke2fs || fail "could not read files back from the initrd"

@@ -23,10 +23,7 @@ for f in usr/sbin/ephroot scripts/local-bottom/ephroot etc/ephroot.conf \
         usr/lib/udev/rules.d/55-dm.rules usr/lib/udev/rules.d/95-dm-notify.rules; do
         check "initrd holds $f" has "$f"
 done
-for m in dm-mod dm-crypt dm-integrity xts aesni-intel algif_skcipher hv_vmbus hv_storvsc nvme \
-        virtio_blk virtio_scsi virtio_pci sd_mod ext4 overlay; do
-        check "initrd holds module $m" has "usr/lib/modules/$VM_KVER/kernel/.*/$m\\.ko"
-done
+vm_check_initrd_modules "$list"
 # Files read back from the initrd itself: the installed binary, byte for byte, and the script order.
 mkdir -p "$VM_WORK/initrd"
 python3 "$VM_SRC/tests/vm/lib/initrd-extract.py" "$VM_INITRD" "$VM_WORK/initrd" usr/sbin/ephroot usr/sbin/mke2fs scripts/local-bottom/ORDER ||

@@ -100,6 +100,16 @@ vm_check_never_switched() {
         fi
 }
 
+# The kernel modules every initrd needs for ephroot (the initramfs-tools hook and the dracut module
+# both install them): device-mapper, the ciphers, the disks' buses and drivers, ext4 and overlay.
+vm_check_initrd_modules() {
+        local list=$1 m
+        for m in dm-mod dm-crypt dm-integrity xts aesni-intel algif_skcipher hv_vmbus hv_storvsc nvme \
+                virtio_blk virtio_scsi virtio_pci sd_mod ext4 overlay; do
+                check "initrd holds module $m" grep -qE "[ /]usr/lib/modules/$VM_KVER/kernel/.*/$m\\.ko(\\.[a-z]+)?( |\$)" "$list"
+        done
+}
+
 # A file's hash, to show an image is unchanged by a boot.
 vm_hash() {
         sha256sum <"$1" | cut -c1-64
