@@ -69,10 +69,11 @@ vm_check_reported "$out"
 check "the boot script brought the network up (attest=required) and DHCP completed" \
         sh -c "tr -d '\r' <'$out/serial.log' | grep -aq 'ephroot: attest is on: bringing up the network' &&
                 tr -d '\r' <'$out/serial.log' | grep -aq 'IP-Config: .* complete'"
-# The name servers DHCP gave reach glibc: klibc ipconfig's /run/net-*.conf, read by ephroot into the
-# initramfs's /etc/resolv.conf (QEMU's user network announces 10.0.2.3).
-check "ephroot wrote the initramfs's /etc/resolv.conf from ipconfig's file (nameserver 10.0.2.3)" \
-        sh -c "tr -d '\r' <'$out/serial.log' | grep -aq \"Wrote /etc/resolv.conf from initramfs-tools' network configuration: nameserver 10.0.2.3;\""
+# QEMU's DHCP under restrict=on announces no name server (dns0 0.0.0.0): ephroot writes no
+# resolv.conf then (the second boot's static ip= gives two).
+check "DHCP under restrict=on gave no name server, and ephroot wrote no resolv.conf" \
+        sh -c "tr -d '\r' <'$out/serial.log' | grep -aqE 'dns0 +: 0\.0\.0\.0' &&
+                ! tr -d '\r' <'$out/serial.log' | grep -aq 'Wrote /etc/resolv.conf'"
 check "the attest phase line names the broker and 1 secret" \
         sh -c "tr -d '\r' <'$out/serial.log' | grep -aq '^ephroot: attest .* http://10.0.2.100:8080: 1 secret'"
 expect "$out" root.source /dev/mapper/ephroot
@@ -102,12 +103,17 @@ else
         fail "no status.json in the report"
 fi
 
-# 2. The broker stopped: the boot fails closed in the initramfs.
+# 2. The broker stopped: the boot fails closed in the initramfs. This boot's network is static, with
+# two name servers in ip= (klibc's client:server:gw:netmask:host:device:autoconf:dns0:dns1): ipconfig
+# records them in /run/net-enp0s3.conf and ephroot writes them into the initramfs's resolv.conf.
 kill "$KBS_PID"; wait "$KBS_PID" 2>/dev/null; KBS_PID=
 out=$VM_WORK/boot-no-broker
 vm_resource_disk "$VM_WORK/resource.img" 2048 azure || exit 1
-VM_RESOURCE_DISK=$VM_WORK/resource.img VM_APPEND="$append" vm_boot "$out"
-tr -d '\r' <"$out/serial.log" | grep -a '^ephroot: ' | sed 's/^/   console: /'
+static="ip=10.0.2.15::10.0.2.2:255.255.255.0::enp0s3:off:10.0.2.3:192.0.2.53"
+VM_RESOURCE_DISK=$VM_WORK/resource.img VM_APPEND="${append% ip=dhcp} $static" vm_boot "$out"
+tr -d '\r' <"$out/serial.log" | grep -a -e '^ephroot: ' -e 'resolv.conf' -e 'IP-Config' | sed 's/^/   console: /'
+check "ephroot wrote the initramfs's /etc/resolv.conf from ipconfig's file (nameserver 10.0.2.3, 192.0.2.53)" \
+        sh -c "tr -d '\r' <'$out/serial.log' | grep -aq \"Wrote /etc/resolv.conf from initramfs-tools' network configuration: nameserver 10.0.2.3;nameserver 192.0.2.53;options\""
 # The line names the broker's endpoint (the attest phase's first request); the phase is the one
 # after measure-disk: its line was printed, no attest and no root line.
 vm_check_failed_closed "$out" "'http://10.0.2.100:8080/kbs/v0/auth'"
