@@ -19,13 +19,13 @@ static int path_compare(const void *a, const void *b) {
 typedef struct ResolvData {
         char nameservers[RESOLV_NAMESERVERS_MAX][INET6_ADDRSTRLEN];
         size_t n_nameservers;
-        char search[RESOLV_SEARCH_MAX][254];
+        char search[RESOLV_SEARCH_MAX][255]; /* 253 characters, a trailing dot, the NUL */
         size_t n_search;
         char sources[256]; /* the files that gave something, for the comment line */
 } ResolvData;
 
 /* A host name as resolv.conf's search takes it: labels of letters, digits and '-', 1..63 each,
- * 253 in all, one trailing dot allowed. */
+ * 253 in all, plus one trailing dot allowed. */
 static bool domain_is_valid(const char *s) {
         size_t n = strlen(s), label = 0;
 
@@ -93,8 +93,8 @@ static void add_search(ResolvData *d, const char *file, const char *key, const c
         }
 }
 
-/* One NAME='value' (or NAME=value) line; values with a quote, a backslash or a control character
- * inside are refused rather than unquoted. */
+/* One NAME='value' (or NAME=value) line; values with a quote, a backslash, a control or a non-ASCII
+ * character inside are refused rather than unquoted. */
 static void parse_line(ResolvData *d, const char *file, char *line, bool *got_domainsearch, char **dnsdomain) {
         char *eq = strchr(line, '='), *v;
         size_t n;
@@ -112,7 +112,8 @@ static void parse_line(ResolvData *d, const char *file, char *line, bool *got_do
                 if (*p == '\'' || *p == '"' || *p == '\\' || (unsigned char) *p < 0x20 || (unsigned char) *p >= 0x7f) {
                         if (STR_IN_SET(line, "IPV4DNS0", "IPV4DNS1", "IPV6DNS0", "IPV6DNS1", "DOMAINSEARCH",
                                        "IPV6DOMAINSEARCH", "DNSDOMAIN"))
-                                log_warning("%s: %s has a quote, a backslash, a control or a non-ASCII character, ignored.", file, line);
+                                log_warning("%s: %s has a quote, a backslash, a control or a non-ASCII character, ignored.",
+                                            file, line);
                         return;
                 }
 
@@ -158,7 +159,8 @@ int resolv_conf_build(const char *netconf_dir, char **ret) {
         int r;
 
         /* net-<dev>.conf from DHCP or ip=, net6-<dev>.conf from DHCPv6. */
-        if (asprintf(&pattern, "%s/net-*.conf", netconf_dir) < 0 || asprintf(&pattern6, "%s/net6-*.conf", netconf_dir) < 0)
+        if (asprintf(&pattern, "%s/net-*.conf", netconf_dir) < 0 ||
+            asprintf(&pattern6, "%s/net6-*.conf", netconf_dir) < 0)
                 return log_oom();
         r = glob(pattern, GLOB_NOSORT | GLOB_ERR, NULL, &g);
         if (IN_SET(r, 0, GLOB_NOMATCH))

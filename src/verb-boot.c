@@ -179,7 +179,7 @@ int verb_boot(int argc, char **argv, const CommonArgs *common) {
  * The configuration is read as at boot; if it cannot be (which may be why the boot failed), the
  * built-in PCRs and TCTI are used. It extends whether or not ephroot is enabled: the boot is
  * stopping anyway. --if-service-failed: nothing when systemd's $SERVICE_RESULT is "success" (the
- * unit is merely stopped at the switch to the real root). */
+ * unit, carried into the real system, is stopped at shutdown). */
 int verb_boot_failed(int argc, char **argv, const CommonArgs *common) {
         static const struct option options[] = {
                 { "if-service-failed", no_argument, NULL, ARG_IF_SERVICE_FAILED },
@@ -219,20 +219,15 @@ int verb_boot_failed(int argc, char **argv, const CommonArgs *common) {
                 return 0;
         }
 
-        r = config_init(&config);
-        if (r < 0)
-                return log_oom();
         if (cmdline_read(cmdline_file, &cmdline) < 0 ||
-            config_load(&config, common->config_path ?: CONFIG_FILE_DEFAULT, !!common->config_path, cmdline) < 0) {
-                /* Half-loaded values must not be used: back to the built-in defaults. */
+            verbs_load_config(&config, common, CONFIG_FILE_DEFAULT, cmdline) < 0) {
+                /* Half-loaded values must not be used: back to the built-in defaults (and --tcti). */
                 config_done(&config);
-                r = config_init(&config);
-                if (r < 0)
+                config = (Config) {};
+                if (config_init(&config) < 0 || (common->tcti && free_and_strdup(&config.tcti, common->tcti) < 0))
                         return log_oom();
                 log_warning("The configuration cannot be read: using the built-in PCRs and TCTI.");
         }
-        if (common->tcti && free_and_strdup(&config.tcti, common->tcti) < 0)
-                return log_oom();
         if (!config.tpm_required) {
                 fputs("ephroot: tpm=none: no failure event can be measured.\n", stderr);
                 return 0;

@@ -111,6 +111,14 @@ with tempfile.NamedTemporaryFile("w", suffix=".conf") as f:
     check(r.returncode == 0 and "secret.db = default/app/db" in r.stdout, "ephroot config takes secret.<name>")
 program["secret."] = "none"
 
+def same_keys(where, documented):
+    """WHERE documents exactly the keys the program knows."""
+    missing = sorted(set(program) - set(documented))
+    extra = sorted(set(documented) - set(program))
+    check(not missing, f"{where} documents every key ephroot config prints", f"missing: {missing}")
+    check(not extra, f"{where} documents no key the program does not know", f"unknown: {extra}")
+
+
 man_keys, twice = {}, []
 for term, body in entries("ephroot.conf.5"):
     m = re.match(r'^\.BI "([a-z0-9.-]+?)(?: = |\.")', term)
@@ -120,10 +128,7 @@ for term, body in entries("ephroot.conf.5"):
             twice.append(key)
         man_keys[key] = body
 check(not twice, "ephroot.conf(5): one entry per key", f"twice: {twice}")
-missing = sorted(set(program) - set(man_keys))
-extra = sorted(set(man_keys) - set(program))
-check(not missing, "ephroot.conf(5) documents every key ephroot config prints", f"missing: {missing}")
-check(not extra, "ephroot.conf(5) documents no key the program does not know", f"unknown: {extra}")
+same_keys("ephroot.conf(5)", man_keys)
 bad = []
 for key, default in program.items():
     body = man_keys.get(key)
@@ -138,10 +143,7 @@ for line in open(os.path.join(src, "docs", "configuration.md")):
     m = re.match(r"^\| `([a-z0-9.-]+)(?:<name>)?` \| ([^|]*) \|", line)
     if m:
         docs[m.group(1)] = m.group(2).strip()
-missing = sorted(set(program) - set(docs))
-extra = sorted(set(docs) - set(program))
-check(not missing, "docs/configuration.md has a row for every key", f"missing: {missing}")
-check(not extra, "docs/configuration.md has no row for an unknown key", f"unknown: {extra}")
+same_keys("docs/configuration.md", docs)
 bad = []
 for key, default in program.items():
     d = docs.get(key)

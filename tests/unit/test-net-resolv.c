@@ -129,6 +129,37 @@ static void test_ipv6_and_bounds(void **state) {
         assert_non_null(strstr(out, "\nnameserver 2001:db8::2\n"));
         free(out);
 
+        /* the longest domain (253 characters) with its trailing dot, six times: it fits, whole */
+        clean();
+        {
+                char label[64], dom[256];
+                memset(label, 'a', 63);
+                label[63] = 0;
+                snprintf(dom, sizeof(dom), "%s.%s.%s.%.61s.", label, label, label, label);
+                assert_int_equal(strlen(dom), 254);
+                strcpy(text, "IPV4DNS0='192.0.2.1'\nDOMAINSEARCH='");
+                for (int i = 0; i < 6; i++) {
+                        dom[0] = (char) ('a' + i);
+                        sprintf(text + strlen(text), "%s ", dom);
+                }
+                strcat(text, "'\n");
+                put("net-eth0.conf", text);
+                assert_int_equal(resolv_conf_build(dir, &out), 0);
+                assert_non_null(strstr(out, dom)); /* the sixth, whole */
+                dom[0] = 'a';
+                assert_non_null(strstr(out, dom));
+                free(out);
+                /* one character more is refused */
+                strcpy(text, "IPV4DNS0='192.0.2.1'\nDOMAINSEARCH='b");
+                strcat(text, dom);
+                strcat(text, "'\n");
+                put("net-eth0.conf", text);
+                assert_int_equal(resolv_conf_build(dir, &out), 0);
+                assert_null(strstr(out, "search"));
+                free(out);
+                text[0] = 0;
+        }
+
         /* six search domains at most */
         clean();
         strcat(text, "IPV4DNS0='192.0.2.1'\nDOMAINSEARCH='");
