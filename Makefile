@@ -17,10 +17,10 @@ check: deps
 	./scripts/run-tests
 
 bench: deps all
-	./tests/bench/measure-bench.sh build/src/ephroot
+	./tests/bench/measure-bench.sh build/ephroot
 
 bench-volume: deps all
-	./tests/bench/volume-bench.sh build/src/ephroot
+	./tests/bench/volume-bench.sh build/ephroot
 
 clean:
 	rm -rf build

@@ -8,7 +8,7 @@
 set -euo pipefail
 
 BUILD=$(realpath "${1:-build}")
-EPHROOT=$BUILD/src/ephroot
+EPHROOT=$BUILD/ephroot
 KBS=$BUILD/src/kbs/ephroot-kbs
 HERE=$(cd "$(dirname "$0")" && pwd)
 RUNS=${RUNS:-10}

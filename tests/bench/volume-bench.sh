@@ -9,7 +9,7 @@
 # luksFormat + open (defaults, and PBKDF2-1000), and integrity=hmac-sha256's tag initialisation.
 set -uo pipefail
 here=$(dirname "$(readlink -f "$0")")
-EPHROOT=$(readlink -f "${1:-$here/../../build/src/ephroot}")
+EPHROOT=$(readlink -f "${1:-$here/../../build/ephroot}")
 ROUNDS=${2:-3}
 DISK_MIB=${3:-1024}
 . "$here/../lib/swtpm.sh"

@@ -176,10 +176,12 @@ man_verbs = [re.match(r"^\.B ([a-z-]+)", unescape(t)).group(1) for t, _ in entri
 check(set(verbs) == set(man_verbs), "ephroot(8) VERBS has every verb of --help and no other",
       f"--help: {sorted(verbs)}, man: {sorted(man_verbs)}")
 source_opts = set()
-for name in os.listdir(os.path.join(src, "src")):
-    if name == "main.c" or name.startswith("verb"):
-        text = open(os.path.join(src, "src", name)).read()
+verbs_dir = os.path.join(src, "src", "ephroot", "verbs")
+for name in os.listdir(verbs_dir):
+    if name.endswith(".c"):
+        text = open(os.path.join(verbs_dir, name)).read()
         source_opts |= set(re.findall(r'\{ "([a-z][a-z-]*)", *(?:no|required|optional)_argument', text))
+check(len(source_opts) >= 20, f"src/ephroot/verbs/ defines {len(source_opts)} long options")
 man8 = unescape(open(os.path.join(src, "man", "ephroot.8")).read())
 check(not source_opts - longopts(man8), "ephroot(8) has every long option the sources define",
       f"missing: {sorted(source_opts - longopts(man8))}")

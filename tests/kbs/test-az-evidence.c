@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The client's Azure evidence assembly (src/azure-evidence.c) fed with the genuine pieces of
+/* The client's Azure evidence assembly (src/attestation/azure-evidence.c) fed with the genuine pieces of
  * Trustee's fixtures: the result equals the genuine evidence byte for byte in Trustee's compact
  * encoding and field by field after decoding, and verifies in ephroot-kbs with the fixture's report
  * data (az-snp-vtpm v2 against the Milan root; az-tdx-vtpm v1 without Intel roots, TD quote

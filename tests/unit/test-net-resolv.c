@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* resolv.conf from initramfs-tools' /run/net-*.conf (src/net-resolv.c): the format klibc's ipconfig
+/* resolv.conf from initramfs-tools' /run/net-*.conf (src/ephroot/attest/net-resolv.c): the format klibc's ipconfig
  * writes, several interfaces, IPv6, the bounds, and every kind of malformed or hostile value. */
 
 #include <errno.h>

@@ -147,7 +147,7 @@ vm_install_tree() {
                 meson configure "$bdir" -Dkbs=false >>"$buildroot/vm-install.log" 2>&1 || {
                         vm_log "meson configure of $bdir failed:"; tail -n 30 "$buildroot/vm-install.log" >&2; return 1; }
         fi
-        ninja -C "$bdir" -j2 src/ephroot >>"$buildroot/vm-install.log" 2>&1 || {
+        ninja -C "$bdir" -j2 ephroot >>"$buildroot/vm-install.log" 2>&1 || {
                 vm_log "building ephroot in $bdir failed:"; tail -n 30 "$buildroot/vm-install.log" >&2; return 1; }
         rm -rf "$bdir/destdir"
         meson install -C "$bdir" --no-rebuild --destdir "$bdir/destdir" --quiet >>"$buildroot/vm-install.log" 2>&1 || {

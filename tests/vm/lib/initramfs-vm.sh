@@ -17,7 +17,7 @@
 # Knobs (set before the calls):
 #   VM_BINARIES    host executables (names on PATH or paths) to copy, with their libraries, to the
 #                  same path in the guest, also reachable as /usr/bin/<name> (cryptsetup, dmsetup
-#                  and blkid always are); callers add their own (e.g. build/src/ephroot)
+#                  and blkid always are); callers add their own (e.g. build/ephroot)
 #   VM_FILES       extra "HOSTPATH:GUESTPATH" pairs
 #   VM_MODULES     kernel modules to load at boot, in order (dependencies are added); default: virtio
 #                  block and SCSI, sd_mod, dm-mod, dm-crypt, dm-integrity, AES/XTS, authenc, AF_ALG,

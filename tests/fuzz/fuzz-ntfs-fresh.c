@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ntfs-root.h"
+#include "ntfs-fresh.h"
 
 typedef struct Input {
         const uint8_t *data;
@@ -27,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         Input in = { .data = data, .size = size };
         char *unexpected = NULL;
 
-        if (ntfs_root_check(read_input, &in, size, &unexpected) >= 0)
+        if (ntfs_fresh_check(read_input, &in, size, &unexpected) >= 0)
                 free(unexpected);
         return 0;
 }

@@ -15,7 +15,7 @@
 
 #include "disk.h"
 #include "log.h"
-#include "ntfs-root.h"
+#include "ntfs-fresh.h"
 #include "util.h"
 
 #define GPT_MSR_TYPE_GUID "e3c9e316-0b5c-4db8-817d-f92df00215ae"
@@ -229,10 +229,10 @@ static int classify_partitions(int fd, blkid_probe pr, const char *pttype, DiskC
                                        strempty(t));
                 /* The label alone proves nothing: only Azure's own files may be in it. */
                 part = (PartReader) { .fd = fd, .offset = (uint64_t) start * 512, .size = (uint64_t) size * 512 };
-                r = ntfs_root_check(part_read, &part, part.size, &unexpected);
+                r = ntfs_fresh_check(part_read, &part, part.size, &unexpected);
                 if (r == -E2BIG)
                         return foreign(ret, ret_reason, "partition %d: NTFS '%s' has more than %u MFT records", i + 1,
-                                       AZURE_RESOURCE_NTFS_LABEL, NTFS_ROOT_RECORDS_MAX);
+                                       AZURE_RESOURCE_NTFS_LABEL, NTFS_FRESH_RECORDS_MAX);
                 if (r == -EBADMSG)
                         return foreign(ret, ret_reason, "partition %d: NTFS '%s' could not be read as a fresh one", i + 1,
                                        AZURE_RESOURCE_NTFS_LABEL);

@@ -8,10 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NTFS_ROOT_RECORDS_MAX 256U         /* MFT records looked at; a larger MFT is refused */
-#define NTFS_ROOT_README "DATALOSS_WARNING_README.txt"
-#define NTFS_ROOT_README_SIZE_MAX (64U << 10)
-#define NTFS_ROOT_SVI "System Volume Information"
+#define NTFS_FRESH_RECORDS_MAX 256U         /* MFT records looked at; a larger MFT is refused */
+#define NTFS_FRESH_README "DATALOSS_WARNING_README.txt"
+#define NTFS_FRESH_README_SIZE_MAX (64U << 10)
+#define NTFS_FRESH_SVI "System Volume Information"
 
 /* Reads size bytes at offset (relative to the start of the file system) into buf. 0 or -errno. The
  * reader is only called with ranges inside [0, part_size). */
@@ -19,6 +19,6 @@ typedef int (*NtfsReadFn)(uint64_t offset, void *buf, size_t size, void *userdat
 
 /* Returns 0 with *ret_unexpected NULL when every in-use file is expected, 0 with *ret_unexpected set
  * (allocated, fits after "NTFS holds ") when not, -EBADMSG when the file system cannot be parsed
- * within the bounds, -E2BIG when its MFT is larger than NTFS_ROOT_RECORDS_MAX records, -ENOMEM, or
+ * within the bounds, -E2BIG when its MFT is larger than NTFS_FRESH_RECORDS_MAX records, -ENOMEM, or
  * the reader's error. */
-int ntfs_root_check(NtfsReadFn read_fn, void *userdata, uint64_t part_size, char **ret_unexpected);
+int ntfs_fresh_check(NtfsReadFn read_fn, void *userdata, uint64_t part_size, char **ret_unexpected);

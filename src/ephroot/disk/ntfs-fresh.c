@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "macro.h"
-#include "ntfs-root.h"
+#include "ntfs-fresh.h"
 
 #define NTFS_BOOT_SIZE 512U
 #define NTFS_FIXUP_STRIDE 512U
@@ -238,8 +238,8 @@ static int parse_record(const uint8_t *rec, uint32_t record_size, NtfsRecord *re
                                 else {
                                         n = ret->names + ret->n_names++;
                                         n->parent = le64(v) & MFT_REF_MASK;
-                                        n->is_readme = utf16_equal_ascii(v + 66, nlen, NTFS_ROOT_README);
-                                        n->is_svi = utf16_equal_ascii(v + 66, nlen, NTFS_ROOT_SVI);
+                                        n->is_readme = utf16_equal_ascii(v + 66, nlen, NTFS_FRESH_README);
+                                        n->is_svi = utf16_equal_ascii(v + 66, nlen, NTFS_FRESH_SVI);
                                         utf16_display(v + 66, nlen, n->display, sizeof(n->display));
                                 }
                         }
@@ -297,7 +297,7 @@ static int parse_mft_size(const uint8_t *rec, const NtfsGeometry *g, uint64_t pa
                 records = data_size / g->record_size;
                 if (records < NTFS_RECORD_FIRST_USER)
                         return -EBADMSG;
-                if (records > NTFS_ROOT_RECORDS_MAX)
+                if (records > NTFS_FRESH_RECORDS_MAX)
                         return -E2BIG;
                 if (records * g->record_size > part_size - g->mft_offset)
                         return -EBADMSG;
@@ -313,7 +313,7 @@ static int check_name(const NtfsRecord *recs, size_t i, const NtfsName *n, char 
         const char *what = r->directory ? "directory" : "file";
 
         *ret = NULL;
-        if (n->parent < NTFS_ROOT_RECORDS_MAX && recs[n->parent].allowed_dir && n->parent != i)
+        if (n->parent < NTFS_FRESH_RECORDS_MAX && recs[n->parent].allowed_dir && n->parent != i)
                 return 0; /* below $Extend or System Volume Information */
         if (n->parent == NTFS_RECORD_ROOT && n->is_svi && r->directory)
                 return 0;
@@ -321,7 +321,7 @@ static int check_name(const NtfsRecord *recs, size_t i, const NtfsName *n, char 
                 if (r->named_data)
                         return asprintf(ret, "'%s' with a named data stream (MFT record %zu)", n->display, i) < 0 ?
                                        -ENOMEM : 0;
-                if (r->data_size > NTFS_ROOT_README_SIZE_MAX)
+                if (r->data_size > NTFS_FRESH_README_SIZE_MAX)
                         return asprintf(ret, "'%s' of %" PRIu64 " bytes, larger than Azure's (MFT record %zu)",
                                         n->display, r->data_size, i) < 0 ?
                                        -ENOMEM : 0;
@@ -330,7 +330,7 @@ static int check_name(const NtfsRecord *recs, size_t i, const NtfsName *n, char 
         return asprintf(ret, "an unexpected %s '%s' (MFT record %zu)", what, n->display, i) < 0 ? -ENOMEM : 0;
 }
 
-int ntfs_root_check(NtfsReadFn read_fn, void *userdata, uint64_t part_size, char **ret_unexpected) {
+int ntfs_fresh_check(NtfsReadFn read_fn, void *userdata, uint64_t part_size, char **ret_unexpected) {
         _cleanup_free_ uint8_t *mft = NULL;
         _cleanup_free_ NtfsRecord *recs = NULL;
         _cleanup_free_ char *unexpected = NULL;
@@ -352,8 +352,8 @@ int ntfs_root_check(NtfsReadFn read_fn, void *userdata, uint64_t part_size, char
         if (r < 0)
                 return r;
 
-        mft = malloc((size_t) NTFS_ROOT_RECORDS_MAX * g.record_size);
-        recs = calloc(NTFS_ROOT_RECORDS_MAX, sizeof(NtfsRecord));
+        mft = malloc((size_t) NTFS_FRESH_RECORDS_MAX * g.record_size);
+        recs = calloc(NTFS_FRESH_RECORDS_MAX, sizeof(NtfsRecord));
         if (!mft || !recs)
                 return -ENOMEM;
 
