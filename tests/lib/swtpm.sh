@@ -6,17 +6,28 @@
 #   swtpm_stop
 
 swtpm_free_port() {
-        # Two consecutive free ports: swtpm takes PORT (commands) and PORT+1 (control).
-        local p i
-        for i in $(seq 1 50); do
-                p=$(( (RANDOM % 20000) + 30000 ))
-                if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null &&
-                   ! (exec 3<>/dev/tcp/127.0.0.1/$((p + 1))) 2>/dev/null; then
-                        echo "$p"
-                        return 0
-                fi
-        done
-        return 1
+        # Two consecutive ports that can be bound now: swtpm takes PORT (commands) and PORT+1
+        # (control). Trying to connect is not enough: swtpm binds without SO_REUSEADDR, so a port
+        # still in TIME-WAIT from an earlier connection accepts no connection yet refuses the bind.
+        python3 - <<'PY'
+import random, socket, sys
+for _ in range(200):
+    port = random.randrange(30000, 60000, 2)
+    socks = []
+    try:
+        for p in (port, port + 1):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            socks.append(s)
+            s.bind(("127.0.0.1", p))
+    except OSError:
+        continue
+    finally:
+        for s in socks:
+            s.close()
+    print(port)
+    sys.exit(0)
+sys.exit(1)
+PY
 }
 
 swtpm_start() {
@@ -27,7 +38,8 @@ swtpm_start() {
                         --config /dev/null >"$dir/setup.log" 2>&1 || {
                         echo "swtpm_setup failed:" >&2; cat "$dir/setup.log" >&2; return 1; }
         fi
-        for i in 1 2 3; do
+        # Another process may still take the ports between the check and swtpm's bind: try again.
+        for i in 1 2 3 4 5; do
                 port=$(swtpm_free_port) || return 1
                 swtpm socket --tpm2 --tpmstate dir="$dir/state" \
                         --server type=tcp,port="$port",bindaddr=127.0.0.1 \
@@ -46,7 +58,8 @@ swtpm_start() {
                         kill -0 "$SWTPM_PID" 2>/dev/null || break
                         sleep 0.05
                 done
-                kill "$SWTPM_PID" 2>/dev/null; wait "$SWTPM_PID" 2>/dev/null
+                kill "$SWTPM_PID" 2>/dev/null || true
+                wait "$SWTPM_PID" 2>/dev/null || true
         done
         echo "swtpm did not start:" >&2
         cat "$dir/swtpm.log" >&2 2>/dev/null
@@ -55,8 +68,8 @@ swtpm_start() {
 
 swtpm_stop() {
         [ -n "${SWTPM_PID:-}" ] || return 0
-        kill "$SWTPM_PID" 2>/dev/null
-        wait "$SWTPM_PID" 2>/dev/null
+        kill "$SWTPM_PID" 2>/dev/null || true
+        wait "$SWTPM_PID" 2>/dev/null || true
         SWTPM_PID=
 }
 
