@@ -51,6 +51,7 @@ cat >policy.json <<JSON
 JSON
 echo "{\"port\":0,\"insecure_http\":true,\"resource_dir\":\"$work/res\",\"policy\":\"$work/policy.json\"}" >kbs.json
 start() {
+        : >log
         "$KBS" --config kbs.json >log 2>&1 &
         SERVER_PID=$!
         PORT=

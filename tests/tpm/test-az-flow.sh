@@ -75,6 +75,7 @@ start_kbs() { # ROOTS [POLICY]
  "policies":[$policy]}
 JSON
         echo "{\"port\":0,\"insecure_http\":true,\"resource_dir\":\"$work/res\",\"policy\":\"$work/policy.json\"}" >kbs.json
+        : >log
         "$KBS" --config kbs.json >log 2>&1 &
         SERVER_PID=$!
         PORT=
