@@ -159,13 +159,20 @@ static void test_banks(void **state) {
 
         /* sha1 allocated but empty (inactive), sha256 active, sha384 active. */
         will_return(__wrap_Esys_GetCapability, TPM2_ALG_SHA384);
-        assert_int_equal(tpm2_get_active_banks(c, &banks, &unsupported), 0);
+        assert_int_equal(tpm2_get_banks(c, &banks, &unsupported), 0);
         assert_int_equal(banks, HASH_BIT(HASH_SHA256) | HASH_BIT(HASH_SHA384));
         assert_int_equal(unsupported, 0);
 
+        /* Asked once per context: the second answer comes from the cache (no GetCapability is queued). */
+        banks = 0;
+        assert_int_equal(tpm2_get_banks(c, &banks, /* ret_unsupported= */ NULL), 0);
+        assert_int_equal(banks, HASH_BIT(HASH_SHA256) | HASH_BIT(HASH_SHA384));
+        tpm2_context_free(c);
+
         /* An active bank we cannot compute is reported, so the caller can refuse. */
+        c = open_ctx();
         will_return(__wrap_Esys_GetCapability, TPM2_ALG_SM3_256);
-        assert_int_equal(tpm2_get_active_banks(c, &banks, &unsupported), 0);
+        assert_int_equal(tpm2_get_banks(c, &banks, &unsupported), 0);
         assert_int_equal(banks, HASH_BIT(HASH_SHA256));
         assert_int_equal(unsupported, TPM2_ALG_SM3_256);
         tpm2_context_free(c);
@@ -207,13 +214,13 @@ TSS2_RC __wrap_Esys_PCR_Read(ESYS_CONTEXT *e, ESYS_TR s1, ESYS_TR s2, ESYS_TR s3
         return TSS2_RC_SUCCESS;
 }
 
-static void test_pcr_read_all(void **state) {
+static void test_pcr_read(void **state) {
         Tpm2Context *c = open_ctx();
         Digest v[24];
 
         pcr_mode = PCR_GOOD;
         pcr_calls = 0;
-        assert_int_equal(tpm2_pcr_read_all(c, HASH_SHA256, v), 0);
+        assert_int_equal(tpm2_pcr_read(c, HASH_SHA256, TPM2_PCRS_ALL, v), 0);
         assert_int_equal(pcr_calls, 3);
         for (unsigned i = 0; i < 24; i++) {
                 assert_int_equal(v[i].size, 32);
@@ -223,17 +230,17 @@ static void test_pcr_read_all(void **state) {
         /* a TPM returning one PCR per call: bounded, refused */
         pcr_mode = PCR_ONE_PER_CALL;
         pcr_calls = 0;
-        assert_int_equal(tpm2_pcr_read_all(c, HASH_SHA256, v), -EIO);
+        assert_int_equal(tpm2_pcr_read(c, HASH_SHA256, TPM2_PCRS_ALL, v), -EIO);
         assert_true(pcr_calls <= 8);
         pcr_mode = PCR_NONE;
-        assert_int_equal(tpm2_pcr_read_all(c, HASH_SHA256, v), -EBADMSG);
+        assert_int_equal(tpm2_pcr_read(c, HASH_SHA256, TPM2_PCRS_ALL, v), -EBADMSG);
         pcr_mode = PCR_EXTRA;
         pcr_calls = 0;
-        assert_int_equal(tpm2_pcr_read_all(c, HASH_SHA256, v), -EBADMSG);
+        assert_int_equal(tpm2_pcr_read(c, HASH_SHA256, TPM2_PCRS_ALL, v), -EBADMSG);
         pcr_mode = PCR_SHORT_DIGEST;
-        assert_int_equal(tpm2_pcr_read_all(c, HASH_SHA256, v), -EBADMSG);
+        assert_int_equal(tpm2_pcr_read(c, HASH_SHA256, TPM2_PCRS_ALL, v), -EBADMSG);
         pcr_mode = PCR_OTHER_BANK;
-        assert_int_equal(tpm2_pcr_read_all(c, HASH_SHA256, v), -ENOENT);
+        assert_int_equal(tpm2_pcr_read(c, HASH_SHA256, TPM2_PCRS_ALL, v), -ENOENT);
         tpm2_context_free(c);
         (void) state;
 }
@@ -265,6 +272,7 @@ TSS2_RC __wrap_Esys_NV_Read(ESYS_CONTEXT *e, ESYS_TR auth, ESYS_TR nv, ESYS_TR s
                             UINT16 offset, TPM2B_MAX_NV_BUFFER **data);
 TSS2_RC __wrap_Esys_NV_Read(ESYS_CONTEXT *e, ESYS_TR auth, ESYS_TR nv, ESYS_TR s1, ESYS_TR s2, ESYS_TR s3, UINT16 size,
                             UINT16 offset, TPM2B_MAX_NV_BUFFER **data) {
+        assert_int_equal(auth, nv); /* TPM2_NV_AUTH_INDEX: the index authorizes its own read */
         *data = calloc(1, sizeof(**data));
         nv_reads++;
         (*data)->size = nv_short ? size - 1 : size;
@@ -281,7 +289,7 @@ static void test_nv_read(void **state) {
         nv_size = 1184;
         nv_short = false;
         nv_reads = 0;
-        assert_int_equal(tpm2_nv_read(c, 0x01C00002, 4096, &p, &n), 0);
+        assert_int_equal(tpm2_nv_read(c, 0x01C00002, TPM2_NV_AUTH_INDEX, 4096, &p, &n), 0);
         assert_int_equal(n, 1184);
         assert_int_equal(nv_reads, 3);
         for (size_t i = 0; i < n; i++)
@@ -289,12 +297,12 @@ static void test_nv_read(void **state) {
         free(p);
         p = NULL;
         /* over the caller's limit, empty, or a TPM that returns less than asked */
-        assert_int_equal(tpm2_nv_read(c, 0x01C00002, 1000, &p, &n), -EFBIG);
+        assert_int_equal(tpm2_nv_read(c, 0x01C00002, TPM2_NV_AUTH_INDEX, 1000, &p, &n), -EFBIG);
         nv_size = 0;
-        assert_int_equal(tpm2_nv_read(c, 0x01C00002, 4096, &p, &n), -EFBIG);
+        assert_int_equal(tpm2_nv_read(c, 0x01C00002, TPM2_NV_AUTH_INDEX, 4096, &p, &n), -EFBIG);
         nv_size = 100;
         nv_short = true;
-        assert_int_equal(tpm2_nv_read(c, 0x01C00002, 4096, &p, &n), -EBADMSG);
+        assert_int_equal(tpm2_nv_read(c, 0x01C00002, TPM2_NV_AUTH_INDEX, 4096, &p, &n), -EBADMSG);
         assert_null(p);
         tpm2_context_free(c);
         (void) state;
@@ -306,7 +314,7 @@ int main(void) {
                 cmocka_unit_test(test_extend_rc),
                 cmocka_unit_test(test_get_random),
                 cmocka_unit_test(test_banks),
-                cmocka_unit_test(test_pcr_read_all),
+                cmocka_unit_test(test_pcr_read),
                 cmocka_unit_test(test_nv_read),
         };
 

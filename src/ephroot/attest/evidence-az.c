@@ -14,6 +14,7 @@
 #include "log.h"
 #include "tdx-quote.h"
 #include "tpm-attest.h"
+#include "tpm-public.h"
 #include "util.h"
 
 #define POLL_FIRST_MS 20U
@@ -37,7 +38,7 @@ static int read_report(Tpm2Context *tpm, uint8_t **ret_bytes, size_t *ret_size, 
         size_t n;
         int r;
 
-        r = tpm2_nv_az_read(tpm, AZURE_NV_HCL_REPORT, HCL_REPORT_MAX, &b, &n);
+        r = tpm2_nv_read(tpm, AZURE_NV_HCL_REPORT, TPM2_NV_AUTH_OWNER, HCL_REPORT_MAX, &b, &n);
         if (r < 0)
                 return r;
         r = hcl_report_parse(b, n, ret);
@@ -110,7 +111,7 @@ static int fresh_report(const EvidenceRequest *req, const uint8_t user_data[AZUR
         if (r < 0 && r != -ENODATA && r != -EFBIG && r != -EBADMSG && r != -EOPNOTSUPP)
                 return log_error_errno(r, "Failed to read the HCL report at NV 0x%08x: %m", AZURE_NV_HCL_REPORT);
 
-        r = tpm2_nv_az_write(req->tpm, AZURE_NV_USER_DATA, user_data, AZURE_USER_DATA_SIZE);
+        r = tpm2_nv_write(req->tpm, AZURE_NV_USER_DATA, user_data, AZURE_USER_DATA_SIZE);
         if (r < 0)
                 return log_error_errno(r, "Failed to write the report data to NV 0x%08x: %m", AZURE_NV_USER_DATA);
 
@@ -121,7 +122,7 @@ static int fresh_report(const EvidenceRequest *req, const uint8_t user_data[AZUR
                 uint64_t now;
 
                 polls++;
-                r = tpm2_nv_az_read(req->tpm, AZURE_NV_HCL_REPORT, HCL_REPORT_MAX, &b, &n);
+                r = tpm2_nv_read(req->tpm, AZURE_NV_HCL_REPORT, TPM2_NV_AUTH_OWNER, HCL_REPORT_MAX, &b, &n);
                 if (r < 0)
                         return log_error_errno(r, "Failed to read the HCL report at NV 0x%08x: %m", AZURE_NV_HCL_REPORT);
                 r = hcl_report_parse(b, n, &h);
@@ -186,14 +187,14 @@ static int fresh_report(const EvidenceRequest *req, const uint8_t user_data[AZUR
 }
 
 /* The HCL report names the AK that will sign the quote; it must be the key at 0x81000003. */
-static int check_ak(Tpm2Context *tpm, const HclReport *h) {
-        _cleanup_(free_bytesp) uint8_t *n = NULL;
+static int check_ak(const Tpm2Key *ak, const HclReport *h) {
         HclRuntimeData rd;
-        uint32_t exponent;
-        size_t ns;
+        TpmPublic pub;
         int r;
 
-        r = tpm2_read_public_rsa_az(tpm, AZURE_AK_HANDLE, &n, &ns, &exponent);
+        r = tpm_public_parse(ak->public, ak->public_size, &pub);
+        if (r >= 0 && pub.type != TPM_ALG_RSA)
+                r = -EOPNOTSUPP;
         if (r < 0)
                 return log_error_errno(r, "Failed to read the attestation key at 0x%08x: %m", AZURE_AK_HANDLE);
         r = hcl_runtime_data_parse(h->var_data, h->var_data_size, &rd);
@@ -203,7 +204,8 @@ static int check_ak(Tpm2Context *tpm, const HclReport *h) {
         uint64_t e = 0;
         for (size_t i = 0; i < rd.ak.e_size; i++)
                 e = e << 8 | rd.ak.e[i];
-        bool same = rd.ak.n_size == ns && memcmp(rd.ak.n, n, ns) == 0 && e == (exponent == 0 ? 65537U : exponent);
+        bool same = rd.ak.n_size == pub.n_size && memcmp(rd.ak.n, pub.n, pub.n_size) == 0 &&
+                e == (pub.rsa_exponent == 0 ? 65537U : pub.rsa_exponent);
         hcl_runtime_data_done(&rd);
         if (!same)
                 return log_error_errno(SYNTHETIC_ERRNO(EBADMSG),
@@ -214,23 +216,26 @@ static int check_ak(Tpm2Context *tpm, const HclReport *h) {
 
 /* Quote, then read the PCRs; the quote's PCR digest must be the hash of what was read (a PCR extended
  * in between: again, a few times at most). */
-static int quote_and_pcrs(Tpm2Context *tpm, const uint8_t *report_data, uint8_t **ret_msg, size_t *ret_msg_size,
-                          uint8_t **ret_sig, size_t *ret_sig_size, uint8_t pcrs[AZURE_PCRS][32]) {
+static int quote_and_pcrs(Tpm2Context *tpm, const Tpm2Key *ak, const uint8_t *report_data, uint8_t **ret_msg,
+                          size_t *ret_msg_size, uint8_t **ret_sig, size_t *ret_sig_size, uint8_t pcrs[AZURE_PCRS][32]) {
         for (unsigned attempt = 1;; attempt++) {
                 _cleanup_(free_bytesp) uint8_t *msg = NULL, *sig = NULL;
                 size_t msg_size, sig_size;
+                Digest values[TPM2_PCRS];
                 TpmQuoteInfo qi;
                 Digest d;
                 int r;
 
-                r = tpm2_quote_az(tpm, AZURE_AK_HANDLE, report_data, EVIDENCE_REPORT_DATA_SIZE, &msg, &msg_size, &sig,
-                                  &sig_size);
+                r = tpm2_quote(tpm, ak, TPM2_PCRS_ALL, report_data, EVIDENCE_REPORT_DATA_SIZE, TPM2_SIG_RSASSA_SHA256,
+                               &msg, &msg_size, &sig, &sig_size);
                 if (r < 0)
                         return log_error_errno(r, "Failed to quote PCRs 0-23 with the attestation key at 0x%08x: %m",
                                                AZURE_AK_HANDLE);
-                r = tpm2_pcr_read_az(tpm, pcrs);
+                r = tpm2_pcr_read(tpm, HASH_SHA256, TPM2_PCRS_ALL, values);
                 if (r < 0)
                         return log_error_errno(r, "Failed to read the sha256 PCRs 0-23: %m");
+                for (unsigned i = 0; i < AZURE_PCRS; i++)
+                        memcpy(pcrs[i], values[i].bytes, 32);
                 r = tpm_quote_info_parse(msg, msg_size, &qi);
                 if (r < 0)
                         return log_error_errno(r, "Failed to parse the TPM's quote, refusing.");
@@ -262,6 +267,7 @@ int evidence_az_collect_with(const EvidenceRequest *req, AzureTee tee, const Azu
         size_t hcl_size = 0, msg_size = 0, sig_size = 0, hw_size = 0;
         const char *name = azure_tee_to_string(tee);
         HclReport h = {};
+        Tpm2Key ak = {};
         int r;
 
         assert_return(req && req->tpm && req->config && req->report_data && fetcher && ret_json, -EINVAL);
@@ -276,12 +282,15 @@ int evidence_az_collect_with(const EvidenceRequest *req, AzureTee tee, const Azu
                 return log_error_errno(SYNTHETIC_ERRNO(EMEDIUMTYPE),
                                        "Failed to collect %s evidence: the HCL report is of the other type (%s), refusing.",
                                        name, h.report_type == HCL_REPORT_SNP ? "SNP" : "TDX");
-        r = check_ak(req->tpm, &h);
-        if (r < 0)
-                return r;
 
-        /* 2. the quote and the PCRs */
-        r = quote_and_pcrs(req->tpm, req->report_data, &msg, &msg_size, &sig, &sig_size, pcrs);
+        /* 2. the AK the report names, its quote and the PCRs */
+        r = tpm2_read_persistent_key(req->tpm, AZURE_AK_HANDLE, &ak);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read the attestation key at 0x%08x: %m", AZURE_AK_HANDLE);
+        r = check_ak(&ak, &h);
+        if (r >= 0)
+                r = quote_and_pcrs(req->tpm, &ak, req->report_data, &msg, &msg_size, &sig, &sig_size, pcrs);
+        tpm2_key_done(req->tpm, &ak);
         if (r < 0)
                 return r;
 

@@ -112,7 +112,7 @@ static int svsm_collect(const EvidenceRequest *req, char **ret_json) {
 
         /* The SVSM's VMPL0 report binding the EK (the guest cannot mint one; the NV copy is not trusted
          * as such: the verifier checks its signature). */
-        r = tpm2_nv_read(req->tpm, SVSM_REPORT_NV_INDEX, SVSM_REPORT_NV_MAX, &report, &report_size);
+        r = tpm2_nv_read(req->tpm, SVSM_REPORT_NV_INDEX, TPM2_NV_AUTH_INDEX, SVSM_REPORT_NV_MAX, &report, &report_size);
         if (r < 0)
                 return log_error_errno(r, "Failed to read the SNP report from NV index 0x%08x: %m", SVSM_REPORT_NV_INDEX);
         if (snp_report_parse(report, report_size, &parsed) < 0)

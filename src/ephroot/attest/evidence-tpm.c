@@ -57,13 +57,14 @@ int evidence_tpm_quote_json(Tpm2Context *tpm, const Config *config, const Tpm2Ke
         _cleanup_free_ char *msg_b64 = NULL, *sig_b64 = NULL;
         _cleanup_json_ json_object *q = NULL, *pcrs = NULL;
         size_t msg_size, sig_size;
-        Digest values[24];
+        Digest values[TPM2_PCRS];
         int r;
 
-        r = tpm2_quote(tpm, ak, config->attest_pcrs, qualifying, qualifying_size, &msg, &msg_size, &sig, &sig_size);
+        r = tpm2_quote(tpm, ak, config->attest_pcrs, qualifying, qualifying_size, TPM2_SIG_MARSHALED, &msg, &msg_size,
+                       &sig, &sig_size);
         if (r < 0)
                 return log_error_errno(r, "Failed to quote the PCRs with the attestation key: %m");
-        r = tpm2_pcr_read_all(tpm, HASH_SHA256, values);
+        r = tpm2_pcr_read(tpm, HASH_SHA256, TPM2_PCRS_ALL, values);
         if (r < 0)
                 return log_error_errno(r, "Failed to read the sha256 PCRs: %m");
 
@@ -73,7 +74,7 @@ int evidence_tpm_quote_json(Tpm2Context *tpm, const Config *config, const Tpm2Ke
         pcrs = json_object_new_array();
         if (!msg_b64 || !sig_b64 || !q || !pcrs)
                 return log_oom();
-        for (unsigned i = 0; i < 24; i++) {
+        for (unsigned i = 0; i < TPM2_PCRS; i++) {
                 _cleanup_free_ char *hex = hexmem(values[i].bytes, values[i].size);
                 if (!hex || json_object_array_add(pcrs, json_object_new_string(hex)) < 0)
                         return log_oom();

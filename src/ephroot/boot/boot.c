@@ -112,8 +112,7 @@ static int phase_measure(BootRun *b) {
         if (!a->initrd && default_boot_file(a->rootmnt, "initrd.img", &initrd) < 0)
                 return log_oom();
         return measure_boot_inputs(b->tpm, c,
-                                   &(MeasureInputs) { a->kernel ?: kernel, a->initrd ?: initrd, a->cmdline },
-                                   b->status->banks);
+                                   &(MeasureInputs) { a->kernel ?: kernel, a->initrd ?: initrd, a->cmdline });
 }
 
 static int phase_disk(BootRun *b) {
@@ -198,7 +197,7 @@ static int phase_measure_disk(BootRun *b) {
         int r = 0;
 
         if (b->tpm)
-                r = measure_volume_events(b->tpm, s->banks, b->config,
+                r = measure_volume_events(b->tpm, b->config,
                                           &(MeasureVolumeTarget) {
                                                   .identity = s->identity,
                                                   .role = s->role,
@@ -239,7 +238,7 @@ static int phase_attest(BootRun *b) {
         return 0;
 }
 
-int boot_measure_failure(Tpm2Context *tpm, unsigned banks, const Config *c, const char *phase) {
+int boot_measure_failure(Tpm2Context *tpm, const Config *c, const char *phase) {
         const unsigned pcrs[] = { c->pcr_kernel, c->pcr_initrd, c->pcr_cmdline, c->pcr_disk, c->pcr_leave };
         _cleanup_free_ char *s = NULL;
         uint32_t done = 0;
@@ -253,7 +252,7 @@ int boot_measure_failure(Tpm2Context *tpm, unsigned banks, const Config *c, cons
                 if (done & (1U << pcrs[i]))
                         continue;
                 done |= 1U << pcrs[i];
-                k = measure_string_event(tpm, banks, c, MEASURE_EVENT_FAILURE, pcrs[i], s);
+                k = measure_string_event(tpm, c, MEASURE_EVENT_FAILURE, pcrs[i], s);
                 if (k < 0) {
                         log_warning("Failed to extend the failure event into PCR %u.", pcrs[i]);
                         r = k;
@@ -270,7 +269,7 @@ static void extend_failure(BootRun *b) {
                 log_warning("No TPM is open: the failure cannot be measured.");
                 return;
         }
-        (void) boot_measure_failure(b->tpm, b->status->banks, b->config, phase_names[b->status->phase]);
+        (void) boot_measure_failure(b->tpm, b->config, phase_names[b->status->phase]);
 }
 
 int boot_run(const Config *c, const BootArgs *a, BootStatus *st) {
@@ -337,7 +336,7 @@ int boot_run(const Config *c, const BootArgs *a, BootStatus *st) {
 
         phase_begin(&b, BOOT_PHASE_LEAVE);
         if (b.tpm) {
-                r = measure_string_event(b.tpm, st->banks, c, MEASURE_EVENT_LEAVE_INITRD, c->pcr_leave, BOOT_LEAVE_STRING);
+                r = measure_string_event(b.tpm, c, MEASURE_EVENT_LEAVE_INITRD, c->pcr_leave, BOOT_LEAVE_STRING);
                 if (r < 0)
                         goto fail;
         }

@@ -66,7 +66,7 @@ int boot_run(const Config *c, const BootArgs *a, BootStatus *st);
 /* Extends "ephroot-failure:v1 phase=<phase>" into each PCR ephroot uses (kernel, initrd, command line,
  * disk, leave; each once), with its log record. Tries every PCR; returns how many got it, or -errno
  * if any did not. */
-int boot_measure_failure(Tpm2Context *tpm, unsigned banks, const Config *c, const char *phase);
+int boot_measure_failure(Tpm2Context *tpm, const Config *c, const char *phase);
 
 /* The phase name the boot-failed verb records: ephroot did not finish (killed, crashed, or a failure
  * action that did not stop the machine). */

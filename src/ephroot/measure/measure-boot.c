@@ -11,22 +11,43 @@
 
 #define KERNEL_NOTES_PATH "/sys/kernel/notes"
 
+/* The banks every extend carries: the TPM's active banks (cached by the TPM context), all of which
+ * ephroot can compute. Silent; measure_get_banks() says why they are refused. */
+static int extend_banks(Tpm2Context *tpm, unsigned *ret_banks, uint16_t *ret_unsupported) {
+        uint16_t unsupported = 0;
+        unsigned banks = 0;
+        int r;
+
+        r = tpm2_get_banks(tpm, &banks, &unsupported);
+        if (r < 0)
+                return r;
+        if (unsupported != 0) {
+                if (ret_unsupported)
+                        *ret_unsupported = unsupported;
+                return -EOPNOTSUPP;
+        }
+        if (banks == 0)
+                return -ENODEV;
+        *ret_banks = banks;
+        return 0;
+}
+
 int measure_get_banks(Tpm2Context *tpm, const char *tcti, unsigned *ret_banks) {
         uint16_t unsupported = 0;
         unsigned banks = 0;
         int r;
 
-        r = tpm2_get_active_banks(tpm, &banks, &unsupported);
-        if (r < 0)
-                return log_error_errno(r, "Failed to read the active PCR banks of TPM '%s': %m", tcti);
-        if (unsupported != 0)
-                return log_error_errno(SYNTHETIC_ERRNO(EOPNOTSUPP),
+        r = extend_banks(tpm, &banks, &unsupported);
+        if (r == -EOPNOTSUPP && unsupported != 0)
+                return log_error_errno(r,
                                        "Failed to measure: the TPM has an active PCR bank with algorithm 0x%04x that ephroot cannot compute; refusing to leave it unextended.",
                                        unsupported);
-        if (banks == 0)
-                return log_error_errno(SYNTHETIC_ERRNO(ENODEV), "Failed to measure: the TPM '%s' has no active PCR bank.",
-                                       tcti);
-        *ret_banks = banks;
+        if (r == -ENODEV)
+                return log_error_errno(r, "Failed to measure: the TPM '%s' has no active PCR bank.", tcti);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read the active PCR banks of TPM '%s': %m", tcti);
+        if (ret_banks)
+                *ret_banks = banks;
         return 0;
 }
 
@@ -49,11 +70,15 @@ static void attach_kernel_info(MeasureEvent *e) {
                 log_debug("Out of memory for kernel information, leaving it out.");
 }
 
-int measure_boot_inputs(Tpm2Context *tpm, const Config *c, const MeasureInputs *in, unsigned banks) {
+int measure_boot_inputs(Tpm2Context *tpm, const Config *c, const MeasureInputs *in) {
         MeasureEvent *events = NULL;
+        unsigned banks = 0;
         size_t n = 0;
         int r;
 
+        r = extend_banks(tpm, &banks, /* ret_unsupported= */ NULL);
+        if (r < 0)
+                return r;
         r = measure_events_build(c, in, banks, &events, &n);
         if (r < 0)
                 return r;
@@ -70,11 +95,15 @@ int measure_boot_inputs(Tpm2Context *tpm, const Config *c, const MeasureInputs *
         return r;
 }
 
-int measure_volume_events(Tpm2Context *tpm, unsigned banks, const Config *c, const MeasureVolumeTarget *t,
-                          const LuksVolume *v, const char *dm_name, const Secret *key) {
+int measure_volume_events(Tpm2Context *tpm, const Config *c, const MeasureVolumeTarget *t, const LuksVolume *v,
+                          const char *dm_name, const Secret *key) {
         MeasureEvent events[2] = {};
+        unsigned banks = 0;
         int r;
 
+        r = extend_banks(tpm, &banks, /* ret_unsupported= */ NULL);
+        if (r < 0)
+                return r;
         r = measure_volume_events_build(&(MeasureDisk) {
                                                 .identity = t->identity,
                                                 .role = t->role,
@@ -93,12 +122,14 @@ int measure_volume_events(Tpm2Context *tpm, unsigned banks, const Config *c, con
         return 0;
 }
 
-int measure_string_event(Tpm2Context *tpm, unsigned banks, const Config *c, MeasureEventType type, unsigned pcr,
-                         const char *string) {
+int measure_string_event(Tpm2Context *tpm, const Config *c, MeasureEventType type, unsigned pcr, const char *string) {
         MeasureEvent e = {};
+        unsigned banks = 0;
         int r;
 
-        r = measure_event_build_string(type, pcr, banks, string, &e);
+        r = extend_banks(tpm, &banks, /* ret_unsupported= */ NULL);
+        if (r >= 0)
+                r = measure_event_build_string(type, pcr, banks, string, &e);
         if (r >= 0)
                 r = measure_log_extend(tpm, c->measure_log, &e, 1);
         measure_event_done(&e);

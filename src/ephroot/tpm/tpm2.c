@@ -12,12 +12,17 @@
 #include "log.h"
 #include "tpm2.h"
 
-/* PC Client TPMs have 24 PCRs (TPM2_MAX_PCRS, 32, is only the structure size). */
-#define TPM2_PCR_COUNT 24U
+/* NV reads and writes go in chunks below every TPM's NV buffer maximum (swtpm: 1024). */
+#define TPM2_NV_CHUNK 512U
+/* TPM2_PCR_Read calls for one tpm2_pcr_read(): 3 for 24 PCRs from a TPM that answers 8 at a time. */
+#define TPM2_PCR_READ_CALLS_MAX 8U
 
 struct Tpm2Context {
         TSS2_TCTI_CONTEXT *tcti;
         ESYS_CONTEXT *esys;
+        bool banks_known;       /* banks and unsupported_bank hold the TPM's answer */
+        unsigned banks;
+        uint16_t unsupported_bank;
 };
 
 static int tpm2_rc_to_errno(TSS2_RC rc) {
@@ -71,6 +76,38 @@ static int tpm2_rc_to_errno(TSS2_RC rc) {
 }
 
 #define RC_FAIL(rc, what) log_debug_errno(tpm2_rc_to_errno(rc), "%s failed: %s", (what), Tss2_RC_Decode(rc))
+
+static bool rc_is_missing_handle(TSS2_RC rc) {
+        /* TPM_RC_HANDLE (format one, any handle number), as the TPM or the resource manager says it */
+        TSS2_RC layer = rc & TSS2_RC_LAYER_MASK;
+
+        return (layer == TSS2_TPM_RC_LAYER || layer == TSS2_RESMGR_TPM_RC_LAYER) && (rc & TPM2_RC_FMT1) &&
+                (rc & (TPM2_RC_FMT1 | 0x3FU)) == TPM2_RC_HANDLE;
+}
+
+/* An ESYS_TR for a persistent handle or NV index; -ENOENT when the TPM does not have it (the rule of
+ * tpm2.h). Close with tr_close(). */
+static int tr_from_handle(Tpm2Context *c, uint32_t handle, ESYS_TR *ret) {
+        TSS2_RC rc;
+
+        rc = Esys_TR_FromTPMPublic(c->esys, handle, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ret);
+        if (rc_is_missing_handle(rc))
+                return log_debug_errno(SYNTHETIC_ERRNO(ENOENT), "TPM handle 0x%08x does not exist.", handle);
+        if (rc != TSS2_RC_SUCCESS)
+                return RC_FAIL(rc, "Esys_TR_FromTPMPublic");
+        return 0;
+}
+
+static void tr_close(Tpm2Context *c, ESYS_TR *tr) {
+        if (*tr != ESYS_TR_NONE)
+                (void) Esys_TR_Close(c->esys, tr);
+        *tr = ESYS_TR_NONE;
+}
+
+static void *memdup_bytes(const void *p, size_t n) {
+        void *q = malloc(n ?: 1);
+        return q ? memcpy(q, p, n) : NULL;
+}
 
 int tpm2_context_new(const char *tcti, Tpm2Context **ret) {
         _cleanup_(tpm2_context_freep) Tpm2Context *c = NULL;
@@ -145,14 +182,12 @@ int tpm2_get_random(Tpm2Context *c, void *buf, size_t n) {
         return 0;
 }
 
-int tpm2_get_active_banks(Tpm2Context *c, unsigned *ret_banks, uint16_t *ret_unsupported) {
+static int query_banks(Tpm2Context *c) {
         _cleanup_free_ TPMS_CAPABILITY_DATA *cap = NULL;
         TPMI_YES_NO more = TPM2_NO;
         uint16_t unsupported = 0;
         unsigned banks = 0;
         TSS2_RC rc;
-
-        assert_return(c && ret_banks, -EINVAL);
 
         rc = Esys_GetCapability(c->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_PCRS,
                                 /* property= */ 0, /* propertyCount= */ 1, &more, &cap);
@@ -182,9 +217,25 @@ int tpm2_get_active_banks(Tpm2Context *c, unsigned *ret_banks, uint16_t *ret_uns
                 banks |= HASH_BIT(a);
         }
 
-        *ret_banks = banks;
+        c->banks = banks;
+        c->unsupported_bank = unsupported;
+        c->banks_known = true;
+        return 0;
+}
+
+int tpm2_get_banks(Tpm2Context *c, unsigned *ret_banks, uint16_t *ret_unsupported) {
+        int r;
+
+        assert_return(c && ret_banks, -EINVAL);
+
+        if (!c->banks_known) {
+                r = query_banks(c);
+                if (r < 0)
+                        return r;
+        }
+        *ret_banks = c->banks;
         if (ret_unsupported)
-                *ret_unsupported = unsupported;
+                *ret_unsupported = c->unsupported_bank;
         return 0;
 }
 
@@ -193,7 +244,7 @@ int tpm2_pcr_extend(Tpm2Context *c, unsigned pcr, const Digest *digests, size_t 
         TSS2_RC rc;
 
         assert_return(c && digests, -EINVAL);
-        assert_return(pcr < TPM2_PCR_COUNT, -EINVAL);
+        assert_return(pcr < TPM2_PCRS, -EINVAL);
         assert_return(n_digests > 0 && n_digests <= TPM2_NUM_PCR_BANKS, -EINVAL);
 
         for (size_t i = 0; i < n_digests; i++) {
@@ -211,59 +262,73 @@ int tpm2_pcr_extend(Tpm2Context *c, unsigned pcr, const Digest *digests, size_t 
         return 0;
 }
 
-int tpm2_pcr_read(Tpm2Context *c, unsigned pcr, HashAlg alg, Digest *ret) {
-        _cleanup_free_ TPML_PCR_SELECTION *out_sel = NULL;
-        _cleanup_free_ TPML_DIGEST *values = NULL;
-        TPML_PCR_SELECTION sel = {
+static void mask_to_selection(uint32_t mask, TPMI_ALG_HASH alg, TPML_PCR_SELECTION *ret) {
+        *ret = (TPML_PCR_SELECTION) {
                 .count = 1,
-                .pcrSelections[0] = {
-                        .hash = hash_alg_to_tpm(alg),
-                        .sizeofSelect = 3,
-                },
+                .pcrSelections[0] = { .hash = alg, .sizeofSelect = 3 },
         };
-        UINT32 counter;
-        TSS2_RC rc;
+        for (unsigned i = 0; i < TPM2_PCRS; i++)
+                if (mask & (1U << i))
+                        ret->pcrSelections[0].pcrSelect[i / 8] |= (uint8_t) (1U << (i % 8));
+}
 
-        assert_return(c && ret, -EINVAL);
-        assert_return(pcr < TPM2_PCR_COUNT && alg < _HASH_ALG_MAX, -EINVAL);
+static uint32_t selection_to_mask(const TPMS_PCR_SELECTION *s) {
+        uint32_t mask = 0;
 
-        sel.pcrSelections[0].pcrSelect[pcr / 8] = (uint8_t) (1U << (pcr % 8));
+        for (unsigned i = 0; i < TPM2_PCRS && i / 8 < s->sizeofSelect && i / 8 < sizeof(s->pcrSelect); i++)
+                if (s->pcrSelect[i / 8] & (1U << (i % 8)))
+                        mask |= 1U << i;
+        return mask;
+}
 
-        rc = Esys_PCR_Read(c->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &sel, &counter, &out_sel, &values);
-        if (rc != TSS2_RC_SUCCESS)
-                return RC_FAIL(rc, "Esys_PCR_Read");
-        if (values->count != 1)
-                return log_debug_errno(SYNTHETIC_ERRNO(ENOENT), "PCR %u is not in the %s bank.", pcr,
-                                       hash_alg_to_string(alg));
-        if (values->digests[0].size != hash_alg_size(alg))
-                return log_debug_errno(SYNTHETIC_ERRNO(EBADMSG), "PCR %u read back with %u bytes, expected %zu.",
-                                       pcr, values->digests[0].size, hash_alg_size(alg));
+int tpm2_pcr_read(Tpm2Context *c, HashAlg alg, uint32_t pcr_mask, Digest ret[static TPM2_PCRS]) {
+        size_t dsize = hash_alg_size(alg);
+        uint32_t got = 0;
 
-        ret->alg = alg;
-        ret->size = values->digests[0].size;
-        memcpy(ret->bytes, values->digests[0].buffer, ret->size);
+        assert_return(c && ret && alg < _HASH_ALG_MAX, -EINVAL);
+        assert_return(pcr_mask != 0 && pcr_mask <= TPM2_PCRS_ALL, -EINVAL);
+
+        for (unsigned call = 0; got != pcr_mask; call++) {
+                _cleanup_free_ TPML_PCR_SELECTION *out_sel = NULL;
+                _cleanup_free_ TPML_DIGEST *values = NULL;
+                uint32_t missing = pcr_mask & ~got, ask, out_mask;
+                TPML_PCR_SELECTION sel;
+                UINT32 counter;
+                size_t k = 0;
+                TSS2_RC rc;
+
+                if (call >= TPM2_PCR_READ_CALLS_MAX)
+                        return log_debug_errno(SYNTHETIC_ERRNO(EIO), "TPM2_PCR_Read returns too few PCRs.");
+
+                /* the missing PCRs of the first selection byte that has any */
+                ask = missing & (0xFFU << (__builtin_ctz(missing) / 8 * 8));
+                mask_to_selection(ask, hash_alg_to_tpm(alg), &sel);
+                rc = Esys_PCR_Read(c->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &sel, &counter, &out_sel, &values);
+                if (rc != TSS2_RC_SUCCESS)
+                        return RC_FAIL(rc, "Esys_PCR_Read");
+                if (out_sel->count != 1 || out_sel->pcrSelections[0].hash != hash_alg_to_tpm(alg))
+                        return log_debug_errno(SYNTHETIC_ERRNO(ENOENT), "The %s bank is not active.",
+                                               hash_alg_to_string(alg));
+                out_mask = selection_to_mask(out_sel->pcrSelections);
+                if (out_mask == 0 || (out_mask & ~ask) || (size_t) __builtin_popcount(out_mask) != values->count)
+                        return log_debug_errno(SYNTHETIC_ERRNO(EBADMSG), "TPM2_PCR_Read returned an unexpected selection.");
+                for (unsigned i = 0; i < TPM2_PCRS; i++) {
+                        if (!(out_mask & (1U << i)))
+                                continue;
+                        if (values->digests[k].size != dsize)
+                                return log_debug_errno(SYNTHETIC_ERRNO(EBADMSG), "PCR %u read back with %u bytes.", i,
+                                                       values->digests[k].size);
+                        ret[i].alg = alg;
+                        ret[i].size = dsize;
+                        memcpy(ret[i].bytes, values->digests[k].buffer, dsize);
+                        k++;
+                }
+                got |= out_mask;
+        }
         return 0;
 }
 
-int tpm2_flush_handle(Tpm2Context *c, uint32_t handle) {
-        ESYS_TR tr;
-        TSS2_RC rc;
-
-        assert_return(c, -EINVAL);
-
-        rc = Esys_TR_FromTPMPublic(c->esys, handle, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &tr);
-        if (rc != TSS2_RC_SUCCESS)
-                return RC_FAIL(rc, "Esys_TR_FromTPMPublic");
-        rc = Esys_FlushContext(c->esys, tr);
-        if (rc != TSS2_RC_SUCCESS)
-                return RC_FAIL(rc, "Esys_FlushContext");
-        return 0;
-}
-
-/* ---- Attestation ---- */
-
-#define TPM2_NV_CHUNK 512U
-#define TPM2_PCR_READ_CALLS_MAX 8U
+/* ---- Attestation keys, quote, credential activation ---- */
 
 static int marshal_public(const TPM2B_PUBLIC *pub, uint8_t **ret, size_t *ret_size) {
         _cleanup_free_ uint8_t *buf = NULL;
@@ -341,26 +406,23 @@ int tpm2_read_persistent_key(Tpm2Context *c, uint32_t handle, Tpm2Key *ret) {
         _cleanup_free_ TPM2B_PUBLIC *pub = NULL;
         _cleanup_free_ TPM2B_NAME *name = NULL, *qname = NULL;
         Tpm2Key k = {};
-        ESYS_TR tr;
+        ESYS_TR tr = ESYS_TR_NONE;
         TSS2_RC rc;
         int r;
 
         assert_return(c && ret, -EINVAL);
 
-        rc = Esys_TR_FromTPMPublic(c->esys, handle, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &tr);
-        if (rc != TSS2_RC_SUCCESS) {
-                r = tpm2_rc_to_errno(rc);
-                log_debug("Esys_TR_FromTPMPublic(0x%08x) failed: %s", handle, Tss2_RC_Decode(rc));
-                return r == -EIO ? -ENOENT : r;
-        }
+        r = tr_from_handle(c, handle, &tr);
+        if (r < 0)
+                return r;
         rc = Esys_ReadPublic(c->esys, tr, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pub, &name, &qname);
         if (rc != TSS2_RC_SUCCESS) {
-                (void) Esys_TR_Close(c->esys, &tr);
+                tr_close(c, &tr);
                 return RC_FAIL(rc, "Esys_ReadPublic");
         }
         r = marshal_public(pub, &k.public, &k.public_size);
         if (r < 0) {
-                (void) Esys_TR_Close(c->esys, &tr);
+                tr_close(c, &tr);
                 return r;
         }
         k.handle = tr;
@@ -385,31 +447,53 @@ void tpm2_key_done(Tpm2Context *c, Tpm2Key *k) {
         *k = (Tpm2Key) {};
 }
 
-static void mask_to_selection(uint32_t mask, TPMI_ALG_HASH alg, TPML_PCR_SELECTION *ret) {
-        *ret = (TPML_PCR_SELECTION) {
-                .count = 1,
-                .pcrSelections[0] = { .hash = alg, .sizeofSelect = 3 },
-        };
-        for (unsigned i = 0; i < TPM2_PCR_COUNT; i++)
-                if (mask & (1U << i))
-                        ret->pcrSelections[0].pcrSelect[i / 8] |= (uint8_t) (1U << (i % 8));
-}
-
-int tpm2_quote(Tpm2Context *c, const Tpm2Key *ak, uint32_t pcr_mask, const void *qualifying, size_t qualifying_size,
-               uint8_t **ret_attest, size_t *ret_attest_size, uint8_t **ret_sig, size_t *ret_sig_size) {
-        _cleanup_free_ TPM2B_ATTEST *quoted = NULL;
-        _cleanup_free_ TPMT_SIGNATURE *signature = NULL;
-        _cleanup_free_ uint8_t *attest = NULL, *sig = NULL;
-        TPMT_SIG_SCHEME scheme = { .scheme = TPM2_ALG_NULL };
-        TPM2B_DATA data = {};
-        TPML_PCR_SELECTION sel;
+/* The signature of a quote in the form asked for, malloc'd. */
+static int quote_signature(const TPMT_SIGNATURE *s, Tpm2SigForm form, uint8_t **ret, size_t *ret_size) {
+        _cleanup_free_ uint8_t *buf = NULL;
         size_t off = 0;
         TSS2_RC rc;
 
-        assert_return(c && ak && ak->handle && ret_attest && ret_sig, -EINVAL);
+        if (form == TPM2_SIG_RSASSA_SHA256) {
+                const TPM2B_PUBLIC_KEY_RSA *sig = &s->signature.rsassa.sig;
+
+                if (s->sigAlg != TPM2_ALG_RSASSA || s->signature.rsassa.hash != TPM2_ALG_SHA256)
+                        return log_debug_errno(SYNTHETIC_ERRNO(EOPNOTSUPP),
+                                               "Quote signed with algorithm 0x%04x/0x%04x, expected RSASSA with SHA-256.",
+                                               s->sigAlg, s->signature.rsassa.hash);
+                if (sig->size == 0 || sig->size > sizeof(sig->buffer))
+                        return log_debug_errno(SYNTHETIC_ERRNO(EBADMSG), "Quote signature has %u bytes.", sig->size);
+                buf = memdup_bytes(sig->buffer, sig->size);
+                if (!buf)
+                        return -ENOMEM;
+                off = sig->size;
+        } else {
+                buf = malloc(sizeof(TPMT_SIGNATURE));
+                if (!buf)
+                        return -ENOMEM;
+                rc = Tss2_MU_TPMT_SIGNATURE_Marshal(s, buf, sizeof(TPMT_SIGNATURE), &off);
+                if (rc != TSS2_RC_SUCCESS)
+                        return RC_FAIL(rc, "Tss2_MU_TPMT_SIGNATURE_Marshal");
+        }
+        *ret = TAKE_PTR(buf);
+        *ret_size = off;
+        return 0;
+}
+
+int tpm2_quote(Tpm2Context *c, const Tpm2Key *ak, uint32_t pcr_mask, const void *qualifying, size_t qualifying_size,
+               Tpm2SigForm form, uint8_t **ret_attest, size_t *ret_attest_size, uint8_t **ret_sig, size_t *ret_sig_size) {
+        _cleanup_free_ TPM2B_ATTEST *quoted = NULL;
+        _cleanup_free_ TPMT_SIGNATURE *signature = NULL;
+        _cleanup_free_ uint8_t *attest = NULL;
+        TPMT_SIG_SCHEME scheme = { .scheme = TPM2_ALG_NULL };
+        TPM2B_DATA data = {};
+        TPML_PCR_SELECTION sel;
+        TSS2_RC rc;
+        int r;
+
+        assert_return(c && ak && ak->handle && ret_attest && ret_attest_size && ret_sig && ret_sig_size, -EINVAL);
         assert_return(qualifying || qualifying_size == 0, -EINVAL);
         assert_return(qualifying_size <= sizeof(data.buffer), -EINVAL);
-        assert_return(pcr_mask != 0 && pcr_mask < (1U << TPM2_PCR_COUNT), -EINVAL);
+        assert_return(pcr_mask != 0 && pcr_mask <= TPM2_PCRS_ALL, -EINVAL);
 
         data.size = (UINT16) qualifying_size;
         if (qualifying_size > 0)
@@ -423,68 +507,14 @@ int tpm2_quote(Tpm2Context *c, const Tpm2Key *ak, uint32_t pcr_mask, const void 
         if (quoted->size == 0 || quoted->size > sizeof(quoted->attestationData))
                 return log_debug_errno(SYNTHETIC_ERRNO(EBADMSG), "TPM2_Quote returned %u bytes.", quoted->size);
 
-        attest = malloc(quoted->size);
-        sig = malloc(sizeof(TPMT_SIGNATURE));
-        if (!attest || !sig)
+        attest = memdup_bytes(quoted->attestationData, quoted->size);
+        if (!attest)
                 return -ENOMEM;
-        memcpy(attest, quoted->attestationData, quoted->size);
-        rc = Tss2_MU_TPMT_SIGNATURE_Marshal(signature, sig, sizeof(TPMT_SIGNATURE), &off);
-        if (rc != TSS2_RC_SUCCESS)
-                return RC_FAIL(rc, "Tss2_MU_TPMT_SIGNATURE_Marshal");
-
+        r = quote_signature(signature, form, ret_sig, ret_sig_size);
+        if (r < 0)
+                return r;
         *ret_attest_size = quoted->size;
         *ret_attest = TAKE_PTR(attest);
-        *ret_sig_size = off;
-        *ret_sig = TAKE_PTR(sig);
-        return 0;
-}
-
-int tpm2_pcr_read_all(Tpm2Context *c, HashAlg alg, Digest ret[24]) {
-        uint32_t want = (1U << TPM2_PCR_COUNT) - 1, got = 0;
-        size_t dsize = hash_alg_size(alg);
-
-        assert_return(c && ret && alg < _HASH_ALG_MAX, -EINVAL);
-
-        /* A TPM returns at most 8 digests per call (TPML_DIGEST): ask again for what is missing, a
-         * bounded number of times. */
-        for (unsigned call = 0; got != want; call++) {
-                _cleanup_free_ TPML_PCR_SELECTION *out_sel = NULL;
-                _cleanup_free_ TPML_DIGEST *values = NULL;
-                TPML_PCR_SELECTION sel;
-                uint32_t out_mask = 0;
-                UINT32 counter;
-                size_t k = 0;
-                TSS2_RC rc;
-
-                if (call >= TPM2_PCR_READ_CALLS_MAX)
-                        return log_debug_errno(SYNTHETIC_ERRNO(EIO), "TPM2_PCR_Read returns too few PCRs.");
-
-                mask_to_selection(want & ~got, hash_alg_to_tpm(alg), &sel);
-                rc = Esys_PCR_Read(c->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &sel, &counter, &out_sel, &values);
-                if (rc != TSS2_RC_SUCCESS)
-                        return RC_FAIL(rc, "Esys_PCR_Read");
-                if (out_sel->count != 1 || out_sel->pcrSelections[0].hash != hash_alg_to_tpm(alg))
-                        return log_debug_errno(SYNTHETIC_ERRNO(ENOENT), "The %s bank is not active.",
-                                               hash_alg_to_string(alg));
-                for (unsigned i = 0; i < TPM2_PCR_COUNT && i / 8 < out_sel->pcrSelections[0].sizeofSelect; i++)
-                        if (out_sel->pcrSelections[0].pcrSelect[i / 8] & (1U << (i % 8)))
-                                out_mask |= 1U << i;
-                if (out_mask == 0 || (out_mask & ~(want & ~got)) ||
-                    (size_t) __builtin_popcount(out_mask) != values->count)
-                        return log_debug_errno(SYNTHETIC_ERRNO(EBADMSG), "TPM2_PCR_Read returned an unexpected selection.");
-                for (unsigned i = 0; i < TPM2_PCR_COUNT; i++) {
-                        if (!(out_mask & (1U << i)))
-                                continue;
-                        if (values->digests[k].size != dsize)
-                                return log_debug_errno(SYNTHETIC_ERRNO(EBADMSG), "PCR %u read back with %u bytes.", i,
-                                                       values->digests[k].size);
-                        ret[i].alg = alg;
-                        ret[i].size = dsize;
-                        memcpy(ret[i].bytes, values->digests[k].buffer, dsize);
-                        k++;
-                }
-                got |= out_mask;
-        }
         return 0;
 }
 
@@ -552,170 +582,40 @@ fail:
         return r;
 }
 
-int tpm2_nv_read(Tpm2Context *c, uint32_t index, size_t max_size, uint8_t **ret, size_t *ret_size) {
-        _cleanup_free_ TPM2B_NV_PUBLIC *nv_public = NULL;
-        _cleanup_free_ TPM2B_NAME *nv_name = NULL;
-        _cleanup_free_ uint8_t *buf = NULL;
-        ESYS_TR tr;
-        size_t size;
-        TSS2_RC rc;
-        int r = 0;
-
-        assert_return(c && ret && ret_size, -EINVAL);
-
-        rc = Esys_TR_FromTPMPublic(c->esys, index, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &tr);
-        if (rc != TSS2_RC_SUCCESS) {
-                log_debug("Esys_TR_FromTPMPublic(0x%08x) failed: %s", index, Tss2_RC_Decode(rc));
-                return -ENOENT;
-        }
-        rc = Esys_NV_ReadPublic(c->esys, tr, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &nv_public, &nv_name);
-        if (rc != TSS2_RC_SUCCESS) {
-                r = RC_FAIL(rc, "Esys_NV_ReadPublic");
-                goto finish;
-        }
-        size = nv_public->nvPublic.dataSize;
-        if (size == 0 || size > max_size) {
-                r = log_debug_errno(SYNTHETIC_ERRNO(EFBIG), "NV index 0x%08x holds %zu bytes, limit %zu.", index, size,
-                                    max_size);
-                goto finish;
-        }
-        buf = malloc(size);
-        if (!buf) {
-                r = -ENOMEM;
-                goto finish;
-        }
-        for (size_t off = 0; off < size;) {
-                _cleanup_free_ TPM2B_MAX_NV_BUFFER *data = NULL;
-                UINT16 n = (UINT16) MIN((size_t) TPM2_NV_CHUNK, size - off);
-
-                /* Indices readable with their own (empty) auth, as the SVSM's and Azure's are. */
-                rc = Esys_NV_Read(c->esys, tr, tr, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, n, (UINT16) off, &data);
-                if (rc != TSS2_RC_SUCCESS) {
-                        r = RC_FAIL(rc, "Esys_NV_Read");
-                        goto finish;
-                }
-                if (data->size != n) {
-                        r = log_debug_errno(SYNTHETIC_ERRNO(EBADMSG), "TPM2_NV_Read returned %u bytes, asked %u.",
-                                            data->size, n);
-                        goto finish;
-                }
-                memcpy(buf + off, data->buffer, n);
-                off += n;
-        }
-        *ret = TAKE_PTR(buf);
-        *ret_size = size;
-
-finish:
-        (void) Esys_TR_Close(c->esys, &tr);
-        return r;
-}
-
-/* --- Azure vTPM (NV report, persistent AK) --- */
-
-#define TPM2_AZ_NV_CHUNK 512U /* below every TPM's NV buffer maximum (swtpm: 1024) */
-
-static void *memdup_az(const void *p, size_t n) {
-        void *q = malloc(n);
-        return q ? memcpy(q, p, n) : NULL;
-}
-
-static bool rc_is_missing_handle(TSS2_RC rc) {
-        /* TPM_RC_HANDLE (format one, any handle number), as the TPM or the resource manager says it */
-        TSS2_RC layer = rc & TSS2_RC_LAYER_MASK;
-
-        return (layer == TSS2_TPM_RC_LAYER || layer == TSS2_RESMGR_TPM_RC_LAYER) && (rc & TPM2_RC_FMT1) &&
-                (rc & (TPM2_RC_FMT1 | 0x3FU)) == TPM2_RC_HANDLE;
-}
-
-/* An ESYS_TR for a TPM handle; -ENOENT when nothing is there. Close with Esys_TR_Close(). */
-static int tr_from_handle(Tpm2Context *c, uint32_t handle, ESYS_TR *ret) {
-        TSS2_RC rc;
-
-        rc = Esys_TR_FromTPMPublic(c->esys, handle, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ret);
-        if (rc_is_missing_handle(rc))
-                return log_debug_errno(SYNTHETIC_ERRNO(ENOENT), "TPM handle 0x%08x does not exist.", handle);
-        if (rc != TSS2_RC_SUCCESS)
-                return RC_FAIL(rc, "Esys_TR_FromTPMPublic");
-        return 0;
-}
-
-static void tr_close(Tpm2Context *c, ESYS_TR *tr) {
-        if (*tr != ESYS_TR_NONE)
-                (void) Esys_TR_Close(c->esys, tr);
-        *tr = ESYS_TR_NONE;
-}
+/* ---- NV indices ---- */
 
 static int nv_data_size(Tpm2Context *c, ESYS_TR tr, uint16_t *ret) {
         _cleanup_free_ TPM2B_NV_PUBLIC *pub = NULL;
+        _cleanup_free_ TPM2B_NAME *name = NULL;
         TSS2_RC rc;
 
-        rc = Esys_NV_ReadPublic(c->esys, tr, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pub, /* nvName= */ NULL);
+        rc = Esys_NV_ReadPublic(c->esys, tr, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pub, &name);
         if (rc != TSS2_RC_SUCCESS)
                 return RC_FAIL(rc, "Esys_NV_ReadPublic");
         *ret = pub->nvPublic.dataSize;
         return 0;
 }
 
-int tpm2_nv_az_write(Tpm2Context *c, uint32_t index, const void *data, size_t size) {
-        ESYS_TR tr = ESYS_TR_NONE;
-        TPM2B_MAX_NV_BUFFER buf = {};
-        uint16_t have = 0;
-        TSS2_RC rc;
-        int r;
+static int nv_read_chunks(Tpm2Context *c, ESYS_TR tr, ESYS_TR auth, uint8_t *buf, uint16_t size) {
+        for (uint16_t off = 0; off < size;) {
+                _cleanup_free_ TPM2B_MAX_NV_BUFFER *data = NULL;
+                uint16_t n = (uint16_t) MIN((unsigned) (size - off), TPM2_NV_CHUNK);
+                TSS2_RC rc;
 
-        assert_return(c && data, -EINVAL);
-        assert_return(size > 0 && size <= sizeof(buf.buffer) && size <= TPM2_AZ_NV_CHUNK, -EINVAL);
-
-        r = tr_from_handle(c, index, &tr);
-        if (r < 0 && r != -ENOENT)
-                return r;
-        if (r >= 0) {
-                r = nv_data_size(c, tr, &have);
-                if (r < 0)
-                        goto finish;
-                if (have != size) {
-                        log_debug("NV index 0x%08x has %u bytes, redefining it with %zu.", index, have, size);
-                        rc = Esys_NV_UndefineSpace(c->esys, ESYS_TR_RH_OWNER, tr, ESYS_TR_PASSWORD, ESYS_TR_NONE,
-                                                   ESYS_TR_NONE);
-                        if (rc != TSS2_RC_SUCCESS) {
-                                r = RC_FAIL(rc, "Esys_NV_UndefineSpace");
-                                goto finish;
-                        }
-                        tr = ESYS_TR_NONE; /* undefining closed it */
-                }
+                rc = Esys_NV_Read(c->esys, auth, tr, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, n, off, &data);
+                if (rc != TSS2_RC_SUCCESS)
+                        return RC_FAIL(rc, "Esys_NV_Read");
+                if (data->size != n)
+                        return log_debug_errno(SYNTHETIC_ERRNO(EBADMSG), "TPM2_NV_Read returned %u bytes, asked %u.",
+                                               data->size, n);
+                memcpy(buf + off, data->buffer, n);
+                off += n;
         }
-        if (tr == ESYS_TR_NONE) {
-                TPM2B_AUTH auth = {};
-                TPM2B_NV_PUBLIC pub = {
-                        .nvPublic = {
-                                .nvIndex = index,
-                                .nameAlg = TPM2_ALG_SHA256,
-                                .attributes = TPMA_NV_OWNERWRITE | TPMA_NV_OWNERREAD,
-                                .dataSize = (UINT16) size,
-                        },
-                };
-
-                rc = Esys_NV_DefineSpace(c->esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &auth,
-                                         &pub, &tr);
-                if (rc != TSS2_RC_SUCCESS) {
-                        tr = ESYS_TR_NONE;
-                        r = RC_FAIL(rc, "Esys_NV_DefineSpace");
-                        goto finish;
-                }
-        }
-
-        buf.size = (UINT16) size;
-        memcpy(buf.buffer, data, size);
-        rc = Esys_NV_Write(c->esys, ESYS_TR_RH_OWNER, tr, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &buf,
-                           /* offset= */ 0);
-        r = rc == TSS2_RC_SUCCESS ? 0 : RC_FAIL(rc, "Esys_NV_Write");
-finish:
-        tr_close(c, &tr);
-        return r;
+        return 0;
 }
 
-int tpm2_nv_az_read(Tpm2Context *c, uint32_t index, size_t max_size, uint8_t **ret, size_t *ret_size) {
-        _cleanup_free_ uint8_t *out = NULL;
+int tpm2_nv_read(Tpm2Context *c, uint32_t index, Tpm2NvAuth auth, size_t max_size, uint8_t **ret, size_t *ret_size) {
+        _cleanup_free_ uint8_t *buf = NULL;
         ESYS_TR tr = ESYS_TR_NONE;
         uint16_t size = 0;
         int r;
@@ -729,161 +629,84 @@ int tpm2_nv_az_read(Tpm2Context *c, uint32_t index, size_t max_size, uint8_t **r
         if (r < 0)
                 goto finish;
         if (size == 0 || size > max_size) {
-                r = log_debug_errno(SYNTHETIC_ERRNO(EFBIG), "NV index 0x%08x has %u bytes, expected 1..%zu.", index,
-                                    size, max_size);
+                r = log_debug_errno(SYNTHETIC_ERRNO(EFBIG), "NV index 0x%08x holds %u bytes, limit %zu.", index, size,
+                                    max_size);
                 goto finish;
         }
-        out = malloc(size);
-        if (!out) {
+        buf = malloc(size);
+        if (!buf) {
                 r = -ENOMEM;
                 goto finish;
         }
-        for (uint16_t off = 0; off < size;) {
-                _cleanup_free_ TPM2B_MAX_NV_BUFFER *data = NULL;
-                uint16_t want = (uint16_t) MIN((unsigned) (size - off), TPM2_AZ_NV_CHUNK);
-                TSS2_RC rc;
-
-                rc = Esys_NV_Read(c->esys, ESYS_TR_RH_OWNER, tr, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, want,
-                                  off, &data);
-                if (rc != TSS2_RC_SUCCESS) {
-                        r = RC_FAIL(rc, "Esys_NV_Read");
-                        goto finish;
-                }
-                if (data->size != want) {
-                        r = log_debug_errno(SYNTHETIC_ERRNO(EBADMSG), "TPM2_NV_Read returned %u bytes, asked %u.",
-                                            data->size, want);
-                        goto finish;
-                }
-                memcpy(out + off, data->buffer, want);
-                off += want;
-        }
-        *ret = TAKE_PTR(out);
+        r = nv_read_chunks(c, tr, auth == TPM2_NV_AUTH_OWNER ? ESYS_TR_RH_OWNER : tr, buf, size);
+        if (r < 0)
+                goto finish;
+        *ret = TAKE_PTR(buf);
         *ret_size = size;
-        r = 0;
 finish:
         tr_close(c, &tr);
         return r;
 }
 
-int tpm2_read_public_rsa_az(Tpm2Context *c, uint32_t handle, uint8_t **ret_n, size_t *ret_n_size,
-                            uint32_t *ret_exponent) {
-        _cleanup_free_ TPM2B_PUBLIC *pub = NULL;
-        ESYS_TR tr = ESYS_TR_NONE;
-        uint8_t *n;
-        TSS2_RC rc;
-        int r;
-
-        assert_return(c && ret_n && ret_n_size && ret_exponent, -EINVAL);
-
-        r = tr_from_handle(c, handle, &tr);
-        if (r < 0)
-                return r;
-        rc = Esys_ReadPublic(c->esys, tr, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pub, NULL, NULL);
-        tr_close(c, &tr);
-        if (rc != TSS2_RC_SUCCESS)
-                return RC_FAIL(rc, "Esys_ReadPublic");
-        if (pub->publicArea.type != TPM2_ALG_RSA)
-                return log_debug_errno(SYNTHETIC_ERRNO(EOPNOTSUPP), "Key 0x%08x is not an RSA key.", handle);
-        if (pub->publicArea.unique.rsa.size == 0 ||
-            pub->publicArea.unique.rsa.size > sizeof(pub->publicArea.unique.rsa.buffer))
-                return log_debug_errno(SYNTHETIC_ERRNO(EBADMSG), "Key 0x%08x has an invalid modulus size.", handle);
-        n = memdup_az(pub->publicArea.unique.rsa.buffer, pub->publicArea.unique.rsa.size);
-        if (!n)
-                return -ENOMEM;
-        *ret_n = n;
-        *ret_n_size = pub->publicArea.unique.rsa.size;
-        *ret_exponent = pub->publicArea.parameters.rsaDetail.exponent;
-        return 0;
-}
-
-static void pcr_select_az(TPML_PCR_SELECTION *sel, unsigned first_byte, unsigned n_bytes) {
-        *sel = (TPML_PCR_SELECTION) {
-                .count = 1,
-                .pcrSelections[0] = { .hash = TPM2_ALG_SHA256, .sizeofSelect = 3 },
+/* Makes sure index exists with size bytes: undefines it when it has another size, defines it when absent.
+ * *tr is the open index, or ESYS_TR_NONE when absent; on success it is the index to write. */
+static int nv_define(Tpm2Context *c, uint32_t index, size_t size, ESYS_TR *tr) {
+        TPM2B_AUTH auth = {};
+        TPM2B_NV_PUBLIC pub = {
+                .nvPublic = {
+                        .nvIndex = index,
+                        .nameAlg = TPM2_ALG_SHA256,
+                        .attributes = TPMA_NV_OWNERWRITE | TPMA_NV_OWNERREAD,
+                        .dataSize = (UINT16) size,
+                },
         };
-        for (unsigned i = first_byte; i < first_byte + n_bytes; i++)
-                sel->pcrSelections[0].pcrSelect[i] = 0xFF;
-}
-
-int tpm2_quote_az(Tpm2Context *c, uint32_t ak_handle, const void *qualifying, size_t qualifying_size,
-                  uint8_t **ret_msg, size_t *ret_msg_size, uint8_t **ret_sig, size_t *ret_sig_size) {
-        _cleanup_free_ TPM2B_ATTEST *quoted = NULL;
-        _cleanup_free_ TPMT_SIGNATURE *signature = NULL;
-        _cleanup_free_ uint8_t *msg = NULL;
-        TPMT_SIG_SCHEME scheme = { .scheme = TPM2_ALG_NULL };
-        TPM2B_DATA qd = {};
-        TPML_PCR_SELECTION sel;
-        ESYS_TR ak = ESYS_TR_NONE;
-        uint8_t *sig;
+        uint16_t have = 0;
         TSS2_RC rc;
         int r;
 
-        assert_return(c && (qualifying || qualifying_size == 0), -EINVAL);
-        assert_return(qualifying_size <= sizeof(qd.buffer), -EINVAL);
-        assert_return(ret_msg && ret_msg_size && ret_sig && ret_sig_size, -EINVAL);
-
-        qd.size = (UINT16) qualifying_size;
-        memcpy(qd.buffer, qualifying, qualifying_size);
-        pcr_select_az(&sel, 0, 3);
-
-        r = tr_from_handle(c, ak_handle, &ak);
-        if (r < 0)
-                return r;
-        rc = Esys_Quote(c->esys, ak, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &qd, &scheme, &sel, &quoted,
-                        &signature);
-        tr_close(c, &ak);
-        if (rc != TSS2_RC_SUCCESS)
-                return RC_FAIL(rc, "Esys_Quote");
-        if (signature->sigAlg != TPM2_ALG_RSASSA || signature->signature.rsassa.hash != TPM2_ALG_SHA256)
-                return log_debug_errno(SYNTHETIC_ERRNO(EOPNOTSUPP),
-                                       "Quote signed with algorithm 0x%04x/0x%04x, expected RSASSA with SHA-256.",
-                                       signature->sigAlg, signature->signature.rsassa.hash);
-        if (quoted->size == 0 || quoted->size > sizeof(quoted->attestationData) ||
-            signature->signature.rsassa.sig.size == 0 ||
-            signature->signature.rsassa.sig.size > sizeof(signature->signature.rsassa.sig.buffer))
-                return log_debug_errno(SYNTHETIC_ERRNO(EBADMSG), "Quote has an invalid size.");
-
-        msg = memdup_az(quoted->attestationData, quoted->size);
-        sig = memdup_az(signature->signature.rsassa.sig.buffer, signature->signature.rsassa.sig.size);
-        if (!msg || !sig) {
-                free(sig);
-                return -ENOMEM;
+        if (*tr != ESYS_TR_NONE) {
+                r = nv_data_size(c, *tr, &have);
+                if (r < 0)
+                        return r;
+                if (have == size)
+                        return 0;
+                log_debug("NV index 0x%08x has %u bytes, redefining it with %zu.", index, have, size);
+                rc = Esys_NV_UndefineSpace(c->esys, ESYS_TR_RH_OWNER, *tr, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE);
+                if (rc != TSS2_RC_SUCCESS)
+                        return RC_FAIL(rc, "Esys_NV_UndefineSpace");
+                *tr = ESYS_TR_NONE; /* undefining closed it */
         }
-        *ret_msg = TAKE_PTR(msg);
-        *ret_msg_size = quoted->size;
-        *ret_sig = sig;
-        *ret_sig_size = signature->signature.rsassa.sig.size;
+        rc = Esys_NV_DefineSpace(c->esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &auth, &pub,
+                                 tr);
+        if (rc != TSS2_RC_SUCCESS) {
+                *tr = ESYS_TR_NONE;
+                return RC_FAIL(rc, "Esys_NV_DefineSpace");
+        }
         return 0;
 }
 
-int tpm2_pcr_read_az(Tpm2Context *c, uint8_t ret[TPM2_AZ_PCRS][32]) {
-        uint8_t pcrs[TPM2_AZ_PCRS][32];
+int tpm2_nv_write(Tpm2Context *c, uint32_t index, const void *data, size_t size) {
+        TPM2B_MAX_NV_BUFFER buf = {};
+        ESYS_TR tr = ESYS_TR_NONE;
+        TSS2_RC rc;
+        int r;
 
-        assert_return(c && ret, -EINVAL);
+        assert_return(c && data, -EINVAL);
+        assert_return(size > 0 && size <= sizeof(buf.buffer) && size <= TPM2_NV_CHUNK, -EINVAL);
 
-        /* TPM2_PCR_Read returns at most 8 digests per call: one call per selection byte. */
-        for (unsigned b = 0; b < 3; b++) {
-                _cleanup_free_ TPML_PCR_SELECTION *out_sel = NULL;
-                _cleanup_free_ TPML_DIGEST *values = NULL;
-                TPML_PCR_SELECTION sel;
-                UINT32 counter;
-                TSS2_RC rc;
+        r = tr_from_handle(c, index, &tr);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        r = nv_define(c, index, size, &tr);
+        if (r < 0)
+                goto finish;
 
-                pcr_select_az(&sel, b, 1);
-                rc = Esys_PCR_Read(c->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &sel, &counter, &out_sel,
-                                   &values);
-                if (rc != TSS2_RC_SUCCESS)
-                        return RC_FAIL(rc, "Esys_PCR_Read");
-                if (values->count != 8 || out_sel->count != 1 || out_sel->pcrSelections[0].pcrSelect[b] != 0xFF)
-                        return log_debug_errno(SYNTHETIC_ERRNO(ENOENT), "The sha256 bank does not have PCRs %u..%u.",
-                                               b * 8, b * 8 + 7);
-                for (unsigned i = 0; i < 8; i++) {
-                        if (values->digests[i].size != 32)
-                                return log_debug_errno(SYNTHETIC_ERRNO(EBADMSG), "PCR %u read back with %u bytes.",
-                                                       b * 8 + i, values->digests[i].size);
-                        memcpy(pcrs[b * 8 + i], values->digests[i].buffer, 32);
-                }
-        }
-        memcpy(ret, pcrs, sizeof(pcrs));
-        return 0;
+        buf.size = (UINT16) size;
+        memcpy(buf.buffer, data, size);
+        rc = Esys_NV_Write(c->esys, ESYS_TR_RH_OWNER, tr, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &buf,
+                           /* offset= */ 0);
+        r = rc == TSS2_RC_SUCCESS ? 0 : RC_FAIL(rc, "Esys_NV_Write");
+finish:
+        tr_close(c, &tr);
+        return r;
 }

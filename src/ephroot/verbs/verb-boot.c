@@ -239,7 +239,7 @@ int verb_boot_failed(int argc, char **argv, const CommonArgs *common) {
         r = measure_get_banks(tpm, config.tcti, &banks);
         if (r < 0)
                 return r;
-        r = boot_measure_failure(tpm, banks, &config, BOOT_PHASE_UNFINISHED);
+        r = boot_measure_failure(tpm, &config, BOOT_PHASE_UNFINISHED);
         if (r < 0)
                 return log_error_errno(r, "Failed to measure the failure event into every PCR: %m");
         fprintf(stderr, "ephroot: the boot did not finish%s%s%s: failure event measured into %d PCR%s (%u bank%s).\n",

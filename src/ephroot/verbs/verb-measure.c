@@ -142,7 +142,7 @@ int verb_measure(int argc, char **argv, const CommonArgs *common) {
         if (r < 0)
                 return r;
 
-        return measure_boot_inputs(tpm, &config, &(MeasureInputs) { a.kernel, a.initrd, cmdline }, banks);
+        return measure_boot_inputs(tpm, &config, &(MeasureInputs) { a.kernel, a.initrd, cmdline });
 }
 
 static int print_text(const PcrValues *v) {

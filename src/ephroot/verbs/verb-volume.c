@@ -333,7 +333,7 @@ int verb_volume(int argc, char **argv, const CommonArgs *common) {
                 return r;
 
         if (tpm) {
-                r = measure_volume_events(tpm, banks, &config,
+                r = measure_volume_events(tpm, &config,
                                           &(MeasureVolumeTarget) {
                                                   .identity = target.identity,
                                                   .role = target.role,
