@@ -3,12 +3,12 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
-#include <json-c/json.h>
 #include <string.h>
 
 #include "azure-evidence.h"
 #include "b64.h"
 #include "hcl-report.h"
+#include "json-util.h"
 #include "macro.h"
 #include "util.h"
 
@@ -21,32 +21,15 @@ const char *azure_tee_to_string(AzureTee t) {
         return t < _AZURE_TEE_MAX ? tee_names[t] : NULL;
 }
 
-static void json_object_putp(json_object **o) {
-        if (*o)
-                json_object_put(*o);
-}
-
 /* Adds key: encoded bytes. hex is lower case (Rust's hex::encode); base64url keeps its '=' padding
  * (base64::engine::general_purpose::URL_SAFE). */
 static int add_bytes(json_object *o, const char *key, const uint8_t *p, size_t n, bool hex) {
-        _cleanup_free_ char *s = hex ? hexmem(p, n) : b64_encode(p, n, B64_URL | B64_PAD);
-        json_object *v;
-
-        if (!s)
-                return -ENOMEM;
-        v = json_object_new_string(s);
-        if (!v || json_object_object_add(o, key, v) < 0) {
-                json_object_put(v);
-                return -ENOMEM;
-        }
-        return 0;
+        return hex ? json_add_hex(o, key, p, n) : json_add_b64(o, key, p, n, B64_URL | B64_PAD);
 }
 
 int azure_evidence_build(AzureTee tee, const AzureEvidencePieces *p, char **ret_json) {
-        _cleanup_(json_object_putp) json_object *o = NULL;
+        _cleanup_json_ json_object *o = NULL;
         json_object *quote, *pcrs;
-        const char *text;
-        char *copy;
         int r;
 
         assert_return(tee < _AZURE_TEE_MAX, -EINVAL);
@@ -61,81 +44,54 @@ int azure_evidence_build(AzureTee tee, const AzureEvidencePieces *p, char **ret_
                 return -E2BIG;
 
         o = json_object_new_object();
+        if (!o)
+                return -ENOMEM;
+        r = json_add_int(o, "version", tee == AZURE_TEE_SNP ? 2 : 1);
+        if (r < 0)
+                return r;
         quote = json_object_new_object();
-        pcrs = json_object_new_array_ext(AZURE_PCRS);
-        if (!o || !quote || !pcrs) {
-                json_object_put(quote);
-                json_object_put(pcrs);
-                return -ENOMEM;
-        }
-        if (json_object_object_add(o, "version", json_object_new_int(tee == AZURE_TEE_SNP ? 2 : 1)) < 0 ||
-            json_object_object_add(o, "tpm_quote", quote) < 0) {
-                json_object_put(quote);
-                json_object_put(pcrs);
-                return -ENOMEM;
-        }
+        r = json_add(o, "tpm_quote", quote);
+        if (r < 0)
+                return r;
         r = add_bytes(quote, "signature", p->quote_sig, p->quote_sig_size, /* hex= */ true);
+        if (r >= 0)
+                r = add_bytes(quote, "message", p->quote_msg, p->quote_msg_size, /* hex= */ true);
         if (r < 0)
                 return r;
-        r = add_bytes(quote, "message", p->quote_msg, p->quote_msg_size, /* hex= */ true);
+        pcrs = json_object_new_array_ext(AZURE_PCRS);
+        r = json_add(quote, "pcrs", pcrs);
         if (r < 0)
                 return r;
-        if (json_object_object_add(quote, "pcrs", pcrs) < 0) {
-                json_object_put(pcrs);
-                return -ENOMEM;
-        }
         for (size_t i = 0; i < AZURE_PCRS; i++) {
                 _cleanup_free_ char *h = hexmem(p->pcrs[i], 32);
-                json_object *v = h ? json_object_new_string(h) : NULL;
 
-                if (!v || json_object_array_add(pcrs, v) < 0) {
-                        json_object_put(v);
-                        return -ENOMEM;
-                }
+                r = json_append(pcrs, h ? json_object_new_string(h) : NULL);
+                if (r < 0)
+                        return r;
         }
         r = add_bytes(o, "hcl_report", p->hcl_report, p->hcl_report_size, /* hex= */ false);
-        if (r < 0)
-                return r;
-        r = add_bytes(o, tee == AZURE_TEE_SNP ? "vcek" : "td_quote", p->hw, p->hw_size, /* hex= */ false);
+        if (r >= 0)
+                r = add_bytes(o, tee == AZURE_TEE_SNP ? "vcek" : "td_quote", p->hw, p->hw_size, /* hex= */ false);
         if (r < 0)
                 return r;
 
-        text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-        if (!text)
-                return -ENOMEM;
-        copy = strdup(text);
-        if (!copy)
-                return -ENOMEM;
-        *ret_json = copy;
-        return 0;
+        return json_to_string(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, ret_json);
 }
 
+/* An IMDS reply: one JSON object, bounded. */
 static int parse_body(const char *body, size_t n, json_object **ret) {
-        json_tokener *tok;
-        json_object *o;
+        _cleanup_json_ json_object *o = NULL;
+        int r;
 
-        if (!body || n == 0 || n > AZURE_IMDS_BODY_MAX || memchr(body, '\0', n))
+        if (n > AZURE_IMDS_BODY_MAX)
                 return -EBADMSG;
-        tok = json_tokener_new_ex(8);
-        if (!tok)
-                return -ENOMEM;
-        o = json_tokener_parse_ex(tok, body, (int) n);
-        if (json_tokener_get_error(tok) != json_tokener_success || !json_object_is_type(o, json_type_object)) {
-                json_object_put(o);
-                json_tokener_free(tok);
+        r = json_parse_strict(body, n, /* depth= */ 8, &o);
+        if (r < 0)
+                return r;
+        if (!json_object_is_type(o, json_type_object))
                 return -EBADMSG;
-        }
-        json_tokener_free(tok);
-        *ret = o;
+        *ret = TAKE_PTR(o);
         return 0;
-}
-
-static const char *string_member(json_object *o, const char *key) {
-        json_object *v;
-
-        if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-                return NULL;
-        return json_object_get_string(v);
 }
 
 /* The first certificate of a PEM text, as DER. */
@@ -171,7 +127,7 @@ static int pem_first_cert(const char *pem, uint8_t **ret, size_t *ret_size) {
 }
 
 int azure_imds_parse_certification(const char *body, size_t n, uint8_t **ret_der, size_t *ret_size) {
-        _cleanup_(json_object_putp) json_object *o = NULL;
+        _cleanup_json_ json_object *o = NULL;
         const char *pem;
         int r;
 
@@ -180,27 +136,28 @@ int azure_imds_parse_certification(const char *body, size_t n, uint8_t **ret_der
         r = parse_body(body, n, &o);
         if (r < 0)
                 return r;
-        pem = string_member(o, "vcekCert");
+        pem = json_get_string(o, "vcekCert");
         if (!pem)
                 return -EBADMSG;
         return pem_first_cert(pem, ret_der, ret_size);
 }
 
 int azure_imds_td_quote_request(const uint8_t *tdreport, size_t n, char **ret_json) {
-        _cleanup_free_ char *b = NULL;
-        char *s;
+        _cleanup_json_ json_object *o = json_object_new_object();
+        int r;
 
         assert_return(tdreport && n > 0 && ret_json, -EINVAL);
 
-        b = b64_encode(tdreport, n, B64_URL);
-        if (!b || asprintf(&s, "{\"report\":\"%s\"}", b) < 0)
+        if (!o)
                 return -ENOMEM;
-        *ret_json = s;
-        return 0;
+        r = json_add_b64(o, "report", tdreport, n, B64_URL);
+        if (r < 0)
+                return r;
+        return json_to_string(o, JSON_C_TO_STRING_PLAIN, ret_json);
 }
 
 int azure_imds_parse_td_quote(const char *body, size_t n, uint8_t **ret, size_t *ret_size) {
-        _cleanup_(json_object_putp) json_object *o = NULL;
+        _cleanup_json_ json_object *o = NULL;
         const char *q;
         int r;
 
@@ -209,7 +166,7 @@ int azure_imds_parse_td_quote(const char *body, size_t n, uint8_t **ret, size_t 
         r = parse_body(body, n, &o);
         if (r < 0)
                 return r;
-        q = string_member(o, "quote");
+        q = json_get_string(o, "quote");
         if (!q)
                 return -EBADMSG;
         if (b64_decode(q, strlen(q), B64_URL | B64_PAD_OPTIONAL, ret, ret_size) < 0)

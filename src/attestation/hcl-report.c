@@ -8,6 +8,7 @@
 #include "b64.h"
 #include "hash.h"
 #include "hcl-report.h"
+#include "json-util.h"
 #include "macro.h"
 #include "util.h"
 
@@ -119,15 +120,9 @@ static int parse_var_data(const uint8_t *var_data, size_t size, json_object **re
 }
 
 static int b64_member(json_object *o, const char *key, size_t max, uint8_t **ret, size_t *ret_size) {
-        json_object *v;
-        const char *s;
+        int r = json_get_b64(o, key, B64_URL | B64_PAD_OPTIONAL, max, ret, ret_size);
 
-        if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-                return -EBADMSG;
-        s = json_object_get_string(v);
-        if (strlen(s) > (max + 2) / 3 * 4)
-                return -EBADMSG;
-        return b64_decode(s, strlen(s), B64_URL | B64_PAD_OPTIONAL, ret, ret_size) < 0 ? -EBADMSG : 0;
+        return r == -EFBIG ? -EBADMSG : r;
 }
 
 int hcl_var_data_rsa_key(const uint8_t *var_data, size_t size, const char *kid, uint8_t **ret_n, size_t *ret_n_size,

@@ -125,20 +125,6 @@ static int rsa_oaep(bool enc, EVP_PKEY *key, const uint8_t *in, size_t in_size, 
         return ok ? 0 : openssl_fail(enc ? -EIO : -EBADMSG);
 }
 
-static int add_b64(json_object *o, const char *key, const uint8_t *p, size_t n) {
-        _cleanup_free_ char *s = b64url_encode(p, n);
-        json_object *v;
-
-        if (!s)
-                return -ENOMEM;
-        v = json_object_new_string(s);
-        if (!v || json_object_object_add(o, key, v) < 0) {
-                json_object_put(v);
-                return -ENOMEM;
-        }
-        return 0;
-}
-
 int jwe_encrypt(EVP_PKEY *key, JwkAlg alg, const void *plaintext, size_t size, char **ret) {
         _cleanup_json_ json_object *header = NULL, *out = NULL;
         _cleanup_free_ uint8_t *ciphertext = NULL, *encrypted_key = NULL;
@@ -182,10 +168,8 @@ int jwe_encrypt(EVP_PKEY *key, JwkAlg alg, const void *plaintext, size_t size, c
                 OPENSSL_cleanse(kek, sizeof(kek));
                 if (r >= 0)
                         r = jwk_from_pkey(eph, -1, &epk);
-                if (r >= 0 && json_object_object_add(header, "epk", epk) < 0) {
-                        json_object_put(epk);
-                        r = -ENOMEM;
-                }
+                if (r >= 0)
+                        r = json_add(header, "epk", epk);
         } else if (alg == JWK_ALG_RSA_OAEP_256 && EVP_PKEY_is_a(key, "RSA")) {
                 encrypted_key_size = (size_t) EVP_PKEY_get_size(key);
                 encrypted_key = malloc(encrypted_key_size);
@@ -197,8 +181,8 @@ int jwe_encrypt(EVP_PKEY *key, JwkAlg alg, const void *plaintext, size_t size, c
                 return r;
         }
 
-        if (json_object_object_add(header, "alg", json_object_new_string(jwk_alg_to_string(alg))) < 0 ||
-            json_object_object_add(header, "enc", json_object_new_string("A256GCM")) < 0) {
+        if (json_add_string(header, "alg", jwk_alg_to_string(alg)) < 0 ||
+            json_add_string(header, "enc", "A256GCM") < 0) {
                 OPENSSL_cleanse(cek, sizeof(cek));
                 return -ENOMEM;
         }
@@ -214,42 +198,19 @@ int jwe_encrypt(EVP_PKEY *key, JwkAlg alg, const void *plaintext, size_t size, c
         if (r < 0)
                 return r;
 
-        if (json_object_object_add(out, "protected", json_object_new_string(protected)) < 0)
-                return -ENOMEM;
-        r = add_b64(out, "encrypted_key", encrypted_key, encrypted_key_size);
+        r = json_add_string(out, "protected", protected);
         if (r >= 0)
-                r = add_b64(out, "iv", iv, sizeof(iv));
+                r = json_add_b64(out, "encrypted_key", encrypted_key, encrypted_key_size, B64_URL);
         if (r >= 0)
-                r = add_b64(out, "ciphertext", ciphertext, size);
+                r = json_add_b64(out, "iv", iv, sizeof(iv), B64_URL);
         if (r >= 0)
-                r = add_b64(out, "tag", tag, sizeof(tag));
+                r = json_add_b64(out, "ciphertext", ciphertext, size, B64_URL);
+        if (r >= 0)
+                r = json_add_b64(out, "tag", tag, sizeof(tag), B64_URL);
         if (r < 0)
                 return r;
 
-        s = json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-        if (!s || !(*ret = strdup(s)))
-                return -ENOMEM;
-        return 0;
-}
-
-static const char *member_string(json_object *o, const char *key) {
-        json_object *v;
-
-        if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-                return NULL;
-        return json_object_get_string(v);
-}
-
-static int member_b64(json_object *o, const char *key, size_t max, uint8_t **ret, size_t *ret_size) {
-        const char *s = member_string(o, key);
-        size_t n;
-
-        if (!s)
-                return -EBADMSG;
-        n = strlen(s);
-        if (n > (max + 2) / 3 * 4)
-                return -EFBIG;
-        return b64_decode(s, n, B64_URL, ret, ret_size) < 0 ? -EBADMSG : 0;
+        return json_to_string(out, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, ret);
 }
 
 int jwe_decrypt(EVP_PKEY *key, const char *jwe, size_t jwe_size, size_t max_size, uint8_t **ret, size_t *ret_size) {
@@ -275,7 +236,7 @@ int jwe_decrypt(EVP_PKEY *key, const char *jwe, size_t jwe_size, size_t max_size
         if (!r)
                 return -EBADMSG;
 
-        protected = member_string(o, "protected");
+        protected = json_get_string(o, "protected");
         if (!protected || strlen(protected) > JWE_HEADER_MAX)
                 return -EBADMSG;
         if (b64_decode(protected, strlen(protected), B64_URL, &hdr, &hdr_size) < 0)
@@ -283,18 +244,18 @@ int jwe_decrypt(EVP_PKEY *key, const char *jwe, size_t jwe_size, size_t max_size
         header = json_tokener_parse((const char *) hdr);
         if (!json_object_is_type(header, json_type_object))
                 return -EBADMSG;
-        alg = member_string(header, "alg");
-        enc = member_string(header, "enc");
+        alg = json_get_string(header, "alg");
+        enc = json_get_string(header, "enc");
         if (!streq_ptr(enc, "A256GCM"))
                 return -EOPNOTSUPP;
 
-        r = member_b64(o, "encrypted_key", 1024, &ek, &ek_size);
+        r = json_get_b64(o, "encrypted_key", B64_URL, 1024, &ek, &ek_size);
         if (r >= 0)
-                r = member_b64(o, "iv", IV_SIZE, &iv, &iv_size);
+                r = json_get_b64(o, "iv", B64_URL, IV_SIZE, &iv, &iv_size);
         if (r >= 0)
-                r = member_b64(o, "tag", TAG_SIZE, &tag, &tag_size);
+                r = json_get_b64(o, "tag", B64_URL, TAG_SIZE, &tag, &tag_size);
         if (r >= 0)
-                r = member_b64(o, "ciphertext", max_size, &ct, &ct_size);
+                r = json_get_b64(o, "ciphertext", B64_URL, max_size, &ct, &ct_size);
         if (r < 0)
                 return r;
         if (iv_size != IV_SIZE || tag_size != TAG_SIZE)

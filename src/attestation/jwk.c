@@ -9,7 +9,6 @@
 #include <openssl/param_build.h>
 #include <string.h>
 
-#include "b64.h"
 #include "jwk.h"
 #include "log.h"
 
@@ -38,27 +37,19 @@ int jwk_alg_from_string(const char *s) {
         return -EINVAL;
 }
 
-static const char *get_string(json_object *o, const char *key) {
-        json_object *v;
-
-        if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-                return NULL;
-        return json_object_get_string(v);
-}
-
+/* A key's base64url member: present and not empty (-EINVAL otherwise), at most about max bytes. */
 static int get_b64url(json_object *o, const char *key, size_t max, uint8_t **ret, size_t *ret_size) {
-        const char *s = get_string(o, key);
+        _cleanup_free_ uint8_t *p = NULL;
         size_t n;
         int r;
 
-        if (!s)
-                return -EINVAL;
-        n = strlen(s);
-        if (n == 0 || n > (max + 2) / 3 * 4)
-                return -EINVAL;
-        r = b64_decode(s, n, B64_URL | B64_PAD_OPTIONAL, ret, ret_size);
-        if (r < 0)
+        r = json_get_b64(o, key, B64_URL | B64_PAD_OPTIONAL, max, &p, &n);
+        if (r == -ENOMEM)
                 return r;
+        if (r < 0 || n == 0)
+                return -EINVAL;
+        *ret = TAKE_PTR(p);
+        *ret_size = n;
         return 0;
 }
 
@@ -151,10 +142,10 @@ int jwk_parse_public(json_object *jwk, EVP_PKEY **ret_key) {
         if (!json_object_is_type(jwk, json_type_object))
                 return -EINVAL;
 
-        kty = get_string(jwk, "kty");
+        kty = json_get_string(jwk, "kty");
         if (streq_ptr(kty, "EC")) {
                 _cleanup_free_ uint8_t *x = NULL, *y = NULL;
-                const char *crv = get_string(jwk, "crv");
+                const char *crv = json_get_string(jwk, "crv");
                 size_t xs, ys;
 
                 for (size_t i = 0; i < ELEMENTSOF(curves); i++) {
@@ -196,11 +187,11 @@ int jwk_parse_tee_key(json_object *jwk, EVP_PKEY **ret_key, JwkAlg *ret_alg) {
         if (!json_object_is_type(jwk, json_type_object))
                 return -EINVAL;
 
-        kty = get_string(jwk, "kty");
-        alg = get_string(jwk, "alg");
+        kty = json_get_string(jwk, "kty");
+        alg = json_get_string(jwk, "alg");
         if (streq_ptr(kty, "EC")) {
                 a = alg ? jwk_alg_from_string(alg) : JWK_ALG_ECDH_ES_A256KW;
-                if (a != JWK_ALG_ECDH_ES_A256KW || !streq_ptr(get_string(jwk, "crv"), "P-256"))
+                if (a != JWK_ALG_ECDH_ES_A256KW || !streq_ptr(json_get_string(jwk, "crv"), "P-256"))
                         return -EOPNOTSUPP;
         } else if (streq_ptr(kty, "RSA")) {
                 a = alg ? jwk_alg_from_string(alg) : JWK_ALG_RSA_OAEP_256;
@@ -214,30 +205,6 @@ int jwk_parse_tee_key(json_object *jwk, EVP_PKEY **ret_key, JwkAlg *ret_alg) {
                 return r;
         *ret_key = TAKE_PTR(key);
         *ret_alg = (JwkAlg) a;
-        return 0;
-}
-
-static int add_b64(json_object *o, const char *key, const uint8_t *p, size_t n) {
-        _cleanup_free_ char *s = b64url_encode(p, n);
-        json_object *v;
-
-        if (!s)
-                return -ENOMEM;
-        v = json_object_new_string(s);
-        if (!v || json_object_object_add(o, key, v) < 0) {
-                json_object_put(v);
-                return -ENOMEM;
-        }
-        return 0;
-}
-
-static int add_str(json_object *o, const char *key, const char *s) {
-        json_object *v = json_object_new_string(s);
-
-        if (!v || json_object_object_add(o, key, v) < 0) {
-                json_object_put(v);
-                return -ENOMEM;
-        }
         return 0;
 }
 
@@ -270,7 +237,7 @@ int jwk_from_pkey(EVP_PKEY *key, int alg, json_object **ret) {
         if (!o)
                 return -ENOMEM;
         if (alg >= 0 && alg < _JWK_ALG_MAX) {
-                r = add_str(o, "alg", alg_names[alg]);
+                r = json_add_string(o, "alg", alg_names[alg]);
                 if (r < 0)
                         return r;
         }
@@ -293,13 +260,13 @@ int jwk_from_pkey(EVP_PKEY *key, int alg, json_object **ret) {
                                 continue;
                         if (len != 1 + 2 * curves[i].size || point[0] != 0x04)
                                 return -EINVAL;
-                        r = add_str(o, "crv", curves[i].jwk);
+                        r = json_add_string(o, "crv", curves[i].jwk);
                         if (r >= 0)
-                                r = add_str(o, "kty", "EC");
+                                r = json_add_string(o, "kty", "EC");
                         if (r >= 0)
-                                r = add_b64(o, "x", point + 1, curves[i].size);
+                                r = json_add_b64(o, "x", point + 1, curves[i].size, B64_URL);
                         if (r >= 0)
-                                r = add_b64(o, "y", point + 1 + curves[i].size, curves[i].size);
+                                r = json_add_b64(o, "y", point + 1 + curves[i].size, curves[i].size, B64_URL);
                         if (r < 0)
                                 return r;
                         *ret = TAKE_PTR(o);
@@ -315,11 +282,11 @@ int jwk_from_pkey(EVP_PKEY *key, int alg, json_object **ret) {
                 if (r >= 0)
                         r = bn_param(key, OSSL_PKEY_PARAM_RSA_E, &e, &es);
                 if (r >= 0)
-                        r = add_b64(o, "e", e, es);
+                        r = json_add_b64(o, "e", e, es, B64_URL);
                 if (r >= 0)
-                        r = add_str(o, "kty", "RSA");
+                        r = json_add_string(o, "kty", "RSA");
                 if (r >= 0)
-                        r = add_b64(o, "n", n, ns);
+                        r = json_add_b64(o, "n", n, ns, B64_URL);
                 if (r < 0)
                         return r;
                 *ret = TAKE_PTR(o);

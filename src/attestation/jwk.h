@@ -4,10 +4,10 @@
 #define JWK_RSA_MAX_BITS 4096 /* TPM, HCL and TEE RSA keys are 2048 to 4096 bits */
 
 #include <errno.h>
-#include <json-c/json.h>
 #include <openssl/evp.h>
 #include <stdint.h>
 
+#include "json-util.h"
 #include "macro.h"
 
 /* JSON Web Keys (RFC 7517/7518) as the KBS protocol uses them for the TEE key: EC P-256 (and P-384,
@@ -41,9 +41,4 @@ int jwk_rsa_from_ne(const uint8_t *n, size_t n_size, const uint8_t *e, size_t e_
 static inline void EVP_PKEY_freep(EVP_PKEY **p) {
         EVP_PKEY_free(*p);
 }
-static inline void json_object_putp(json_object **p) {
-        if (*p)
-                (void) json_object_put(*p);
-}
-#define _cleanup_json_ _cleanup_(json_object_putp)
 #define _cleanup_pkey_ _cleanup_(EVP_PKEY_freep)

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "kbs-config.h"
-#include "kbs-json.h"
+#include "json-util.h"
 #include "log.h"
 #include "util.h"
 
@@ -63,10 +63,10 @@ int kbs_config_parse(KbsConfig *c, const char *text, size_t size, const char *na
         unsigned long u;
         int r;
 
-        r = kbs_json_parse(text, size, 8, &o);
+        r = json_parse_strict(text, size, 8, &o);
         if (r < 0 || !json_object_is_type(o, json_type_object))
                 return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s: not a JSON object, refusing.", name);
-        if (kbs_json_check_keys(o, keys, &unknown) < 0)
+        if (json_check_keys(o, keys, &unknown) < 0)
                 return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s: unknown setting \"%s\", refusing.", name, unknown);
 
         json_object_object_foreach(o, k, v) {

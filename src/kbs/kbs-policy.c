@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "b64.h"
-#include "kbs-json.h"
+#include "json-util.h"
 #include "kbs-policy.h"
 #include "log.h"
 #include "util.h"
@@ -194,12 +194,12 @@ static int parse_policy(KbsPolicy *p, json_object *o, const char *name) {
         json_object *v;
         int r;
 
-        if (kbs_json_check_keys(o, keys, &unknown) < 0)
+        if (json_check_keys(o, keys, &unknown) < 0)
                 return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s: unknown policy key \"%s\", refusing.", name,
                                        unknown ?: "?");
-        if (!kbs_json_string(o, "name") || isempty(kbs_json_string(o, "name")))
+        if (!json_get_string(o, "name") || isempty(json_get_string(o, "name")))
                 return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s: every policy needs a \"name\", refusing.", name);
-        p->name = strdup(kbs_json_string(o, "name"));
+        p->name = strdup(json_get_string(o, "name"));
         if (!p->name)
                 return log_oom();
 
@@ -299,10 +299,10 @@ int kbs_policy_parse(KbsPolicySet *s, const char *text, size_t size, const char 
         json_object *v;
         int r;
 
-        r = kbs_json_parse(text, size, 16, &o);
+        r = json_parse_strict(text, size, 16, &o);
         if (r < 0 || !json_object_is_type(o, json_type_object))
                 return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s: not a JSON object, refusing.", name);
-        if (kbs_json_check_keys(o, keys, &unknown) < 0)
+        if (json_check_keys(o, keys, &unknown) < 0)
                 return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s: unknown key \"%s\", refusing.", name, unknown);
 
         if (json_object_object_get_ex(o, "amd_roots", &v)) {

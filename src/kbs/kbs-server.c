@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 
 #include "jwe.h"
-#include "kbs-json.h"
+#include "json-util.h"
 #include "kbs-protocol.h"
 #include "kbs-server.h"
 #include "kbs-token.h"
@@ -71,6 +71,18 @@ static const char *session_error_detail(KbsSessionError e) {
         }
 }
 
+/* {"nonce": ..., "extra-params": the tee's challenge, or ""}; takes extra; NULL when out of memory. */
+static char *auth_reply(const char *nonce, json_object *extra) {
+        _cleanup_json_ json_object *o = json_object_new_object(), *e = extra;
+        char *body = NULL;
+
+        if (!o || json_add_string(o, "nonce", nonce) < 0 ||
+            json_add(o, "extra-params", e ? TAKE_PTR(e) : json_object_new_string("")) < 0 ||
+            json_to_string(o, JSON_C_TO_STRING_PLAIN, &body) < 0)
+                return NULL;
+        return body;
+}
+
 static enum MHD_Result handle_auth(KbsServer *s, struct MHD_Connection *c, const Request *req) {
         _cleanup_(kbs_svsm_challenge_done) KbsSvsmChallenge svsm = {};
         _cleanup_json_ json_object *extra = NULL, *reply_extra = NULL;
@@ -100,9 +112,7 @@ static enum MHD_Result handle_auth(KbsServer *s, struct MHD_Connection *c, const
 
         (void) snprintf(cookie, sizeof(cookie), "kbs-session-id=%s; Path=/kbs/v0; HttpOnly; Max-Age=%u", id,
                         s->config->session_timeout);
-        if (asprintf(&body, "{\"nonce\":\"%s\",\"extra-params\":%s}", nonce,
-                     reply_extra ? json_object_to_json_string_ext(reply_extra, JSON_C_TO_STRING_PLAIN) : "\"\"") < 0)
-                body = NULL;
+        body = auth_reply(nonce, TAKE_PTR(reply_extra));
         log_debug("auth: new session for tee %s", kbs_tee_to_string(tee));
         return reply(s, c, MHD_HTTP_OK, body, cookie);
 }

@@ -60,19 +60,28 @@ int kbs_token_issue(EVP_PKEY *signer, const KbsClaims *claims, const KbsPolicySe
         if (!body || !names || !warnings)
                 return -ENOMEM;
         for (size_t i = 0; i < policies->n; i++)
-                if (mask & (UINT64_C(1) << i))
-                        json_object_array_add(names, json_object_new_string(policies->policies[i].name));
-        if (claims->td_quote_unverified)
-                json_object_array_add(warnings, json_object_new_string("td-quote-signature-unverified"));
-        if (claims->td_tcb_unevaluated)
-                json_object_array_add(warnings, json_object_new_string("td-quote-tcb-status-unevaluated"));
-        if (json_object_object_add(body, "iss", json_object_new_string("ephroot-kbs")) < 0 ||
-            json_object_object_add(body, "iat", json_object_new_int64(now)) < 0 ||
-            json_object_object_add(body, "exp", json_object_new_int64(now + lifetime_sec)) < 0 ||
-            json_object_object_add(body, "tee", json_object_new_string(kbs_tee_to_string(claims->tee))) < 0 ||
-            json_object_object_add(body, "policies", TAKE_PTR(names)) < 0 ||
-            json_object_object_add(body, "warnings", TAKE_PTR(warnings)) < 0 ||
-            json_object_object_add(body, "tee-pubkey", json_object_get(tee_pubkey)) < 0)
+                if (mask & (UINT64_C(1) << i)) {
+                        r = json_append(names, json_object_new_string(policies->policies[i].name));
+                        if (r < 0)
+                                return r;
+                }
+        if (claims->td_quote_unverified) {
+                r = json_append(warnings, json_object_new_string("td-quote-signature-unverified"));
+                if (r < 0)
+                        return r;
+        }
+        if (claims->td_tcb_unevaluated) {
+                r = json_append(warnings, json_object_new_string("td-quote-tcb-status-unevaluated"));
+                if (r < 0)
+                        return r;
+        }
+        if (json_add_string(body, "iss", "ephroot-kbs") < 0 ||
+            json_add_int(body, "iat", now) < 0 ||
+            json_add_int(body, "exp", now + lifetime_sec) < 0 ||
+            json_add_string(body, "tee", kbs_tee_to_string(claims->tee)) < 0 ||
+            json_add(body, "policies", TAKE_PTR(names)) < 0 ||
+            json_add(body, "warnings", TAKE_PTR(warnings)) < 0 ||
+            json_add(body, "tee-pubkey", json_object_get(tee_pubkey)) < 0)
                 return -ENOMEM;
         s = json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
         h64 = b64url_encode(header, sizeof(header) - 1);

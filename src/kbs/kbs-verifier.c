@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "b64.h"
-#include "kbs-json.h"
+#include "json-util.h"
 #include "kbs-verifier.h"
 #include "util.h"
 
@@ -106,7 +106,9 @@ int kbs_evidence_pcrs(json_object *quote, KbsBytesEncoding enc, uint8_t ret[TPM_
                 _cleanup_free_ uint8_t *b = NULL;
                 size_t n;
 
-                if (!wrap || json_object_object_add(wrap, "v", json_object_get(e)) < 0)
+                if (!e)
+                        return -EBADMSG;
+                if (!wrap || json_add(wrap, "v", json_object_get(e)) < 0)
                         return -ENOMEM;
                 if (kbs_evidence_bytes(wrap, "v", enc, 32, &b, &n) < 0 || n != 32)
                         return -EBADMSG;

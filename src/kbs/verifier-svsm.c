@@ -17,7 +17,7 @@
 
 #include "b64.h"
 #include "hash.h"
-#include "kbs-json.h"
+#include "json-util.h"
 #include "kbs-verifier.h"
 #include "tpm-credential.h"
 #include "tpm-public.h"
@@ -31,17 +31,6 @@ void kbs_svsm_challenge_done(KbsSvsmChallenge *c) {
         free(c->ek);
         free(c->ak);
         OPENSSL_cleanse(c, sizeof(*c));
-}
-
-static int add_b64url(json_object *o, const char *key, const uint8_t *p, size_t n) {
-        _cleanup_free_ char *s = b64url_encode(p, n);
-        json_object *v = s ? json_object_new_string(s) : NULL;
-
-        if (!v || json_object_object_add(o, key, v) < 0) {
-                json_object_put(v);
-                return -ENOMEM;
-        }
-        return 0;
 }
 
 int kbs_svsm_challenge_new(json_object *extra_params, KbsSvsmChallenge *ret, json_object **ret_extra,
@@ -79,8 +68,8 @@ int kbs_svsm_challenge_new(json_object *extra_params, KbsSvsmChallenge *ret, jso
                 return -EBADMSG;
         }
         extra = json_object_new_object();
-        if (!extra || add_b64url(extra, "credential_blob", id, id_size) < 0 ||
-            add_b64url(extra, "encrypted_secret", es, es_size) < 0)
+        if (!extra || json_add_b64(extra, "credential_blob", id, id_size, B64_URL) < 0 ||
+            json_add_b64(extra, "encrypted_secret", es, es_size, B64_URL) < 0)
                 return -ENOMEM;
 
         *ret = c;

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "kbs-config.h"
-#include "kbs-json.h"
+#include "json-util.h"
 #include "kbs-policy.h"
 #include "kbs-protocol.h"
 #include "log.h"
@@ -49,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         EVP_PKEY_free(key);
                 evidence = json_object_get(a.evidence);
                 kbs_attest_request_done(&a);
-        } else if (kbs_json_parse(text, size, KBS_JSON_DEPTH, &evidence) < 0)
+        } else if (json_parse_strict(text, size, KBS_JSON_DEPTH, &evidence) < 0)
                 evidence = NULL;
         if (evidence) {
                 /* the evidence through every verifier: parsing and refusal, never a crash */
