@@ -20,6 +20,7 @@
 #include "http.h"
 #include "jwe.h"
 #include "log.h"
+#include "rcar.h"
 #include "secret.h"
 #include "util.h"
 
@@ -242,7 +243,7 @@ int attest_run(const Config *c, Tpm2Context *tpm, const char *secrets_dir, Attes
         _cleanup_json_ json_object *jwk = NULL;
         Secret *secrets[CONFIG_SECRETS_MAX] = {};
         const EvidenceProvider *p;
-        uint8_t report_data[ATTEST_REPORT_DATA_SIZE];
+        uint8_t report_data[RCAR_REPORT_DATA_SIZE];
         void *state = NULL;
         const char *reason = NULL;
         uint64_t start = now_usec(CLOCK_MONOTONIC), t;
@@ -313,7 +314,7 @@ int attest_run(const Config *c, Tpm2Context *tpm, const char *secrets_dir, Attes
         if (test_hook("nonce"))
                 ch.nonce[0] = ch.nonce[0] == 'A' ? 'B' : 'A';
 #endif
-        r = attest_proto_report_data(ch.nonce, jwk, report_data);
+        r = rcar_report_data(ch.nonce, jwk, /* additional_evidence= */ "", report_data);
         if (r < 0) {
                 r = log_error_errno(r, "Failed to compute the report data: %m");
                 goto finish;
