@@ -15,13 +15,13 @@
 #include "attest-key.h"
 #include "attest-proto.h"
 #include "attest.h"
-#include "b64.h"
 #include "evidence.h"
 #include "http.h"
 #include "jwe.h"
 #include "log.h"
 #include "rcar.h"
 #include "secret.h"
+#include "test-hooks.h"
 #include "util.h"
 
 #define HTTP_ATTEMPT_TIMEOUT_MS 20000U
@@ -46,41 +46,6 @@ int attest_check_config(const Config *c) {
                 log_notice("Attestation is on but no secret.<name>= is configured: only the attestation itself is checked.");
         return 0;
 }
-
-#ifdef EPHROOT_TEST_HOOKS
-/* Test-only protocol faults, from $EPHROOT_TEST_ATTEST: "nonce" (send another nonce than the
- * session's), "replay" (attest twice in one session), "quote" (flip a bit of the quote message),
- * "delay=N" (sleep N seconds between auth and attest). Never in the installed binary. */
-static const char *test_hook(const char *name) {
-        const char *v = secure_getenv("EPHROOT_TEST_ATTEST");
-        size_t l = strlen(name);
-
-        if (!v || strncmp(v, name, l) != 0 || (v[l] != '\0' && v[l] != '='))
-                return NULL;
-        return v[l] == '=' ? v + l + 1 : v + l;
-}
-
-static int tamper_quote(char **evidence) {
-        _cleanup_json_ json_object *o = NULL;
-        _cleanup_free_ uint8_t *msg = NULL;
-        _cleanup_free_ char *enc = NULL;
-        json_object *q, *m;
-        size_t n;
-
-        if (attest_proto_parse_json(*evidence, strlen(*evidence), &o) < 0 ||
-            !json_object_object_get_ex(o, "tpm_quote", &q) || !json_object_object_get_ex(q, "message", &m) ||
-            b64_decode(json_object_get_string(m), (size_t) json_object_get_string_len(m), B64_PAD_OPTIONAL, &msg, &n) < 0 ||
-            n < 40)
-                return -EINVAL;
-        msg[n - 40] ^= 0x01; /* inside the PCR selection/digest region, past the header */
-        enc = b64_encode(msg, n, B64_PAD);
-        if (!enc || json_object_object_add(q, "message", json_object_new_string(enc)) < 0)
-                return -ENOMEM;
-        free(*evidence);
-        *evidence = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-        return *evidence ? 0 : -ENOMEM;
-}
-#endif
 
 static bool endswith_slash(const char *s) {
         size_t l = strlen(s);
@@ -310,10 +275,7 @@ int attest_run(const Config *c, Tpm2Context *tpm, const char *secrets_dir, Attes
                 r = log_error_errno(r, "Failed to make the TEE key: %m");
                 goto finish;
         }
-#ifdef EPHROOT_TEST_HOOKS
-        if (test_hook("nonce"))
-                ch.nonce[0] = ch.nonce[0] == 'A' ? 'B' : 'A';
-#endif
+        test_hook_attest_nonce(ch.nonce);
         r = rcar_report_data(ch.nonce, jwk, /* additional_evidence= */ "", report_data);
         if (r < 0) {
                 r = log_error_errno(r, "Failed to compute the report data: %m");
@@ -334,40 +296,19 @@ int attest_run(const Config *c, Tpm2Context *tpm, const char *secrets_dir, Attes
         if (r < 0)
                 goto finish;
         res.evidence_usec += now_usec(CLOCK_MONOTONIC) - t;
-#ifdef EPHROOT_TEST_HOOKS
-        /* The evidence as sent and the report data (hex), for independent checkers (tpm2_checkquote). */
-        if (secure_getenv("EPHROOT_TEST_EVIDENCE_OUT")) {
-                _cleanup_free_ char *rd = hexmem(report_data, sizeof(report_data)), *path = NULL;
-                const char *out = secure_getenv("EPHROOT_TEST_EVIDENCE_OUT");
-                _cleanup_close_ int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-                if (fd >= 0)
-                        (void) loop_write(fd, evidence, strlen(evidence));
-                if (rd && asprintf(&path, "%s.report-data", out) >= 0) {
-                        _cleanup_close_ int fd2 = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-                        if (fd2 >= 0)
-                                (void) loop_write(fd2, rd, strlen(rd));
-                }
-        }
-        if (test_hook("quote") && tamper_quote(&evidence) < 0)
-                log_warning("EPHROOT_TEST_ATTEST=quote: the evidence has no quote to tamper with.");
-        if (test_hook("delay")) {
-                unsigned n;
-                if (safe_atou(test_hook("delay"), &n) >= 0)
-                        (void) nanosleep(&(struct timespec) { .tv_sec = n }, NULL);
-        }
-#endif
+        test_hook_evidence_out(evidence, report_data, sizeof(report_data));
+        test_hook_attest_quote(&evidence);
+        test_hook_attest_delay();
         r = attest_proto_attest_request(ch.nonce, jwk, evidence, &att_req);
         if (r < 0) {
                 r = log_error_errno(r, "Failed to build the attest request: %m");
                 goto finish;
         }
         r = request(&s, "POST", "kbs/v0/attest", att_req, &att);
-#ifdef EPHROOT_TEST_HOOKS
-        if (r >= 0 && test_hook("replay")) {
+        if (r >= 0 && test_hook_attest_replay()) {
                 http_response_done(&att);
                 r = request(&s, "POST", "kbs/v0/attest", att_req, &att);
         }
-#endif
         if (r < 0)
                 goto finish;
         /* The token is the broker's (EAR JWT): the client cannot verify it and does not need to; its shape

@@ -16,13 +16,13 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/vfs.h>
-#include <sys/wait.h>
 #include <time.h>
 
 #include "disk.h"
 #include "hash.h"
 #include "log.h"
 #include "luks.h"
+#include "test-hooks.h"
 #include "util.h"
 
 #define LUKS_KEY_SIZE 64U               /* AES-256-XTS: two 256-bit keys */
@@ -356,33 +356,6 @@ static int create_header_file(const char *dir, const char *name, char **ret_path
         return 0;
 }
 
-#ifdef EPHROOT_TEST_HOOKS
-/* Test builds only (the ephroot-test executable): lets a test play the host and rewrite the disk
- * between format and activation. EPHROOT_TEST_AFTER_MARK is a shell command; it sees the device and
- * the header as $EPHROOT_DEVICE and $EPHROOT_HEADER. Never compiled into the ephroot binary. */
-static int test_after_mark(const char *device, const char *header_path) {
-        const char *cmd = secure_getenv("EPHROOT_TEST_AFTER_MARK");
-        int status;
-        pid_t pid;
-
-        if (!cmd)
-                return 0;
-        log_warning("TEST BUILD: running the after-mark hook on '%s'.", device);
-        pid = fork();
-        if (pid < 0)
-                return -errno;
-        if (pid == 0) {
-                (void) setenv("EPHROOT_DEVICE", device, 1);
-                (void) setenv("EPHROOT_HEADER", header_path, 1);
-                execl("/bin/sh", "sh", "-c", cmd, (char *) NULL);
-                _exit(127);
-        }
-        if (waitpid(pid, &status, 0) < 0)
-                return -errno;
-        return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
-}
-#endif
-
 /* The key as libcryptsetup wants it: with integrity, the 64-byte cipher key followed by a 32-byte
  * HMAC key derived from it (HKDF-SHA256, info LUKS_INTEGRITY_KEY_INFO). */
 static int volume_key_for(const Secret *key, LuksIntegrity integrity, Secret **ret) {
@@ -563,11 +536,9 @@ int luks_setup(const char *device, const Secret *key, const LuksParams *p, LuksV
         if (r < 0)
                 return log_error_errno(r, "Failed to write the LUKS2 mark onto '%s': %m", device);
 
-#ifdef EPHROOT_TEST_HOOKS
-        r = test_after_mark(device, v.header_path);
+        r = test_hook_after_mark(device, v.header_path);
         if (r < 0)
-                return log_error_errno(r, "TEST BUILD: the after-mark hook failed on '%s': %m", device);
-#endif
+                return r;
 
         v.activate_flags = activate_flags(p);
         if (p->activate) {
