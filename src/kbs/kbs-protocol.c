@@ -4,8 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "hash.h"
-#include "json-canon.h"
 #include "kbs-json.h"
 #include "kbs-protocol.h"
 
@@ -120,30 +118,6 @@ int kbs_parse_attest(const char *body, size_t size, KbsAttestRequest *ret, const
 
         *ret = a;
         a = (KbsAttestRequest) {};
-        return 0;
-}
-
-int kbs_binding_hash(const char *nonce, json_object *tee_pubkey, const char *additional_evidence,
-                     uint8_t ret[KBS_REPORT_DATA_SIZE]) {
-        _cleanup_json_ json_object *o = json_object_new_object();
-        _cleanup_free_ char *canon = NULL;
-        size_t n;
-        Digest d;
-        int r;
-
-        assert_return(nonce && tee_pubkey && additional_evidence && ret, -EINVAL);
-
-        if (!o || json_object_object_add(o, "additional-evidence", json_object_new_string(additional_evidence)) < 0 ||
-            json_object_object_add(o, "nonce", json_object_new_string(nonce)) < 0 ||
-            json_object_object_add(o, "tee-pubkey", json_object_get(tee_pubkey)) < 0)
-                return -ENOMEM;
-        r = json_canon(o, &canon, &n);
-        if (r < 0)
-                return r;
-        r = hash_buffer(HASH_SHA384, canon, n, &d);
-        if (r < 0)
-                return r;
-        memcpy(ret, d.bytes, KBS_REPORT_DATA_SIZE);
         return 0;
 }
 

@@ -7,9 +7,9 @@
 #include "jwk.h"
 #include "kbs-verifier.h"
 
-/* The RCAR protocol's request bodies and the binding hash, as Trustee's KBS speaks version 0.4.0
- * (kbs-protocol.md). Parsers take bytes, do no I/O, and say what was wrong in *ret_detail (a static
- * string, safe to send back). */
+/* The RCAR protocol's request bodies, as Trustee's KBS speaks version 0.4.0 (kbs-protocol.md); the
+ * binding hash is rcar_report_data() (rcar.h), shared with the client. Parsers take bytes, do no I/O,
+ * and say what was wrong in *ret_detail (a static string, safe to send back). */
 
 #define KBS_PROTOCOL_VERSION "0.4.0"
 #define KBS_NONCE_SIZE 32
@@ -33,10 +33,6 @@ void kbs_attest_request_done(KbsAttestRequest *r);
 /* POST /kbs/v0/attest: {"runtime-data":{"nonce","tee-pubkey"},"tee-evidence":{"primary_evidence",
  * "additional_evidence"},"init-data"?}. */
 int kbs_parse_attest(const char *body, size_t size, KbsAttestRequest *ret, const char **ret_detail);
-
-/* report_data = SHA-384(JCS({"additional-evidence":A,"nonce":N,"tee-pubkey":JWK})). */
-int kbs_binding_hash(const char *nonce, json_object *tee_pubkey, const char *additional_evidence,
-                     uint8_t ret[KBS_REPORT_DATA_SIZE]);
 
 /* "/kbs/v0/resource/<repo>/<type>/<tag>": each component 1..128 of [A-Za-z0-9._-], not "." or "..".
  * The components are copied to the buffers (each KBS_RESOURCE_COMPONENT_MAX + 1). */

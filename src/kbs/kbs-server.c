@@ -16,6 +16,7 @@
 #include "kbs-server.h"
 #include "kbs-token.h"
 #include "log.h"
+#include "rcar.h"
 #include "util.h"
 
 #define KBS_TLS_FILE_MAX (64U * 1024U)
@@ -137,7 +138,7 @@ static enum MHD_Result handle_attest(KbsServer *s, struct MHD_Connection *c, con
         _cleanup_pkey_ EVP_PKEY *tee_key = NULL;
         KbsVerifyContext ctx = s->verify;
         _cleanup_free_ char *token = NULL;
-        uint8_t report_data[KBS_REPORT_DATA_SIZE];
+        uint8_t report_data[RCAR_REPORT_DATA_SIZE];
         const char *id, *detail = NULL;
         char nonce[64], *body;
         KbsSessionError se;
@@ -163,7 +164,7 @@ static enum MHD_Result handle_attest(KbsServer *s, struct MHD_Connection *c, con
         if (r < 0)
                 return reply_error(s, c, MHD_HTTP_BAD_REQUEST, "InvalidRequest",
                                    "tee-pubkey is not a valid EC P-256 (ECDH-ES+A256KW) or RSA (RSA-OAEP-256) JWK");
-        r = kbs_binding_hash(a.nonce, a.tee_pubkey, a.additional_evidence, report_data);
+        r = rcar_report_data(a.nonce, a.tee_pubkey, a.additional_evidence, report_data);
         if (r < 0)
                 return reply_error(s, c, MHD_HTTP_BAD_REQUEST, "InvalidRequest",
                                    "runtime data cannot be canonicalised (RFC 8785)");

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "jwk.h"
+#include "rcar.h"
 #include "snp-report.h"
 #include "snp-verify.h"
 #include "tdx-quote.h"
@@ -31,8 +32,6 @@ typedef enum KbsTee {
 
 const char *kbs_tee_to_string(KbsTee t);
 int kbs_tee_from_string(const char *s);
-
-#define KBS_REPORT_DATA_SIZE 48 /* SHA-384 of the JCS binding */
 
 /* What a verifier established from the evidence; the policy decides on these. */
 typedef struct KbsClaims {

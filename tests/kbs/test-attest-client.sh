@@ -168,8 +168,18 @@ start_server
 sed -i 's|secret.other-key = .*|secret.other-key = default/key/missing|' ephroot.conf
 expect_fail "missing resource" "ResourceNotFound"
 
-# A secrets directory that is not on tmpfs is refused before anything is written.
+# A write that fails midway (the second secret's name is taken by a directory, so its rename fails):
+# the first secret, already in place, is removed again and no temporary file is left.
 sed -i 's|secret.other-key = .*|secret.other-key = default/key/other|' ephroot.conf
+rm -rf "$shm/secrets" && mkdir -m 0700 "$shm/secrets" && mkdir "$shm/secrets/other-key" && touch "$shm/secrets/other-key/x"
+if "$EPHROOT" --config ephroot.conf --tcti "$SWTPM_TCTI" --log-target stderr attest --cmdline-file /dev/null \
+        --secrets-dir "$shm/secrets" >client.log 2>&1; then fail "write failing midway: accepted"; fi
+grep -q "Failed to write secret '$shm/secrets/other-key'" client.log || fail "write failing midway: $(cat client.log)"
+[ "$(ls -A "$shm/secrets")" = other-key ] || fail "write failing midway: left behind: $(ls -A "$shm/secrets")"
+ok "a write failing midway leaves nothing behind (the first secret removed again)"
+rm -rf "$shm/secrets"
+
+# A secrets directory that is not on tmpfs is refused before anything is written.
 mkdir -p "$work/disk-dir"
 if [ "$(stat -f -c %T "$work")" != tmpfs ]; then
         if "$EPHROOT" --config ephroot.conf --tcti "$SWTPM_TCTI" --log-target stderr attest --cmdline-file /dev/null \

@@ -19,6 +19,7 @@
 #include "jwe.h"
 #include "jwk.h"
 #include "kbs-protocol.h"
+#include "rcar.h"
 #include "tpm-attest.h"
 #include "util.h"
 
@@ -116,7 +117,7 @@ static void test_binding_hash(void **state) {
         uint8_t rd[48], expected[48];
         unsigned n;
 
-        assert_int_equal(kbs_binding_hash("N", jwk, "", rd), 0);
+        assert_int_equal(rcar_report_data("N", jwk, "", rd), 0);
         assert_int_equal(EVP_Digest(canon, strlen(canon), expected, &n, EVP_sha384(), NULL), 1);
         assert_memory_equal(rd, expected, 48);
         json_object_put(jwk);

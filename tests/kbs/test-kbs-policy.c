@@ -288,7 +288,7 @@ static size_t put32(uint8_t *p, uint32_t v) {
 static void test_uncovered_pcr(void **state) {
         static const char zeros[] = "0000000000000000000000000000000000000000000000000000000000000000";
         static const char want11[] = "1111111111111111111111111111111111111111111111111111111111111111";
-        uint8_t rd[KBS_REPORT_DATA_SIZE], msg[256], pcr0[32] = {}, d[32], sig[512], ts[4 + 2 + 512];
+        uint8_t rd[RCAR_REPORT_DATA_SIZE], msg[256], pcr0[32] = {}, d[32], sig[512], ts[4 + 2 + 512];
         unsigned char *der = NULL;
         size_t o = 0, t = 0, sn = sizeof(sig);
         uint64_t mask = 0;

@@ -32,8 +32,8 @@ int main(int argc, char **argv) {
         if (config_init(&config) < 0 || (argc == 5 && config_parse_text(&config, argv[4], "test config") < 0))
                 return 1;
         log_set_max_level(config.log_level);
-        if (unhexmem(argv[3], &rd, &rd_size) < 0 || rd_size != EVIDENCE_REPORT_DATA_SIZE) {
-                log_error("Report data must be %u bytes of hex.", EVIDENCE_REPORT_DATA_SIZE);
+        if (unhexmem(argv[3], &rd, &rd_size) < 0 || rd_size != RCAR_REPORT_DATA_SIZE) {
+                log_error("Report data must be %u bytes of hex.", RCAR_REPORT_DATA_SIZE);
                 return 2;
         }
         r = tpm2_context_new(argv[1], &tpm);

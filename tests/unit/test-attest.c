@@ -25,6 +25,7 @@
 #include "jwe.h"
 #include "jwk.h"
 #include "log.h"
+#include "rcar.h"
 #include "util.h"
 
 #define PY "/usr/bin/python3"
@@ -223,7 +224,7 @@ static void test_report_data(void **state) {
         const char *x = "GvCyQD1n9UzJNeLxYRCTCY0VHQUjPPpJC_9sTpSyyrA", *y = "IJ8jsyE-SBAfLu95R1WO8E_c_K92_tMOm5oC8bVqGN4";
         _cleanup_json_ json_object *jwk = json_object_new_object();
         _cleanup_free_ char *expect = NULL;
-        uint8_t rd[ATTEST_REPORT_DATA_SIZE], rd2[ATTEST_REPORT_DATA_SIZE];
+        uint8_t rd[RCAR_REPORT_DATA_SIZE], rd2[RCAR_REPORT_DATA_SIZE];
         Digest d;
 
         /* member order in the object does not matter: JCS sorts */
@@ -236,12 +237,12 @@ static void test_report_data(void **state) {
                              "{\"additional-evidence\":\"\",\"nonce\":\"%s\",\"tee-pubkey\":{\"alg\":\"ECDH-ES+A256KW\",\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}}",
                              nonce, x, y) > 0);
         assert_int_equal(hash_buffer(HASH_SHA384, expect, strlen(expect), &d), 0);
-        assert_int_equal(attest_proto_report_data(nonce, jwk, rd), 0);
-        assert_memory_equal(rd, d.bytes, ATTEST_REPORT_DATA_SIZE);
+        assert_int_equal(rcar_report_data(nonce, jwk, "", rd), 0);
+        assert_memory_equal(rd, d.bytes, RCAR_REPORT_DATA_SIZE);
 
         /* another nonce, another binding */
-        assert_int_equal(attest_proto_report_data("AAAA", jwk, rd2), 0);
-        assert_memory_not_equal(rd, rd2, ATTEST_REPORT_DATA_SIZE);
+        assert_int_equal(rcar_report_data("AAAA", jwk, "", rd2), 0);
+        assert_memory_not_equal(rd, rd2, RCAR_REPORT_DATA_SIZE);
 }
 
 /* ---- parsers ---- */

@@ -8,8 +8,6 @@
 #include <string.h>
 
 #include "attest-proto.h"
-#include "hash.h"
-#include "json-canon.h"
 #include "jwk.h"
 #include "util.h"
 
@@ -166,30 +164,6 @@ int attest_proto_parse_set_cookie(const char *set_cookie, char **ret) {
                 if (!is_token_char(v[i]))
                         return -EBADMSG;
         return asprintf(ret, "kbs-session-id=%.*s", (int) l, v) < 0 ? -ENOMEM : 0;
-}
-
-int attest_proto_report_data(const char *nonce, json_object *tee_pubkey, uint8_t ret[ATTEST_REPORT_DATA_SIZE]) {
-        _cleanup_json_ json_object *o = NULL;
-        _cleanup_free_ char *canon = NULL;
-        size_t canon_size;
-        Digest d;
-        int r;
-
-        assert_return(nonce && tee_pubkey && ret, -EINVAL);
-
-        o = json_object_new_object();
-        if (!o || json_object_object_add(o, "additional-evidence", json_object_new_string("")) < 0 ||
-            json_object_object_add(o, "nonce", json_object_new_string(nonce)) < 0 ||
-            json_object_object_add(o, "tee-pubkey", json_object_get(tee_pubkey)) < 0)
-                return -ENOMEM;
-        r = json_canon(o, &canon, &canon_size);
-        if (r < 0)
-                return r;
-        r = hash_buffer(HASH_SHA384, canon, canon_size, &d);
-        if (r < 0)
-                return r;
-        memcpy(ret, d.bytes, ATTEST_REPORT_DATA_SIZE);
-        return 0;
 }
 
 int attest_proto_attest_request(const char *nonce, json_object *tee_pubkey, const char *evidence_json, char **ret) {

@@ -18,7 +18,6 @@
 #define ATTEST_EXTRA_PARAMS_MAX (64U * 1024U)
 #define ATTEST_RESPONSE_MAX (1024U * 1024U) /* any response body */
 #define ATTEST_JSON_DEPTH 16
-#define ATTEST_REPORT_DATA_SIZE 48U
 
 typedef struct AttestChallenge {
         char *nonce;        /* as it came: base64 text */
@@ -39,11 +38,9 @@ int attest_proto_parse_challenge(const char *body, size_t size, AttestChallenge 
  * ATTEST_SESSION_ID_MAX characters of [A-Za-z0-9._-]. *ret is "kbs-session-id=<id>", ready for Cookie. */
 int attest_proto_parse_set_cookie(const char *set_cookie, char **ret);
 
-/* The binding: report_data = SHA-384(JCS({"additional-evidence":"","nonce":nonce,"tee-pubkey":jwk})). */
-int attest_proto_report_data(const char *nonce, json_object *tee_pubkey, uint8_t ret[ATTEST_REPORT_DATA_SIZE]);
-
 /* {"runtime-data":{"nonce","tee-pubkey"},"tee-evidence":{"primary_evidence":<evidence>,
- * "additional_evidence":""}}; evidence_json is the provider's compact JSON text. */
+ * "additional_evidence":""}}; evidence_json is the provider's compact JSON text. The evidence is bound
+ * to nonce and tee_pubkey by rcar_report_data() (rcar.h). */
 int attest_proto_attest_request(const char *nonce, json_object *tee_pubkey, const char *evidence_json, char **ret);
 
 /* The attest reply {"token":"<JWT>"}: a string of three base64url parts, at most ATTEST_TOKEN_MAX. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* The KBS client: auth -> attest -> resources, then the secrets to tmpfs. */
+/* The KBS client, one step per function: auth (session and nonce), evidence (TEE key, binding,
+ * provider), attest (token), fetch (every resource), and only then the secrets to tmpfs. */
 
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -15,20 +16,32 @@
 #include "attest-key.h"
 #include "attest-proto.h"
 #include "attest.h"
-#include "b64.h"
 #include "evidence.h"
 #include "http.h"
 #include "jwe.h"
 #include "log.h"
+#include "rcar.h"
 #include "secret.h"
+#include "test-hooks.h"
 #include "util.h"
 
 #define HTTP_ATTEMPT_TIMEOUT_MS 20000U
 
+/* One exchange with the broker, from the HTTP client to the fetched secrets; session_done() frees
+ * and wipes all of it. */
 typedef struct AttestSession {
         const Config *config;
+        Tpm2Context *tpm;
+        const EvidenceProvider *provider;
+        void *provider_state;            /* what the provider's auth_extra_params() made */
         HttpClient *http;
-        char *cookie;
+        char *cookie;                    /* "kbs-session-id=<id>", from the auth reply */
+        AttestChallenge challenge;
+        EVP_PKEY *key;                   /* the TEE key; the resources are encrypted to it */
+        json_object *jwk;                /* its public half, as runtime-data carries it */
+        uint8_t report_data[RCAR_REPORT_DATA_SIZE];
+        Secret *secrets[CONFIG_SECRETS_MAX]; /* the resources, in the order of config->secrets */
+        uint64_t evidence_usec;
 } AttestSession;
 
 int attest_check_config(const Config *c) {
@@ -45,41 +58,6 @@ int attest_check_config(const Config *c) {
                 log_notice("Attestation is on but no secret.<name>= is configured: only the attestation itself is checked.");
         return 0;
 }
-
-#ifdef EPHROOT_TEST_HOOKS
-/* Test-only protocol faults, from $EPHROOT_TEST_ATTEST: "nonce" (send another nonce than the
- * session's), "replay" (attest twice in one session), "quote" (flip a bit of the quote message),
- * "delay=N" (sleep N seconds between auth and attest). Never in the installed binary. */
-static const char *test_hook(const char *name) {
-        const char *v = secure_getenv("EPHROOT_TEST_ATTEST");
-        size_t l = strlen(name);
-
-        if (!v || strncmp(v, name, l) != 0 || (v[l] != '\0' && v[l] != '='))
-                return NULL;
-        return v[l] == '=' ? v + l + 1 : v + l;
-}
-
-static int tamper_quote(char **evidence) {
-        _cleanup_json_ json_object *o = NULL;
-        _cleanup_free_ uint8_t *msg = NULL;
-        _cleanup_free_ char *enc = NULL;
-        json_object *q, *m;
-        size_t n;
-
-        if (attest_proto_parse_json(*evidence, strlen(*evidence), &o) < 0 ||
-            !json_object_object_get_ex(o, "tpm_quote", &q) || !json_object_object_get_ex(q, "message", &m) ||
-            b64_decode(json_object_get_string(m), (size_t) json_object_get_string_len(m), B64_PAD_OPTIONAL, &msg, &n) < 0 ||
-            n < 40)
-                return -EINVAL;
-        msg[n - 40] ^= 0x01; /* inside the PCR selection/digest region, past the header */
-        enc = b64_encode(msg, n, B64_PAD);
-        if (!enc || json_object_object_add(q, "message", json_object_new_string(enc)) < 0)
-                return -ENOMEM;
-        free(*evidence);
-        *evidence = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-        return *evidence ? 0 : -ENOMEM;
-}
-#endif
 
 static bool endswith_slash(const char *s) {
         size_t l = strlen(s);
@@ -118,13 +96,23 @@ static int request(AttestSession *s, const char *method, const char *path, const
         return 0;
 }
 
+/* The plaintext of a resource as jwe_decrypt() returns it, wiped before it is freed. */
+typedef struct Plaintext {
+        uint8_t *data;
+        size_t size;
+} Plaintext;
 
-static int fetch_secret(AttestSession *s, EVP_PKEY *key, const ConfigSecret *cs, Secret **ret) {
+static void plaintext_done(Plaintext *p) {
+        if (p->data)
+                explicit_bzero(p->data, p->size);
+        p->data = mfree(p->data);
+}
+
+static int fetch_secret(AttestSession *s, const ConfigSecret *cs, Secret **ret) {
         _cleanup_(http_response_done) HttpResponse resp = {};
-        _cleanup_free_ char *path = NULL;
+        _cleanup_(plaintext_done) Plaintext plain = {};
         _cleanup_(secret_freep) Secret *secret = NULL;
-        uint8_t *plain = NULL;
-        size_t plain_size = 0;
+        _cleanup_free_ char *path = NULL;
         int r;
 
         if (asprintf(&path, "kbs/v0/resource/%s", cs->resource) < 0)
@@ -133,27 +121,19 @@ static int fetch_secret(AttestSession *s, EVP_PKEY *key, const ConfigSecret *cs,
         if (r < 0)
                 return r;
 
-        r = jwe_decrypt(key, resp.body, resp.size, SECRET_SIZE_MAX, &plain, &plain_size);
-        if (r == -EFBIG || (r >= 0 && (plain_size == 0 || plain_size > SECRET_SIZE_MAX)))
-                r = log_error_errno(SYNTHETIC_ERRNO(EFBIG), "Failed to take resource '%s' for secret '%s': it is empty or larger than %u bytes.",
-                                    cs->resource, cs->name, SECRET_SIZE_MAX);
-        else if (r < 0)
-                r = log_error_errno(r, "Failed to decrypt resource '%s' for secret '%s' with the TEE key: %m",
-                                    cs->resource, cs->name);
-        else {
-                r = secret_new(plain_size, &secret);
-                if (r < 0)
-                        r = log_oom();
-                else
-                        memcpy(secret->data, plain, plain_size);
-        }
-        if (plain) {
-                explicit_bzero(plain, plain_size);
-                free(plain);
-        }
+        r = jwe_decrypt(s->key, resp.body, resp.size, SECRET_SIZE_MAX, &plain.data, &plain.size);
+        if (r == -EFBIG || (r >= 0 && (plain.size == 0 || plain.size > SECRET_SIZE_MAX)))
+                return log_error_errno(SYNTHETIC_ERRNO(EFBIG),
+                                       "Failed to take resource '%s' for secret '%s': it is empty or larger than %u bytes.",
+                                       cs->resource, cs->name, SECRET_SIZE_MAX);
         if (r < 0)
-                return r;
-        log_debug("Resource '%s': %zu bytes.", cs->resource, plain_size);
+                return log_error_errno(r, "Failed to decrypt resource '%s' for secret '%s' with the TEE key: %m",
+                                       cs->resource, cs->name);
+        r = secret_new(plain.size, &secret);
+        if (r < 0)
+                return log_oom();
+        memcpy(secret->data, plain.data, plain.size);
+        log_debug("Resource '%s': %zu bytes.", cs->resource, plain.size);
         *ret = TAKE_PTR(secret);
         return 0;
 }
@@ -229,34 +209,26 @@ static int write_secrets(const Config *c, const char *dir, Secret **secrets) {
 }
 
 static void session_done(AttestSession *s) {
+        if (s->provider && s->provider->state_free && s->provider_state)
+                s->provider->state_free(s->tpm, s->provider_state);
+        s->provider_state = NULL;
+        for (size_t i = 0; i < ELEMENTSOF(s->secrets); i++)
+                s->secrets[i] = secret_free(s->secrets[i]);
+        explicit_bzero(s->report_data, sizeof(s->report_data));
+        json_object_put(s->jwk);
+        s->jwk = NULL;
+        EVP_PKEY_free(s->key);
+        s->key = NULL;
+        attest_challenge_done(&s->challenge);
         s->http = http_client_free(s->http);
         s->cookie = mfree(s->cookie);
 }
 
-int attest_run(const Config *c, Tpm2Context *tpm, const char *secrets_dir, AttestResult *ret) {
-        _cleanup_(session_done) AttestSession s = { .config = c };
-        _cleanup_(attest_challenge_done) AttestChallenge ch = {};
-        _cleanup_(http_response_done) HttpResponse auth = {}, att = {};
-        _cleanup_free_ char *extra = NULL, *auth_req = NULL, *evidence = NULL, *att_req = NULL, *token = NULL;
-        _cleanup_pkey_ EVP_PKEY *key = NULL;
-        _cleanup_json_ json_object *jwk = NULL;
-        Secret *secrets[CONFIG_SECRETS_MAX] = {};
-        const EvidenceProvider *p;
-        uint8_t report_data[ATTEST_REPORT_DATA_SIZE];
-        void *state = NULL;
-        const char *reason = NULL;
-        uint64_t start = now_usec(CLOCK_MONOTONIC), t;
-        AttestResult res = {};
+/* The HTTP client for the whole exchange: every request's retries share one deadline, attest-timeout
+ * from the start. */
+static int session_connect(AttestSession *s, uint64_t start) {
+        const Config *c = s->config;
         int r;
-
-        assert_return(c && secrets_dir && ret, -EINVAL);
-
-        r = attest_check_config(c);
-        if (r < 0)
-                return r;
-        r = evidence_provider_resolve(tpm, c->attest_tee, &p);
-        if (r < 0)
-                return r;
 
         r = http_client_new(&(HttpOptions) {
                                     .ca_file = c->kbs_ca_file,
@@ -267,135 +239,162 @@ int attest_run(const Config *c, Tpm2Context *tpm, const char *secrets_dir, Attes
                                     .retries = c->kbs_retries,
                                     .max_response = ATTEST_RESPONSE_MAX,
                             },
-                            &s.http);
+                            &s->http);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up HTTP for '%s': %m", c->kbs_url);
         if (startswith(c->kbs_url, "http://"))
                 log_warning("kbs-url=%s is plain HTTP: nothing authenticates the broker. Use https:// outside tests.",
                             c->kbs_url);
+        return 0;
+}
 
-        /* 1. auth: the provider may add extra-params (svsm-vtpm: the EK and a fresh AK). */
-        t = now_usec(CLOCK_MONOTONIC);
-        if (p->auth_extra_params) {
-                r = p->auth_extra_params(tpm, c, &state, &extra);
+/* 1. auth: the provider may add extra-params (svsm-vtpm: the EK and a fresh AK); the reply sets the
+ * session cookie and carries the nonce. */
+static int step_auth(AttestSession *s) {
+        _cleanup_(http_response_done) HttpResponse resp = {};
+        _cleanup_free_ char *extra = NULL, *body = NULL;
+        const char *tee = s->provider->tee, *reason = NULL;
+        uint64_t t = now_usec(CLOCK_MONOTONIC);
+        int r;
+
+        if (s->provider->auth_extra_params) {
+                r = s->provider->auth_extra_params(s->tpm, s->config, &s->provider_state, &extra);
                 if (r < 0)
-                        goto finish;
+                        return r;
         }
-        res.evidence_usec += now_usec(CLOCK_MONOTONIC) - t;
-        r = attest_proto_auth_request(p->tee, extra, &auth_req);
-        if (r < 0) {
-                r = log_error_errno(r, "Failed to build the auth request for tee '%s': %m", p->tee);
-                goto finish;
-        }
-        r = request(&s, "POST", "kbs/v0/auth", auth_req, &auth);
+        s->evidence_usec += now_usec(CLOCK_MONOTONIC) - t;
+
+        r = attest_proto_auth_request(tee, extra, &body);
         if (r < 0)
-                goto finish;
-        r = attest_proto_parse_set_cookie(auth.set_cookie, &s.cookie);
-        if (r < 0) {
-                r = log_error_errno(SYNTHETIC_ERRNO(EBADMSG),
-                                    "Failed to start a session with '%s': the auth reply sets no valid kbs-session-id cookie.",
-                                    c->kbs_url);
-                goto finish;
-        }
-        r = attest_proto_parse_challenge(auth.body, auth.size, &ch, &reason);
-        if (r < 0) {
-                r = log_error_errno(r, "Failed to read the auth reply of '%s': %s.", c->kbs_url, reason);
-                goto finish;
-        }
+                return log_error_errno(r, "Failed to build the auth request for tee '%s': %m", tee);
+        r = request(s, "POST", "kbs/v0/auth", body, &resp);
+        if (r < 0)
+                return r;
+        r = attest_proto_parse_set_cookie(resp.set_cookie, &s->cookie);
+        if (r < 0)
+                return log_error_errno(SYNTHETIC_ERRNO(EBADMSG),
+                                       "Failed to start a session with '%s': the auth reply sets no valid kbs-session-id cookie.",
+                                       s->config->kbs_url);
+        r = attest_proto_parse_challenge(resp.body, resp.size, &s->challenge, &reason);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read the auth reply of '%s': %s.", s->config->kbs_url, reason);
+        return 0;
+}
 
-        /* 2. the TEE key and the binding */
-        r = attest_key_new(c->attest_key, &key, &jwk);
-        if (r < 0) {
-                r = log_error_errno(r, "Failed to make the TEE key: %m");
-                goto finish;
-        }
-#ifdef EPHROOT_TEST_HOOKS
-        if (test_hook("nonce"))
-                ch.nonce[0] = ch.nonce[0] == 'A' ? 'B' : 'A';
-#endif
-        r = attest_proto_report_data(ch.nonce, jwk, report_data);
-        if (r < 0) {
-                r = log_error_errno(r, "Failed to compute the report data: %m");
-                goto finish;
-        }
+/* 2. evidence: a fresh TEE key, the binding of the nonce and the key (rcar.h), and the provider's
+ * evidence over that report data, as JSON text. */
+static int step_evidence(AttestSession *s, char **ret_evidence) {
+        _cleanup_free_ char *evidence = NULL;
+        uint64_t t;
+        int r;
 
-        /* 3. evidence, attest */
+        r = attest_key_new(s->config->attest_key, &s->key, &s->jwk);
+        if (r < 0)
+                return log_error_errno(r, "Failed to make the TEE key: %m");
+        test_hook_attest_nonce(s->challenge.nonce);
+        r = rcar_report_data(s->challenge.nonce, s->jwk, /* additional_evidence= */ "", s->report_data);
+        if (r < 0)
+                return log_error_errno(r, "Failed to compute the report data: %m");
+
         t = now_usec(CLOCK_MONOTONIC);
-        r = p->collect(&(EvidenceRequest) {
-                               .tpm = tpm,
-                               .config = c,
-                               .report_data = report_data,
-                               .nonce = ch.nonce,
-                               .extra_params = ch.extra_params,
-                               .state = state,
-                       },
-                       &evidence);
+        r = s->provider->collect(&(EvidenceRequest) {
+                                         .tpm = s->tpm,
+                                         .config = s->config,
+                                         .report_data = s->report_data,
+                                         .nonce = s->challenge.nonce,
+                                         .extra_params = s->challenge.extra_params,
+                                         .state = s->provider_state,
+                                 },
+                                 &evidence);
         if (r < 0)
-                goto finish;
-        res.evidence_usec += now_usec(CLOCK_MONOTONIC) - t;
-#ifdef EPHROOT_TEST_HOOKS
-        /* The evidence as sent and the report data (hex), for independent checkers (tpm2_checkquote). */
-        if (secure_getenv("EPHROOT_TEST_EVIDENCE_OUT")) {
-                _cleanup_free_ char *rd = hexmem(report_data, sizeof(report_data)), *path = NULL;
-                const char *out = secure_getenv("EPHROOT_TEST_EVIDENCE_OUT");
-                _cleanup_close_ int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-                if (fd >= 0)
-                        (void) loop_write(fd, evidence, strlen(evidence));
-                if (rd && asprintf(&path, "%s.report-data", out) >= 0) {
-                        _cleanup_close_ int fd2 = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-                        if (fd2 >= 0)
-                                (void) loop_write(fd2, rd, strlen(rd));
-                }
-        }
-        if (test_hook("quote") && tamper_quote(&evidence) < 0)
-                log_warning("EPHROOT_TEST_ATTEST=quote: the evidence has no quote to tamper with.");
-        if (test_hook("delay")) {
-                unsigned n;
-                if (safe_atou(test_hook("delay"), &n) >= 0)
-                        (void) nanosleep(&(struct timespec) { .tv_sec = n }, NULL);
-        }
-#endif
-        r = attest_proto_attest_request(ch.nonce, jwk, evidence, &att_req);
-        if (r < 0) {
-                r = log_error_errno(r, "Failed to build the attest request: %m");
-                goto finish;
-        }
-        r = request(&s, "POST", "kbs/v0/attest", att_req, &att);
-#ifdef EPHROOT_TEST_HOOKS
-        if (r >= 0 && test_hook("replay")) {
-                http_response_done(&att);
-                r = request(&s, "POST", "kbs/v0/attest", att_req, &att);
-        }
-#endif
-        if (r < 0)
-                goto finish;
-        /* The token is the broker's (EAR JWT): the client cannot verify it and does not need to; its shape
-         * is checked so that a confused server is noticed. Resources are fetched with the cookie. */
-        r = attest_proto_parse_token(att.body, att.size, &token, &reason);
-        if (r < 0) {
-                r = log_error_errno(r, "Failed to read the attest reply of '%s': %s.", c->kbs_url, reason);
-                goto finish;
-        }
+                return r;
+        s->evidence_usec += now_usec(CLOCK_MONOTONIC) - t;
 
-        /* 4. resources, all of them before anything is written */
-        for (size_t i = 0; i < c->n_secrets; i++) {
-                r = fetch_secret(&s, key, &c->secrets[i], &secrets[i]);
+        test_hook_evidence_out(evidence, s->report_data, sizeof(s->report_data));
+        test_hook_attest_quote(&evidence);
+        test_hook_attest_delay();
+        *ret_evidence = TAKE_PTR(evidence);
+        return 0;
+}
+
+/* 3. attest: the evidence and the TEE key to the broker. The token is the broker's (EAR JWT): the
+ * client cannot verify it and does not need to; its shape is checked so that a confused server is
+ * noticed. The resources are fetched with the cookie. */
+static int step_attest(AttestSession *s, const char *evidence) {
+        _cleanup_(http_response_done) HttpResponse resp = {};
+        _cleanup_free_ char *body = NULL, *token = NULL;
+        const char *reason = NULL;
+        int r;
+
+        r = attest_proto_attest_request(s->challenge.nonce, s->jwk, evidence, &body);
+        if (r < 0)
+                return log_error_errno(r, "Failed to build the attest request: %m");
+        r = request(s, "POST", "kbs/v0/attest", body, &resp);
+        if (r >= 0 && test_hook_attest_replay()) {
+                http_response_done(&resp);
+                r = request(s, "POST", "kbs/v0/attest", body, &resp);
+        }
+        if (r < 0)
+                return r;
+        r = attest_proto_parse_token(resp.body, resp.size, &token, &reason);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read the attest reply of '%s': %s.", s->config->kbs_url, reason);
+        return 0;
+}
+
+/* 4. fetch: every resource, decrypted, before anything is written. */
+static int step_fetch(AttestSession *s) {
+        int r;
+
+        for (size_t i = 0; i < s->config->n_secrets; i++) {
+                r = fetch_secret(s, &s->config->secrets[i], &s->secrets[i]);
                 if (r < 0)
-                        goto finish;
+                        return r;
         }
-        r = write_secrets(c, secrets_dir, secrets);
-        if (r < 0)
-                goto finish;
-        res.n_secrets = (unsigned) c->n_secrets;
+        return 0;
+}
 
-finish:
-        if (p && p->state_free && state)
-                p->state_free(tpm, state);
-        for (size_t i = 0; i < CONFIG_SECRETS_MAX; i++)
-                secret_free(secrets[i]);
-        explicit_bzero(report_data, sizeof(report_data));
-        res.usec = now_usec(CLOCK_MONOTONIC) - start;
-        res.http_attempts = http_client_attempts(s.http);
-        *ret = res;
+static int attest_exchange(AttestSession *s, uint64_t start, const char *secrets_dir) {
+        _cleanup_free_ char *evidence = NULL;
+        int r;
+
+        r = attest_check_config(s->config);
+        if (r < 0)
+                return r;
+        r = evidence_provider_resolve(s->tpm, s->config->attest_tee, &s->provider);
+        if (r < 0)
+                return r;
+        r = session_connect(s, start);
+        if (r < 0)
+                return r;
+        r = step_auth(s);
+        if (r < 0)
+                return r;
+        r = step_evidence(s, &evidence);
+        if (r < 0)
+                return r;
+        r = step_attest(s, evidence);
+        if (r < 0)
+                return r;
+        r = step_fetch(s);
+        if (r < 0)
+                return r;
+        return write_secrets(s->config, secrets_dir, s->secrets);
+}
+
+int attest_run(const Config *c, Tpm2Context *tpm, const char *secrets_dir, AttestResult *ret) {
+        _cleanup_(session_done) AttestSession s = { .config = c, .tpm = tpm };
+        uint64_t start = now_usec(CLOCK_MONOTONIC);
+        int r;
+
+        assert_return(c && secrets_dir && ret, -EINVAL);
+
+        r = attest_exchange(&s, start, secrets_dir);
+        *ret = (AttestResult) {
+                .n_secrets = r >= 0 ? (unsigned) c->n_secrets : 0,
+                .usec = now_usec(CLOCK_MONOTONIC) - start,
+                .evidence_usec = s.evidence_usec,
+                .http_attempts = http_client_attempts(s.http),
+        };
         return r;
 }

@@ -20,7 +20,8 @@ typedef struct AttestResult {
 } AttestResult;
 
 /* Runs the whole exchange. Logs every failure once ("Failed to ... '<url>': <the server's reason>").
- * Nothing is written unless every secret was fetched and decrypted. */
+ * Nothing is written unless every secret was fetched and decrypted, and a write that fails midway
+ * removes what was written. *ret is filled on failure too: the time and the requests it took. */
 int attest_run(const Config *c, Tpm2Context *tpm, const char *secrets_dir, AttestResult *ret);
 
 /* The checks attest_run() makes of the configuration before any request (kbs-url set, a provider for

@@ -226,7 +226,7 @@ static int quote_and_pcrs(Tpm2Context *tpm, const Tpm2Key *ak, const uint8_t *re
                 Digest d;
                 int r;
 
-                r = tpm2_quote(tpm, ak, TPM2_PCRS_ALL, report_data, EVIDENCE_REPORT_DATA_SIZE, TPM2_SIG_RSASSA_SHA256,
+                r = tpm2_quote(tpm, ak, TPM2_PCRS_ALL, report_data, RCAR_REPORT_DATA_SIZE, TPM2_SIG_RSASSA_SHA256,
                                &msg, &msg_size, &sig, &sig_size);
                 if (r < 0)
                         return log_error_errno(r, "Failed to quote PCRs 0-23 with the attestation key at 0x%08x: %m",
@@ -242,8 +242,8 @@ static int quote_and_pcrs(Tpm2Context *tpm, const Tpm2Key *ak, const uint8_t *re
                 r = hash_buffer(HASH_SHA256, pcrs, AZURE_PCRS * 32, &d);
                 if (r < 0)
                         return log_error_errno(r, "Failed to hash the PCR values: %m");
-                if (qi.extra_size != EVIDENCE_REPORT_DATA_SIZE ||
-                    memcmp(qi.extra, report_data, EVIDENCE_REPORT_DATA_SIZE) != 0)
+                if (qi.extra_size != RCAR_REPORT_DATA_SIZE ||
+                    memcmp(qi.extra, report_data, RCAR_REPORT_DATA_SIZE) != 0)
                         return log_error_errno(SYNTHETIC_ERRNO(EBADMSG),
                                                "Failed to verify the TPM's quote: it does not carry the report data, refusing.");
                 if (qi.pcr_digest_size == 32 && memcmp(qi.pcr_digest, d.bytes, 32) == 0) {
@@ -274,7 +274,7 @@ int evidence_az_collect_with(const EvidenceRequest *req, AzureTee tee, const Azu
         assert_return(tee < _AZURE_TEE_MAX, -EINVAL);
 
         /* 1. the report data, zero-padded to the index's 64 bytes, into a fresh HCL report */
-        memcpy(user_data, req->report_data, EVIDENCE_REPORT_DATA_SIZE);
+        memcpy(user_data, req->report_data, RCAR_REPORT_DATA_SIZE);
         r = fresh_report(req, user_data, &hcl, &hcl_size, &h);
         if (r < 0)
                 return r;

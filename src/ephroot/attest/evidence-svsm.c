@@ -125,7 +125,7 @@ static int svsm_collect(const EvidenceRequest *req, char **ret_json) {
         if (r < 0)
                 return log_error_errno(r, "Failed to read the VCEK '%s': %m", req->config->attest_vcek_file);
 
-        r = evidence_tpm_quote_json(req->tpm, req->config, &s->ak, req->report_data, EVIDENCE_REPORT_DATA_SIZE, &q);
+        r = evidence_tpm_quote_json(req->tpm, req->config, &s->ak, req->report_data, RCAR_REPORT_DATA_SIZE, &q);
         if (r < 0)
                 return r;
 

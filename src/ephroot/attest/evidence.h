@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "rcar.h"
 #include "tpm2.h"
 
 /* Evidence providers: each makes the `tee-evidence.primary_evidence` of one KBS tee type, bound to the
@@ -13,12 +14,10 @@
  * name and knows nothing of the type's internals; a provider knows nothing of HTTP, sessions or JWE.
  * See docs/attestation.md for the exchange and the formats. */
 
-#define EVIDENCE_REPORT_DATA_SIZE 48 /* SHA-384(JCS({"additional-evidence","nonce","tee-pubkey"})) */
-
 typedef struct EvidenceRequest {
         Tpm2Context *tpm;
         const Config *config;
-        const uint8_t *report_data;     /* EVIDENCE_REPORT_DATA_SIZE bytes */
+        const uint8_t *report_data;     /* RCAR_REPORT_DATA_SIZE bytes (rcar.h) */
         const char *nonce;              /* the server's nonce, as it came (base64 text) */
         const char *extra_params;       /* the auth reply's "extra-params" as JSON text; NULL or "" if none */
         void *state;                    /* what auth_extra_params() made, or NULL */

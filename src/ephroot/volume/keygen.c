@@ -5,14 +5,12 @@
  * Nothing here is logged but sizes. */
 
 #define _GNU_SOURCE
-#include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <sys/random.h>
 
 #include "hash.h"
 #include "keygen.h"
 #include "log.h"
+#include "test-hooks.h"
 #include "util.h"
 
 /* getrandom() returns at most 32 MiB per call and never fewer than asked for <= 256 bytes once the
@@ -40,27 +38,6 @@ static int getrandom_full(void *buf, size_t n) {
         }
         return 0;
 }
-
-#ifdef EPHROOT_TEST_HOOKS
-/* Test builds only (the ephroot-test executable): hands the key to the test that has to check the
- * volume-key HMAC and look for the key on disk. Never compiled into the ephroot binary. */
-static void test_dump_key(const Secret *key) {
-        _cleanup_free_ char *hex = NULL;
-        _cleanup_close_ int fd = -EBADF;
-        const char *path = secure_getenv("EPHROOT_TEST_KEY_FILE");
-
-        if (!path)
-                return;
-        hex = hexmem(key->data, key->size);
-        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (!hex || fd < 0 || loop_write(fd, hex, strlen(hex)) < 0)
-                log_error("TEST BUILD: failed to write the key to '%s'.", path);
-        else
-                log_warning("TEST BUILD: wrote the volume key to '%s'.", path);
-        if (hex)
-                explicit_bzero(hex, strlen(hex));
-}
-#endif
 
 int keygen_volume_key(Tpm2Context *tpm, Secret **ret) {
         _cleanup_(secret_freep) Secret *ikm = NULL, *key = NULL;
@@ -94,9 +71,7 @@ int keygen_volume_key(Tpm2Context *tpm, Secret **ret) {
 
         /* ikm is wiped here, by its cleanup. */
         log_debug("Derived a %zu-byte volume key from %zu bytes of input.", key->size, ikm->size);
-#ifdef EPHROOT_TEST_HOOKS
-        test_dump_key(key);
-#endif
+        test_hook_volume_key(key);
         *ret = TAKE_PTR(key);
         return 0;
 }

@@ -16,13 +16,13 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/vfs.h>
-#include <sys/wait.h>
 #include <time.h>
 
 #include "disk.h"
 #include "hash.h"
 #include "log.h"
 #include "luks.h"
+#include "test-hooks.h"
 #include "util.h"
 
 #define LUKS_KEY_SIZE 64U               /* AES-256-XTS: two 256-bit keys */
@@ -356,33 +356,6 @@ static int create_header_file(const char *dir, const char *name, char **ret_path
         return 0;
 }
 
-#ifdef EPHROOT_TEST_HOOKS
-/* Test builds only (the ephroot-test executable): lets a test play the host and rewrite the disk
- * between format and activation. EPHROOT_TEST_AFTER_MARK is a shell command; it sees the device and
- * the header as $EPHROOT_DEVICE and $EPHROOT_HEADER. Never compiled into the ephroot binary. */
-static int test_after_mark(const char *device, const char *header_path) {
-        const char *cmd = secure_getenv("EPHROOT_TEST_AFTER_MARK");
-        int status;
-        pid_t pid;
-
-        if (!cmd)
-                return 0;
-        log_warning("TEST BUILD: running the after-mark hook on '%s'.", device);
-        pid = fork();
-        if (pid < 0)
-                return -errno;
-        if (pid == 0) {
-                (void) setenv("EPHROOT_DEVICE", device, 1);
-                (void) setenv("EPHROOT_HEADER", header_path, 1);
-                execl("/bin/sh", "sh", "-c", cmd, (char *) NULL);
-                _exit(127);
-        }
-        if (waitpid(pid, &status, 0) < 0)
-                return -errno;
-        return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
-}
-#endif
-
 /* The key as libcryptsetup wants it: with integrity, the 64-byte cipher key followed by a 32-byte
  * HMAC key derived from it (HKDF-SHA256, info LUKS_INTEGRITY_KEY_INFO). */
 static int volume_key_for(const Secret *key, LuksIntegrity integrity, Secret **ret) {
@@ -435,34 +408,17 @@ static int wipe_integrity(struct crypt_device *cd, const char *dm_node) {
         return 0;
 }
 
-int luks_setup(const char *device, const Secret *key, const LuksParams *p, LuksVolume *ret) {
-        _cleanup_(crypt_freep) struct crypt_device *cd = NULL;
-        _cleanup_(secret_freep) Secret *vk = NULL;
-        _cleanup_(luks_volume_done) LuksVolume v = {};
-        _cleanup_(rollback_run) Rollback rb = {};
-        const char *header_dir, *dm_name, *why = NULL;
-        struct crypt_active_device cad = {};
-        struct crypt_pbkdf_type pbkdf = {
-                .type = CRYPT_KDF_PBKDF2,
-                .hash = "sha256",
-                .iterations = LUKS_PBKDF_ITERATIONS,
-                .flags = CRYPT_PBKDF_NO_BENCHMARK,
-        };
-        struct crypt_params_luks2 params = {
-                .pbkdf = &pbkdf,
-                .label = EPHROOT_LUKS_LABEL,
-                .subsystem = EPHROOT_LUKS_SUBSYSTEM,
-        };
-        bool block = false;
-        uint64_t size = 0;
-        unsigned lbs = 0;
-        int r;
+/* The volume key digest only (no keyslot is ever made): PBKDF2 with a fixed count, no benchmark. */
+static const struct crypt_pbkdf_type luks_pbkdf = {
+        .type = CRYPT_KDF_PBKDF2,
+        .hash = "sha256",
+        .iterations = LUKS_PBKDF_ITERATIONS,
+        .flags = CRYPT_PBKDF_NO_BENCHMARK,
+};
 
-        assert_return(device && key && p && ret, -EINVAL);
-
-        header_dir = p->header_dir ?: LUKS_HEADER_DIR_DEFAULT;
-        dm_name = p->dm_name ?: LUKS_DM_NAME_DEFAULT;
-
+/* What luks_setup() is asked to do, checked before anything is touched. */
+static int check_request(const char *device, const Secret *key, const LuksParams *p, const char *header_dir,
+                         const char *dm_name) {
         if (key->size != LUKS_KEY_SIZE)
                 return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "Failed to format '%s': the key has %zu bytes, not %u.",
                                        device, key->size, LUKS_KEY_SIZE);
@@ -477,8 +433,18 @@ int luks_setup(const char *device, const Secret *key, const LuksParams *p, LuksV
         if (!luks_integrity_to_string(p->integrity))
                 return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "Failed to format '%s': unknown integrity mode %d.",
                                        device, (int) p->integrity);
+        return 0;
+}
 
-        r = device_probe(device, p->device_rdev, &block, &size, &lbs);
+/* The device as it is now (the one checked, big enough) and the encryption sector size it allows. */
+static int probe_device(const char *device, const LuksParams *p, bool *ret_block, uint64_t *ret_size,
+                        unsigned *ret_sector_size) {
+        const char *why = NULL;
+        uint64_t size = 0;
+        unsigned lbs = 0;
+        int r;
+
+        r = device_probe(device, p->device_rdev, ret_block, &size, &lbs);
         if (r == -ESTALE)
                 return log_error_errno(r, "Failed to format '%s': it is no longer the device that was checked (%u:%u), refusing.",
                                        device, major(p->device_rdev), minor(p->device_rdev));
@@ -493,13 +459,140 @@ int luks_setup(const char *device, const Secret *key, const LuksParams *p, LuksV
                                        "Failed to format '%s': %" PRIu64 " bytes is too small (at least %u MiB needed).",
                                        device, size, (LUKS_MARK_SIZE + LUKS_DATA_SIZE_MIN) >> 20);
 
-        r = luks_pick_sector_size(p->sector_size, lbs, size, LUKS_MARK_SIZE, &v.sector_size, &why);
+        r = luks_pick_sector_size(p->sector_size, lbs, size, LUKS_MARK_SIZE, ret_sector_size, &why);
         if (r < 0)
                 return log_error_errno(r, "Failed to format '%s' with sector size %u: %s.", device, p->sector_size, why);
-        if (v.sector_size == 4096)
+        if (*ret_sector_size == 4096)
                 log_debug("Encryption sector size 4096 for '%s': %s.", device, why);
         else
                 log_notice("Encryption sector size 512 for '%s': %s.", device, why);
+        *ret_size = size;
+        return 0;
+}
+
+/* The pre-format discard, when configured: a device that cannot discard is formatted all the same. */
+static int discard_before_format(const char *device, bool block, const LuksParams *p, uint64_t size,
+                                 bool *ret_discarded) {
+        int r;
+
+        r = discard_device(device, block, p->device_rdev, size);
+        if (r == -ESTALE)
+                return log_error_errno(r, "Failed to discard '%s': it is no longer the device that was checked (%u:%u), refusing.",
+                                       device, major(p->device_rdev), minor(p->device_rdev));
+        if (r < 0)
+                log_full_errno(r == -EOPNOTSUPP ? LOG_DEBUG : LOG_NOTICE, r,
+                               "Failed to discard '%s' before formatting, ignoring: %m", device);
+        *ret_discarded = r >= 0;
+        return 0;
+}
+
+/* A libcryptsetup handle on the device with the tmpfs header, set up for crypt_format(). */
+static int crypt_open_for_format(const char *device, const char *header_path, dev_t expect,
+                                 struct crypt_device **ret_cd) {
+        _cleanup_(crypt_freep) struct crypt_device *cd = NULL;
+        int r;
+
+        /* libcryptsetup opens the device by name itself: the closest check is just before. */
+        r = stat_rdev_matches(device, expect);
+        if (r < 0)
+                return log_error_errno(r, "Failed to format '%s': it is no longer the device that was checked (%u:%u), refusing.",
+                                       device, major(expect), minor(expect));
+        crypt_set_log_callback(NULL, log_cb, NULL);
+        r = crypt_init_data_device(&cd, header_path, device);
+        if (r < 0)
+                return log_error_errno(r, "Failed to open '%s' with header '%s' for LUKS2: %m", device, header_path);
+        crypt_set_log_callback(cd, log_cb, NULL);
+        /* The default for LUKS2 already; said explicitly because it keeps the key out of the dm table. */
+        r = crypt_volume_key_keyring(cd, /* enable= */ 1);
+        if (r < 0)
+                log_debug_errno(r, "Failed to ask libcryptsetup for the kernel keyring, ignoring: %m");
+
+        /* Before crypt_format(): otherwise it benchmarks PBKDF2 for the volume key digest (about 1 s). */
+        r = crypt_set_pbkdf_type(cd, &luks_pbkdf);
+        if (r >= 0)
+                r = crypt_set_metadata_size(cd, LUKS_METADATA_SIZE, LUKS_KEYSLOTS_SIZE);
+        if (r >= 0)
+                r = crypt_set_data_offset(cd, LUKS_MARK_SIZE / 512);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set the LUKS2 parameters for '%s': %m", device);
+        *ret_cd = TAKE_PTR(cd);
+        return 0;
+}
+
+/* LUKS2 into the tmpfs header, with no keyslot, then its copy onto the device as the mark. */
+static int format_and_mark(struct crypt_device *cd, const char *device, bool block, const LuksParams *p,
+                           const LuksVolume *v, const Secret *vk) {
+        struct crypt_params_luks2 params = {
+                .pbkdf = &luks_pbkdf,
+                .label = EPHROOT_LUKS_LABEL,
+                .subsystem = EPHROOT_LUKS_SUBSYSTEM,
+                .sector_size = v->sector_size,
+                .integrity = p->integrity != LUKS_INTEGRITY_NONE ? LUKS_INTEGRITY_ALG : NULL,
+        };
+        int r;
+
+        r = crypt_format(cd, CRYPT_LUKS2, LUKS_CIPHER, LUKS_CIPHER_MODE, /* uuid= */ NULL, (const char *) vk->data,
+                         vk->size, &params);
+        if (r < 0)
+                return log_error_errno(r, "Failed to format '%s' as LUKS2 (header '%s'): %m", device, v->header_path);
+
+        r = write_mark(v->header_path, device, block, p->device_rdev);
+        if (r == -ESTALE)
+                return log_error_errno(r, "Failed to write the LUKS2 mark onto '%s': it is no longer the device that was checked (%u:%u), refusing.",
+                                       device, major(p->device_rdev), minor(p->device_rdev));
+        if (r < 0)
+                return log_error_errno(r, "Failed to write the LUKS2 mark onto '%s': %m", device);
+        return 0;
+}
+
+/* The mapping, from the handle crypt_format() made: its metadata is the tmpfs header, nothing read
+ * from the disk. The key goes to the kernel keyring (libcryptsetup's default for LUKS2), not into the
+ * dm table. rb->dm_name is set as soon as the mapping exists. */
+static int activate_volume(struct crypt_device *cd, const char *device, const char *dm_name, const Secret *vk,
+                           LuksIntegrity integrity, LuksVolume *v, Rollback *rb) {
+        struct crypt_active_device cad = {};
+        int r;
+
+        r = crypt_activate_by_volume_key(cd, dm_name, (const char *) vk->data, vk->size, v->activate_flags);
+        if (r < 0)
+                return log_error_errno(r, "Failed to activate '%s' as '%s': %m", device, dm_name);
+        rb->dm_name = dm_name;
+        if (asprintf(&v->dm_node, "%s/%s", crypt_get_dir(), dm_name) < 0 || !(v->dm_name = strdup(dm_name)))
+                return log_oom();
+
+        if (integrity != LUKS_INTEGRITY_NONE) {
+                r = wipe_integrity(cd, v->dm_node);
+                if (r < 0)
+                        return r;
+        }
+
+        r = crypt_get_active_device(cd, dm_name, &cad);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read back the mapping '%s': %m", dm_name);
+        v->data_size = cad.size * 512;
+        return 0;
+}
+
+int luks_setup(const char *device, const Secret *key, const LuksParams *p, LuksVolume *ret) {
+        _cleanup_(crypt_freep) struct crypt_device *cd = NULL;
+        _cleanup_(secret_freep) Secret *vk = NULL;
+        _cleanup_(luks_volume_done) LuksVolume v = {};
+        _cleanup_(rollback_run) Rollback rb = {};
+        const char *header_dir, *dm_name;
+        bool block = false;
+        uint64_t size = 0;
+        int r;
+
+        assert_return(device && key && p && ret, -EINVAL);
+
+        header_dir = p->header_dir ?: LUKS_HEADER_DIR_DEFAULT;
+        dm_name = p->dm_name ?: LUKS_DM_NAME_DEFAULT;
+        r = check_request(device, key, p, header_dir, dm_name);
+        if (r < 0)
+                return r;
+        r = probe_device(device, p, &block, &size, &v.sector_size);
+        if (r < 0)
+                return r;
 
         r = create_header_file(header_dir, dm_name, &v.header_path);
         if (r < 0)
@@ -508,89 +601,30 @@ int luks_setup(const char *device, const Secret *key, const LuksParams *p, LuksV
         rb.header = v.header_path;
 
         if (p->format_discard) {
-                r = discard_device(device, block, p->device_rdev, size);
-                if (r == -ESTALE)
-                        return log_error_errno(r, "Failed to discard '%s': it is no longer the device that was checked (%u:%u), refusing.",
-                                               device, major(p->device_rdev), minor(p->device_rdev));
+                r = discard_before_format(device, block, p, size, &v.discarded);
                 if (r < 0)
-                        log_full_errno(r == -EOPNOTSUPP ? LOG_DEBUG : LOG_NOTICE, r,
-                                       "Failed to discard '%s' before formatting, ignoring: %m", device);
-                else
-                        v.discarded = true;
+                        return r;
         }
 
-        /* libcryptsetup opens the device by name itself: the closest check is just before. */
-        r = stat_rdev_matches(device, p->device_rdev);
+        r = crypt_open_for_format(device, v.header_path, p->device_rdev, &cd);
         if (r < 0)
-                return log_error_errno(r, "Failed to format '%s': it is no longer the device that was checked (%u:%u), refusing.",
-                                       device, major(p->device_rdev), minor(p->device_rdev));
-        crypt_set_log_callback(NULL, log_cb, NULL);
-        r = crypt_init_data_device(&cd, v.header_path, device);
-        if (r < 0)
-                return log_error_errno(r, "Failed to open '%s' with header '%s' for LUKS2: %m", device, v.header_path);
-        crypt_set_log_callback(cd, log_cb, NULL);
+                return r;
         rb.cd = cd;
-        /* The default for LUKS2 already; said explicitly because it keeps the key out of the dm table. */
-        r = crypt_volume_key_keyring(cd, /* enable= */ 1);
-        if (r < 0)
-                log_debug_errno(r, "Failed to ask libcryptsetup for the kernel keyring, ignoring: %m");
-
-        /* Before crypt_format(): otherwise it benchmarks PBKDF2 for the volume key digest (about 1 s). */
-        r = crypt_set_pbkdf_type(cd, &pbkdf);
-        if (r >= 0)
-                r = crypt_set_metadata_size(cd, LUKS_METADATA_SIZE, LUKS_KEYSLOTS_SIZE);
-        if (r >= 0)
-                r = crypt_set_data_offset(cd, LUKS_MARK_SIZE / 512);
-        if (r < 0)
-                return log_error_errno(r, "Failed to set the LUKS2 parameters for '%s': %m", device);
-
         r = volume_key_for(key, p->integrity, &vk);
         if (r < 0)
                 return log_error_errno(r, "Failed to prepare the volume key for '%s': %m", device);
-
-        params.sector_size = v.sector_size;
-        if (p->integrity != LUKS_INTEGRITY_NONE)
-                params.integrity = LUKS_INTEGRITY_ALG;
-        r = crypt_format(cd, CRYPT_LUKS2, LUKS_CIPHER, LUKS_CIPHER_MODE, /* uuid= */ NULL, (const char *) vk->data,
-                         vk->size, &params);
+        r = format_and_mark(cd, device, block, p, &v, vk);
         if (r < 0)
-                return log_error_errno(r, "Failed to format '%s' as LUKS2 (header '%s'): %m", device, v.header_path);
-
-        r = write_mark(v.header_path, device, block, p->device_rdev);
-        if (r == -ESTALE)
-                return log_error_errno(r, "Failed to write the LUKS2 mark onto '%s': it is no longer the device that was checked (%u:%u), refusing.",
-                                       device, major(p->device_rdev), minor(p->device_rdev));
+                return r;
+        r = test_hook_after_mark(device, v.header_path);
         if (r < 0)
-                return log_error_errno(r, "Failed to write the LUKS2 mark onto '%s': %m", device);
-
-#ifdef EPHROOT_TEST_HOOKS
-        r = test_after_mark(device, v.header_path);
-        if (r < 0)
-                return log_error_errno(r, "TEST BUILD: the after-mark hook failed on '%s': %m", device);
-#endif
+                return r;
 
         v.activate_flags = activate_flags(p);
         if (p->activate) {
-                /* From the handle crypt_format() made: its metadata is the tmpfs header, nothing read
-                 * from the disk. The key goes to the kernel keyring (libcryptsetup's default for
-                 * LUKS2), not into the dm table. */
-                r = crypt_activate_by_volume_key(cd, dm_name, (const char *) vk->data, vk->size, v.activate_flags);
+                r = activate_volume(cd, device, dm_name, vk, p->integrity, &v, &rb);
                 if (r < 0)
-                        return log_error_errno(r, "Failed to activate '%s' as '%s': %m", device, dm_name);
-                rb.dm_name = dm_name;
-                if (asprintf(&v.dm_node, "%s/%s", crypt_get_dir(), dm_name) < 0 || !(v.dm_name = strdup(dm_name)))
-                        return log_oom();
-
-                if (p->integrity != LUKS_INTEGRITY_NONE) {
-                        r = wipe_integrity(cd, v.dm_node);
-                        if (r < 0)
-                                return r;
-                }
-
-                r = crypt_get_active_device(cd, dm_name, &cad);
-                if (r < 0)
-                        return log_error_errno(r, "Failed to read back the mapping '%s': %m", dm_name);
-                v.data_size = cad.size * 512;
+                        return r;
         }
 
         v.data_offset = crypt_get_data_offset(cd) * 512;

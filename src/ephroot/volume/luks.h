@@ -66,14 +66,13 @@ const char *luks_integrity_to_string(LuksIntegrity i);
 int luks_integrity_from_string(const char *s);
 
 /* Formats device as LUKS2 with key (no keyslot), writes the mark, and when p->activate activates it
- * from the tmpfs header only. Logs failures naming the device. On failure nothing stays mapped. */
+ * from the tmpfs header only. Logs failures naming the device. On failure nothing stays mapped and
+ * the header file is removed. */
 int luks_setup(const char *device, const Secret *key, const LuksParams *p, LuksVolume *ret);
 void luks_volume_done(LuksVolume *v);
 
 /* Removes the mapping (used when a later boot phase fails, and by tests). */
 int luks_deactivate(const char *dm_name);
-
-/* Added with the implementation (issue 4): */
 
 /* 1..LUKS_DM_NAME_MAX characters of A-Z a-z 0-9 . _ -, not starting with . or -: also what makes
  * systemd's "cryptsetup:<name>:<uuid>" string unambiguous without escaping. */

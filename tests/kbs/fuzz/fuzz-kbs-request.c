@@ -11,6 +11,7 @@
 #include "kbs-policy.h"
 #include "kbs-protocol.h"
 #include "log.h"
+#include "rcar.h"
 #include "verifier-svsm.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -41,10 +42,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         json_object_put(extra);
 
         if (kbs_parse_attest(text, size, &a, &detail) == 0) {
-                uint8_t rd[KBS_REPORT_DATA_SIZE] = {};
+                uint8_t rd[RCAR_REPORT_DATA_SIZE] = {};
                 EVP_PKEY *key = NULL;
                 JwkAlg alg;
-                (void) kbs_binding_hash(a.nonce, a.tee_pubkey, a.additional_evidence, rd);
+                (void) rcar_report_data(a.nonce, a.tee_pubkey, a.additional_evidence, rd);
                 if (jwk_parse_tee_key(a.tee_pubkey, &key, &alg) == 0)
                         EVP_PKEY_free(key);
                 evidence = json_object_get(a.evidence);
@@ -55,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 /* the evidence through every verifier: parsing and refusal, never a crash */
                 for (KbsTee t = 0; t < _KBS_TEE_SUPPORTED; t++) {
                         KbsClaims claims = {};
-                        uint8_t rd[KBS_REPORT_DATA_SIZE] = {};
+                        uint8_t rd[RCAR_REPORT_DATA_SIZE] = {};
                         (void) kbs_verify(&(KbsVerifyContext) {}, t, evidence, rd, sizeof(rd), &claims, &detail);
                         kbs_claims_done(&claims);
                 }
