@@ -330,7 +330,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
         *con_cls = NULL;
 }
 
-static void mhd_log(void *cls, const char *fmt, va_list ap) {
+_printf_(2, 0) static void mhd_log(void *cls, const char *fmt, va_list ap) {
         char buf[512];
 
         (void) vsnprintf(buf, sizeof(buf), fmt, ap);

@@ -522,7 +522,6 @@ int tpm2_activate_credential(Tpm2Context *c, const Tpm2Key *ak, const Tpm2Key *e
                              size_t id_object_size, const uint8_t *enc_secret, size_t enc_secret_size,
                              uint8_t **ret, size_t *ret_size) {
         _cleanup_free_ TPM2B_DIGEST *cert_info = NULL;
-        _cleanup_free_ TPM2B_NONCE *nonce_tpm = NULL;
         _cleanup_free_ TPM2B_TIMEOUT *timeout = NULL;
         _cleanup_free_ TPMT_TK_AUTH *ticket = NULL;
         TPM2B_ID_OBJECT blob = {};
