@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "b64.h"
+#include "json-util.h"
 #include "jwe.h"
 #include "log.h"
 

@@ -9,6 +9,7 @@
 #include <openssl/param_build.h>
 #include <string.h>
 
+#include "json-util.h"
 #include "jwk.h"
 #include "log.h"
 

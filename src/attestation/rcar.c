@@ -7,6 +7,7 @@
 
 #include "hash.h"
 #include "json-canon.h"
+#include "json-util.h"
 #include "jwk.h"
 #include "macro.h"
 #include "rcar.h"

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kbs-json.h"
+#include "json-util.h"
 #include "kbs-protocol.h"
 
 int kbs_parse_auth(const char *body, size_t size, KbsTee *ret_tee, json_object **ret_extra, const char **ret_detail) {
@@ -13,15 +13,15 @@ int kbs_parse_auth(const char *body, size_t size, KbsTee *ret_tee, json_object *
         const char *version, *tee;
         int t;
 
-        if (kbs_json_parse(body, size, KBS_JSON_DEPTH, &o) < 0 || !json_object_is_type(o, json_type_object)) {
+        if (json_parse_strict(body, size, KBS_JSON_DEPTH, &o) < 0 || !json_object_is_type(o, json_type_object)) {
                 *ret_detail = "request body is not a JSON object";
                 return -EBADMSG;
         }
-        if (kbs_json_check_keys(o, keys, NULL) < 0) {
+        if (json_check_keys(o, keys, NULL) < 0) {
                 *ret_detail = "request has an unknown member";
                 return -EBADMSG;
         }
-        version = kbs_json_string(o, "version");
+        version = json_get_string(o, "version");
         if (!version) {
                 *ret_detail = "request has no version";
                 return -EBADMSG;
@@ -30,7 +30,7 @@ int kbs_parse_auth(const char *body, size_t size, KbsTee *ret_tee, json_object *
                 *ret_detail = "protocol version is not supported (this server speaks 0.4.0)";
                 return -EPROTONOSUPPORT;
         }
-        tee = kbs_json_string(o, "tee");
+        tee = json_get_string(o, "tee");
         if (!tee) {
                 *ret_detail = "request has no tee";
                 return -EBADMSG;
@@ -66,19 +66,19 @@ int kbs_parse_attest(const char *body, size_t size, KbsAttestRequest *ret, const
         _cleanup_(kbs_attest_request_done) KbsAttestRequest a = {};
         json_object *rd, *ev, *pe, *ae;
 
-        if (kbs_json_parse(body, size, KBS_JSON_DEPTH, &a.root) < 0 || !json_object_is_type(a.root, json_type_object)) {
+        if (json_parse_strict(body, size, KBS_JSON_DEPTH, &a.root) < 0 || !json_object_is_type(a.root, json_type_object)) {
                 *ret_detail = "request body is not a JSON object";
                 return -EBADMSG;
         }
-        if (kbs_json_check_keys(a.root, keys, NULL) < 0) {
+        if (json_check_keys(a.root, keys, NULL) < 0) {
                 *ret_detail = "request has an unknown member";
                 return -EBADMSG;
         }
-        if (!json_object_object_get_ex(a.root, "runtime-data", &rd) || kbs_json_check_keys(rd, rd_keys, NULL) < 0) {
+        if (!json_object_object_get_ex(a.root, "runtime-data", &rd) || json_check_keys(rd, rd_keys, NULL) < 0) {
                 *ret_detail = "runtime-data is missing or has unknown members";
                 return -EBADMSG;
         }
-        a.nonce = kbs_json_string(rd, "nonce");
+        a.nonce = json_get_string(rd, "nonce");
         if (!a.nonce) {
                 *ret_detail = "runtime-data has no nonce";
                 return -EBADMSG;
@@ -88,14 +88,14 @@ int kbs_parse_attest(const char *body, size_t size, KbsAttestRequest *ret, const
                 *ret_detail = "runtime-data has no tee-pubkey";
                 return -EBADMSG;
         }
-        if (!json_object_object_get_ex(a.root, "tee-evidence", &ev) || kbs_json_check_keys(ev, ev_keys, NULL) < 0 ||
+        if (!json_object_object_get_ex(a.root, "tee-evidence", &ev) || json_check_keys(ev, ev_keys, NULL) < 0 ||
             !json_object_object_get_ex(ev, "primary_evidence", &pe)) {
                 *ret_detail = "tee-evidence is missing or is not {primary_evidence, additional_evidence}";
                 return -EBADMSG;
         }
         if (json_object_is_type(pe, json_type_string)) {
                 /* the evidence may come as a JSON document in a string */
-                if (kbs_json_parse(json_object_get_string(pe), (size_t) json_object_get_string_len(pe), KBS_JSON_DEPTH,
+                if (json_parse_strict(json_object_get_string(pe), (size_t) json_object_get_string_len(pe), KBS_JSON_DEPTH,
                                    &a.evidence_owned) < 0) {
                         *ret_detail = "primary_evidence is a string but not JSON";
                         return -EBADMSG;
@@ -157,15 +157,13 @@ int kbs_parse_resource_path(const char *url, char *repo, char *type, char *tag) 
 
 char *kbs_error_body(const char *type, const char *detail) {
         _cleanup_json_ json_object *o = json_object_new_object();
-        char t[128];
-        const char *s;
+        char t[128], *s = NULL;
 
         if (!o)
                 return NULL;
         (void) snprintf(t, sizeof(t), "https://github.com/confidential-containers/kbs/errors/%s", type);
-        if (json_object_object_add(o, "type", json_object_new_string(t)) < 0 ||
-            json_object_object_add(o, "detail", json_object_new_string(detail)) < 0)
+        if (json_add_string(o, "type", t) < 0 || json_add_string(o, "detail", detail) < 0 ||
+            json_to_string(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &s) < 0)
                 return NULL;
-        s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-        return s ? strdup(s) : NULL;
+        return s;
 }

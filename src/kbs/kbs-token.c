@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "b64.h"
+#include "json-util.h"
 #include "kbs-token.h"
 #include "util.h"
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "attest-key.h"
+#include "json-util.h"
 #include "jwk.h"
 #include "log.h"
 #include "tpm-credential.h"

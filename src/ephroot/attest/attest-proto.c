@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "attest-proto.h"
+#include "json-util.h"
 #include "jwk.h"
 #include "util.h"
 
@@ -62,7 +63,6 @@ static bool is_b64_char(char c) {
 
 int attest_proto_auth_request(const char *tee, const char *extra_params_json, char **ret) {
         _cleanup_json_ json_object *o = NULL, *extra = NULL;
-        const char *s;
 
         assert_return(tee && ret, -EINVAL);
 
@@ -74,14 +74,10 @@ int attest_proto_auth_request(const char *tee, const char *extra_params_json, ch
                 return -ENOMEM;
 
         o = json_object_new_object();
-        if (!o || json_object_object_add(o, "version", json_object_new_string(ATTEST_PROTOCOL_VERSION)) < 0 ||
-            json_object_object_add(o, "tee", json_object_new_string(tee)) < 0 ||
-            json_object_object_add(o, "extra-params", json_object_get(extra)) < 0)
+        if (!o || json_add_string(o, "version", ATTEST_PROTOCOL_VERSION) < 0 || json_add_string(o, "tee", tee) < 0 ||
+            json_add(o, "extra-params", TAKE_PTR(extra)) < 0)
                 return -ENOMEM;
-        s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-        if (!s || !(*ret = strdup(s)))
-                return -ENOMEM;
-        return 0;
+        return json_to_string(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, ret);
 }
 
 int attest_proto_parse_challenge(const char *body, size_t size, AttestChallenge *ret, const char **ret_reason) {
@@ -168,7 +164,6 @@ int attest_proto_parse_set_cookie(const char *set_cookie, char **ret) {
 
 int attest_proto_attest_request(const char *nonce, json_object *tee_pubkey, const char *evidence_json, char **ret) {
         _cleanup_json_ json_object *o = NULL, *rd = NULL, *te = NULL, *ev = NULL;
-        const char *s;
         int r;
 
         assert_return(nonce && tee_pubkey && evidence_json && ret, -EINVAL);
@@ -181,17 +176,12 @@ int attest_proto_attest_request(const char *nonce, json_object *tee_pubkey, cons
         o = json_object_new_object();
         rd = json_object_new_object();
         te = json_object_new_object();
-        if (!o || !rd || !te || json_object_object_add(rd, "nonce", json_object_new_string(nonce)) < 0 ||
-            json_object_object_add(rd, "tee-pubkey", json_object_get(tee_pubkey)) < 0 ||
-            json_object_object_add(te, "primary_evidence", json_object_get(ev)) < 0 ||
-            json_object_object_add(te, "additional_evidence", json_object_new_string("")) < 0 ||
-            json_object_object_add(o, "runtime-data", json_object_get(rd)) < 0 ||
-            json_object_object_add(o, "tee-evidence", json_object_get(te)) < 0)
+        if (!o || !rd || !te || json_add_string(rd, "nonce", nonce) < 0 ||
+            json_add(rd, "tee-pubkey", json_object_get(tee_pubkey)) < 0 ||
+            json_add(te, "primary_evidence", TAKE_PTR(ev)) < 0 || json_add_string(te, "additional_evidence", "") < 0 ||
+            json_add(o, "runtime-data", TAKE_PTR(rd)) < 0 || json_add(o, "tee-evidence", TAKE_PTR(te)) < 0)
                 return -ENOMEM;
-        s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-        if (!s || !(*ret = strdup(s)))
-                return -ENOMEM;
-        return 0;
+        return json_to_string(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, ret);
 }
 
 int attest_proto_parse_token(const char *body, size_t size, char **ret, const char **ret_reason) {

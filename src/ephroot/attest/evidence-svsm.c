@@ -15,6 +15,7 @@
 #include "attest-proto.h"
 #include "b64.h"
 #include "evidence.h"
+#include "json-util.h"
 #include "jwk.h"
 #include "log.h"
 #include "snp-report.h"
@@ -41,7 +42,7 @@ static void svsm_state_free(Tpm2Context *tpm, void *p) {
 }
 
 static int svsm_auth_extra_params(Tpm2Context *tpm, const Config *config, void **ret_state, char **ret_json) {
-        _cleanup_free_ char *ek = NULL, *ak = NULL;
+        _cleanup_json_ json_object *o = NULL;
         SvsmState *s;
         int r;
 
@@ -61,9 +62,10 @@ static int svsm_auth_extra_params(Tpm2Context *tpm, const Config *config, void *
                 svsm_state_free(tpm, s);
                 return log_error_errno(r, "Failed to create the attestation key: %m");
         }
-        ek = b64url_encode(s->ek.public, s->ek.public_size);
-        ak = b64url_encode(s->ak.public, s->ak.public_size);
-        if (!ek || !ak || asprintf(ret_json, "{\"ek_public\":\"%s\",\"ak_public\":\"%s\"}", ek, ak) < 0) {
+        o = json_object_new_object();
+        if (!o || json_add_b64(o, "ek_public", s->ek.public, s->ek.public_size, B64_URL) < 0 ||
+            json_add_b64(o, "ak_public", s->ak.public, s->ak.public_size, B64_URL) < 0 ||
+            json_to_string(o, JSON_C_TO_STRING_PLAIN, ret_json) < 0) {
                 svsm_state_free(tpm, s);
                 return log_oom();
         }
@@ -72,24 +74,18 @@ static int svsm_auth_extra_params(Tpm2Context *tpm, const Config *config, void *
 }
 
 static int member_b64url(json_object *o, const char *name, size_t max, uint8_t **ret, size_t *ret_size) {
-        json_object *v;
+        int r = json_get_b64(o, name, B64_URL | B64_PAD_OPTIONAL, max, ret, ret_size);
 
-        if (!json_object_object_get_ex(o, name, &v) || !json_object_is_type(v, json_type_string) ||
-            (size_t) json_object_get_string_len(v) > 4 * max / 3 + 4)
-                return -EBADMSG;
-        return b64_decode(json_object_get_string(v), (size_t) json_object_get_string_len(v), B64_URL | B64_PAD_OPTIONAL,
-                          ret, ret_size) < 0 ? -EBADMSG : 0;
+        return r == -EFBIG ? -EBADMSG : r;
 }
 
 static int svsm_collect(const EvidenceRequest *req, char **ret_json) {
         _cleanup_free_ uint8_t *blob = NULL, *enc_secret = NULL, *secret = NULL, *report = NULL;
-        _cleanup_free_ char *vcek = NULL, *secret_b64 = NULL, *report_b64 = NULL, *vcek_b64 = NULL, *ek_b64 = NULL,
-                            *ak_b64 = NULL;
+        _cleanup_free_ char *vcek = NULL, *secret_b64 = NULL;
         _cleanup_json_ json_object *extra = NULL, *q = NULL, *o = NULL;
         size_t blob_size, enc_size, secret_size = 0, report_size, vcek_size;
         const SvsmState *s = req->state;
         SnpReport parsed;
-        const char *text;
         int r;
 
         if (!s)
@@ -129,22 +125,14 @@ static int svsm_collect(const EvidenceRequest *req, char **ret_json) {
         if (r < 0)
                 return r;
 
-        report_b64 = b64url_encode(report, report_size);
-        vcek_b64 = b64url_encode(vcek, vcek_size);
-        ek_b64 = b64url_encode(s->ek.public, s->ek.public_size);
-        ak_b64 = b64url_encode(s->ak.public, s->ak.public_size);
         o = json_object_new_object();
-        if (!report_b64 || !vcek_b64 || !ek_b64 || !ak_b64 || !o ||
-            json_object_object_add(o, "version", json_object_new_int(1)) < 0 ||
-            json_object_object_add(o, "snp_report", json_object_new_string(report_b64)) < 0 ||
-            json_object_object_add(o, "vcek", json_object_new_string(vcek_b64)) < 0 ||
-            json_object_object_add(o, "ek_public", json_object_new_string(ek_b64)) < 0 ||
-            json_object_object_add(o, "ak_public", json_object_new_string(ak_b64)) < 0 ||
-            json_object_object_add(o, "activated_secret", json_object_new_string(secret_b64)) < 0 ||
-            json_object_object_add(o, "tpm_quote", json_object_get(q)) < 0)
-                return log_oom();
-        text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-        if (!text || !(*ret_json = strdup(text)))
+        if (!o || json_add_int(o, "version", 1) < 0 ||
+            json_add_b64(o, "snp_report", report, report_size, B64_URL) < 0 ||
+            json_add_b64(o, "vcek", vcek, vcek_size, B64_URL) < 0 ||
+            json_add_b64(o, "ek_public", s->ek.public, s->ek.public_size, B64_URL) < 0 ||
+            json_add_b64(o, "ak_public", s->ak.public, s->ak.public_size, B64_URL) < 0 ||
+            json_add_string(o, "activated_secret", secret_b64) < 0 || json_add(o, "tpm_quote", TAKE_PTR(q)) < 0 ||
+            json_to_string(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, ret_json) < 0)
                 return log_oom();
         return 0;
 }

@@ -11,6 +11,7 @@
 #include "attest-key.h"
 #include "b64.h"
 #include "evidence.h"
+#include "json-util.h"
 #include "jwk.h"
 #include "log.h"
 #include "util.h"
@@ -54,7 +55,6 @@ int evidence_tpm_ak_spki(Tpm2Context *tpm, const Config *config, char **ret_b64)
 int evidence_tpm_quote_json(Tpm2Context *tpm, const Config *config, const Tpm2Key *ak, const uint8_t *qualifying,
                             size_t qualifying_size, json_object **ret) {
         _cleanup_free_ uint8_t *msg = NULL, *sig = NULL;
-        _cleanup_free_ char *msg_b64 = NULL, *sig_b64 = NULL;
         _cleanup_json_ json_object *q = NULL, *pcrs = NULL;
         size_t msg_size, sig_size;
         Digest values[TPM2_PCRS];
@@ -68,20 +68,18 @@ int evidence_tpm_quote_json(Tpm2Context *tpm, const Config *config, const Tpm2Ke
         if (r < 0)
                 return log_error_errno(r, "Failed to read the sha256 PCRs: %m");
 
-        msg_b64 = b64_encode(msg, msg_size, B64_PAD);
-        sig_b64 = b64_encode(sig, sig_size, B64_PAD);
         q = json_object_new_object();
         pcrs = json_object_new_array();
-        if (!msg_b64 || !sig_b64 || !q || !pcrs)
+        if (!q || !pcrs)
                 return log_oom();
         for (unsigned i = 0; i < TPM2_PCRS; i++) {
                 _cleanup_free_ char *hex = hexmem(values[i].bytes, values[i].size);
-                if (!hex || json_object_array_add(pcrs, json_object_new_string(hex)) < 0)
+
+                if (json_append(pcrs, hex ? json_object_new_string(hex) : NULL) < 0)
                         return log_oom();
         }
-        if (json_object_object_add(q, "message", json_object_new_string(msg_b64)) < 0 ||
-            json_object_object_add(q, "signature", json_object_new_string(sig_b64)) < 0 ||
-            json_object_object_add(q, "pcrs", json_object_get(pcrs)) < 0)
+        if (json_add_b64(q, "message", msg, msg_size, B64_PAD) < 0 ||
+            json_add_b64(q, "signature", sig, sig_size, B64_PAD) < 0 || json_add(q, "pcrs", TAKE_PTR(pcrs)) < 0)
                 return log_oom();
         *ret = TAKE_PTR(q);
         return 0;
@@ -89,11 +87,9 @@ int evidence_tpm_quote_json(Tpm2Context *tpm, const Config *config, const Tpm2Ke
 
 static int tpm_collect(const EvidenceRequest *req, char **ret_json) {
         _cleanup_free_ uint8_t *spki = NULL;
-        _cleanup_free_ char *spki_b64 = NULL;
         _cleanup_json_ json_object *o = NULL, *q = NULL;
         size_t spki_size;
         Tpm2Key ak = {};
-        const char *s;
         int r;
 
         r = need_tpm(req->tpm);
@@ -112,13 +108,9 @@ static int tpm_collect(const EvidenceRequest *req, char **ret_json) {
         if (r < 0)
                 return r;
 
-        spki_b64 = b64_encode(spki, spki_size, B64_PAD);
         o = json_object_new_object();
-        if (!spki_b64 || !o || json_object_object_add(o, "ak_public", json_object_new_string(spki_b64)) < 0 ||
-            json_object_object_add(o, "tpm_quote", json_object_get(q)) < 0)
-                return log_oom();
-        s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-        if (!s || !(*ret_json = strdup(s)))
+        if (!o || json_add_b64(o, "ak_public", spki, spki_size, B64_PAD) < 0 || json_add(o, "tpm_quote", TAKE_PTR(q)) < 0 ||
+            json_to_string(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, ret_json) < 0)
                 return log_oom();
         return 0;
 }

@@ -13,6 +13,7 @@
 
 #include "attest-proto.h"
 #include "b64.h"
+#include "json-util.h"
 #include "jwk.h"
 #include "log.h"
 #include "test-hooks.h"
