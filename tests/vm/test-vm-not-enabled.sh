@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Installed but not enabled changes nothing: without ephroot=on (and enabled = no in the file, the
 # default) the image boots on its OS root, nothing is measured, nothing is formatted, ephroot prints
-# nothing. The same boot classifies the Azure-like disk from inside the guest (issue 3): QEMU's
+# nothing. The same boot classifies the Azure-like disk from inside the guest: QEMU's
 # scsi-hd with vendor Msft, product "Virtual Disk" at LUN 1, holding a fresh "Temporary Storage"
 # NTFS, is a fresh-azure-resource, and `ephroot probe --device /dev/sda` picks it.
 #   test-vm-not-enabled.sh SRCDIR BUILDROOT EPHROOT
@@ -36,7 +36,7 @@ check "the resource disk image is unchanged" [ "$(vm_hash "$VM_WORK/resource.img
 check "the OS image is unchanged" [ "$(vm_hash "$VM_OS_IMAGE")" = "$os_before" ]
 expect "$out" failed_units ""
 
-# Issue 3: the disk as the guest sees it.
+# The disk as the guest sees it.
 expect "$out" disk.sda.vendor Msft
 expect "$out" probe.rc 0
 if vm_blob "$out" probe "$out/probe.json"; then

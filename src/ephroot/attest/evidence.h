@@ -48,10 +48,10 @@ const EvidenceProvider *evidence_provider_find(const char *tee);
 int evidence_provider_resolve(Tpm2Context *tpm, const char *tee, const EvidenceProvider **ret);
 
 /* Provided by their modules, listed in evidence.c. */
-extern const EvidenceProvider evidence_provider_tpm;       /* evidence-tpm.c (issue 6) */
-extern const EvidenceProvider evidence_provider_svsm_vtpm; /* evidence-svsm.c (issue 6) */
-extern const EvidenceProvider evidence_provider_az_snp;    /* evidence-az.c (issue 8) */
-extern const EvidenceProvider evidence_provider_az_tdx;    /* evidence-az.c (issue 8) */
+extern const EvidenceProvider evidence_provider_tpm;       /* evidence-tpm.c */
+extern const EvidenceProvider evidence_provider_svsm_vtpm; /* evidence-svsm.c */
+extern const EvidenceProvider evidence_provider_az_snp;    /* evidence-az.c */
+extern const EvidenceProvider evidence_provider_az_tdx;    /* evidence-az.c */
 
 /* evidence-tpm.c: the base64 DER SubjectPublicKeyInfo of the AK the `tpm` provider makes (a primary
  * key, so the same for as long as the TPM keeps its seeds), for a broker's `trusted_aks`. Logs. */
