@@ -93,14 +93,16 @@ void boot_target_done(BootTarget *t) {
 }
 
 int boot_open_tpm(const Config *c, Tpm2Context **ret, BootError *e) {
+        BootError logged = {};
         int r;
 
         r = tpm2_context_new(c->tcti, ret);
-        if (r < 0 && e)
-                return boot_error_set(e, r, "Failed to open the TPM through TCTI '%s': %m", c->tcti);
-        if (r < 0)
-                return log_error_errno(r, "Failed to open the TPM through TCTI '%s': %m", c->tcti);
-        return 0;
+        if (r >= 0)
+                return 0;
+        r = boot_error_set(e ?: &logged, r, "Failed to open the TPM through TCTI '%s': %m", c->tcti);
+        if (!e)
+                log_error_errno(r, "%s", logged.message);
+        return r;
 }
 
 /* A path named on the command line may be an image file: it must exist, be a file or a block device,
