@@ -336,6 +336,13 @@ static void test_pick_target(void **state) {
         assert_false(u.ok);
         assert_false(u.classified);
         assert_string_equal(u.reason, "Refusing to format '/dev/sda': it is the Azure OS disk");
+        disk_target_done(&u);
+
+        /* A named path that is not there is the target, refused: node names it. */
+        assert_int_equal(disk_pick_target(&(DiskTargetRequest) { .root = root, .device = "/dev/sdz" }, &l, &u), 0);
+        assert_false(u.ok);
+        assert_string_equal(u.node, "/dev/sdz");
+        assert_string_equal(u.reason, "Refusing to format '/dev/sdz': it does not exist");
 
         /* No Azure identity: no candidate at all. */
         enumerate("hyperv-gen2", true, &h, &root2);

@@ -183,7 +183,7 @@ int boot_pick_target(const Config *c, const char *device, bool named, const char
 }
 
 int boot_measure_volume(Tpm2Context *tpm, unsigned banks, const Config *c, const BootTarget *t, LuksVolume *v,
-                        Secret **key) {
+                        const char *dm_name, Secret **key) {
         int r = 0;
 
         if (tpm)
@@ -194,7 +194,7 @@ int boot_measure_volume(Tpm2Context *tpm, unsigned banks, const Config *c, const
                                                   .classification = t->classification,
                                                   .forced = t->forced,
                                           },
-                                          v, v->dm_name, *key);
+                                          v, dm_name, *key);
         /* The key's last use: from here on it exists only in the kernel's keyring. */
         *key = secret_free(*key);
         if (r < 0 && v->dm_name)
@@ -363,11 +363,12 @@ int boot_measure_failure(Tpm2Context *tpm, unsigned banks, const Config *c, cons
                 if (done & (1U << pcrs[i]))
                         continue;
                 done |= 1U << pcrs[i];
+                /* A PCR that cannot be extended is named by measure_string_event(); the others are
+                 * still tried. */
                 k = measure_string_event(tpm, banks, c, MEASURE_EVENT_FAILURE, pcrs[i], s);
-                if (k < 0) {
-                        log_warning("Failed to extend the failure event into PCR %u.", pcrs[i]);
+                if (k < 0)
                         r = k;
-                } else
+                else
                         n++;
         }
         /* Every PCR counts: a policy may use any one of them alone. */
@@ -416,7 +417,7 @@ static int run_phases(BootRun *b) {
         phase_end(b, "%s: LUKS2 %s, %u-byte sectors, header in tmpfs", st->dm_node, st->cipher, st->sector_size);
 
         phase_begin(b, BOOT_PHASE_MEASURE_DISK);
-        r = boot_measure_volume(b->tpm, st->banks, c, &st->target, &b->volume, &b->key);
+        r = boot_measure_volume(b->tpm, st->banks, c, &st->target, &b->volume, b->volume.dm_name, &b->key);
         if (r < 0)
                 return r;
         phase_end(b, st->tpm ? "disk and volume-key events into PCR %u" : "skipped (tpm=none)", c->pcr_disk);

@@ -85,13 +85,14 @@ void boot_target_done(BootTarget *t);
  * the OS root is mounted, or NULL. A refusal fills e and returns -EPERM (-ENODEV: no disk at all).
  *
  * boot_measure_volume(): the disk and volume-key events into pcr-disk (nothing without a TPM), the
+ * volume named dm_name (its mapping's name, or the name it would have when not activated); the
  * key's last use: it is wiped after. Fails closed: a volume that could not be measured is deactivated,
  * never left behind. */
 int boot_open_tpm(const Config *c, Tpm2Context **ret, BootError *e);
 int boot_pick_target(const Config *c, const char *device, bool named, const char *rootmnt, BootTarget *ret,
                      BootError *e);
 int boot_measure_volume(Tpm2Context *tpm, unsigned banks, const Config *c, const BootTarget *t, LuksVolume *v,
-                        Secret **key);
+                        const char *dm_name, Secret **key);
 
 typedef struct BootStatus {
         bool failed;
@@ -123,7 +124,7 @@ int boot_run(const Config *c, const BootArgs *a, BootStatus *st);
 
 /* Extends "ephroot-failure:v1 phase=<phase>" into each PCR ephroot uses (kernel, initrd, command line,
  * disk, leave; each once), with its log record. Tries every PCR; returns how many got it, or -errno
- * if any did not. */
+ * if any did not (each such PCR is logged once, by measure_string_event()). */
 int boot_measure_failure(Tpm2Context *tpm, unsigned banks, const Config *c, const char *phase);
 
 /* The phase name the boot-failed verb records: ephroot did not finish (killed, crashed, or a failure

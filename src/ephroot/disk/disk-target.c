@@ -147,11 +147,16 @@ int disk_pick_target(const DiskTargetRequest *req, const DiskList *l, DiskTarget
                         return r;
                 if (r == -ENOTBLK && exists && S_ISBLK(st.st_mode))
                         return decide_other(t, req->device, /* is_file= */ false, req->force_format);
-                if (r < 0)
+                if (r < 0) {
+                        /* The named path is the target, refused: node says which. */
+                        t->node = strdup(req->device);
+                        if (!t->node)
+                                return -ENOMEM;
                         return refuse(t, "Refusing to format '%s': %s", req->device,
                                       r == -ENOENT  ? "it does not exist" :
                                       r == -ENOTBLK ? "it is not a whole disk that ephroot enumerates" :
                                                       strerror(-r));
+                }
                 why = "named by device=";
         }
 

@@ -202,6 +202,7 @@ void disk_target_done(DiskTarget *t);
 /* Resolves the target (auto rule or explicit path), checks it is not the OS/root disk, mounted,
  * held or read-only, classifies it and applies force-format. A refusal is not logged: it leaves ok
  * false and the sentence in reason ("Refusing to format '<node>': <why>"), for the caller to report
- * once; no target at all leaves node NULL. Returns -errno only for failures of ephroot itself (out
+ * once; node names the disk (or the path) that was refused, and is NULL when no disk was chosen at
+ * all (device=auto found none). Returns -errno only for failures of ephroot itself (out
  * of memory). */
 int disk_pick_target(const DiskTargetRequest *req, const DiskList *l, DiskTarget *ret);

@@ -186,7 +186,7 @@ static int run(VerbContext *ctx) {
         if (r < 0)
                 return r;
 
-        r = boot_measure_volume(tpm, banks, c, &target, &v, &key);
+        r = boot_measure_volume(tpm, banks, c, &target, &v, dm_name, &key);
         if (r < 0)
                 return r;
 
