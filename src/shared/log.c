@@ -11,7 +11,6 @@
 #include "log.h"
 
 #define JOURNAL_SOCKET "/run/systemd/journal/socket"
-#define LOG_LINE_MAX 2048
 
 static LogTarget log_target = LOG_TARGET_AUTO;
 static LogTarget log_resolved = _LOG_TARGET_MAX; /* AUTO resolved once, at the first message */
@@ -103,7 +102,7 @@ static LogTarget resolve_target(void) {
 }
 
 static void write_kmsg(int level, const char *msg) {
-        char line[LOG_LINE_MAX + 32];
+        char line[LOG_MESSAGE_MAX + 32];
         int n;
 
         /* "<level>ephroot: message" - the kernel adds the facility-less priority prefix itself. */
@@ -115,23 +114,17 @@ static void write_kmsg(int level, const char *msg) {
         (void) !write(kmsg_fd, line, (size_t) n);
 }
 
-static bool defer_errors = false;
-static char first_error[LOG_LINE_MAX];
+static const LogErrorSink *error_sink = NULL;
 
-void log_set_defer_errors(bool b) {
-        defer_errors = b;
-}
+const LogErrorSink *log_set_error_sink(const LogErrorSink *sink) {
+        const LogErrorSink *prev = error_sink;
 
-void log_clear_first_error(void) {
-        first_error[0] = '\0';
-}
-
-const char *log_first_error(void) {
-        return first_error[0] ? first_error : NULL;
+        error_sink = sink;
+        return prev;
 }
 
 int log_internal(int level, int error, const char *file, int line, const char *func, const char *format, ...) {
-        char msg[LOG_LINE_MAX];
+        char msg[LOG_MESSAGE_MAX];
         int saved_errno = errno, e = ERRNO_VALUE(error);
         va_list ap;
 
@@ -144,9 +137,8 @@ int log_internal(int level, int error, const char *file, int line, const char *f
         (void) vsnprintf(msg, sizeof(msg), format, ap);
         va_end(ap);
 
-        if (level <= LOG_ERR && first_error[0] == '\0')
-                (void) snprintf(first_error, sizeof(first_error), "%s", msg);
-        if (level <= LOG_ERR && defer_errors) {
+        if (level <= LOG_ERR && error_sink) {
+                error_sink->error(msg, error_sink->userdata);
                 errno = saved_errno;
                 return -e;
         }

@@ -21,12 +21,19 @@ void log_set_max_level(int level);
 int log_get_max_level(void);
 void log_close(void);
 
-/* Boot mode: messages at LOG_ERR and worse are not written but kept (the first one), so that the
- * boot prints one line naming what failed. log_first_error() returns it, or NULL. */
-void log_set_defer_errors(bool b);
-const char *log_first_error(void);
-/* Forgets the first error: for a failure that was survived (attest=optional). */
-void log_clear_first_error(void);
+/* The longest message written; longer ones are cut. */
+#define LOG_MESSAGE_MAX 2048
+
+/* Where messages at LOG_ERR and worse go instead of the log target while it is set: `ephroot boot`
+ * turns a failure a callee logged into its one failure line (boot.c), and the verbs' configuration
+ * loader hands its error to the verb (verbs.c). Other levels are written as usual. */
+typedef struct LogErrorSink {
+        void (*error)(const char *message, void *userdata);
+        void *userdata;
+} LogErrorSink;
+
+/* Sets the sink (NULL: none) and returns the one it replaces, for the caller to put back. */
+const LogErrorSink *log_set_error_sink(const LogErrorSink *sink);
 
 /* Parses "emerg".."debug" or "0".."7"; returns the level or -EINVAL. */
 int log_level_from_string(const char *s);

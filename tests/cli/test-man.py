@@ -7,7 +7,9 @@
 - every page formats without a groff warning (groff -man -ww -z);
 - ephroot.conf(5) has exactly the keys `ephroot config` prints (plus secret.<name>), each with the
   default it prints; docs/configuration.md's table has the same keys and defaults;
+- `ephroot config --get KEY` prints the dump's value of every key; an unknown key exits 2;
 - ephroot(8) has every verb of `ephroot --help`, and exactly the long options the sources define;
+  every verb answers `--help` (exit 0) and refuses an unknown option (exit 2);
 - ephroot-kbs(8) has exactly the options of `ephroot-kbs --help`, the configuration keys of
   src/kbs/kbs-config.c and the policy keys of src/kbs/kbs-policy.c.
 Prints "ok"/"FAIL" per check; exits 1 if any failed.
@@ -157,7 +159,23 @@ for key, default in program.items():
         bad.append(f"{key} (docs: {d}, program: {default})")
 check(not bad, "docs/configuration.md: each default is what the program uses", f"differ: {bad}")
 
-# 3. ephroot(8): verbs and options.
+# 2b. `ephroot config --get KEY` prints what the dump prints for every key (empty when unset), with
+# any spelling the file accepts; an unknown key exits 2 naming it.
+bad = []
+for key, value in program.items():
+    if key == "secret.":
+        continue
+    for spelling in (key, key.replace("-", "_").upper()):
+        r = run(ephroot, "--config", "/dev/null", "config", "--cmdline-file", "/dev/null", "--get", spelling)
+        want = "" if value == "unset" else value
+        if r.returncode != 0 or r.stdout != want + "\n":
+            bad.append(f"{spelling}: rc {r.returncode}, {r.stdout!r} (dump: {value!r})")
+check(not bad, f"ephroot config --get prints the dump's value of each of {len(program) - 1} keys", f"differ: {bad}")
+r = run(ephroot, "--config", "/dev/null", "config", "--cmdline-file", "/dev/null", "--get", "no-such-key")
+check(r.returncode == 2 and "no-such-key" in r.stderr and r.stdout == "", "ephroot config --get an unknown key exits 2 naming it",
+      f"rc {r.returncode}, {r.stderr!r}")
+
+
 r = run(ephroot, "--help")
 help_text = r.stdout
 verbs = []
@@ -172,6 +190,16 @@ for line in help_text.splitlines():
         if m:
             verbs.append(m.group(1))
 check(len(verbs) >= 8, f"ephroot --help lists {len(verbs)} verbs")
+# Every verb answers --help with its own usage (exit 0), and refuses an unknown option (exit 2).
+bad = []
+for v in verbs:
+    r = run(ephroot, v, "--help")
+    if r.returncode != 0 or not r.stdout.startswith(f"Usage: ephroot [OPTIONS] {v} "):
+        bad.append(f"{v} --help: rc {r.returncode}, {r.stdout[:60]!r} {r.stderr[:80]!r}")
+    r = run(ephroot, v, "--no-such-option")
+    if r.returncode != 2:
+        bad.append(f"{v} --no-such-option: rc {r.returncode}")
+check(not bad, "every verb answers --help with its usage (exit 0) and refuses an unknown option (exit 2)", f"{bad}")
 man_verbs = [re.match(r"^\.B ([a-z-]+)", unescape(t)).group(1) for t, _ in entries("ephroot.8", {"VERBS"})]
 check(set(verbs) == set(man_verbs), "ephroot(8) VERBS has every verb of --help and no other",
       f"--help: {sorted(verbs)}, man: {sorted(man_verbs)}")

@@ -57,20 +57,21 @@ expect() {
                 return
         fi
         # One python3 for the three fields: its start-up dominates this test's time.
-        { read -r got; read -r target; read -r reason; } < <(json \
-                '"\n".join([d["candidate_classification"] if d["target"] is None else d["target"]["classification"], str(d["target"]), d["reason"]])')
+        { read -r got; read -r accepted; read -r reason; } < <(json \
+                '"\n".join([str(d["target"]["classification"]), str(d["target"]["accepted"]), d["target"]["reason"]])')
         if [ "$got" != "$class" ]; then
                 fail "$img: expected $class, got $got ($reason)"
                 return
         fi
         if [ "$class" = foreign ]; then
                 [ "$rc" = 1 ] || fail "$img: foreign but exit status $rc"
-                [ "$target" = None ] || fail "$img: foreign but has a target"
+                [ "$accepted" = False ] || fail "$img: foreign but accepted as the target"
                 grep -q "Refusing to format '$dir/$img': it is foreign" err.txt ||
                         fail "$img: refusal does not name the image: $(cat err.txt)"
                 [ -z "$why" ] || grep -qF -- "$why" err.txt || fail "$img: refusal lacks '$why': $(cat err.txt)"
         else
                 [ "$rc" = 0 ] || fail "$img: $class but exit status $rc: $(cat err.txt)"
+                [ "$accepted" = True ] || fail "$img: $class but not accepted"
         fi
         echo "ok: $img -> $got: $reason"
 }
@@ -227,6 +228,8 @@ echo "ok: force-format naming another disk refused"
 probe "$dir/nonexistent.img"
 [ "$rc" = 1 ] || fail "nonexistent: exit status $rc"
 grep -q "Refusing to format '$dir/nonexistent.img': it does not exist" err.txt || fail "nonexistent: $(cat err.txt)"
+[ "$(json 'd["target"]["node"], d["target"]["accepted"], d["target"]["classification"]')" = "('$dir/nonexistent.img', False, None)" ] ||
+        fail "nonexistent: $(cat out.json)"
 echo "ok: nonexistent device refused"
 
 # 14. Classification never writes.
@@ -243,7 +246,8 @@ if [ "$(id -u)" = 0 ] && loop=$(losetup -f --show -r "$dir/mark.img" 2>/dev/null
         set -e
         losetup -d "$loop"
         [ "$rc" = 1 ] || fail "loop device: exit status $rc"
-        [ "$(json 'd["candidate_classification"]')" = ephroot ] || fail "loop device: $(cat out.json)"
+        [ "$(json 'd["target"]["classification"], d["target"]["accepted"], d["target"]["node"]')" = "('ephroot', False, '$loop')" ] ||
+                fail "loop device: $(cat out.json)"
         grep -q "Refusing to format '$loop': it is not a whole disk that ephroot enumerates (ephroot: " err.txt ||
                 fail "loop device: $(cat err.txt)"
         echo "ok: loop device classified and refused as a target"

@@ -58,7 +58,10 @@ check '{x["node"]: x["role"] for x in d["disks"]}["/dev/nvme0n1"] == "os"'
 check '[x["index"] for x in d["disks"] if x["role"] == "nvme-local"] == [3, 1, 2]'
 check 'd["target"]["node"] == "/dev/nvme2n1" and d["target"]["classification"] == "blank"'
 check 'd["target"]["identity"] == "nvme:SN-LOCAL-2:ns1:size=439804651008" and d["target"]["forced"] is False'
-check '"lowest index" in d["target"]["reason"]'
+check 'd["target"]["accepted"] is True and d["target"]["role"] == "nvme-local"'
+check '"lowest index" in d["target"]["reason"] and d["reason"] == d["target"]["reason"]'
+# One shape for the chosen disk, accepted or refused.
+check 'set(d["target"]) == {"node", "role", "identity", "classification", "forced", "accepted", "reason"}'
 
 # 2. The kernel command line inside the root names another local disk.
 echo "BOOT_IMAGE=/vmlinuz ephroot ephroot.device=/dev/nvme3n1" >"$dir/root/proc/cmdline"
@@ -71,7 +74,9 @@ check 'd["target"]["node"] == "/dev/nvme2n1"'
 # ... but never the OS namespace.
 probe --device /dev/nvme0n1
 [ "$rc" = 1 ] || fail "OS namespace accepted"
-check 'd["target"] is None and "Azure OS disk" in d["reason"]'
+check 'd["target"]["node"] == "/dev/nvme0n1" and d["target"]["accepted"] is False and d["target"]["role"] == "os"'
+check '"Azure OS disk" in d["target"]["reason"] and d["reason"] == d["target"]["reason"]'
+check 'set(d["target"]) == {"node", "role", "identity", "classification", "forced", "accepted", "reason"}'
 grep -q "Refusing to format '/dev/nvme0n1': it is the Azure OS disk." "$dir/err.txt" || fail "OS refusal: $(cat "$dir/err.txt")"
 
 # 3. A foreign target, then force-format: for another disk (refused), for this one (forced).
@@ -81,7 +86,9 @@ truncate -s 32M "$dir/root/dev/nvme2n1"
 mkfs.ext4 -q -F "$dir/root/dev/nvme2n1" >/dev/null 2>&1
 probe
 [ "$rc" = 1 ] || fail "foreign: exit status $rc"
-check 'd["target"] is None and d["candidate"] == "/dev/nvme2n1" and d["candidate_classification"] == "foreign"'
+check 'd["target"]["node"] == "/dev/nvme2n1" and d["target"]["classification"] == "foreign"'
+check 'd["target"]["accepted"] is False and d["target"]["forced"] is False and "it is foreign" in d["target"]["reason"]'
+check 'd["target"]["identity"] == "nvme:SN-LOCAL-2:ns1:size=439804651008"'
 grep -q "Refusing to format '/dev/nvme2n1': it is foreign (the whole disk holds ext4); only force-format=nvme:SN-LOCAL-2:ns1:size=439804651008 would override." "$dir/err.txt" ||
         fail "foreign refusal: $(cat "$dir/err.txt")"
 echo "force-format = nvme:SN-LOCAL-1:ns1:size=439804651008" >"$dir/root/etc/ephroot.conf"
@@ -92,14 +99,15 @@ grep -q "Refusing to format '/dev/nvme2n1': it is foreign (the whole disk holds 
 echo "force-format = nvme:SN-LOCAL-2:ns1:size=439804651008" >"$dir/root/etc/ephroot.conf"
 probe
 [ "$rc" = 0 ] || fail "force-format for this disk: exit status $rc"
-check 'd["target"]["node"] == "/dev/nvme2n1" and d["target"]["forced"] is True'
+check 'd["target"]["node"] == "/dev/nvme2n1" and d["target"]["forced"] is True and d["target"]["accepted"] is True'
 grep -q "FORCED: '/dev/nvme2n1'" "$dir/err.txt" || fail "forced format not logged loudly: $(cat "$dir/err.txt")"
 
 # 4. Gen2: the resource disk is the candidate, but cloud-init has it mounted on /mnt.
 use azure-gen2
 probe
 [ "$rc" = 1 ] || fail "gen2 mounted: exit status $rc"
-check 'd["target"] is None and d["candidate"] == "/dev/sdb" and "mounted" in d["reason"]'
+check 'd["target"]["node"] == "/dev/sdb" and d["target"]["accepted"] is False and "mounted" in d["target"]["reason"]'
+check 'd["target"]["role"] == "resource" and d["target"]["classification"] is None'
 check '{x["node"]: (x["role"], x["lun"]) for x in d["disks"]} == {"/dev/sda": ("os", 0), "/dev/sdb": ("resource", 1), "/dev/sr0": ("cdrom", 2), "/dev/sdc": ("data", 0), "/dev/sdd": ("data", 5), "/dev/sde": ("data", 6)}'
 # Unmounted, with a fresh "Temporary Storage" layout it would be picked: simulate by blank content.
 sed -i '/\/mnt /d' "$dir/root/proc/self/mountinfo"
@@ -121,6 +129,19 @@ probe
 [ "$rc" = 1 ] || fail "hyperv: exit status $rc"
 check 'd["target"] is None and "no positive Azure identity" in d["reason"]'
 check 'all(x["role"] == "unknown" for x in d["disks"])'
+
+# 5b. An error is reported, never nothing: with --json as {"error": ...} on stdout (wherever the log
+# goes), and logged.
+probe --sysfs-root "$dir/nonexistent"
+[ "$rc" = 1 ] || fail "bad --sysfs-root: exit status $rc"
+check '"Failed to enumerate the disks under" in d["error"] and "nonexistent" in d["error"]'
+grep -q "Failed to enumerate the disks under '$dir/nonexistent'" "$dir/err.txt" ||
+        fail "bad --sysfs-root: not logged: $(cat "$dir/err.txt")"
+echo "no-such-key = 1" >"$dir/root/etc/ephroot.conf"
+probe
+[ "$rc" = 2 ] || fail "bad configuration: exit status $rc"
+check '"Unknown setting" in d["error"] and "no-such-key" in d["error"]'
+grep -q "Unknown setting 'no-such-key'" "$dir/err.txt" || fail "bad configuration: not logged: $(cat "$dir/err.txt")"
 
 # 6. Text output works too.
 use azure-gen1

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 /* Pure parts of the boot: the fstab rewrite, the ext2/3/4 used-block map on hand-made superblocks,
- * and the boot keys of the configuration. */
+ * the boot keys of the configuration, and how a failure's one sentence reaches the failure line. */
 
 #include <errno.h>
 #include <setjmp.h>
@@ -13,8 +13,10 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "boot.h"
 #include "config.h"
 #include "ext4-used.h"
+#include "log.h"
 #include "root-fstab.h"
 #include "root.h"
 
@@ -227,6 +229,47 @@ static void test_config_boot_keys(void **state) {
         config_done(&c);
 }
 
+/* The first sentence stays; %m is the error passed in. */
+static void test_boot_error_set(void **state) {
+        BootError e = {};
+
+        assert_false(boot_error_isset(&e));
+        errno = EPERM;
+        assert_int_equal(boot_error_set(&e, -ENOENT, "Failed to open '%s': %m", "/x"), -ENOENT);
+        assert_string_equal(e.message, "Failed to open '/x': No such file or directory");
+        assert_int_equal(errno, EPERM);
+        assert_int_equal(boot_error_set(&e, SYNTHETIC_ERRNO(EIO), "a consequence"), -EIO);
+        assert_string_equal(e.message, "Failed to open '/x': No such file or directory");
+        boot_error_clear(&e);
+        assert_false(boot_error_isset(&e));
+        assert_int_equal(boot_error_set(&e, SYNTHETIC_ERRNO(ENODEV), "Failed to find a disk to format: %s", "none"), -ENODEV);
+        assert_string_equal(e.message, "Failed to find a disk to format: none");
+}
+
+/* While collecting, what a callee logs at LOG_ERR is the sentence (the first one), not a log line;
+ * warnings are still written; collections nest. */
+static void test_boot_error_collect(void **state) {
+        BootError outer = {}, inner = {};
+
+        boot_error_collect(&outer);
+        log_warning("a warning, written as usual");
+        assert_int_equal(log_error_errno(SYNTHETIC_ERRNO(ENOSPC), "Failed to copy '%s': %m", "/dev/vdb"), -ENOSPC);
+        (void) log_error_errno(SYNTHETIC_ERRNO(EIO), "a later error");
+        assert_string_equal(outer.message, "Failed to copy '/dev/vdb': No space left on device");
+
+        boot_error_collect(&inner);
+        (void) log_error_errno(SYNTHETIC_ERRNO(EINVAL), "inner");
+        boot_error_collect_end(&inner);
+        assert_string_equal(inner.message, "inner");
+        (void) log_error_errno(SYNTHETIC_ERRNO(EINVAL), "outer again");
+        assert_string_equal(outer.message, "Failed to copy '/dev/vdb': No space left on device");
+        boot_error_collect_end(&outer);
+
+        /* Collected no longer: a sentence set directly is not overwritten by a log line either. */
+        (void) log_error_errno(SYNTHETIC_ERRNO(EINVAL), "written to stderr, not collected");
+        assert_string_equal(outer.message, "Failed to copy '/dev/vdb': No space left on device");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_fstab_azure),
@@ -236,6 +279,8 @@ int main(void) {
                 cmocka_unit_test(test_ext4_bad),
                 cmocka_unit_test(test_copy_sector_limit),
                 cmocka_unit_test(test_config_boot_keys),
+                cmocka_unit_test(test_boot_error_set),
+                cmocka_unit_test(test_boot_error_collect),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "config.h"
@@ -246,6 +249,83 @@ static void test_sizes_bounded(void **state) {
         free(big);
 }
 
+/* config_get(): one key's value as the file writes it, any spelling of the key, NULL when unset. */
+static void test_get(void **state) {
+        Config *c = *state;
+        char *v = NULL;
+
+        assert_int_equal(config_get(c, "failure-action", &v), 0);
+        assert_string_equal(v, "halt");
+        free(v);
+        assert_int_equal(config_get(c, "kbs-url", &v), 0);
+        assert_null(v);
+        assert_int_equal(config_get(c, "attest-pcrs", &v), 0);
+        assert_string_equal(v, "0-15");
+        free(v);
+
+        assert_int_equal(config_parse_text(c,
+                                 "failure-action = poweroff\ntcti = swtpm:host=127.0.0.1,port=2321\n"
+                                 "attest-pcrs = 0,2,4-7,23\nsecret.db = default/app/db\ntpm = none\n",
+                                 "get.conf"),
+                         0);
+        assert_int_equal(config_get(c, "FAILURE_action", &v), 0);
+        assert_string_equal(v, "poweroff");
+        free(v);
+        assert_int_equal(config_get(c, "tcti", &v), 0);
+        assert_string_equal(v, "swtpm:host=127.0.0.1,port=2321");
+        free(v);
+        assert_int_equal(config_get(c, "attest_pcrs", &v), 0);
+        assert_string_equal(v, "0,2,4-7,23");
+        free(v);
+        assert_int_equal(config_get(c, "tpm", &v), 0);
+        assert_string_equal(v, "none");
+        free(v);
+        assert_int_equal(config_get(c, "secret.db", &v), 0);
+        assert_string_equal(v, "default/app/db");
+        free(v);
+        assert_int_equal(config_get(c, "secret.other", &v), 0);
+        assert_null(v);
+
+        assert_int_equal(config_get(c, "no-such-key", &v), -ENOKEY);
+        assert_int_equal(config_get(c, "secret./x", &v), -ENOKEY);
+        assert_int_equal(config_get(c, "", &v), -ENOKEY);
+        assert_true(config_key_exists("Failure_Action"));
+        assert_true(config_key_exists("secret.db"));
+        assert_false(config_key_exists("no-such-key"));
+        assert_false(config_key_exists("ephroot.tcti"));
+}
+
+/* What config_dump() prints parses back to the same configuration. */
+static void test_dump_round_trip(void **state) {
+        Config *c = *state, d;
+        char a[8192] = {}, b[8192] = {};
+        FILE *f;
+
+        assert_int_equal(config_parse_text(c,
+                                 "enabled = yes\nmode = overlay\nroot-hash = sha256:"
+                                 "abababababababababababababababababababababababababababababababab\n"
+                                 "force-format = nvme:SN1:ns1:size=4096\nkbs-url = https://kbs.example\n"
+                                 "attest = optional\nattest-pcrs = 1,3-4\nattest-ak-type = ecc\nintegrity = hmac-sha256\n"
+                                 "secret.key = a/b/c\nlog-level = debug\n",
+                                 "rt.conf"),
+                         0);
+        f = fmemopen(a, sizeof(a) - 1, "w");
+        assert_non_null(f);
+        assert_int_equal(config_dump(c, f), 0);
+        fclose(f);
+        assert_non_null(strstr(a, "\n#kbs-ca-file = (unset: the system's CA bundle)\n"));
+        assert_non_null(strstr(a, "\nattest-pcrs = 1,3-4\n"));
+
+        assert_int_equal(config_init(&d), 0);
+        assert_int_equal(config_parse_text(&d, a, "dump"), 0);
+        f = fmemopen(b, sizeof(b) - 1, "w");
+        assert_non_null(f);
+        assert_int_equal(config_dump(&d, f), 0);
+        fclose(f);
+        assert_string_equal(a, b);
+        config_done(&d);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
@@ -259,6 +339,8 @@ int main(void) {
                 cmocka_unit_test(test_cmdline_words),
                 cmocka_unit_test_setup_teardown(test_disk_keys, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_sizes_bounded, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_get, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_dump_round_trip, setup, teardown),
         };
 
         log_set_target(LOG_TARGET_STDERR);

@@ -336,6 +336,13 @@ static void test_pick_target(void **state) {
         assert_false(u.ok);
         assert_false(u.classified);
         assert_string_equal(u.reason, "Refusing to format '/dev/sda': it is the Azure OS disk");
+        disk_target_done(&u);
+
+        /* A named path that is not there is the target, refused: node names it. */
+        assert_int_equal(disk_pick_target(&(DiskTargetRequest) { .root = root, .device = "/dev/sdz" }, &l, &u), 0);
+        assert_false(u.ok);
+        assert_string_equal(u.node, "/dev/sdz");
+        assert_string_equal(u.reason, "Refusing to format '/dev/sdz': it does not exist");
 
         /* No Azure identity: no candidate at all. */
         enumerate("hyperv-gen2", true, &h, &root2);
@@ -461,6 +468,41 @@ static void test_use_bounds(void **state) {
         (void) state;
 }
 
+/* An image file backing a loop device is found through <root>/sys/block/loopN/loop/backing_file. */
+static void test_loop_backing(void **state) {
+        char root[] = "/tmp/test-disk-XXXXXX";
+        _cleanup_free_ char *sys = NULL, *blk = NULL, *loop0 = NULL, *loop0l = NULL, *loop1 = NULL, *loop1l = NULL,
+                           *img = NULL, *other = NULL, *real = NULL, *found = NULL, *cmd = NULL;
+
+        assert_non_null(mkdtemp(root));
+        write_file(root, "disk.img", "");
+        write_file(root, "other.img", "");
+        assert_true(asprintf(&img, "%s/disk.img", root) > 0);
+        assert_true(asprintf(&other, "%s/other.img", root) > 0);
+        real = realpath(img, NULL);
+        assert_non_null(real);
+
+        /* No sys/block at all: nothing backs anything. */
+        assert_int_equal(disk_find_loop_backing(root, img, &found), 0);
+
+        sys = mkdir_at(root, "sys");
+        blk = mkdir_at(sys, "block");
+        loop0 = mkdir_at(blk, "loop0");
+        loop0l = mkdir_at(loop0, "loop");
+        write_file(loop0l, "backing_file", "/somewhere/else.img\n");
+        loop1 = mkdir_at(blk, "loop1");
+        loop1l = mkdir_at(loop1, "loop");
+        write_file(loop1l, "backing_file", real);
+        assert_int_equal(disk_find_loop_backing(root, img, &found), 1);
+        assert_string_equal(found, "/dev/loop1");
+        assert_int_equal(disk_find_loop_backing(root, other, &found), 0);
+        assert_int_equal(disk_find_loop_backing(root, "/nonexistent.img", &found), -ENOENT);
+
+        assert_true(asprintf(&cmd, "rm -rf '%s'", root) > 0);
+        assert_int_equal(system(cmd), 0);
+        (void) state;
+}
+
 static void test_mountinfo(void **state) {
         char source[64];
         unsigned n = 0;
@@ -513,6 +555,7 @@ int main(void) {
                 cmocka_unit_test(test_mountinfo),
                 cmocka_unit_test(test_swaps),
                 cmocka_unit_test(test_use_bounds),
+                cmocka_unit_test(test_loop_backing),
         };
 
         log_set_target(LOG_TARGET_STDERR);

@@ -4,10 +4,15 @@
 # busybox in a chroot, with stubs for ephroot and for halt/poweroff/reboot/sleep that record their
 # calls: ephroot's exit status 0 lets the boot go on; anything else (an exit status, a signal, a
 # missing binary) prints "ephroot: boot failed:", runs `ephroot boot-failed` (the failure event; it
-# may crash too) and stops the machine the configured way, and never returns to initramfs-tools. Needs root (chroot) and busybox (static); exits 77 without them.
-#   test-boot-script.sh SRCDIR
+# may crash too) and stops the machine the configured way, and never returns to initramfs-tools.
+# The way is failure-action=, which the script asks ephroot for: the stub hands `ephroot config` to
+# the real binary (copied into the chroot with its libraries), so the file and the kernel command
+# line are read as ephroot reads them. Needs root (chroot) and busybox (static); exits 77 without
+# them.
+#   test-boot-script.sh SRCDIR EPHROOT
 set -u
 src=$1
+ephroot_bin=$(readlink -f "$2")
 script="$src/initramfs-hooks/initramfs-tools/scripts/local-bottom/ephroot"
 busybox=$(command -v busybox || true)
 [ -n "$busybox" ] || { echo "SKIP: busybox not found" >&2; exit 77; }
@@ -32,6 +37,12 @@ cp "$busybox" "$template/bin/busybox"
 for a in $("$busybox" --list); do
         [ "$a" = busybox ] || ln -s busybox "$template/bin/$a"
 done
+# The real ephroot, for the stub's `ephroot config`, with the libraries it links.
+cp "$ephroot_bin" "$template/usr/sbin/ephroot.real"
+for lib in $(ldd "$ephroot_bin" | grep -o '/[^ ]*'); do
+        mkdir -p "$template$(dirname "$lib")"
+        cp -L "$lib" "$template$lib"
+done
 
 # A fresh chroot: the template, the script, stubs.
 setup() {
@@ -52,16 +63,22 @@ setup() {
         chmod +x "$r/bin/sleep"
 }
 
-# stub_ephroot EXIT|signal|missing
+# stub_ephroot EXIT|signal|missing: records its calls and exits so or dies; `ephroot ... config ...`
+# runs the real binary instead, unrecorded.
 stub_ephroot() {
-        local r=$work/root
+        local r=$work/root end
         case "$1" in
-        missing) rm -f "$r/usr/sbin/ephroot" ;;
-        signal) printf '#!/bin/sh\necho "ephroot $*" >>/calls\nkill -SEGV $$\n' >"$r/usr/sbin/ephroot" ;;
-        *) printf '#!/bin/sh\necho "ephroot $*" >>/calls\nexit %d\n' "$1" >"$r/usr/sbin/ephroot" ;;
+        missing) rm -f "$r/usr/sbin/ephroot"; return 0 ;;
+        signal) end='kill -SEGV $$' ;;
+        *) end="exit $1" ;;
         esac
-        [ -e "$r/usr/sbin/ephroot" ] && chmod +x "$r/usr/sbin/ephroot"
-        return 0
+        cat >"$r/usr/sbin/ephroot" <<EOF
+#!/bin/sh
+case " \$* " in *" config "*) exec /usr/sbin/ephroot.real "\$@" ;; esac
+echo "ephroot \$*" >>/calls
+$end
+EOF
+        chmod +x "$r/usr/sbin/ephroot"
 }
 
 # run NAME CMDLINE [ROOTMNT]: runs the script; sets rc, output, calls.
@@ -133,8 +150,9 @@ expect_stop "exit status 2, failure-action=poweroff" poweroff "ephroot exited wi
 setup; stub_ephroot signal; run signal "$base"
 expect_stop "killed by SIGSEGV" halt "ephroot was killed by signal 11"
 
+# Without the binary nothing can read the configuration: halt, whatever it says.
 setup; stub_ephroot missing; run missing "$base ephroot.failure-action=poweroff"
-expect_stop "binary missing" poweroff "/usr/sbin/ephroot is missing from the initramfs"
+expect_stop "binary missing: halts" halt "/usr/sbin/ephroot is missing from the initramfs"
 
 setup; stub_ephroot 1; printf 'failure-action = reboot\n' >"$work/root/etc/ephroot.conf"; run conf "$base"
 expect_stop "failure-action = reboot in the file" reboot "ephroot exited with status 1"
@@ -149,8 +167,27 @@ expect_stop "words after -- belong to init" halt "ephroot exited with status 1"
 setup; stub_ephroot 1; run unknown-action "$base ephroot.failure-action=continue"
 expect_stop "an unknown action halts" halt "ephroot exited with status 1"
 
-setup; stub_ephroot 1; run last-wins "$base ephroot.failure-action=halt ephroot.failure_action=poweroff"
-expect_stop "the last word wins, - and _ alike" poweroff "ephroot exited with status 1"
+setup; stub_ephroot 1; run underscore "$base ephroot.failure_action=poweroff"
+expect_stop "- and _ alike in the key" poweroff "ephroot exited with status 1"
+
+# A configuration ephroot refuses (failure-action= twice in one source) halts, as ephroot does.
+setup; stub_ephroot 1; run twice "$base ephroot.failure-action=halt ephroot.failure_action=poweroff"
+expect_stop "a refused configuration halts" halt "ephroot exited with status 1"
+
+# attest= on (file or command line): the script brings the network up first, with initramfs-tools'
+# configure_networking (here missing: it says so and goes on); off (the default): no network.
+setup; stub_ephroot 0; printf 'attest = optional\n' >"$work/root/etc/ephroot.conf"; run attest-file "$base"
+if [ "$rc" -eq 0 ] && grep -qx "ephroot: attest is on but configure_networking is missing; ephroot will report the failure" <<<"$output" &&
+        [ "$calls" = "ephroot boot --rootmnt /root" ]; then
+        echo "ok: attest = optional in the file: the network is brought up first"
+else
+        fail "attest in the file: rc=$rc calls='$calls' output='$output'"
+fi
+setup; stub_ephroot 0; run attest-cmdline "$base ephroot.attest=required"
+grep -q "attest is on" <<<"$output" || fail "ephroot.attest=required: no network: $output"
+setup; stub_ephroot 0; printf 'attest = required\n' >"$work/root/etc/ephroot.conf"; run attest-off "$base ephroot.attest=off"
+[ "$rc" -eq 0 ] && [ -z "$output" ] && echo "ok: ephroot.attest=off on the command line wins: no network" ||
+        fail "ephroot.attest=off: rc=$rc output='$output'"
 
 # The script passes `sh -n` under busybox (the initramfs's shell) and under dash.
 "$busybox" sh -n "$script" || fail "busybox sh -n"

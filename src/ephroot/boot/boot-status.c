@@ -43,11 +43,11 @@ static int build(const Config *c, const BootStatus *st, json_object **ret) {
                 json_object_object_add(o, "failed_phase", json_object_new_string(boot_phase_to_string(st->phase)));
                 json_object_object_add(o, "error", str_or_null(st->error));
         }
-        json_object_object_add(o, "device", str_or_null(st->device));
-        json_object_object_add(o, "identity", str_or_null(st->identity));
-        json_object_object_add(o, "role", str_or_null(st->role));
-        json_object_object_add(o, "classification", str_or_null(st->classification));
-        json_object_object_add(o, "forced", json_object_new_boolean(st->forced));
+        json_object_object_add(o, "device", str_or_null(st->target.node));
+        json_object_object_add(o, "identity", str_or_null(st->target.identity));
+        json_object_object_add(o, "role", str_or_null(st->target.role));
+        json_object_object_add(o, "classification", str_or_null(st->target.classification));
+        json_object_object_add(o, "forced", json_object_new_boolean(st->target.forced));
         json_object_object_add(o, "mode", json_object_new_string(root_mode_to_string(c->mode)));
         json_object_object_add(o, "luks_uuid", str_or_null(st->luks_uuid));
         json_object_object_add(o, "dm_node", str_or_null(st->dm_node));

@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* The boot's phases, in order, each timed and printed, failing closed at the first error. */
+/* The boot's phases, in order, each timed and printed, failing closed at the first error, and the
+ * steps `ephroot volume` shares with them (target checks, TPM, measuring the volume). Each failure is
+ * reported once, by one sentence: a phase sets it (BootError), or a callee logs it and the boot
+ * collects it while it runs. */
 
 #define _GNU_SOURCE
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
 
@@ -38,10 +42,7 @@ const char *boot_phase_to_string(BootPhase p) {
 void boot_status_done(BootStatus *s) {
         if (!s)
                 return;
-        s->device = mfree(s->device);
-        s->identity = mfree(s->identity);
-        s->role = mfree(s->role);
-        s->classification = mfree(s->classification);
+        boot_target_done(&s->target);
         s->luks_uuid = mfree(s->luks_uuid);
         s->dm_node = mfree(s->dm_node);
         s->cipher = mfree(s->cipher);
@@ -50,14 +51,165 @@ void boot_status_done(BootStatus *s) {
         root_layout_done(&s->root);
 }
 
+int boot_error_set(BootError *e, int error, const char *format, ...) {
+        int saved_errno = errno;
+        va_list ap;
+
+        if (!boot_error_isset(e)) {
+                errno = ERRNO_VALUE(error); /* for %m */
+                va_start(ap, format);
+                (void) vsnprintf(e->message, sizeof(e->message), format, ap);
+                va_end(ap);
+                errno = saved_errno;
+        }
+        return -ERRNO_VALUE(error);
+}
+
+static void collect_error(const char *message, void *userdata) {
+        BootError *e = userdata;
+
+        if (!boot_error_isset(e))
+                (void) snprintf(e->message, sizeof(e->message), "%s", message);
+}
+
+void boot_error_collect(BootError *e) {
+        e->sink = (LogErrorSink) { .error = collect_error, .userdata = e };
+        e->prev = log_set_error_sink(&e->sink);
+}
+
+void boot_error_collect_end(BootError *e) {
+        (void) log_set_error_sink(e->prev);
+        e->prev = NULL;
+}
+
+void boot_target_done(BootTarget *t) {
+        if (!t)
+                return;
+        t->node = mfree(t->node);
+        t->identity = mfree(t->identity);
+        t->role = mfree(t->role);
+        t->classification = mfree(t->classification);
+        t->reason = mfree(t->reason);
+}
+
+int boot_open_tpm(const Config *c, Tpm2Context **ret, BootError *e) {
+        BootError logged = {};
+        int r;
+
+        r = tpm2_context_new(c->tcti, ret);
+        if (r >= 0)
+                return 0;
+        r = boot_error_set(e ?: &logged, r, "Failed to open the TPM through TCTI '%s': %m", c->tcti);
+        if (!e)
+                log_error_errno(r, "%s", logged.message);
+        return r;
+}
+
+/* A path named on the command line may be an image file: it must exist, be a file or a block device,
+ * and a file must not back a loop device. */
+static int check_named_path(const char *device, BootError *e) {
+        _cleanup_free_ char *loop = NULL;
+        struct stat st;
+        int r;
+
+        if (stat(device, &st) < 0) {
+                if (errno == ENOENT)
+                        return boot_error_set(e, SYNTHETIC_ERRNO(ENOENT), "Refusing to format '%s': it does not exist.",
+                                              device);
+                return boot_error_set(e, errno, "Refusing to format '%s': cannot look at it: %m", device);
+        }
+        if (S_ISDIR(st.st_mode))
+                return boot_error_set(e, SYNTHETIC_ERRNO(EISDIR), "Refusing to format '%s': it is a directory.", device);
+        if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+                return boot_error_set(e, SYNTHETIC_ERRNO(ENOTBLK),
+                                      "Refusing to format '%s': it is neither a block device nor an image file.", device);
+        if (!S_ISREG(st.st_mode))
+                return 0;
+        r = disk_find_loop_backing("/", device, &loop);
+        if (r < 0)
+                return boot_error_set(e, r, "Refusing to format '%s': cannot check whether it is in use: %m", device);
+        if (r > 0)
+                return boot_error_set(e, SYNTHETIC_ERRNO(EBUSY),
+                                      "Refusing to format '%s': it is in use as the backing file of %s.", device, loop);
+        return 0;
+}
+
+int boot_pick_target(const Config *c, const char *device, bool named, const char *rootmnt, BootTarget *ret,
+                     BootError *e) {
+        _cleanup_(disk_list_done) DiskList l = {};
+        _cleanup_(disk_target_done) DiskTarget t = {};
+        _cleanup_(boot_target_done) BootTarget bt = {};
+        int r;
+
+        assert_return(c && device && ret && e, -EINVAL);
+
+        if (named) {
+                r = check_named_path(device, e);
+                if (r < 0)
+                        return r;
+        }
+        r = disk_enumerate("/", disk_nvme_read_vs, NULL, &l);
+        if (r < 0)
+                return boot_error_set(e, r, "Failed to enumerate the disks: %m");
+        r = disk_pick_target(&(DiskTargetRequest) {
+                                     .root = "/",
+                                     .device = device,
+                                     .force_format = c->force_format,
+                                     .rootmnt = rootmnt,
+                                     .inspect = named,
+                             },
+                             &l, &t);
+        if (r < 0)
+                return boot_error_set(e, r, "Out of memory.");
+        if (!t.node)
+                return boot_error_set(e, SYNTHETIC_ERRNO(ENODEV), "Failed to find a disk to format: %s", strna(t.reason));
+        if (!t.ok)
+                return boot_error_set(e, SYNTHETIC_ERRNO(EPERM), "%s.", strna(t.reason));
+
+        bt = (BootTarget) {
+                .node = strdup(t.node),
+                .identity = t.identity ? strdup(t.identity) : NULL,
+                .role = strdup(t.disk ? disk_role_to_string(t.disk->role) : "image"),
+                .classification = strdup(disk_class_to_string(t.class)),
+                .reason = strdup(strempty(t.reason)),
+                .forced = t.forced,
+                .rdev = t.rdev,
+        };
+        if (!bt.node || !bt.role || !bt.classification || !bt.reason || (t.identity && !bt.identity))
+                return boot_error_set(e, SYNTHETIC_ERRNO(ENOMEM), "Out of memory.");
+        *ret = bt;
+        bt = (BootTarget) {};
+        return 0;
+}
+
+int boot_measure_volume(Tpm2Context *tpm, const Config *c, const BootTarget *t, LuksVolume *v,
+                        const char *dm_name, Secret **key) {
+        int r = 0;
+
+        if (tpm)
+                r = measure_volume_events(tpm, c,
+                                          &(MeasureVolumeTarget) {
+                                                  .identity = t->identity,
+                                                  .role = t->role,
+                                                  .classification = t->classification,
+                                                  .forced = t->forced,
+                                          },
+                                          v, dm_name, *key);
+        /* The key's last use: from here on it exists only in the kernel's keyring. */
+        *key = secret_free(*key);
+        if (r < 0 && v->dm_name)
+                (void) luks_deactivate(v->dm_name);
+        return r;
+}
+
 typedef struct BootRun {
         const Config *config;
         const BootArgs *args;
         BootStatus *status;
+        BootError error;
         Tpm2Context *tpm;
         Secret *key;
         LuksVolume volume;
-        dev_t device_rdev;      /* the target as classified; luks_setup() checks it is still that */
         uint64_t phase_start;
 } BootRun;
 
@@ -99,9 +251,9 @@ static int phase_measure(BootRun *b) {
                 log_warning("tpm=none: NO TPM. Nothing is measured and the key comes from getrandom() alone. Development only.");
                 return 0;
         }
-        r = tpm2_context_new(c->tcti, &b->tpm);
+        r = boot_open_tpm(c, &b->tpm, &b->error);
         if (r < 0)
-                return log_error_errno(r, "Failed to open the TPM through TCTI '%s': %m", c->tcti);
+                return r;
         r = measure_get_banks(b->tpm, c->tcti, &b->status->banks);
         if (r < 0)
                 return r;
@@ -116,40 +268,16 @@ static int phase_measure(BootRun *b) {
 }
 
 static int phase_disk(BootRun *b) {
-        _cleanup_(disk_list_done) DiskList l = {};
-        _cleanup_(disk_target_done) DiskTarget t = {};
-        BootStatus *s = b->status;
+        const BootTarget *t = &b->status->target;
         int r;
 
-        r = disk_enumerate("/", disk_nvme_read_vs, NULL, &l);
+        r = boot_pick_target(b->config, b->config->device, /* named= */ false, b->args->rootmnt, &b->status->target,
+                             &b->error);
         if (r < 0)
-                return log_error_errno(r, "Failed to enumerate the disks: %m");
-        r = disk_pick_target(&(DiskTargetRequest) {
-                                     .root = "/",
-                                     .device = b->config->device,
-                                     .force_format = b->config->force_format,
-                                     .rootmnt = b->args->rootmnt,
-                             },
-                             &l, &t);
-        if (r < 0)
-                return log_oom();
-        if (!t.node)
-                return log_error_errno(SYNTHETIC_ERRNO(ENODEV), "Failed to find a disk to format: %s",
-                                       strna(t.reason));
-        if (!t.ok)
-                return log_error_errno(SYNTHETIC_ERRNO(EPERM), "%s", strna(t.reason));
-
-        b->device_rdev = t.rdev;
-        s->device = strdup(t.node);
-        s->role = strdup(t.disk ? disk_role_to_string(t.disk->role) : "unknown");
-        s->classification = strdup(disk_class_to_string(t.class));
-        s->identity = t.identity ? strdup(t.identity) : NULL;
-        if (!s->device || !s->role || !s->classification || (t.identity && !s->identity))
-                return log_oom();
-        s->forced = t.forced;
-        if (t.forced)
+                return r;
+        if (t->forced)
                 log_warning("FORCED: formatting '%s' (%s), which holds something ephroot does not recognise, because force-format= names it.",
-                            t.node, t.identity);
+                            t->node, t->identity);
         return 0;
 }
 
@@ -161,7 +289,7 @@ static int phase_volume(BootRun *b) {
         config_luks_params(b->config, &p);
         p.header_dir = b->args->header_dir;
         p.activate = true;
-        p.device_rdev = b->device_rdev;
+        p.device_rdev = s->target.rdev;
 
         /* A copy of the OS root must be mountable on the volume: decided before anything is formatted. */
         if (b->config->mode == ROOT_MODE_COPY) {
@@ -171,15 +299,15 @@ static int phase_volume(BootRun *b) {
                 if (r < 0)
                         return r;
                 if (p.sector_size > limit)
-                        return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
-                                               "Failed to set up the volume: sector-size=%u is larger than the OS root's blocks allow (%u); its copy could not be mounted. Use sector-size=0 or %u.",
-                                               p.sector_size, limit, limit);
+                        return boot_error_set(&b->error, SYNTHETIC_ERRNO(EINVAL),
+                                              "Failed to set up the volume: sector-size=%u is larger than the OS root's blocks allow (%u); its copy could not be mounted. Use sector-size=0 or %u.",
+                                              p.sector_size, limit, limit);
                 if (p.sector_size == 0 && limit < 4096) {
                         log_notice("Using 512-byte encryption sectors: the OS root's filesystem has blocks smaller than 4096 bytes, and its copy must mount on the volume.");
                         p.sector_size = 512;
                 }
         }
-        r = luks_setup(s->device, b->key, &p, &b->volume);
+        r = luks_setup(s->target.node, b->key, &p, &b->volume);
         if (r < 0)
                 return r;
         s->luks_uuid = strdup(b->volume.uuid);
@@ -190,24 +318,6 @@ static int phase_volume(BootRun *b) {
         s->sector_size = b->volume.sector_size;
         s->volume_size = b->volume.data_size;
         return 0;
-}
-
-static int phase_measure_disk(BootRun *b) {
-        BootStatus *s = b->status;
-        int r = 0;
-
-        if (b->tpm)
-                r = measure_volume_events(b->tpm, b->config,
-                                          &(MeasureVolumeTarget) {
-                                                  .identity = s->identity,
-                                                  .role = s->role,
-                                                  .classification = s->classification,
-                                                  .forced = s->forced,
-                                          },
-                                          &b->volume, b->volume.dm_name, b->key);
-        /* The key's last use: from here on it exists only in the kernel's keyring. */
-        b->key = secret_free(b->key);
-        return r;
 }
 
 /* After the disk events, before the root is laid (a refusal costs no copy) and before the closing
@@ -230,9 +340,9 @@ static int phase_attest(BootRun *b) {
         }
         if (c->attest == ATTEST_REQUIRED)
                 return r;
-        /* Survived: the error is not the boot's, so a later failure reports its own. */
-        b->status->attest_error = strdup(log_first_error() ?: "unknown error");
-        log_clear_first_error();
+        /* Survived: the sentence is not the boot's, so a later failure reports its own. */
+        b->status->attest_error = strdup(boot_error_isset(&b->error) ? b->error.message : "unknown error");
+        boot_error_clear(&b->error);
         log_warning("attest=optional: attestation failed (%s), going on without secrets.",
                     strna(b->status->attest_error));
         return 0;
@@ -252,11 +362,12 @@ int boot_measure_failure(Tpm2Context *tpm, const Config *c, const char *phase) {
                 if (done & (1U << pcrs[i]))
                         continue;
                 done |= 1U << pcrs[i];
+                /* A PCR that cannot be extended is named by measure_string_event(); the others are
+                 * still tried. */
                 k = measure_string_event(tpm, c, MEASURE_EVENT_FAILURE, pcrs[i], s);
-                if (k < 0) {
-                        log_warning("Failed to extend the failure event into PCR %u.", pcrs[i]);
+                if (k < 0)
                         r = k;
-                } else
+                else
                         n++;
         }
         /* Every PCR counts: a policy may use any one of them alone. */
@@ -272,6 +383,78 @@ static void extend_failure(BootRun *b) {
         (void) boot_measure_failure(b->tpm, b->config, phase_names[b->status->phase]);
 }
 
+/* The phases in order; returns at the first failure, with st->phase naming it. */
+static int run_phases(BootRun *b) {
+        const Config *c = b->config;
+        BootStatus *st = b->status;
+        int r;
+
+        phase_begin(b, BOOT_PHASE_MEASURE);
+        r = phase_measure(b);
+        if (r < 0)
+                return r;
+        phase_end(b, st->tpm ? "kernel, initrd, command line into PCR %u, %u, %u (%u banks)" : "skipped (tpm=none)",
+                  c->pcr_kernel, c->pcr_initrd, c->pcr_cmdline, (unsigned) __builtin_popcount(st->banks));
+
+        phase_begin(b, BOOT_PHASE_KEY);
+        r = keygen_volume_key(b->tpm, &b->key);
+        if (r < 0)
+                return r;
+        phase_end(b, "%u bytes, HKDF-SHA256 over TPM and kernel randomness", KEYGEN_KEY_SIZE);
+
+        phase_begin(b, BOOT_PHASE_DISK);
+        r = phase_disk(b);
+        if (r < 0)
+                return r;
+        phase_end(b, "%s (%s, %s%s)", st->target.node, st->target.role, st->target.classification,
+                  st->target.forced ? ", FORCED" : "");
+
+        phase_begin(b, BOOT_PHASE_VOLUME);
+        r = phase_volume(b);
+        if (r < 0)
+                return r;
+        phase_end(b, "%s: LUKS2 %s, %u-byte sectors, header in tmpfs", st->dm_node, st->cipher, st->sector_size);
+
+        phase_begin(b, BOOT_PHASE_MEASURE_DISK);
+        r = boot_measure_volume(b->tpm, c, &st->target, &b->volume, b->volume.dm_name, &b->key);
+        if (r < 0)
+                return r;
+        phase_end(b, st->tpm ? "disk and volume-key events into PCR %u" : "skipped (tpm=none)", c->pcr_disk);
+
+        /* attest=off (the default): no phase at all, neither on the console nor in status.json. */
+        if (c->attest != ATTEST_OFF) {
+                phase_begin(b, BOOT_PHASE_ATTEST);
+                r = phase_attest(b);
+                if (r < 0)
+                        return r;
+                if (st->attested)
+                        phase_end(b, "%s to %s: %u secret%s in %s", c->attest_tee, c->kbs_url, st->attest_secrets,
+                                  st->attest_secrets == 1 ? "" : "s", b->args->secrets_dir ?: ATTEST_SECRETS_DIR);
+                else
+                        phase_end(b, "FAILED (attest=optional, going on without secrets)");
+        }
+
+        phase_begin(b, BOOT_PHASE_ROOT);
+        r = root_lay(c, b->args->rootmnt, st->dm_node, st->volume_size, st->target.node, &st->root);
+        if (r < 0)
+                return r;
+        if (c->mode == ROOT_MODE_COPY)
+                phase_end(b, "copy of %s: %" PRIu64 " MiB read (%s), grown to %" PRIu64 " MiB", st->root.source_node,
+                          st->root.copy.copied >> 20, st->root.copy.ext4 ? "used blocks" : "whole device",
+                          st->root.grown_to >> 20);
+        else
+                phase_end(b, "overlay: %s read-only under an ext4 upper on %s", st->root.source_node, st->dm_node);
+
+        phase_begin(b, BOOT_PHASE_LEAVE);
+        if (b->tpm) {
+                r = measure_string_event(b->tpm, c, MEASURE_EVENT_LEAVE_INITRD, c->pcr_leave, BOOT_LEAVE_STRING);
+                if (r < 0)
+                        return r;
+        }
+        phase_end(b, st->tpm ? "\"" BOOT_LEAVE_STRING "\" into PCR %u" : "skipped (tpm=none)", c->pcr_leave);
+        return 0;
+}
+
 int boot_run(const Config *c, const BootArgs *a, BootStatus *st) {
         BootRun b = { .config = c, .args = a, .status = st };
         uint64_t start = now_usec(CLOCK_MONOTONIC);
@@ -279,80 +462,16 @@ int boot_run(const Config *c, const BootArgs *a, BootStatus *st) {
 
         assert_return(c && a && a->rootmnt && a->cmdline && st, -EINVAL);
 
-        phase_begin(&b, BOOT_PHASE_MEASURE);
-        r = phase_measure(&b);
-        if (r < 0)
-                goto fail;
-        phase_end(&b, st->tpm ? "kernel, initrd, command line into PCR %u, %u, %u (%u banks)" : "skipped (tpm=none)",
-                  c->pcr_kernel, c->pcr_initrd, c->pcr_cmdline, (unsigned) __builtin_popcount(st->banks));
-
-        phase_begin(&b, BOOT_PHASE_KEY);
-        r = keygen_volume_key(b.tpm, &b.key);
-        if (r < 0)
-                goto fail;
-        phase_end(&b, "%u bytes, HKDF-SHA256 over TPM and kernel randomness", KEYGEN_KEY_SIZE);
-
-        phase_begin(&b, BOOT_PHASE_DISK);
-        r = phase_disk(&b);
-        if (r < 0)
-                goto fail;
-        phase_end(&b, "%s (%s, %s%s)", st->device, st->role, st->classification, st->forced ? ", FORCED" : "");
-
-        phase_begin(&b, BOOT_PHASE_VOLUME);
-        r = phase_volume(&b);
-        if (r < 0)
-                goto fail;
-        phase_end(&b, "%s: LUKS2 %s, %u-byte sectors, header in tmpfs", st->dm_node, st->cipher, st->sector_size);
-
-        phase_begin(&b, BOOT_PHASE_MEASURE_DISK);
-        r = phase_measure_disk(&b);
-        if (r < 0)
-                goto fail;
-        phase_end(&b, st->tpm ? "disk and volume-key events into PCR %u" : "skipped (tpm=none)", c->pcr_disk);
-
-        /* attest=off (the default): no phase at all, neither on the console nor in status.json. */
-        if (c->attest != ATTEST_OFF) {
-                phase_begin(&b, BOOT_PHASE_ATTEST);
-                r = phase_attest(&b);
-                if (r < 0)
-                        goto fail;
-                if (st->attested)
-                        phase_end(&b, "%s to %s: %u secret%s in %s", c->attest_tee, c->kbs_url, st->attest_secrets,
-                                  st->attest_secrets == 1 ? "" : "s", a->secrets_dir ?: ATTEST_SECRETS_DIR);
-                else
-                        phase_end(&b, "FAILED (attest=optional, going on without secrets)");
-        }
-
-        phase_begin(&b, BOOT_PHASE_ROOT);
-        r = root_lay(c, a->rootmnt, st->dm_node, st->volume_size, st->device, &st->root);
-        if (r < 0)
-                goto fail;
-        if (c->mode == ROOT_MODE_COPY)
-                phase_end(&b, "copy of %s: %" PRIu64 " MiB read (%s), grown to %" PRIu64 " MiB", st->root.source_node,
-                          st->root.copy.copied >> 20, st->root.copy.ext4 ? "used blocks" : "whole device",
-                          st->root.grown_to >> 20);
-        else
-                phase_end(&b, "overlay: %s read-only under an ext4 upper on %s", st->root.source_node, st->dm_node);
-
-        phase_begin(&b, BOOT_PHASE_LEAVE);
-        if (b.tpm) {
-                r = measure_string_event(b.tpm, c, MEASURE_EVENT_LEAVE_INITRD, c->pcr_leave, BOOT_LEAVE_STRING);
-                if (r < 0)
-                        goto fail;
-        }
-        phase_end(&b, st->tpm ? "\"" BOOT_LEAVE_STRING "\" into PCR %u" : "skipped (tpm=none)", c->pcr_leave);
-
+        boot_error_collect(&b.error);
+        r = run_phases(&b);
         st->total_usec = now_usec(CLOCK_MONOTONIC) - start;
-        tpm2_context_free(b.tpm);
-        luks_volume_done(&b.volume);
-        return 0;
-
-fail:
-        st->failed = true;
-        st->total_usec = now_usec(CLOCK_MONOTONIC) - start;
-        st->error = strdup(log_first_error() ?: "unknown error");
-        b.key = secret_free(b.key);
-        extend_failure(&b);
+        if (r < 0) {
+                st->failed = true;
+                st->error = strdup(boot_error_isset(&b.error) ? b.error.message : "unknown error");
+                b.key = secret_free(b.key);
+                extend_failure(&b);
+        }
+        boot_error_collect_end(&b.error);
         tpm2_context_free(b.tpm);
         luks_volume_done(&b.volume);
         return r;

@@ -129,8 +129,14 @@ int config_parse_cmdline(Config *c, const char *cmdline);
  * and are removed, parsing stops at "--"). Calls cb for each word; stops at the first error. */
 int cmdline_foreach_word(const char *cmdline, int (*cb)(const char *word, void *userdata), void *userdata);
 
-/* Prints every key with its current value, in the configuration file format. */
+/* Prints every key with its current value, in the configuration file format; an unset key as a
+ * comment ("#kbs-url = (unset)"). */
 int config_dump(const Config *c, FILE *f);
+
+/* The value of one key (as the file would write it; '_' and '-' alike, any case), or of secret.<name>;
+ * *ret is NULL when it is unset. -ENOKEY: no such key. No I/O. */
+int config_get(const Config *c, const char *key, char **ret);
+bool config_key_exists(const char *key);
 
 /* The volume settings as luks_setup() takes them (header_dir and dm_name stay NULL: defaults). */
 void config_luks_params(const Config *c, LuksParams *ret);

@@ -474,3 +474,34 @@ int disk_enumerate(const char *root, DiskNvmeMetadataReader reader, void *userda
         l = (DiskList) {};
         return 0;
 }
+
+int disk_find_loop_backing(const char *root, const char *path, char **ret_loop) {
+        _cleanup_free_ char *real = NULL, *blockdir = NULL;
+        _cleanup_(closedirp) DIR *d = NULL;
+        struct dirent *de;
+
+        assert_return(path, -EINVAL);
+        assert_return(ret_loop, -EINVAL);
+
+        real = realpath(path, NULL);
+        if (!real)
+                return -errno;
+        blockdir = disk_root_path(root, "sys/block");
+        if (!blockdir)
+                return -ENOMEM;
+        d = opendir(blockdir);
+        if (!d)
+                return errno == ENOENT ? 0 : -errno;
+        while ((de = readdir(d))) {
+                _cleanup_free_ char *dir = NULL, *backing = NULL;
+
+                if (!startswith(de->d_name, "loop"))
+                        continue;
+                if (asprintf(&dir, "%s/%s/loop", blockdir, de->d_name) < 0)
+                        return -ENOMEM;
+                if (read_attr(dir, "backing_file", &backing) < 0 || !streq(backing, real))
+                        continue;
+                return asprintf(ret_loop, "/dev/%s", de->d_name) < 0 ? -ENOMEM : 1;
+        }
+        return 0;
+}

@@ -2,7 +2,8 @@
 
 /* The whole decision "which disk, and may it be destroyed?", shared by `probe` (which reports it) and
  * boot (which acts on it): resolve device= (auto or a path), check the disk is not in use, classify
- * it, and apply force-format=. Every refusal is logged once, naming the device and the reason. */
+ * it, and apply force-format=. A refusal is a sentence naming the device and the reason, which the
+ * caller reports (boot's failure line, probe's report, volume's error). */
 
 #define _GNU_SOURCE
 #include <stdarg.h>
@@ -48,7 +49,7 @@ int disk_classify_node(const char *root, const char *path, DiskClassResult *ret)
         return 0;
 }
 
-/* Logs the refusal once, naming the device, and keeps the same sentence for the report. */
+/* Keeps the refusal, naming the device, for the caller to report. */
 _printf_(2, 3) static int refuse(DiskTarget *t, const char *format, ...) {
         _cleanup_free_ char *msg = NULL;
         va_list ap;
@@ -59,7 +60,6 @@ _printf_(2, 3) static int refuse(DiskTarget *t, const char *format, ...) {
         va_end(ap);
         if (r < 0)
                 return -ENOMEM;
-        log_error("%s.", msg);
         t->ok = false;
         free(t->reason);
         t->reason = TAKE_PTR(msg);
@@ -147,11 +147,16 @@ int disk_pick_target(const DiskTargetRequest *req, const DiskList *l, DiskTarget
                         return r;
                 if (r == -ENOTBLK && exists && S_ISBLK(st.st_mode))
                         return decide_other(t, req->device, /* is_file= */ false, req->force_format);
-                if (r < 0)
+                if (r < 0) {
+                        /* The named path is the target, refused: node says which. */
+                        t->node = strdup(req->device);
+                        if (!t->node)
+                                return -ENOMEM;
                         return refuse(t, "Refusing to format '%s': %s", req->device,
                                       r == -ENOENT  ? "it does not exist" :
                                       r == -ENOTBLK ? "it is not a whole disk that ephroot enumerates" :
                                                       strerror(-r));
+                }
                 why = "named by device=";
         }
 

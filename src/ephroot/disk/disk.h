@@ -85,6 +85,11 @@ const char *disk_role_to_string(DiskRole r);
  * at a fake tree) and gives each its Azure role and identity. reader may be NULL. */
 int disk_enumerate(const char *root, DiskNvmeMetadataReader reader, void *userdata, DiskList *ret);
 
+/* The loop device whose backing file is path (an image attached to a loop device is in use, as a
+ * mounted disk would be), from <root>/sys/block/loopN/loop/backing_file. Returns 1 and "/dev/loopN" in
+ * *ret_loop, 0 when there is none. */
+int disk_find_loop_backing(const char *root, const char *path, char **ret_loop);
+
 /* Parses "type=local,index=1,name=nvme-440G-1" (NUL padded). No I/O. *ret_local is false only when a
  * type= says something other than "local" (also with -ENODATA, unless the text is empty). Returns
  * -ENODATA if there is no index, -EBADMSG if the text is malformed. */
@@ -195,7 +200,9 @@ typedef struct DiskTarget {
 void disk_target_done(DiskTarget *t);
 
 /* Resolves the target (auto rule or explicit path), checks it is not the OS/root disk, mounted,
- * held or read-only, classifies it and applies force-format. A refusal is logged once ("Refusing to
- * format '<node>': <reason>.") and leaves ok false with the same sentence in reason; no target at
- * all leaves node NULL. Returns -errno only for failures of ephroot itself (out of memory). */
+ * held or read-only, classifies it and applies force-format. A refusal is not logged: it leaves ok
+ * false and the sentence in reason ("Refusing to format '<node>': <why>"), for the caller to report
+ * once; node names the disk (or the path) that was refused, and is NULL when no disk was chosen at
+ * all (device=auto found none). Returns -errno only for failures of ephroot itself (out
+ * of memory). */
 int disk_pick_target(const DiskTargetRequest *req, const DiskList *l, DiskTarget *ret);

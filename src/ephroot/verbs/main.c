@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
+/* ephroot's main(): the common options, then the verb: its options in one loop (every verb answers
+ * --help), what its table entry says it needs (configuration, TPM) set up once, the verb run, and the
+ * result turned into the exit status. */
+
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <stdio.h>
@@ -7,60 +11,154 @@
 #include <sys/prctl.h>
 
 #include "log.h"
+#include "util.h"
 #include "verbs.h"
+
+/* In the order --help lists them. */
+static const Verb *const verbs[] = {
+        &verb_measure, &verb_predict,     &verb_config, &verb_probe,  &verb_boot,
+        &verb_boot_failed, &verb_root_hash, &verb_volume, &verb_attest,
+};
+
+#define VERB_OPTIONS_MAX 16
+
+/* Prints text line by line, the first line after lead, the others indented as far. */
+static void print_lines(const char *lead, const char *text) {
+        int indent = (int) strlen(lead);
+
+        for (bool first = true;; first = false) {
+                size_t n = strcspn(text, "\n");
+
+                printf("%*s%.*s\n", first ? 0 : indent, first ? lead : "", (int) n, text);
+                text += n;
+                if (text[0] == '\0' || text[1] == '\0')
+                        return;
+                text++;
+        }
+}
+
+/* "  NAME SYNOPSIS" with the synopsis's continuation lines aligned under it, then the help. */
+static void print_verb(const Verb *v, const char *prefix, const char *help_indent) {
+        char lead[64];
+
+        (void) snprintf(lead, sizeof(lead), "%s%s ", prefix, v->name);
+        print_lines(lead, v->synopsis);
+        print_lines(help_indent, v->help);
+}
 
 static void help(void) {
         printf("ephroot %s: an encrypted, ephemeral root for confidential VMs.\n"
                "\n"
                "Usage: ephroot [OPTIONS] VERB [VERB OPTIONS]\n"
                "\n"
-               "Verbs:\n"
-               "  measure --kernel FILE --initrd FILE [--cmdline-file FILE]\n"
-               "        Extend kernel, initrd and command line (default /proc/cmdline) into the TPM\n"
-               "        and append them to the measurement log.\n"
-               "  predict --kernel FILE --initrd FILE (--cmdline STRING | --cmdline-file FILE)\n"
-               "          [--banks LIST] [--json]\n"
-               "        Print the PCR values `measure` will produce, from files alone.\n"
-               "  config [--cmdline-file=FILE]\n"
-               "        Print the effective configuration (defaults < file < command line).\n"
-               "  probe [--sysfs-root DIR] [--device PATH] [--json]\n"
-               "        Read-only: list the disks with their Azure role, identity, size and\n"
-               "        classification, and the target `boot` would format, with the reason.\n"
-               "        Exits 1 when there is no target that is safe to format.\n"
-               "  boot --rootmnt DIR [--kernel FILE] [--initrd FILE] [--cmdline-file FILE]\n"
-               "       [--status FILE] [--no-failure-action]\n"
-               "        In the initramfs, when enabled: measure, key, format the disk, lay the OS\n"
-               "        root (mounted at DIR) on the encrypted volume. On failure: halt (see\n"
-               "        failure-action=). Does nothing when ephroot is not enabled.\n"
-               "  boot-failed [--if-service-failed] [--cmdline-file FILE]\n"
-               "        The boot's guard: when `boot` did not finish (killed, crashed), extend the\n"
-               "        failure event into every PCR ephroot uses. --if-service-failed: nothing when\n"
-               "        systemd's $SERVICE_RESULT is success (ExecStopPost= of ephroot.service).\n"
-               "  root-hash IMAGE [--copy-to FILE] [--json]\n"
-               "        Print the root hash copy mode computes for an OS root image (for root-hash=),\n"
-               "        and with --copy-to copy it into an existing file or device as the boot does.\n"
-               "  volume --device PATH [--no-activate] [--header-dir DIR] [--dm-name NAME]\n"
-               "         [--cmdline-file FILE] [--json]\n"
-               "        DESTROYS the device: after the same checks as probe, a fresh key from the TPM,\n"
-               "        LUKS2 with the header in DIR (default /run/ephroot), the mark on the device,\n"
-               "        activation as /dev/mapper/NAME (default ephroot), the disk and volume-key\n"
-               "        events measured into pcr-disk (default 15); prints the mapping.\n"
-               "  attest [--secrets-dir DIR] [--cmdline-file FILE] [--print-ak]\n"
-               "        Attest to the key broker (kbs-url=) with evidence from the TPM and write the\n"
-               "        configured secret.<name>= resources to DIR (default /run/ephroot/secrets,\n"
-               "        tmpfs only). --print-ak prints the AK the tpm evidence uses (base64 DER).\n"
-               "\n"
+               "Verbs:\n",
+               PROJECT_VERSION);
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                print_verb(verbs[i], "  ", "        ");
+        printf("\n"
                "Options:\n"
-               "  --config FILE      Configuration file (measure, config, probe, volume: default %s;\n"
-               "                     predict: none unless given)\n"
+               "  --config FILE      Configuration file (default %s; predict: none unless given)\n"
                "  --tcti STRING      TPM access, e.g. device:/dev/tpmrm0 or swtpm:host=127.0.0.1,port=2321\n"
                "  --log-level LEVEL  emerg..debug (default: from configuration, else info)\n"
                "  --log-target T     auto, journal, kmsg or stderr (default auto)\n"
-               "  -h --help          Show this help\n"
+               "  -h --help          Show this help (after a verb: the verb's)\n"
                "  --version          Show the version\n"
                "\n"
                "Exit status: 0 success, 1 the operation failed, 2 bad usage or configuration.\n",
-               PROJECT_VERSION, "/etc/ephroot.conf");
+               CONFIG_FILE_DEFAULT);
+}
+
+static void verb_help(const Verb *v) {
+        char lead[64];
+
+        (void) snprintf(lead, sizeof(lead), "Usage: ephroot [OPTIONS] %s ", v->name);
+        print_lines(lead, v->synopsis);
+        putchar('\n');
+        print_lines("", v->help);
+        printf("\nThe OPTIONS every verb takes are listed by 'ephroot --help'; ephroot(8) has the details.\n");
+}
+
+static VerbResult parse_verb_args(const Verb *v, int argc, char **argv, VerbContext *ctx) {
+        struct option options[VERB_OPTIONS_MAX + 2] = {};
+        size_t n = 0;
+        int c;
+
+        for (const struct option *o = v->options; o && o->name; o++) {
+                assert_return(n < VERB_OPTIONS_MAX, VERB_FAILED);
+                options[n++] = *o;
+        }
+        options[n] = (struct option) { "help", no_argument, NULL, 'h' };
+
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+                VerbResult res;
+
+                if (c == 'h') {
+                        verb_help(v);
+                        return VERB_DONE;
+                }
+                if (c == '?' || c == ':' || !v->parse_option)
+                        return VERB_USAGE; /* getopt_long() said why */
+                res = v->parse_option(ctx, c, optarg);
+                if (res != VERB_OK)
+                        return res;
+        }
+        if (v->parse_args)
+                return v->parse_args(ctx, argc - optind, argv + optind);
+        if (optind < argc)
+                return verb_usage("Unexpected argument '%s'.", argv[optind]);
+        return VERB_OK;
+}
+
+static int exit_status(VerbResult res) {
+        switch (res) {
+        case VERB_OK:
+        case VERB_DONE:
+                return EXIT_SUCCESS;
+        case VERB_USAGE:
+                return EXIT_USAGE;
+        default:
+                return EXIT_FAILURE;
+        }
+}
+
+static VerbResult setup(const Verb *v, VerbContext *ctx) {
+        VerbResult res;
+        int r;
+
+        if (v->needs & VERB_NEEDS_CONFIG) {
+                res = verbs_load_config(ctx);
+                if (res != VERB_OK && v->config_failed)
+                        res = v->config_failed(ctx, res);
+                else if (res != VERB_OK)
+                        log_error("%s", ctx->error.message);
+                if (res != VERB_OK)
+                        return res;
+        }
+        if (v->check_config && v->check_config(ctx) < 0)
+                return VERB_USAGE;
+        if ((v->needs & VERB_NEEDS_TPM_ALWAYS) || ((v->needs & VERB_NEEDS_TPM) && ctx->config.tpm_required)) {
+                r = boot_open_tpm(&ctx->config, &ctx->tpm, /* e= */ NULL);
+                if (r < 0)
+                        return VERB_FAILED;
+        }
+        return VERB_OK;
+}
+
+static int run_verb(const Verb *v, int argc, char **argv, const CommonArgs *common) {
+        _cleanup_(verb_context_done) VerbContext ctx = {
+                .common = common,
+                .config_file = v->needs & VERB_NO_CONFIG_FILE ? NULL : CONFIG_FILE_DEFAULT,
+                .cmdline_file = v->needs & VERB_NO_CMDLINE ? NULL : PROC_CMDLINE,
+        };
+        VerbResult res;
+
+        res = parse_verb_args(v, argc, argv, &ctx);
+        if (res == VERB_OK)
+                res = setup(v, &ctx);
+        if (res == VERB_OK)
+                res = v->run(&ctx) < 0 ? VERB_FAILED : VERB_OK;
+        return exit_status(res);
 }
 
 enum {
@@ -70,27 +168,6 @@ enum {
         ARG_LOG_LEVEL,
         ARG_LOG_TARGET,
 };
-
-static const struct {
-        const char *name;
-        int (*run)(int argc, char **argv, const CommonArgs *common);
-} verbs[] = {
-        { "measure", verb_measure },
-        { "predict", verb_predict },
-        { "config", verb_config },
-        { "probe", verb_probe },
-        { "root-hash", verb_root_hash },
-        { "boot", verb_boot },
-        { "boot-failed", verb_boot_failed },
-        { "volume", verb_volume },
-        { "attest", verb_attest },
-};
-
-static int exit_code(int r) {
-        if (r >= 0)
-                return EXIT_SUCCESS;
-        return (-r) & USAGE_ERROR_BIT ? EXIT_USAGE : EXIT_FAILURE;
-}
 
 int main(int argc, char **argv) {
         static const struct option options[] = {
@@ -159,10 +236,10 @@ int main(int argc, char **argv) {
         }
 
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
-                if (streq(argv[optind], verbs[i].name)) {
-                        r = verbs[i].run(argc - optind, argv + optind, &common);
+                if (streq(argv[optind], verbs[i]->name)) {
+                        r = run_verb(verbs[i], argc - optind, argv + optind, &common);
                         log_close();
-                        return exit_code(r);
+                        return r;
                 }
 
         log_error("Unknown verb '%s'; see 'ephroot --help'.", argv[optind]);

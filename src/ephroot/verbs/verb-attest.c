@@ -8,19 +8,15 @@
 #include <stdio.h>
 
 #include "attest.h"
-#include "config-load.h"
 #include "evidence.h"
 #include "log.h"
 #include "util.h"
 #include "verbs.h"
 
-#define PROC_CMDLINE "/proc/cmdline"
-
-typedef struct AttestArgs {
+static struct {
         const char *secrets_dir;
-        const char *cmdline_file;
         bool print_ak;
-} AttestArgs;
+} arg;
 
 enum {
         ARG_SECRETS_DIR = 0x100,
@@ -28,78 +24,70 @@ enum {
         ARG_PRINT_AK,
 };
 
-static int parse_args(int argc, char **argv, AttestArgs *a) {
-        static const struct option options[] = {
-                { "secrets-dir", required_argument, NULL, ARG_SECRETS_DIR },
-                { "cmdline-file", required_argument, NULL, ARG_CMDLINE_FILE },
-                { "print-ak", no_argument, NULL, ARG_PRINT_AK },
-                {},
-        };
-        int c;
-
-        optind = 0;
-        while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0)
-                switch (c) {
-                case ARG_SECRETS_DIR:
-                        if (!path_is_absolute(optarg))
-                                return usage_error("--secrets-dir needs an absolute path, got '%s'.", optarg);
-                        a->secrets_dir = optarg;
-                        break;
-                case ARG_CMDLINE_FILE:
-                        a->cmdline_file = optarg;
-                        break;
-                case ARG_PRINT_AK:
-                        a->print_ak = true;
-                        break;
-                default:
-                        return -(EINVAL | USAGE_ERROR_BIT);
-                }
-        if (optind < argc)
-                return usage_error("Unexpected argument '%s'.", argv[optind]);
-        return 0;
+static VerbResult parse_option(VerbContext *ctx, int c, const char *value) {
+        switch (c) {
+        case ARG_SECRETS_DIR:
+                if (!path_is_absolute(value))
+                        return verb_usage("--secrets-dir needs an absolute path, got '%s'.", value);
+                arg.secrets_dir = value;
+                return VERB_OK;
+        case ARG_CMDLINE_FILE:
+                ctx->cmdline_file = value;
+                return VERB_OK;
+        case ARG_PRINT_AK:
+                arg.print_ak = true;
+                return VERB_OK;
+        default:
+                return VERB_USAGE;
+        }
 }
 
-int verb_attest(int argc, char **argv, const CommonArgs *common) {
-        _cleanup_(config_done) Config config = {};
-        _cleanup_(tpm2_context_freep) Tpm2Context *tpm = NULL;
-        _cleanup_free_ char *cmdline = NULL;
-        AttestArgs a = {};
+/* --print-ak needs only the TPM; attesting needs a broker and an evidence provider. */
+static int check_config(VerbContext *ctx) {
+        return arg.print_ak ? 0 : attest_check_config(&ctx->config);
+}
+
+static int run(VerbContext *ctx) {
+        const char *dir = arg.secrets_dir ?: ATTEST_SECRETS_DIR;
+        const Config *c = &ctx->config;
         AttestResult res = {};
         int r;
 
-        r = parse_args(argc, argv, &a);
-        if (r < 0)
-                return r;
-        r = cmdline_read(a.cmdline_file ?: PROC_CMDLINE, &cmdline);
-        if (r < 0)
-                return r;
-        r = verbs_load_config(&config, common, CONFIG_FILE_DEFAULT, cmdline);
-        if (r < 0)
-                return r;
-
-        if (config.tpm_required) {
-                r = tpm2_context_new(config.tcti, &tpm);
-                if (r < 0)
-                        return log_error_errno(r, "Failed to open the TPM through TCTI '%s': %m", config.tcti);
-        }
-
-        if (a.print_ak) {
+        if (arg.print_ak) {
                 _cleanup_free_ char *spki = NULL;
-                r = evidence_tpm_ak_spki(tpm, &config, &spki);
+
+                r = evidence_tpm_ak_spki(ctx->tpm, c, &spki);
                 if (r < 0)
                         return r;
                 printf("%s\n", spki);
                 return 0;
         }
 
-        r = attest_check_config(&config);
-        if (r < 0)
-                return -(ERRNO_VALUE(r) | USAGE_ERROR_BIT);
-        r = attest_run(&config, tpm, a.secrets_dir ?: ATTEST_SECRETS_DIR, &res);
+        r = attest_run(c, ctx->tpm, dir, &res);
         if (r < 0)
                 return r;
         printf("ephroot: attested to %s as %s in %" PRIu64 " ms (evidence %" PRIu64 " ms, %u HTTP requests); %u secret%s in %s\n",
-               config.kbs_url, config.attest_tee, res.usec / 1000, res.evidence_usec / 1000, res.http_attempts,
-               res.n_secrets, res.n_secrets == 1 ? "" : "s", a.secrets_dir ?: ATTEST_SECRETS_DIR);
+               c->kbs_url, c->attest_tee, res.usec / 1000, res.evidence_usec / 1000, res.http_attempts, res.n_secrets,
+               res.n_secrets == 1 ? "" : "s", dir);
         return 0;
 }
+
+static const struct option options[] = {
+        { "secrets-dir", required_argument, NULL, ARG_SECRETS_DIR },
+        { "cmdline-file", required_argument, NULL, ARG_CMDLINE_FILE },
+        { "print-ak", no_argument, NULL, ARG_PRINT_AK },
+        {},
+};
+
+const Verb verb_attest = {
+        .name = "attest",
+        .synopsis = "[--secrets-dir DIR] [--cmdline-file FILE] [--print-ak]",
+        .help = "Attest to the key broker (kbs-url=) with evidence from the TPM and write the\n"
+                "configured secret.<name>= resources to DIR (default /run/ephroot/secrets,\n"
+                "tmpfs only). --print-ak prints the AK the tpm evidence uses (base64 DER).",
+        .options = options,
+        .needs = VERB_NEEDS_CONFIG | VERB_NEEDS_TPM,
+        .parse_option = parse_option,
+        .check_config = check_config,
+        .run = run,
+};

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 /* `ephroot measure`, `ephroot predict` and `ephroot config`: the boot's measurement of kernel, initrd
- * and command line, and the prediction of the PCR values it produces, from the same event builder. */
+ * and command line, the prediction of the PCR values it produces, from the same event builder, and
+ * the configuration they use. */
 
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <stdio.h>
 
-#include "config-load.h"
 #include "log.h"
 #include "measure-json.h"
 #include "measure-boot.h"
@@ -16,16 +16,15 @@
 #include "util.h"
 #include "verbs.h"
 
-#define PROC_CMDLINE "/proc/cmdline"
-
-typedef struct MeasureArgs {
+static struct {
         const char *kernel;
         const char *initrd;
-        const char *cmdline_file;
-        const char *cmdline;
         bool json;
         unsigned banks;
-} MeasureArgs;
+        const char *get;
+} arg = {
+        .banks = HASH_ALL,
+};
 
 enum {
         ARG_KERNEL = 0x100,
@@ -34,8 +33,8 @@ enum {
         ARG_CMDLINE,
         ARG_JSON,
         ARG_BANKS,
+        ARG_GET,
 };
-
 
 static int parse_banks(const char *s, unsigned *ret) {
         _cleanup_free_ char *copy = strdup(s);
@@ -56,94 +55,84 @@ static int parse_banks(const char *s, unsigned *ret) {
         return 0;
 }
 
-static int parse_args(int argc, char **argv, bool predict, MeasureArgs *a) {
-        static const struct option options[] = {
-                { "kernel", required_argument, NULL, ARG_KERNEL },
-                { "initrd", required_argument, NULL, ARG_INITRD },
-                { "cmdline-file", required_argument, NULL, ARG_CMDLINE_FILE },
-                { "cmdline", required_argument, NULL, ARG_CMDLINE },
-                { "json", no_argument, NULL, ARG_JSON },
-                { "banks", required_argument, NULL, ARG_BANKS },
-                {},
-        };
-        int c;
-
-        optind = 0;
-        while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0)
-                switch (c) {
-                case ARG_KERNEL:
-                        a->kernel = optarg;
-                        break;
-                case ARG_INITRD:
-                        a->initrd = optarg;
-                        break;
-                case ARG_CMDLINE_FILE:
-                        a->cmdline_file = optarg;
-                        break;
-                case ARG_CMDLINE:
-                        if (!predict)
-                                return usage_error("--cmdline is for predict; measure reads --cmdline-file.");
-                        a->cmdline = optarg;
-                        break;
-                case ARG_JSON:
-                        if (!predict)
-                                return usage_error("--json is for predict.");
-                        a->json = true;
-                        break;
-                case ARG_BANKS:
-                        if (!predict)
-                                return usage_error("--banks is for predict; measure uses the TPM's active banks.");
-                        if (parse_banks(optarg, &a->banks) < 0)
-                                return usage_error("Invalid --banks '%s' (expected a comma-separated list of sha1, sha256, sha384, sha512).",
-                                                   optarg);
-                        break;
-                default:
-                        return -(EINVAL | USAGE_ERROR_BIT);
-                }
-
-        if (optind < argc)
-                return usage_error("Unexpected argument '%s'.", argv[optind]);
-        if (!a->kernel)
-                return usage_error("--kernel is required.");
-        if (!a->initrd)
-                return usage_error("--initrd is required.");
-        if (predict && a->cmdline_file && a->cmdline)
-                return usage_error("--cmdline and --cmdline-file exclude each other.");
-        if (predict && !a->cmdline && !a->cmdline_file)
-                return usage_error("--cmdline or --cmdline-file is required.");
-        return 0;
+static VerbResult parse_option(VerbContext *ctx, int c, const char *value) {
+        switch (c) {
+        case ARG_KERNEL:
+                arg.kernel = value;
+                return VERB_OK;
+        case ARG_INITRD:
+                arg.initrd = value;
+                return VERB_OK;
+        case ARG_CMDLINE_FILE:
+                ctx->cmdline_file = value;
+                return VERB_OK;
+        case ARG_CMDLINE:
+                ctx->cmdline_text = value;
+                return VERB_OK;
+        case ARG_JSON:
+                arg.json = true;
+                return VERB_OK;
+        case ARG_BANKS:
+                if (parse_banks(value, &arg.banks) < 0)
+                        return verb_usage("Invalid --banks '%s' (expected a comma-separated list of sha1, sha256, sha384, sha512).",
+                                          value);
+                return VERB_OK;
+        case ARG_GET:
+                if (!config_key_exists(value))
+                        return verb_usage("Unknown setting '%s' for --get; 'ephroot config' lists them.", value);
+                arg.get = value;
+                return VERB_OK;
+        default:
+                return VERB_USAGE;
+        }
 }
 
-int verb_measure(int argc, char **argv, const CommonArgs *common) {
-        _cleanup_(tpm2_context_freep) Tpm2Context *tpm = NULL;
-        _cleanup_(config_done) Config config = {};
-        _cleanup_free_ char *cmdline = NULL;
-        MeasureArgs a = {};
-        unsigned banks = 0;
+static VerbResult parse_files(VerbContext *ctx, int argc, char **argv) {
+        if (argc > 0)
+                return verb_usage("Unexpected argument '%s'.", argv[0]);
+        if (!arg.kernel)
+                return verb_usage("--kernel is required.");
+        if (!arg.initrd)
+                return verb_usage("--initrd is required.");
+        return VERB_OK;
+}
+
+static VerbResult parse_predict_args(VerbContext *ctx, int argc, char **argv) {
+        if (ctx->cmdline_file && ctx->cmdline_text)
+                return verb_usage("--cmdline and --cmdline-file exclude each other.");
+        if (!ctx->cmdline_file && !ctx->cmdline_text)
+                return verb_usage("--cmdline or --cmdline-file is required.");
+        return parse_files(ctx, argc, argv);
+}
+
+static int run_measure(VerbContext *ctx) {
         int r;
 
-        r = parse_args(argc, argv, /* predict= */ false, &a);
+        r = measure_get_banks(ctx->tpm, ctx->config.tcti, /* ret_banks= */ NULL);
         if (r < 0)
                 return r;
 
-        r = cmdline_read(a.cmdline_file ?: PROC_CMDLINE, &cmdline);
-        if (r < 0)
-                return r;
-
-        r = verbs_load_config(&config, common, CONFIG_FILE_DEFAULT, cmdline);
-        if (r < 0)
-                return r;
-
-        r = tpm2_context_new(config.tcti, &tpm);
-        if (r < 0)
-                return log_error_errno(r, "Failed to open the TPM through TCTI '%s': %m", config.tcti);
-
-        r = measure_get_banks(tpm, config.tcti, &banks);
-        if (r < 0)
-                return r;
-
-        return measure_boot_inputs(tpm, &config, &(MeasureInputs) { a.kernel, a.initrd, cmdline });
+        return measure_boot_inputs(ctx->tpm, &ctx->config, &(MeasureInputs) { arg.kernel, arg.initrd, ctx->cmdline });
 }
+
+static const struct option measure_options[] = {
+        { "kernel", required_argument, NULL, ARG_KERNEL },
+        { "initrd", required_argument, NULL, ARG_INITRD },
+        { "cmdline-file", required_argument, NULL, ARG_CMDLINE_FILE },
+        {},
+};
+
+const Verb verb_measure = {
+        .name = "measure",
+        .synopsis = "--kernel FILE --initrd FILE [--cmdline-file FILE]",
+        .help = "Extend kernel, initrd and command line (default /proc/cmdline) into the TPM\n"
+                "and append them to the measurement log.",
+        .options = measure_options,
+        .needs = VERB_NEEDS_CONFIG | VERB_NEEDS_TPM_ALWAYS,
+        .parse_option = parse_option,
+        .parse_args = parse_files,
+        .run = run_measure,
+};
 
 static int print_text(const PcrValues *v) {
         FOREACH_HASH_ALG(alg, v->banks) {
@@ -162,44 +151,24 @@ static int print_text(const PcrValues *v) {
         return 0;
 }
 
-int verb_predict(int argc, char **argv, const CommonArgs *common) {
-        _cleanup_(config_done) Config config = {};
-        _cleanup_free_ char *cmdline = NULL, *json = NULL;
-        MeasureArgs a = { .banks = HASH_ALL };
+static int run_predict(VerbContext *ctx) {
+        _cleanup_free_ char *json = NULL;
         MeasureEvent *events = NULL;
         PcrValues values;
         size_t n = 0;
         int r;
 
-        r = parse_args(argc, argv, /* predict= */ true, &a);
+        r = measure_events_build(&ctx->config, &(MeasureInputs) { arg.kernel, arg.initrd, ctx->cmdline }, arg.banks,
+                                 &events, &n);
         if (r < 0)
                 return r;
 
-        if (a.cmdline_file)
-                r = cmdline_read(a.cmdline_file, &cmdline);
-        else {
-                cmdline = strdup(a.cmdline);
-                r = cmdline ? 0 : log_oom();
-        }
-        if (r < 0)
-                return r;
-
-        /* The image's configuration decides the PCRs; it is never this machine's /etc/ephroot.conf
-         * unless named with --config. The command line's ephroot.* settings apply, as at boot. */
-        r = verbs_load_config(&config, common, /* default_path= */ NULL, cmdline);
-        if (r < 0)
-                return r;
-
-        r = measure_events_build(&config, &(MeasureInputs) { a.kernel, a.initrd, cmdline }, a.banks, &events, &n);
-        if (r < 0)
-                return r;
-
-        r = measure_replay(events, n, a.banks, &values);
+        r = measure_replay(events, n, arg.banks, &values);
         measure_events_free(events, n);
         if (r < 0)
                 return log_error_errno(r, "Failed to replay the predicted events: %m");
 
-        if (!a.json)
+        if (!arg.json)
                 return print_text(&values);
 
         r = measure_json_pcr_values(&values, &json);
@@ -209,22 +178,57 @@ int verb_predict(int argc, char **argv, const CommonArgs *common) {
         return 0;
 }
 
-int verb_config(int argc, char **argv, const CommonArgs *common) {
-        _cleanup_(config_done) Config config = {};
-        _cleanup_free_ char *cmdline = NULL;
-        const char *cmdline_file = PROC_CMDLINE;
+static const struct option predict_options[] = {
+        { "kernel", required_argument, NULL, ARG_KERNEL },
+        { "initrd", required_argument, NULL, ARG_INITRD },
+        { "cmdline-file", required_argument, NULL, ARG_CMDLINE_FILE },
+        { "cmdline", required_argument, NULL, ARG_CMDLINE },
+        { "json", no_argument, NULL, ARG_JSON },
+        { "banks", required_argument, NULL, ARG_BANKS },
+        {},
+};
+
+/* The image's configuration decides the PCRs: never this machine's /etc/ephroot.conf unless named
+ * with --config. The command line's ephroot.* settings apply, as at boot. */
+const Verb verb_predict = {
+        .name = "predict",
+        .synopsis = "--kernel FILE --initrd FILE (--cmdline STRING | --cmdline-file FILE)\n"
+                    "[--banks LIST] [--json]",
+        .help = "Print the PCR values `measure` will produce, from files alone.",
+        .options = predict_options,
+        .needs = VERB_NEEDS_CONFIG | VERB_NO_CONFIG_FILE | VERB_NO_CMDLINE,
+        .parse_option = parse_option,
+        .parse_args = parse_predict_args,
+        .run = run_predict,
+};
+
+static int run_config(VerbContext *ctx) {
+        _cleanup_free_ char *value = NULL;
         int r;
 
-        if (argc > 2 || (argc == 2 && !startswith(argv[1], "--cmdline-file=")))
-                return usage_error("Usage: ephroot config [--cmdline-file=FILE]");
-        if (argc == 2)
-                cmdline_file = argv[1] + strlen("--cmdline-file=");
+        if (!arg.get)
+                return config_dump(&ctx->config, stdout);
 
-        r = cmdline_read(cmdline_file, &cmdline);
+        r = config_get(&ctx->config, arg.get, &value);
         if (r < 0)
-                return r;
-        r = verbs_load_config(&config, common, CONFIG_FILE_DEFAULT, cmdline);
-        if (r < 0)
-                return r;
-        return config_dump(&config, stdout);
+                return log_error_errno(r, "Failed to get '%s': %m", arg.get);
+        printf("%s\n", strempty(value));
+        return 0;
 }
+
+static const struct option config_options[] = {
+        { "cmdline-file", required_argument, NULL, ARG_CMDLINE_FILE },
+        { "get", required_argument, NULL, ARG_GET },
+        {},
+};
+
+const Verb verb_config = {
+        .name = "config",
+        .synopsis = "[--cmdline-file FILE] [--get KEY]",
+        .help = "Print the effective configuration (defaults < file < command line), or with\n"
+                "--get the value of one key (an empty line when it is unset).",
+        .options = config_options,
+        .needs = VERB_NEEDS_CONFIG,
+        .parse_option = parse_option,
+        .run = run_config,
+};

@@ -7,22 +7,26 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <json-c/json.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
-#include "config-load.h"
 #include "disk.h"
 #include "log.h"
 #include "util.h"
 #include "verbs.h"
 
-#define PROC_CMDLINE "/proc/cmdline"
-
-typedef struct ProbeArgs {
+static struct {
         const char *root;
         const char *device;
         bool json;
-} ProbeArgs;
+        char config_file[PATH_MAX];
+        char cmdline_file[PATH_MAX];
+} arg = {
+        .root = "/",
+};
 
 enum {
         ARG_SYSFS_ROOT = 0x100,
@@ -30,71 +34,82 @@ enum {
         ARG_JSON,
 };
 
-
 DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
 
 static bool root_is_live(const char *root) {
         return isempty(root) || streq(root, "/");
 }
 
-static int parse_args(int argc, char **argv, ProbeArgs *a) {
-        static const struct option options[] = {
-                { "sysfs-root", required_argument, NULL, ARG_SYSFS_ROOT },
-                { "device", required_argument, NULL, ARG_DEVICE },
-                { "json", no_argument, NULL, ARG_JSON },
-                {},
-        };
-        int c;
+static VerbResult parse_option(VerbContext *ctx, int c, const char *value) {
+        switch (c) {
+        case ARG_SYSFS_ROOT:
+                if (isempty(value))
+                        return verb_usage("--sysfs-root needs a directory.");
+                arg.root = value;
+                return VERB_OK;
+        case ARG_DEVICE:
+                arg.device = value;
+                return VERB_OK;
+        case ARG_JSON:
+                arg.json = true;
+                return VERB_OK;
+        default:
+                return VERB_USAGE;
+        }
+}
 
-        optind = 0;
-        while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0)
-                switch (c) {
-                case ARG_SYSFS_ROOT:
-                        if (isempty(optarg))
-                                return usage_error("--sysfs-root needs a directory.");
-                        a->root = optarg;
-                        break;
-                case ARG_DEVICE:
-                        a->device = optarg;
-                        break;
-                case ARG_JSON:
-                        a->json = true;
-                        break;
-                default:
-                        return -(EINVAL | USAGE_ERROR_BIT);
-                }
-        if (optind < argc)
-                return usage_error("Unexpected argument '%s'.", argv[optind]);
+static int root_path(const char *rel, char *buf, size_t size) {
+        _cleanup_free_ char *p = disk_root_path(arg.root, rel);
+
+        if (!p)
+                return -ENOMEM;
+        if (strlen(p) >= size)
+                return -ENAMETOOLONG;
+        strcpy(buf, p);
         return 0;
 }
 
 /* The configuration boot would use: /etc/ephroot.conf and the kernel command line, both taken from
  * inside the root when one is given (a fake tree has no command line unless it holds proc/cmdline). */
-static int load_probe_config(Config *c, const CommonArgs *common, const char *root) {
-        _cleanup_free_ char *conf = NULL, *cmdline_path = NULL, *cmdline = NULL;
-        bool live = root_is_live(root);
-        int r;
+static VerbResult parse_args(VerbContext *ctx, int argc, char **argv) {
+        if (argc > 0)
+                return verb_usage("Unexpected argument '%s'.", argv[0]);
+        if (root_is_live(arg.root))
+                return VERB_OK;
+        if (root_path(CONFIG_FILE_DEFAULT, arg.config_file, sizeof(arg.config_file)) < 0 ||
+            root_path(PROC_CMDLINE, arg.cmdline_file, sizeof(arg.cmdline_file)) < 0)
+                return verb_usage("--sysfs-root '%s' is too long.", arg.root);
+        ctx->config_file = arg.config_file;
+        ctx->cmdline_file = access(arg.cmdline_file, F_OK) >= 0 ? arg.cmdline_file : NULL;
+        return VERB_OK;
+}
 
-        r = config_init(c);
-        if (r < 0)
-                return log_oom();
+/* With --json a failure is reported as {"error": "..."} on stdout too: a script reading the output
+ * sees why there is none, wherever the log goes. */
+static void print_json_error(const char *message) {
+        _cleanup_(json_object_putp) json_object *o = json_object_new_object();
 
-        conf = live ? strdup(CONFIG_FILE_DEFAULT) : disk_root_path(root, CONFIG_FILE_DEFAULT);
-        cmdline_path = live ? strdup(PROC_CMDLINE) : disk_root_path(root, PROC_CMDLINE);
-        if (!conf || !cmdline_path)
-                return log_oom();
-        if (live || access(cmdline_path, F_OK) >= 0) {
-                r = cmdline_read(cmdline_path, &cmdline);
-                if (r < 0)
-                        return r;
-        }
+        if (!o || json_object_object_add(o, "error", json_object_new_string(message)) < 0)
+                return;
+        puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+}
 
-        r = config_load(c, common->config_path ?: conf, /* required= */ !!common->config_path, cmdline);
-        if (r < 0)
-                return r == -ENOMEM ? r : -(ERRNO_VALUE(r) | USAGE_ERROR_BIT);
-        if (common->log_level < 0)
-                log_set_max_level(c->log_level);
-        return 0;
+_printf_(2, 3) static int probe_error(int error, const char *format, ...) {
+        char message[LOG_MESSAGE_MAX];
+        va_list ap;
+
+        errno = ERRNO_VALUE(error);
+        va_start(ap, format);
+        (void) vsnprintf(message, sizeof(message), format, ap);
+        va_end(ap);
+        if (arg.json)
+                print_json_error(message);
+        return log_error_errno(error, "%s", message);
+}
+
+static VerbResult config_failed(VerbContext *ctx, VerbResult result) {
+        (void) probe_error(SYNTHETIC_ERRNO(EINVAL), "%s", ctx->error.message);
+        return result;
 }
 
 /* Test fixtures stand in for the NVMe Identify Namespace command: <root>/nvme-vs/<name>. */
@@ -125,64 +140,77 @@ static int json_add_int(json_object *o, const char *key, int64_t value, bool pre
         return json_object_object_add(o, key, v) < 0 ? -ENOMEM : 0;
 }
 
+static int add_disk_json(json_object *disks, const Disk *d, const DiskClassResult *pd) {
+        json_object *o = json_object_new_object();
+        int r;
+
+        if (!o || json_object_array_add(disks, o) < 0) {
+                json_object_put(o);
+                return -ENOMEM;
+        }
+        r = json_add_string(o, "node", d->node);
+        if (r >= 0)
+                r = json_add_string(o, "role", disk_role_to_string(d->role));
+        if (r >= 0)
+                r = json_add_int(o, "lun", d->lun, d->lun >= 0);
+        if (r >= 0)
+                r = json_add_int(o, "index", d->index, d->index >= 0);
+        if (r >= 0)
+                r = json_add_string(o, "identity", d->identity);
+        if (r >= 0)
+                r = json_add_int(o, "size", (int64_t) d->size, true);
+        if (r >= 0)
+                r = json_add_string(o, "model", d->model);
+        if (r >= 0)
+                r = json_add_string(o, "classification", pd->classified ? disk_class_to_string(pd->class) : NULL);
+        if (r >= 0)
+                r = json_add_string(o, "reason", pd->reason);
+        return r;
+}
+
+/* The disk boot would format, accepted or refused, in one shape; null when no disk was chosen. */
+static int add_target_json(json_object *top, const DiskTarget *t) {
+        json_object *o;
+        int r;
+
+        if (!t->node)
+                return json_object_object_add(top, "target", NULL) < 0 ? -ENOMEM : 0;
+        o = json_object_new_object();
+        if (!o || json_object_object_add(top, "target", o) < 0) {
+                json_object_put(o);
+                return -ENOMEM;
+        }
+        r = json_add_string(o, "node", t->node);
+        if (r >= 0)
+                r = json_add_string(o, "role", t->disk ? disk_role_to_string(t->disk->role) : NULL);
+        if (r >= 0)
+                r = json_add_string(o, "identity", t->identity);
+        if (r >= 0)
+                r = json_add_string(o, "classification", t->classified ? disk_class_to_string(t->class) : NULL);
+        if (r >= 0 && json_object_object_add(o, "forced", json_object_new_boolean(t->forced)) < 0)
+                r = -ENOMEM;
+        if (r >= 0 && json_object_object_add(o, "accepted", json_object_new_boolean(t->ok)) < 0)
+                r = -ENOMEM;
+        if (r >= 0)
+                r = json_add_string(o, "reason", t->reason);
+        return r;
+}
+
 static int print_json(const DiskList *l, const DiskClassResult *pd, const DiskTarget *t) {
         _cleanup_(json_object_putp) json_object *top = json_object_new_object();
-        json_object *disks = json_object_new_array(), *target = NULL;
+        json_object *disks = json_object_new_array();
         int r = 0;
 
-        if (!top || !disks || json_object_object_add(top, "disks", disks) < 0)
+        if (!top || !disks || json_object_object_add(top, "disks", disks) < 0) {
+                json_object_put(disks);
                 return -ENOMEM;
-        r = json_object_object_add(top, "azure", json_object_new_boolean(l->azure));
-        for (size_t i = 0; r >= 0 && i < l->n; i++) {
-                const Disk *d = l->disks + i;
-                json_object *o = json_object_new_object();
-
-                if (!o || json_object_array_add(disks, o) < 0)
-                        return -ENOMEM;
-                r = json_add_string(o, "node", d->node);
-                if (r >= 0)
-                        r = json_add_string(o, "role", disk_role_to_string(d->role));
-                if (r >= 0)
-                        r = json_add_int(o, "lun", d->lun, d->lun >= 0);
-                if (r >= 0)
-                        r = json_add_int(o, "index", d->index, d->index >= 0);
-                if (r >= 0)
-                        r = json_add_string(o, "identity", d->identity);
-                if (r >= 0)
-                        r = json_add_int(o, "size", (int64_t) d->size, true);
-                if (r >= 0)
-                        r = json_add_string(o, "model", d->model);
-                if (r >= 0)
-                        r = json_add_string(o, "classification",
-                                            pd[i].classified ? disk_class_to_string(pd[i].class) : NULL);
-                if (r >= 0)
-                        r = json_add_string(o, "reason", pd[i].reason);
         }
-        if (r >= 0 && t->ok) {
-                target = json_object_new_object();
-                if (!target)
-                        return -ENOMEM;
-                if (json_object_object_add(top, "target", target) < 0)
-                        return -ENOMEM;
-                r = json_add_string(target, "node", t->node);
-                if (r >= 0)
-                        r = json_add_string(target, "role", t->disk ? disk_role_to_string(t->disk->role) : NULL);
-                if (r >= 0)
-                        r = json_add_string(target, "identity", t->identity);
-                if (r >= 0)
-                        r = json_add_string(target, "classification", disk_class_to_string(t->class));
-                if (r >= 0)
-                        r = json_object_object_add(target, "forced", json_object_new_boolean(t->forced));
-                if (r >= 0)
-                        r = json_add_string(target, "reason", t->reason);
-        } else if (r >= 0)
-                r = json_object_object_add(top, "target", NULL);
-        if (r >= 0 && !t->ok) {
-                r = json_add_string(top, "candidate", t->node);
-                if (r >= 0)
-                        r = json_add_string(top, "candidate_classification",
-                                            t->classified ? disk_class_to_string(t->class) : NULL);
-        }
+        if (json_object_object_add(top, "azure", json_object_new_boolean(l->azure)) < 0)
+                return -ENOMEM;
+        for (size_t i = 0; r >= 0 && i < l->n; i++)
+                r = add_disk_json(disks, l->disks + i, pd + i);
+        if (r >= 0)
+                r = add_target_json(top, t);
         if (r >= 0)
                 r = json_add_string(top, "reason", t->reason);
         if (r < 0)
@@ -212,43 +240,34 @@ static void print_text(const DiskList *l, const DiskClassResult *pd, const DiskT
         printf("\nTarget: %s\n  %s\n", t->ok ? t->node : "none", strempty(t->reason));
 }
 
-int verb_probe(int argc, char **argv, const CommonArgs *common) {
-        _cleanup_(config_done) Config config = {};
+static int run(VerbContext *ctx) {
         _cleanup_(disk_list_done) DiskList l = {};
         _cleanup_(disk_target_done) DiskTarget t = {};
         DiskClassResult *pd = NULL;
-        ProbeArgs a = {};
-        const char *root;
+        const char *root = arg.root;
         int r;
-
-        r = parse_args(argc, argv, &a);
-        if (r < 0)
-                return r;
-        root = a.root ?: "/";
-
-        r = load_probe_config(&config, common, root);
-        if (r < 0)
-                return r;
 
         r = disk_enumerate(root, root_is_live(root) ? disk_nvme_read_vs : fake_nvme_read_vs, (void *) root, &l);
         if (r < 0)
-                return log_error_errno(r, "Failed to enumerate the disks under '%s': %m", root);
+                return probe_error(r, "Failed to enumerate the disks under '%s': %m", root);
 
         pd = calloc(l.n ?: 1, sizeof(DiskClassResult));
         if (!pd)
-                return log_oom();
+                return probe_error(SYNTHETIC_ERRNO(ENOMEM), "Out of memory.");
         for (size_t i = 0; r >= 0 && i < l.n; i++)
                 r = disk_classify_node(root, l.disks[i].node, pd + i);
         if (r >= 0)
                 r = disk_pick_target(&(DiskTargetRequest) {
                                              .root = root,
-                                             .device = a.device ?: config.device,
-                                             .force_format = config.force_format,
-                                             .inspect = !!a.device,
+                                             .device = arg.device ?: ctx->config.device,
+                                             .force_format = ctx->config.force_format,
+                                             .inspect = !!arg.device,
                                      },
                                      &l, &t);
+        if (r >= 0 && !t.ok && t.node)
+                log_error("%s.", t.reason);
         if (r >= 0) {
-                if (a.json)
+                if (arg.json)
                         r = print_json(&l, pd, &t);
                 else
                         print_text(&l, pd, &t);
@@ -258,7 +277,28 @@ int verb_probe(int argc, char **argv, const CommonArgs *common) {
                 disk_class_result_done(pd + i);
         free(pd);
         if (r < 0)
-                return log_oom();
+                return probe_error(SYNTHETIC_ERRNO(ENOMEM), "Out of memory.");
         /* Reported fine, but boot would have nothing (safe) to format: say so in the exit status. */
         return t.ok ? 0 : -ENODEV;
 }
+
+static const struct option options[] = {
+        { "sysfs-root", required_argument, NULL, ARG_SYSFS_ROOT },
+        { "device", required_argument, NULL, ARG_DEVICE },
+        { "json", no_argument, NULL, ARG_JSON },
+        {},
+};
+
+const Verb verb_probe = {
+        .name = "probe",
+        .synopsis = "[--sysfs-root DIR] [--device PATH] [--json]",
+        .help = "Read-only: list the disks with their Azure role, identity, size and\n"
+                "classification, and the target `boot` would format, with the reason.\n"
+                "Exits 1 when there is no target that is safe to format.",
+        .options = options,
+        .needs = VERB_NEEDS_CONFIG,
+        .parse_option = parse_option,
+        .parse_args = parse_args,
+        .config_failed = config_failed,
+        .run = run,
+};

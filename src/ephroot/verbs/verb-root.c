@@ -16,41 +16,44 @@
 #include "util.h"
 #include "verbs.h"
 
+static struct {
+        const char *image;
+        const char *copy_to;
+        bool json;
+} arg;
+
 enum {
         ARG_COPY_TO = 0x100,
         ARG_JSON,
 };
 
-int verb_root_hash(int argc, char **argv, const CommonArgs *common) {
-        static const struct option options[] = {
-                { "copy-to", required_argument, NULL, ARG_COPY_TO },
-                { "json", no_argument, NULL, ARG_JSON },
-                {},
-        };
+static VerbResult parse_option(VerbContext *ctx, int c, const char *value) {
+        switch (c) {
+        case ARG_COPY_TO:
+                arg.copy_to = value;
+                return VERB_OK;
+        case ARG_JSON:
+                arg.json = true;
+                return VERB_OK;
+        default:
+                return VERB_USAGE;
+        }
+}
+
+static VerbResult parse_args(VerbContext *ctx, int argc, char **argv) {
+        if (argc != 1)
+                return verb_usage("Usage: ephroot root-hash IMAGE [--copy-to FILE] [--json]");
+        arg.image = argv[0];
+        return VERB_OK;
+}
+
+static int run(VerbContext *ctx) {
         _cleanup_close_ int src = -EBADF, dst = -EBADF;
         _cleanup_free_ char *hex = NULL;
-        const char *image, *copy_to = NULL;
+        const char *image = arg.image, *copy_to = arg.copy_to;
         uint64_t dst_size = 0;
         RootCopyResult res;
-        bool json = false;
-        int c, r;
-
-        (void) common;
-        optind = 0;
-        while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0)
-                switch (c) {
-                case ARG_COPY_TO:
-                        copy_to = optarg;
-                        break;
-                case ARG_JSON:
-                        json = true;
-                        break;
-                default:
-                        return -(EINVAL | USAGE_ERROR_BIT);
-                }
-        if (optind + 1 != argc)
-                return usage_error("Usage: ephroot root-hash IMAGE [--copy-to FILE] [--json]");
-        image = argv[optind];
+        int r;
 
         src = open(image, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (src < 0)
@@ -76,7 +79,7 @@ int verb_root_hash(int argc, char **argv, const CommonArgs *common) {
         hex = hexmem(res.hash.bytes, res.hash.size);
         if (!hex)
                 return log_oom();
-        if (json)
+        if (arg.json)
                 printf("{\"root_hash\":\"sha256:%s\",\"layout\":\"%s\",\"block_size\":%u,\"source_size\":%" PRIu64
                        ",\"needed\":%" PRIu64 ",\"copied\":%" PRIu64 "}\n",
                        hex, res.ext4 ? "ext4-used-blocks" : "whole", res.block_size, res.source_size, res.needed,
@@ -85,3 +88,20 @@ int verb_root_hash(int argc, char **argv, const CommonArgs *common) {
                 printf("sha256:%s\n", hex);
         return 0;
 }
+
+static const struct option options[] = {
+        { "copy-to", required_argument, NULL, ARG_COPY_TO },
+        { "json", no_argument, NULL, ARG_JSON },
+        {},
+};
+
+const Verb verb_root_hash = {
+        .name = "root-hash",
+        .synopsis = "IMAGE [--copy-to FILE] [--json]",
+        .help = "Print the root hash copy mode computes for an OS root image (for root-hash=),\n"
+                "and with --copy-to copy it into an existing file or device as the boot does.",
+        .options = options,
+        .parse_option = parse_option,
+        .parse_args = parse_args,
+        .run = run,
+};

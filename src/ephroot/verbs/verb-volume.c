@@ -1,20 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* `ephroot volume`: for tests and operators, the volume step of the boot on one named device: check
- * it may be destroyed (disk-target.c), make the key (keygen.c), format and activate (luks.c), measure
- * the disk and the volume key into the TPM and the log, and print the mapping. The boot calls the
- * same functions, not this verb. */
+/* `ephroot volume`: for tests and operators, the volume step of the boot on one named device, through
+ * the boot's own steps (boot.c): check it may be destroyed, open the TPM, make the key (keygen.c),
+ * format and activate (luks.c), measure the disk and the volume key into the TPM and the log (or
+ * deactivate the volume when that fails), and print the mapping. */
 
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <stdio.h>
-#include <sys/stat.h>
 
-#include "config-load.h"
-#include "disk.h"
+#include "boot.h"
 #include "keygen.h"
 #include "log.h"
 #include "luks.h"
@@ -23,37 +20,15 @@
 #include "util.h"
 #include "verbs.h"
 
-#define PROC_CMDLINE "/proc/cmdline"
-#define SYS_BLOCK "/sys/block"
-
 DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
 
-static void closedirp(DIR **d) {
-        if (*d)
-                (void) closedir(*d);
-}
-
-/* What the disk event says about the target. */
-typedef struct VolumeTarget {
-        char *identity;      /* NULL: none (image, non-Azure disk) */
-        const char *role;    /* static */
-        DiskClass class;
-        bool forced;
-        dev_t rdev;          /* the block device classified; 0 for an image */
-} VolumeTarget;
-
-static void volume_target_done(VolumeTarget *t) {
-        t->identity = mfree(t->identity);
-}
-
-typedef struct VolumeArgs {
+static struct {
         const char *device;
         const char *header_dir;
         const char *dm_name;
-        const char *cmdline_file;
         bool no_activate;
         bool json;
-} VolumeArgs;
+} arg;
 
 enum {
         ARG_DEVICE = 0x100,
@@ -64,159 +39,44 @@ enum {
         ARG_CMDLINE_FILE,
 };
 
-static int parse_args(int argc, char **argv, VolumeArgs *a) {
-        static const struct option options[] = {
-                { "device", required_argument, NULL, ARG_DEVICE },
-                { "no-activate", no_argument, NULL, ARG_NO_ACTIVATE },
-                { "header-dir", required_argument, NULL, ARG_HEADER_DIR },
-                { "dm-name", required_argument, NULL, ARG_DM_NAME },
-                { "json", no_argument, NULL, ARG_JSON },
-                { "cmdline-file", required_argument, NULL, ARG_CMDLINE_FILE },
-                {},
-        };
-        int c;
-
-        optind = 0;
-        while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0)
-                switch (c) {
-                case ARG_DEVICE:
-                        if (isempty(optarg))
-                                return usage_error("--device needs a path.");
-                        a->device = optarg;
-                        break;
-                case ARG_NO_ACTIVATE:
-                        a->no_activate = true;
-                        break;
-                case ARG_HEADER_DIR:
-                        if (!path_is_absolute(optarg))
-                                return usage_error("--header-dir needs an absolute path, got '%s'.", optarg);
-                        a->header_dir = optarg;
-                        break;
-                case ARG_DM_NAME:
-                        if (!luks_dm_name_is_valid(optarg))
-                                return usage_error("Invalid --dm-name '%s' (1..%u of A-Z a-z 0-9 . _ -, not starting with . or -).",
-                                                   optarg, LUKS_DM_NAME_MAX);
-                        a->dm_name = optarg;
-                        break;
-                case ARG_JSON:
-                        a->json = true;
-                        break;
-                case ARG_CMDLINE_FILE:
-                        a->cmdline_file = optarg;
-                        break;
-                default:
-                        return -(EINVAL | USAGE_ERROR_BIT);
-                }
-        if (optind < argc)
-                return usage_error("Unexpected argument '%s'.", argv[optind]);
-        if (!a->device)
-                return usage_error("--device is required.");
-        return 0;
+static VerbResult parse_option(VerbContext *ctx, int c, const char *value) {
+        switch (c) {
+        case ARG_DEVICE:
+                if (isempty(value))
+                        return verb_usage("--device needs a path.");
+                arg.device = value;
+                return VERB_OK;
+        case ARG_NO_ACTIVATE:
+                arg.no_activate = true;
+                return VERB_OK;
+        case ARG_HEADER_DIR:
+                if (!path_is_absolute(value))
+                        return verb_usage("--header-dir needs an absolute path, got '%s'.", value);
+                arg.header_dir = value;
+                return VERB_OK;
+        case ARG_DM_NAME:
+                if (!luks_dm_name_is_valid(value))
+                        return verb_usage("Invalid --dm-name '%s' (1..%u of A-Z a-z 0-9 . _ -, not starting with . or -).",
+                                          value, LUKS_DM_NAME_MAX);
+                arg.dm_name = value;
+                return VERB_OK;
+        case ARG_JSON:
+                arg.json = true;
+                return VERB_OK;
+        case ARG_CMDLINE_FILE:
+                ctx->cmdline_file = value;
+                return VERB_OK;
+        default:
+                return VERB_USAGE;
+        }
 }
 
-/* An image file attached to a loop device is in use, as a mounted disk would be. */
-static int image_loop_device(const char *path, char **ret_loop) {
-        _cleanup_free_ char *real = realpath(path, NULL);
-        _cleanup_(closedirp) DIR *d = NULL;
-        struct dirent *de;
-
-        if (!real)
-                return -errno;
-        d = opendir(SYS_BLOCK);
-        if (!d)
-                return errno == ENOENT ? 0 : -errno;
-        while ((de = readdir(d))) {
-                _cleanup_free_ char *attr = NULL, *backing = NULL;
-
-                if (!startswith(de->d_name, "loop"))
-                        continue;
-                if (asprintf(&attr, SYS_BLOCK "/%s/loop/backing_file", de->d_name) < 0)
-                        return -ENOMEM;
-                if (read_one_line_file(attr, 4096, &backing) < 0)
-                        continue;
-                if (streq(backing, real)) {
-                        if (asprintf(ret_loop, "/dev/%s", de->d_name) < 0)
-                                return -ENOMEM;
-                        return 1;
-                }
-        }
-        return 0;
-}
-
-/* The same checks boot makes (disk-target.c): never the OS or root disk, nothing mounted, held or
- * read-only, and only what is safe to destroy unless force-format= names it. An image file is
- * classified the same way. Logs the refusal. */
-static int check_target(const char *device, const Config *c, VolumeTarget *ret) {
-        _cleanup_(disk_list_done) DiskList l = {};
-        _cleanup_(disk_target_done) DiskTarget t = {};
-        _cleanup_free_ char *loop = NULL;
-        struct stat st;
-        int r;
-
-        if (stat(device, &st) < 0) {
-                if (errno == ENOENT)
-                        return log_error_errno(SYNTHETIC_ERRNO(ENOENT), "Refusing to format '%s': it does not exist.",
-                                               device);
-                return log_error_errno(errno, "Refusing to format '%s': cannot look at it: %m", device);
-        }
-        if (S_ISDIR(st.st_mode))
-                return log_error_errno(SYNTHETIC_ERRNO(EISDIR), "Refusing to format '%s': it is a directory.", device);
-        if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
-                return log_error_errno(SYNTHETIC_ERRNO(ENOTBLK),
-                                       "Refusing to format '%s': it is neither a block device nor an image file.", device);
-        if (S_ISREG(st.st_mode)) {
-                r = image_loop_device(device, &loop);
-                if (r < 0)
-                        return log_error_errno(r, "Refusing to format '%s': cannot check whether it is in use: %m",
-                                               device);
-                if (r > 0)
-                        return log_error_errno(SYNTHETIC_ERRNO(EBUSY),
-                                               "Refusing to format '%s': it is in use as the backing file of %s.", device,
-                                               loop);
-        }
-
-        r = disk_enumerate("/", disk_nvme_read_vs, NULL, &l);
-        if (r < 0)
-                return log_error_errno(r, "Failed to enumerate the disks: %m");
-        r = disk_pick_target(&(DiskTargetRequest) {
-                                     .root = "/",
-                                     .device = device,
-                                     .force_format = c->force_format,
-                                     .inspect = true,
-                             },
-                             &l, &t);
-        if (r < 0)
-                return log_oom();
-        if (!t.ok)
-                return -EPERM; /* logged by disk_pick_target() */
-
-        *ret = (VolumeTarget) {
-                .role = t.disk ? disk_role_to_string(t.disk->role) : "image",
-                .class = t.class,
-                .forced = t.forced,
-                .rdev = t.rdev,
-        };
-        if (t.identity) {
-                ret->identity = strdup(t.identity);
-                if (!ret->identity)
-                        return log_oom();
-        }
-        log_info("Target '%s': %s.", device, t.reason);
-        return 0;
-}
-
-static int open_tpm(const Config *c, Tpm2Context **ret_tpm, unsigned *ret_banks) {
-        _cleanup_(tpm2_context_freep) Tpm2Context *tpm = NULL;
-        int r;
-
-        r = tpm2_context_new(c->tcti, &tpm);
-        if (r < 0)
-                return log_error_errno(r, "Failed to open the TPM through TCTI '%s': %m", c->tcti);
-        r = measure_get_banks(tpm, c->tcti, ret_banks);
-        if (r < 0)
-                return r;
-        *ret_tpm = TAKE_PTR(tpm);
-        return 0;
+static VerbResult parse_args(VerbContext *ctx, int argc, char **argv) {
+        if (argc > 0)
+                return verb_usage("Unexpected argument '%s'.", argv[0]);
+        if (!arg.device)
+                return verb_usage("--device is required.");
+        return VERB_OK;
 }
 
 /* The mapping as text or JSON, for operators and tests. */
@@ -284,36 +144,29 @@ static int print_volume(const LuksVolume *v, const char *flags, const char *dm_n
         return 0;
 }
 
-int verb_volume(int argc, char **argv, const CommonArgs *common) {
+static int run(VerbContext *ctx) {
         _cleanup_(tpm2_context_freep) Tpm2Context *tpm = NULL;
-        _cleanup_(config_done) Config config = {};
-        _cleanup_(volume_target_done) VolumeTarget target = {};
+        _cleanup_(boot_target_done) BootTarget target = {};
         _cleanup_(luks_volume_done) LuksVolume v = {};
         _cleanup_(secret_freep) Secret *key = NULL;
-        _cleanup_free_ char *flags = NULL, *cmdline = NULL;
-        const char *dm_name;
-        VolumeArgs a = {};
+        _cleanup_free_ char *flags = NULL;
+        const char *dm_name = arg.dm_name ?: LUKS_DM_NAME_DEFAULT;
+        const Config *c = &ctx->config;
+        BootError e = {};
         LuksParams p;
-        unsigned banks = 0;
         int r;
 
-        r = parse_args(argc, argv, &a);
+        /* The same checks as the boot's, before anything else: a refusal touches neither disk nor TPM. */
+        r = boot_pick_target(c, arg.device, /* named= */ true, /* rootmnt= */ NULL, &target, &e);
         if (r < 0)
-                return r;
-        r = cmdline_read(a.cmdline_file ?: PROC_CMDLINE, &cmdline);
-        if (r < 0)
-                return r;
-        r = verbs_load_config(&config, common, CONFIG_FILE_DEFAULT, cmdline);
-        if (r < 0)
-                return r;
-        dm_name = a.dm_name ?: LUKS_DM_NAME_DEFAULT;
+                return log_error_errno(r, "%s", e.message);
+        log_info("Target '%s': %s.", target.node, target.reason);
 
-        r = check_target(a.device, &config, &target);
-        if (r < 0)
-                return r;
-
-        if (config.tpm_required) {
-                r = open_tpm(&config, &tpm, &banks);
+        if (c->tpm_required) {
+                r = boot_open_tpm(c, &tpm, /* e= */ NULL);
+                if (r < 0)
+                        return r;
+                r = measure_get_banks(tpm, c->tcti, /* ret_banks= */ NULL);
                 if (r < 0)
                         return r;
         } else
@@ -323,35 +176,46 @@ int verb_volume(int argc, char **argv, const CommonArgs *common) {
         if (r < 0)
                 return r;
 
-        config_luks_params(&config, &p);
-        p.header_dir = a.header_dir;
+        config_luks_params(c, &p);
+        p.header_dir = arg.header_dir;
         p.dm_name = dm_name;
-        p.activate = !a.no_activate;
+        p.activate = !arg.no_activate;
         p.device_rdev = target.rdev;
-        r = luks_setup(a.device, key, &p, &v);
+        r = luks_setup(arg.device, key, &p, &v);
         if (r < 0)
                 return r;
 
-        if (tpm) {
-                r = measure_volume_events(tpm, &config,
-                                          &(MeasureVolumeTarget) {
-                                                  .identity = target.identity,
-                                                  .role = target.role,
-                                                  .classification = disk_class_to_string(target.class),
-                                                  .forced = target.forced,
-                                          },
-                                          &v, dm_name, key);
-                if (r < 0) {
-                        /* Fail closed: an unmeasured volume is not left behind. */
-                        if (v.dm_name)
-                                (void) luks_deactivate(v.dm_name);
-                        return r;
-                }
-        }
-        key = secret_free(key);
+        r = boot_measure_volume(tpm, c, &target, &v, dm_name, &key);
+        if (r < 0)
+                return r;
 
         r = luks_activate_flags_to_string(v.activate_flags, &flags);
         if (r < 0)
                 return log_oom();
-        return print_volume(&v, flags, dm_name, !!tpm, config.pcr_disk, a.json);
+        return print_volume(&v, flags, dm_name, !!tpm, c->pcr_disk, arg.json);
 }
+
+static const struct option options[] = {
+        { "device", required_argument, NULL, ARG_DEVICE },
+        { "no-activate", no_argument, NULL, ARG_NO_ACTIVATE },
+        { "header-dir", required_argument, NULL, ARG_HEADER_DIR },
+        { "dm-name", required_argument, NULL, ARG_DM_NAME },
+        { "json", no_argument, NULL, ARG_JSON },
+        { "cmdline-file", required_argument, NULL, ARG_CMDLINE_FILE },
+        {},
+};
+
+const Verb verb_volume = {
+        .name = "volume",
+        .synopsis = "--device PATH [--no-activate] [--header-dir DIR] [--dm-name NAME]\n"
+                    "[--cmdline-file FILE] [--json]",
+        .help = "DESTROYS the device: after the same checks as probe, a fresh key from the TPM,\n"
+                "LUKS2 with the header in DIR (default /run/ephroot), the mark on the device,\n"
+                "activation as /dev/mapper/NAME (default ephroot), the disk and volume-key\n"
+                "events measured into pcr-disk (default 15); prints the mapping.",
+        .options = options,
+        .needs = VERB_NEEDS_CONFIG,
+        .parse_option = parse_option,
+        .parse_args = parse_args,
+        .run = run,
+};

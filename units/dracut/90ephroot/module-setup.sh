@@ -12,12 +12,10 @@
 # ephroot: the unit goes in first (so whatever is missing later makes the boot fail closed rather
 # than skip ephroot), and any error stops the build (dfatal, exit 1).
 
-# KEY: its last value in /etc/ephroot.conf ('-' and '_' alike in the key, as ephroot reads it).
-ephroot_conf_value() {
-        local key
-        key=$(printf '%s' "$1" | sed 's/[-_]/[-_]/g')
-        [ -r /etc/ephroot.conf ] || return 0
-        sed -n "s/^[[:space:]]*$key[[:space:]]*=[[:space:]]*\"\{0,1\}\([^\"]*\)\"\{0,1\}[[:space:]]*\$/\1/p" /etc/ephroot.conf | tail -n 1
+# KEY: its value in /etc/ephroot.conf as ephroot reads it (`ephroot config --get`; empty when unset).
+# There is no kernel command line when the initrd is built. Fails when ephroot refuses the file.
+ephroot_conf_get() {
+        /usr/sbin/ephroot --log-target stderr config --cmdline-file /dev/null --get "$1"
 }
 
 ephroot_fatal() {
@@ -30,10 +28,12 @@ check() {
         return 0
 }
 
-# systemd: the unit is what runs ephroot (a systemd-based initrd only).
+# systemd: the unit is what runs ephroot (a systemd-based initrd only). A configuration ephroot
+# refuses brings the network in too: install() then stops the build on it.
 depends() {
-        local deps="systemd systemd-udevd dm rootfs-block"
-        case "$(ephroot_conf_value attest)" in
+        local deps="systemd systemd-udevd dm rootfs-block" attest
+        attest=$(ephroot_conf_get attest 2>/dev/null) || attest=required
+        case "$attest" in
         required | optional) deps="$deps network" ;;
         esac
         echo "$deps"
@@ -65,11 +65,10 @@ install() {
         libdir=$(ldd /usr/sbin/ephroot | sed -n 's/^[[:space:]]*libtss2-tctildr\.so\.0 => \([^ ]*\)\/libtss2-tctildr\.so\.0 .*/\1/p')
         [ -n "$libdir" ] || ephroot_fatal "cannot find libtss2-tctildr.so.0 among /usr/sbin/ephroot's libraries"
         tctis=device
-        conf_tcti=$(ephroot_conf_value tcti)
+        conf_tcti=$(ephroot_conf_get tcti) || ephroot_fatal "cannot read tcti from /etc/ephroot.conf"
         conf_tcti=${conf_tcti%%:*}
         case "$conf_tcti" in
         "" | device) ;;
-        *[!A-Za-z0-9._-]*) dwarn "ephroot: tcti = $conf_tcti in /etc/ephroot.conf: not a module name" ;;
         *) tctis="$tctis $conf_tcti" ;;
         esac
         for t in $tctis; do
@@ -88,14 +87,14 @@ install() {
                 inst_simple /etc/mke2fs.conf || ephroot_fatal "cannot install /etc/mke2fs.conf"
         fi
 
-        ca=$(ephroot_conf_value kbs-ca-file)
+        ca=$(ephroot_conf_get kbs-ca-file) || ephroot_fatal "cannot read kbs-ca-file from /etc/ephroot.conf"
         if [ -n "$ca" ]; then
                 [ -r "$ca" ] || ephroot_fatal "kbs-ca-file = $ca in /etc/ephroot.conf is not readable"
                 inst_simple "$ca" || ephroot_fatal "cannot install $ca"
         elif [ -r /etc/ssl/certs/ca-certificates.crt ]; then
                 inst_simple /etc/ssl/certs/ca-certificates.crt
         fi
-        vcek=$(ephroot_conf_value attest-vcek-file)
+        vcek=$(ephroot_conf_get attest-vcek-file) || ephroot_fatal "cannot read attest-vcek-file from /etc/ephroot.conf"
         if [ -n "$vcek" ]; then
                 [ -r "$vcek" ] || ephroot_fatal "attest-vcek-file = $vcek in /etc/ephroot.conf is not readable"
                 inst_simple "$vcek" || ephroot_fatal "cannot install $vcek"
