@@ -23,9 +23,8 @@ int rcar_report_data(const char *nonce, json_object *tee_pubkey, const char *add
         assert_return(nonce && tee_pubkey && additional_evidence && ret, -EINVAL);
 
         o = json_object_new_object();
-        if (!o || json_object_object_add(o, "additional-evidence", json_object_new_string(additional_evidence)) < 0 ||
-            json_object_object_add(o, "nonce", json_object_new_string(nonce)) < 0 ||
-            json_object_object_add(o, "tee-pubkey", json_object_get(tee_pubkey)) < 0)
+        if (!o || json_add_string(o, "additional-evidence", additional_evidence) < 0 ||
+            json_add_string(o, "nonce", nonce) < 0 || json_add(o, "tee-pubkey", json_object_get(tee_pubkey)) < 0)
                 return -ENOMEM;
         r = json_canon(o, &canon, &canon_size);
         if (r < 0)

@@ -72,6 +72,16 @@ static const char *session_error_detail(KbsSessionError e) {
         }
 }
 
+/* {"token": ...}; NULL when out of memory. */
+static char *token_reply(const char *token) {
+        _cleanup_json_ json_object *o = json_object_new_object();
+        char *body = NULL;
+
+        if (!o || json_add_string(o, "token", token) < 0 || json_to_string(o, JSON_C_TO_STRING_PLAIN, &body) < 0)
+                return NULL;
+        return body;
+}
+
 /* {"nonce": ..., "extra-params": the tee's challenge, or ""}; takes extra; NULL when out of memory. */
 static char *auth_reply(const char *nonce, json_object *extra) {
         _cleanup_json_ json_object *o = json_object_new_object(), *e = extra;
@@ -190,8 +200,7 @@ static enum MHD_Result handle_attest(KbsServer *s, struct MHD_Connection *c, con
 
         log_info("attest: %s evidence verified, policy mask 0x%llx%s", kbs_tee_to_string(tee),
                  (unsigned long long) mask, claims.td_quote_unverified ? " (TD quote signature unverified)" : "");
-        if (asprintf(&body, "{\"token\":\"%s\"}", token) < 0)
-                body = NULL;
+        body = token_reply(token);
         return reply(s, c, MHD_HTTP_OK, body, NULL);
 }
 

@@ -95,6 +95,10 @@ int json_add_string(json_object *o, const char *key, const char *s) {
         return s ? json_add(o, key, json_object_new_string(s)) : add_value(o, key, NULL);
 }
 
+int json_add_null(json_object *o, const char *key) {
+        return add_value(o, key, NULL);
+}
+
 int json_add_int(json_object *o, const char *key, int64_t v) {
         return json_add(o, key, json_object_new_int64(v));
 }

@@ -40,6 +40,7 @@ int json_check_keys(json_object *o, const char *const *allowed, const char **ret
  * the value themselves; json_add_string() with s == NULL adds JSON null. All return 0 or -ENOMEM. */
 int json_add(json_object *o, const char *key, json_object *v);
 int json_add_string(json_object *o, const char *key, const char *s);
+int json_add_null(json_object *o, const char *key);
 int json_add_int(json_object *o, const char *key, int64_t v);
 int json_add_uint(json_object *o, const char *key, uint64_t v);
 int json_add_bool(json_object *o, const char *key, bool v);

@@ -5,120 +5,113 @@
 
 #define _GNU_SOURCE
 #include <fcntl.h>
-#include <json-c/json.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "boot.h"
+#include "json-util.h"
 #include "log.h"
 #include "util.h"
 
-static void json_object_putp(json_object **j) {
-        json_object_put(*j);
+static int build_attest(const Config *c, const BootStatus *st, json_object **ret) {
+        _cleanup_json_ json_object *at = json_object_new_object();
+        bool on = c->attest != ATTEST_OFF;
+
+        if (!at || json_add_string(at, "mode", attest_mode_to_string(c->attest)) < 0 ||
+            json_add_string(at, "tee", on ? c->attest_tee : NULL) < 0 ||
+            json_add_string(at, "kbs_url", on ? c->kbs_url : NULL) < 0 ||
+            json_add_bool(at, "attested", st->attested) < 0 || json_add_int(at, "secrets", st->attest_secrets) < 0 ||
+            json_add_string(at, "error", st->attest_error) < 0)
+                return -ENOMEM;
+        *ret = TAKE_PTR(at);
+        return 0;
 }
 
-static json_object *str_or_null(const char *s) {
-        return s ? json_object_new_string(s) : NULL;
+static int build_pcrs(const Config *c, json_object **ret) {
+        _cleanup_json_ json_object *pcrs = json_object_new_object();
+
+        if (!pcrs || json_add_int(pcrs, "kernel", c->pcr_kernel) < 0 || json_add_int(pcrs, "initrd", c->pcr_initrd) < 0 ||
+            json_add_int(pcrs, "cmdline", c->pcr_cmdline) < 0 || json_add_int(pcrs, "disk", c->pcr_disk) < 0 ||
+            json_add_int(pcrs, "leave", c->pcr_leave) < 0)
+                return -ENOMEM;
+        *ret = TAKE_PTR(pcrs);
+        return 0;
 }
 
-static int build(const Config *c, const BootStatus *st, json_object **ret) {
-        _cleanup_(json_object_putp) json_object *o = json_object_new_object();
-        json_object *phases, *pcrs, *root;
+static int build_root(const Config *c, const BootStatus *st, json_object **ret) {
+        _cleanup_json_ json_object *root = json_object_new_object();
 
-        if (!o)
+        if (!root || json_add_string(root, "source", st->root.source_node) < 0 ||
+            json_add_string(root, "fstype", st->root.fstype) < 0)
                 return -ENOMEM;
-        phases = json_object_new_array();
-        pcrs = json_object_new_object();
-        root = json_object_new_object();
-        if (!phases || !pcrs || !root) {
-                json_object_put(phases);
-                json_object_put(pcrs);
-                json_object_put(root);
-                return -ENOMEM;
-        }
-
-        json_object_object_add(o, "result", json_object_new_string(st->failed ? "failed" : "ok"));
-        if (st->failed) {
-                json_object_object_add(o, "failed_phase", json_object_new_string(boot_phase_to_string(st->phase)));
-                json_object_object_add(o, "error", str_or_null(st->error));
-        }
-        json_object_object_add(o, "device", str_or_null(st->target.node));
-        json_object_object_add(o, "identity", str_or_null(st->target.identity));
-        json_object_object_add(o, "role", str_or_null(st->target.role));
-        json_object_object_add(o, "classification", str_or_null(st->target.classification));
-        json_object_object_add(o, "forced", json_object_new_boolean(st->target.forced));
-        json_object_object_add(o, "mode", json_object_new_string(root_mode_to_string(c->mode)));
-        json_object_object_add(o, "luks_uuid", str_or_null(st->luks_uuid));
-        json_object_object_add(o, "dm_node", str_or_null(st->dm_node));
-        json_object_object_add(o, "cipher", str_or_null(st->cipher));
-        json_object_object_add(o, "sector_size", json_object_new_int64(st->sector_size));
-        json_object_object_add(o, "volume_size", json_object_new_int64((int64_t) st->volume_size));
-        json_object_object_add(o, "tpm", json_object_new_boolean(st->tpm));
-        {
-                json_object *at = json_object_new_object();
-                if (!at) {
-                        json_object_put(phases);
-                        json_object_put(pcrs);
-                        json_object_put(root);
-                        return -ENOMEM;
-                }
-                json_object_object_add(at, "mode", json_object_new_string(attest_mode_to_string(c->attest)));
-                json_object_object_add(at, "tee", str_or_null(c->attest != ATTEST_OFF ? c->attest_tee : NULL));
-                json_object_object_add(at, "kbs_url", str_or_null(c->attest != ATTEST_OFF ? c->kbs_url : NULL));
-                json_object_object_add(at, "attested", json_object_new_boolean(st->attested));
-                json_object_object_add(at, "secrets", json_object_new_int((int) st->attest_secrets));
-                json_object_object_add(at, "error", str_or_null(st->attest_error));
-                json_object_object_add(o, "attest", at);
-        }
-
-        json_object_object_add(pcrs, "kernel", json_object_new_int((int) c->pcr_kernel));
-        json_object_object_add(pcrs, "initrd", json_object_new_int((int) c->pcr_initrd));
-        json_object_object_add(pcrs, "cmdline", json_object_new_int((int) c->pcr_cmdline));
-        json_object_object_add(pcrs, "disk", json_object_new_int((int) c->pcr_disk));
-        json_object_object_add(pcrs, "leave", json_object_new_int((int) c->pcr_leave));
-        json_object_object_add(o, "pcrs", pcrs);
-
-        json_object_object_add(root, "source", str_or_null(st->root.source_node));
-        json_object_object_add(root, "fstype", str_or_null(st->root.fstype));
         if (c->mode == ROOT_MODE_COPY && st->root.copy.copied > 0) {
                 _cleanup_free_ char *hex = hexmem(st->root.copy.hash.bytes, st->root.copy.hash.size);
                 _cleanup_free_ char *h = NULL;
 
-                if (!hex || asprintf(&h, "sha256:%s", hex) < 0) {
-                        json_object_put(phases);
+                if (!hex || asprintf(&h, "sha256:%s", hex) < 0 || json_add_string(root, "root_hash", h) < 0 ||
+                    json_add_int(root, "copied", (int64_t) st->root.copy.copied) < 0 ||
+                    json_add_bool(root, "used_blocks_only", st->root.copy.ext4) < 0 ||
+                    json_add_int(root, "grown_to", (int64_t) st->root.grown_to) < 0)
                         return -ENOMEM;
-                }
-                json_object_object_add(root, "root_hash", json_object_new_string(h));
-                json_object_object_add(root, "copied", json_object_new_int64((int64_t) st->root.copy.copied));
-                json_object_object_add(root, "used_blocks_only", json_object_new_boolean(st->root.copy.ext4));
-                json_object_object_add(root, "grown_to", json_object_new_int64((int64_t) st->root.grown_to));
         }
-        json_object_object_add(o, "root", root);
+        *ret = TAKE_PTR(root);
+        return 0;
+}
 
+static int build_phases(const BootStatus *st, json_object **ret) {
+        _cleanup_json_ json_object *phases = json_object_new_array();
+
+        if (!phases)
+                return -ENOMEM;
         for (BootPhase p = 0; p < _BOOT_PHASE_MAX; p++) {
-                json_object *ph;
+                _cleanup_json_ json_object *ph = NULL;
 
                 if (!st->phase_done[p])
                         continue;
                 ph = json_object_new_object();
-                if (!ph) {
-                        json_object_put(phases);
+                if (!ph || json_add_string(ph, "name", boot_phase_to_string(p)) < 0 ||
+                    json_add(ph, "ms", json_object_new_double((double) st->phase_usec[p] / 1000.0)) < 0 ||
+                    json_append(phases, TAKE_PTR(ph)) < 0)
                         return -ENOMEM;
-                }
-                json_object_object_add(ph, "name", json_object_new_string(boot_phase_to_string(p)));
-                json_object_object_add(ph, "ms", json_object_new_double((double) st->phase_usec[p] / 1000.0));
-                json_object_array_add(phases, ph);
         }
-        json_object_object_add(o, "phases", phases);
-        json_object_object_add(o, "total_ms", json_object_new_double((double) st->total_usec / 1000.0));
+        *ret = TAKE_PTR(phases);
+        return 0;
+}
+
+static int build(const Config *c, const BootStatus *st, json_object **ret) {
+        _cleanup_json_ json_object *o = json_object_new_object(), *at = NULL, *pcrs = NULL, *root = NULL,
+                                   *phases = NULL;
+
+        if (!o || build_attest(c, st, &at) < 0 || build_pcrs(c, &pcrs) < 0 || build_root(c, st, &root) < 0 ||
+            build_phases(st, &phases) < 0)
+                return -ENOMEM;
+
+        if (json_add_string(o, "result", st->failed ? "failed" : "ok") < 0)
+                return -ENOMEM;
+        if (st->failed && (json_add_string(o, "failed_phase", boot_phase_to_string(st->phase)) < 0 ||
+                           json_add_string(o, "error", st->error) < 0))
+                return -ENOMEM;
+        if (json_add_string(o, "device", st->target.node) < 0 ||
+            json_add_string(o, "identity", st->target.identity) < 0 ||
+            json_add_string(o, "role", st->target.role) < 0 ||
+            json_add_string(o, "classification", st->target.classification) < 0 ||
+            json_add_bool(o, "forced", st->target.forced) < 0 ||
+            json_add_string(o, "mode", root_mode_to_string(c->mode)) < 0 ||
+            json_add_string(o, "luks_uuid", st->luks_uuid) < 0 || json_add_string(o, "dm_node", st->dm_node) < 0 ||
+            json_add_string(o, "cipher", st->cipher) < 0 || json_add_int(o, "sector_size", st->sector_size) < 0 ||
+            json_add_int(o, "volume_size", (int64_t) st->volume_size) < 0 || json_add_bool(o, "tpm", st->tpm) < 0 ||
+            json_add(o, "attest", TAKE_PTR(at)) < 0 || json_add(o, "pcrs", TAKE_PTR(pcrs)) < 0 ||
+            json_add(o, "root", TAKE_PTR(root)) < 0 || json_add(o, "phases", TAKE_PTR(phases)) < 0 ||
+            json_add(o, "total_ms", json_object_new_double((double) st->total_usec / 1000.0)) < 0)
+                return -ENOMEM;
 
         *ret = TAKE_PTR(o);
         return 0;
 }
 
 int boot_status_write(const Config *c, const BootStatus *st, const char *path) {
-        _cleanup_(json_object_putp) json_object *o = NULL;
+        _cleanup_json_ json_object *o = NULL;
         _cleanup_free_ char *tmp = NULL, *dir = NULL;
         _cleanup_close_ int fd = -EBADF;
         const char *text, *slash;
@@ -128,6 +121,8 @@ int boot_status_write(const Config *c, const BootStatus *st, const char *path) {
         if (r < 0)
                 return r;
         text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+        if (!text)
+                return -ENOMEM;
 
         slash = strrchr(path, '/');
         if (slash && slash != path) {

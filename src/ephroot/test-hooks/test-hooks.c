@@ -109,7 +109,7 @@ void test_hook_evidence_out(const char *evidence, const uint8_t *report_data, si
 static int tamper_quote(char **evidence) {
         _cleanup_json_ json_object *o = NULL;
         _cleanup_free_ uint8_t *msg = NULL;
-        _cleanup_free_ char *enc = NULL, *s = NULL;
+        _cleanup_free_ char *s = NULL;
         json_object *q, *m;
         size_t n;
 
@@ -119,11 +119,8 @@ static int tamper_quote(char **evidence) {
             n < 40)
                 return -EINVAL;
         msg[n - 40] ^= 0x01; /* inside the PCR selection/digest region, past the header */
-        enc = b64_encode(msg, n, B64_PAD);
-        if (!enc || json_object_object_add(q, "message", json_object_new_string(enc)) < 0)
-                return -ENOMEM;
-        s = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-        if (!s)
+        if (json_add_b64(q, "message", msg, n, B64_PAD) < 0 ||
+            json_to_string(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &s) < 0)
                 return -ENOMEM;
         free(*evidence);
         *evidence = TAKE_PTR(s);

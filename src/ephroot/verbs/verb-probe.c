@@ -6,7 +6,6 @@
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <inttypes.h>
-#include <json-c/json.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,6 +13,7 @@
 #include <unistd.h>
 
 #include "disk.h"
+#include "json-util.h"
 #include "log.h"
 #include "util.h"
 #include "verbs.h"
@@ -34,7 +34,6 @@ enum {
         ARG_JSON,
 };
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
 
 static bool root_is_live(const char *root) {
         return isempty(root) || streq(root, "/");
@@ -87,9 +86,9 @@ static VerbResult parse_args(VerbContext *ctx, int argc, char **argv) {
 /* With --json a failure is reported as {"error": "..."} on stdout too: a script reading the output
  * sees why there is none, wherever the log goes. */
 static void print_json_error(const char *message) {
-        _cleanup_(json_object_putp) json_object *o = json_object_new_object();
+        _cleanup_json_ json_object *o = json_object_new_object();
 
-        if (!o || json_object_object_add(o, "error", json_object_new_string(message)) < 0)
+        if (!o || json_add_string(o, "error", message) < 0)
                 return;
         puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 }
@@ -124,41 +123,29 @@ static int fake_nvme_read_vs(const char *name, unsigned nsid, void *userdata, ch
         return read_one_line_file(p, 4096, ret);
 }
 
-static int json_add_string(json_object *o, const char *key, const char *value) {
-        json_object *v = value ? json_object_new_string(value) : NULL;
-
-        if (value && !v)
-                return -ENOMEM;
-        return json_object_object_add(o, key, v) < 0 ? -ENOMEM : 0;
-}
-
-static int json_add_int(json_object *o, const char *key, int64_t value, bool present) {
-        json_object *v = present ? json_object_new_int64(value) : NULL;
-
-        if (present && !v)
-                return -ENOMEM;
-        return json_object_object_add(o, key, v) < 0 ? -ENOMEM : 0;
+/* An integer that may be unknown: null then. */
+static int add_int_or_null(json_object *o, const char *key, int64_t value, bool present) {
+        return present ? json_add_int(o, key, value) : json_add_null(o, key);
 }
 
 static int add_disk_json(json_object *disks, const Disk *d, const DiskClassResult *pd) {
         json_object *o = json_object_new_object();
         int r;
 
-        if (!o || json_object_array_add(disks, o) < 0) {
-                json_object_put(o);
-                return -ENOMEM;
-        }
+        r = json_append(disks, o);
+        if (r < 0)
+                return r;
         r = json_add_string(o, "node", d->node);
         if (r >= 0)
                 r = json_add_string(o, "role", disk_role_to_string(d->role));
         if (r >= 0)
-                r = json_add_int(o, "lun", d->lun, d->lun >= 0);
+                r = add_int_or_null(o, "lun", d->lun, d->lun >= 0);
         if (r >= 0)
-                r = json_add_int(o, "index", d->index, d->index >= 0);
+                r = add_int_or_null(o, "index", d->index, d->index >= 0);
         if (r >= 0)
                 r = json_add_string(o, "identity", d->identity);
         if (r >= 0)
-                r = json_add_int(o, "size", (int64_t) d->size, true);
+                r = json_add_int(o, "size", (int64_t) d->size);
         if (r >= 0)
                 r = json_add_string(o, "model", d->model);
         if (r >= 0)
@@ -174,39 +161,34 @@ static int add_target_json(json_object *top, const DiskTarget *t) {
         int r;
 
         if (!t->node)
-                return json_object_object_add(top, "target", NULL) < 0 ? -ENOMEM : 0;
+                return json_add_null(top, "target");
         o = json_object_new_object();
-        if (!o || json_object_object_add(top, "target", o) < 0) {
-                json_object_put(o);
-                return -ENOMEM;
-        }
-        r = json_add_string(o, "node", t->node);
+        r = json_add(top, "target", o);
+        if (r >= 0)
+                r = json_add_string(o, "node", t->node);
         if (r >= 0)
                 r = json_add_string(o, "role", t->disk ? disk_role_to_string(t->disk->role) : NULL);
         if (r >= 0)
                 r = json_add_string(o, "identity", t->identity);
         if (r >= 0)
                 r = json_add_string(o, "classification", t->classified ? disk_class_to_string(t->class) : NULL);
-        if (r >= 0 && json_object_object_add(o, "forced", json_object_new_boolean(t->forced)) < 0)
-                r = -ENOMEM;
-        if (r >= 0 && json_object_object_add(o, "accepted", json_object_new_boolean(t->ok)) < 0)
-                r = -ENOMEM;
+        if (r >= 0)
+                r = json_add_bool(o, "forced", t->forced);
+        if (r >= 0)
+                r = json_add_bool(o, "accepted", t->ok);
         if (r >= 0)
                 r = json_add_string(o, "reason", t->reason);
         return r;
 }
 
 static int print_json(const DiskList *l, const DiskClassResult *pd, const DiskTarget *t) {
-        _cleanup_(json_object_putp) json_object *top = json_object_new_object();
+        _cleanup_json_ json_object *top = json_object_new_object();
         json_object *disks = json_object_new_array();
-        int r = 0;
+        int r;
 
-        if (!top || !disks || json_object_object_add(top, "disks", disks) < 0) {
-                json_object_put(disks);
-                return -ENOMEM;
-        }
-        if (json_object_object_add(top, "azure", json_object_new_boolean(l->azure)) < 0)
-                return -ENOMEM;
+        r = top ? json_add(top, "disks", disks) : -ENOMEM;
+        if (r >= 0)
+                r = json_add_bool(top, "azure", l->azure);
         for (size_t i = 0; r >= 0 && i < l->n; i++)
                 r = add_disk_json(disks, l->disks + i, pd + i);
         if (r >= 0)

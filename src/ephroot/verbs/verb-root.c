@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "json-util.h"
 #include "log.h"
 #include "root-copy.h"
 #include "util.h"
@@ -47,6 +48,20 @@ static VerbResult parse_args(VerbContext *ctx, int argc, char **argv) {
         return VERB_OK;
 }
 
+static int print_json(const char *hex, const RootCopyResult *res) {
+        _cleanup_json_ json_object *o = json_object_new_object();
+        _cleanup_free_ char *h = NULL, *text = NULL;
+
+        if (!o || asprintf(&h, "sha256:%s", hex) < 0 || json_add_string(o, "root_hash", h) < 0 ||
+            json_add_string(o, "layout", res->ext4 ? "ext4-used-blocks" : "whole") < 0 ||
+            json_add_int(o, "block_size", res->block_size) < 0 || json_add_uint(o, "source_size", res->source_size) < 0 ||
+            json_add_uint(o, "needed", res->needed) < 0 || json_add_uint(o, "copied", res->copied) < 0 ||
+            json_to_string(o, JSON_C_TO_STRING_PLAIN, &text) < 0)
+                return log_oom();
+        puts(text);
+        return 0;
+}
+
 static int run(VerbContext *ctx) {
         _cleanup_close_ int src = -EBADF, dst = -EBADF;
         _cleanup_free_ char *hex = NULL;
@@ -79,14 +94,11 @@ static int run(VerbContext *ctx) {
         hex = hexmem(res.hash.bytes, res.hash.size);
         if (!hex)
                 return log_oom();
-        if (arg.json)
-                printf("{\"root_hash\":\"sha256:%s\",\"layout\":\"%s\",\"block_size\":%u,\"source_size\":%" PRIu64
-                       ",\"needed\":%" PRIu64 ",\"copied\":%" PRIu64 "}\n",
-                       hex, res.ext4 ? "ext4-used-blocks" : "whole", res.block_size, res.source_size, res.needed,
-                       res.copied);
-        else
+        if (!arg.json) {
                 printf("sha256:%s\n", hex);
-        return 0;
+                return 0;
+        }
+        return print_json(hex, &res);
 }
 
 static const struct option options[] = {

@@ -8,10 +8,10 @@
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <inttypes.h>
-#include <json-c/json.h>
 #include <stdio.h>
 
 #include "boot.h"
+#include "json-util.h"
 #include "keygen.h"
 #include "log.h"
 #include "luks.h"
@@ -20,7 +20,6 @@
 #include "util.h"
 #include "verbs.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
 
 static struct {
         const char *device;
@@ -88,35 +87,19 @@ static int print_volume(const LuksVolume *v, const char *flags, const char *dm_n
                 return log_oom();
 
         if (json) {
-                _cleanup_(json_object_putp) json_object *o = json_object_new_object();
-                int r = o ? 0 : -ENOMEM;
+                _cleanup_json_ json_object *o = json_object_new_object();
 
-#define ADD(k, val)                                                                         \
-                do {                                                                        \
-                        json_object *_v = (val);                                            \
-                        if (r >= 0 && json_object_object_add(o, (k), _v) < 0)               \
-                                r = -ENOMEM;                                                \
-                } while (0)
-#define STR(s) ((s) ? json_object_new_string(s) : NULL)
-                ADD("device", STR(v->device));
-                ADD("dm_name", STR(v->dm_name));
-                ADD("dm_node", STR(v->dm_node));
-                ADD("uuid", STR(v->uuid));
-                ADD("cipher", STR(v->cipher));
-                ADD("key_bits", json_object_new_int((int) v->key_bits));
-                ADD("sector_size", json_object_new_int((int) v->sector_size));
-                ADD("integrity", STR(luks_integrity_to_string(v->integrity)));
-                ADD("data_offset", json_object_new_uint64(v->data_offset));
-                ADD("data_size", json_object_new_uint64(v->data_size));
-                ADD("flags", STR(flags));
-                ADD("discarded", json_object_new_boolean(v->discarded));
-                ADD("header", STR(v->header_path));
-                ADD("measured", json_object_new_boolean(measured));
-                ADD("pcr", measured ? json_object_new_int((int) pcr) : NULL);
-                ADD("volume_key_string", measured ? STR(vk) : NULL);
-#undef STR
-#undef ADD
-                if (r < 0)
+                if (!o || json_add_string(o, "device", v->device) < 0 || json_add_string(o, "dm_name", v->dm_name) < 0 ||
+                    json_add_string(o, "dm_node", v->dm_node) < 0 || json_add_string(o, "uuid", v->uuid) < 0 ||
+                    json_add_string(o, "cipher", v->cipher) < 0 || json_add_int(o, "key_bits", v->key_bits) < 0 ||
+                    json_add_int(o, "sector_size", v->sector_size) < 0 ||
+                    json_add_string(o, "integrity", luks_integrity_to_string(v->integrity)) < 0 ||
+                    json_add_uint(o, "data_offset", v->data_offset) < 0 ||
+                    json_add_uint(o, "data_size", v->data_size) < 0 || json_add_string(o, "flags", flags) < 0 ||
+                    json_add_bool(o, "discarded", v->discarded) < 0 || json_add_string(o, "header", v->header_path) < 0 ||
+                    json_add_bool(o, "measured", measured) < 0 ||
+                    (measured ? json_add_int(o, "pcr", pcr) : json_add_null(o, "pcr")) < 0 ||
+                    json_add_string(o, "volume_key_string", measured ? vk : NULL) < 0)
                         return log_oom();
                 puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
                 return 0;
