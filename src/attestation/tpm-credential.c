@@ -12,21 +12,7 @@
 #include "jwk.h"
 #include "tpm-attest.h"
 #include "tpm-credential.h"
-
-static const EVP_MD *tpm_md(uint16_t alg) {
-        switch (alg) {
-        case TPM_ALG_SHA1:
-                return EVP_sha1();
-        case TPM_ALG_SHA256:
-                return EVP_sha256();
-        case TPM_ALG_SHA384:
-                return EVP_sha384();
-        case TPM_ALG_SHA512:
-                return EVP_sha512();
-        default:
-                return NULL;
-        }
-}
+#include "tpm-quote.h"
 
 int tpm_public_to_pkey(const TpmPublic *pub, EVP_PKEY **ret) {
         assert_return(pub && ret, -EINVAL);
@@ -140,7 +126,7 @@ int tpm_make_credential(const TpmPublic *ek, const uint8_t *name, size_t name_si
                 return -EOPNOTSUPP;
         if (secret_size == 0 || secret_size > 64)
                 return -EINVAL;
-        md = tpm_md(ek->name_alg);
+        md = tpm_alg_md(ek->name_alg);
         if (!md)
                 return -EOPNOTSUPP;
         hs = (size_t) EVP_MD_get_size(md);

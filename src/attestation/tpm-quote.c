@@ -11,7 +11,7 @@
 #include "macro.h"
 #include "tpm-quote.h"
 
-static const EVP_MD *tpm_md(uint16_t alg) {
+const EVP_MD *tpm_alg_md(uint16_t alg) {
         switch (alg) {
         case TPM_ALG_SHA1:
                 return EVP_sha1();
@@ -59,7 +59,7 @@ int tpm_quote_verify_signature(EVP_PKEY *ak, const uint8_t *msg, size_t msg_size
 
         assert_return(ak && msg && sig, -EINVAL);
 
-        md = tpm_md(sig->hash);
+        md = tpm_alg_md(sig->hash);
         if (!md)
                 return -EOPNOTSUPP;
         if (sig->alg == TPM_ALG_ECDSA) {
@@ -107,7 +107,7 @@ bool tpm_quote_nonce_matches(const TpmQuoteInfo *q, const uint8_t *expected, siz
 int tpm_quote_check_pcrs(const TpmQuoteInfo *q, uint16_t hash, const uint8_t pcrs[TPM_PCRS][32], uint32_t *ret_mask) {
         uint8_t digest[EVP_MAX_MD_SIZE];
         unsigned digest_size = 0;
-        const EVP_MD *md = tpm_md(hash);
+        const EVP_MD *md = tpm_alg_md(hash);
         uint32_t mask = 0;
         EVP_MD_CTX *ctx;
         bool ok;

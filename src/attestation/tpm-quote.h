@@ -12,6 +12,9 @@
 
 /* The signature over the raw TPMS_ATTEST bytes with the AK public key (RSA or EC); -EBADMSG when it
  * does not verify, -EOPNOTSUPP for a scheme that does not fit the key. */
+/* The OpenSSL digest of a TPM_ALG_ID (sha1, sha256, sha384, sha512), else NULL. */
+const EVP_MD *tpm_alg_md(uint16_t alg);
+
 int tpm_quote_verify_signature(EVP_PKEY *ak, const uint8_t *msg, size_t msg_size, const TpmSignature *sig);
 
 /* extraData == expected (same length, same bytes). */

@@ -118,6 +118,44 @@ int read_one_line_file(const char *path, size_t max_size, char **ret) {
         return 0;
 }
 
+int pread_full(int fd, void *buf, size_t n, uint64_t offset) {
+        uint8_t *p = buf;
+
+        while (n > 0) {
+                ssize_t k = pread(fd, p, n, (off_t) offset);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        return -EIO; /* shorter than its size said */
+                p += k;
+                n -= (size_t) k;
+                offset += (uint64_t) k;
+        }
+        return 0;
+}
+
+int pwrite_full(int fd, const void *buf, size_t n, uint64_t offset) {
+        const uint8_t *p = buf;
+
+        while (n > 0) {
+                ssize_t k = pwrite(fd, p, n, (off_t) offset);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        return -EIO;
+                p += k;
+                n -= (size_t) k;
+                offset += (uint64_t) k;
+        }
+        return 0;
+}
+
 int loop_write(int fd, const void *buf, size_t n) {
         const char *p = buf;
 

@@ -15,6 +15,9 @@ int read_full_fd_bounded(int fd, size_t max_size, char **ret, size_t *ret_size);
 int read_one_line_file(const char *path, size_t max_size, char **ret);
 
 int loop_write(int fd, const void *buf, size_t n);
+/* All n bytes at offset, retried on EINTR; a short device or file is -EIO. */
+int pread_full(int fd, void *buf, size_t n, uint64_t offset);
+int pwrite_full(int fd, const void *buf, size_t n, uint64_t offset);
 
 /* Size of the block device or regular file behind fd; -ENOTBLK for anything else. */
 int fd_get_size(int fd, uint64_t *ret);

@@ -107,21 +107,16 @@ static int read_all_zero(int fd, uint64_t offset, uint64_t size, bool *ret) {
                 return -ENOMEM;
         while (done < size) {
                 size_t want = size - done > DISK_ZERO_CHECK_BYTES ? DISK_ZERO_CHECK_BYTES : (size_t) (size - done);
-                ssize_t k = pread(fd, buf, want, (off_t) (offset + done));
+                int r = pread_full(fd, buf, want, offset + done);
 
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (k == 0)
-                        return -EIO; /* shorter than it claimed */
-                for (ssize_t i = 0; i < k; i++)
+                if (r < 0)
+                        return r;
+                for (size_t i = 0; i < want; i++)
                         if (buf[i] != 0) {
                                 *ret = false;
                                 return 0;
                         }
-                done += (uint64_t) k;
+                done += want;
         }
         *ret = true;
         return 0;
@@ -135,23 +130,10 @@ typedef struct PartReader {
 
 static int part_read(uint64_t offset, void *buf, size_t size, void *userdata) {
         const PartReader *p = userdata;
-        size_t done = 0;
 
         if (offset > p->size || size > p->size - offset)
                 return -ERANGE;
-        while (done < size) {
-                ssize_t k = pread(p->fd, (uint8_t *) buf + done, size - done, (off_t) (p->offset + offset + done));
-
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (k == 0)
-                        return -EIO;
-                done += (size_t) k;
-        }
-        return 0;
+        return pread_full(p->fd, buf, size, p->offset + offset);
 }
 
 /* Sets *ret to foreign with a formatted reason. Returns 0 or -ENOMEM. */

@@ -11,44 +11,6 @@
 #include "root-copy.h"
 #include "util.h"
 
-static int pread_full(int fd, void *buf, size_t n, uint64_t offset) {
-        uint8_t *p = buf;
-
-        while (n > 0) {
-                ssize_t k = pread(fd, p, n, (off_t) offset);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (k == 0)
-                        return -EIO; /* short device: the size said otherwise */
-                p += k;
-                n -= (size_t) k;
-                offset += (uint64_t) k;
-        }
-        return 0;
-}
-
-static int pwrite_full(int fd, const void *buf, size_t n, uint64_t offset) {
-        const uint8_t *p = buf;
-
-        while (n > 0) {
-                ssize_t k = pwrite(fd, p, n, (off_t) offset);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (k == 0)
-                        return -EIO;
-                p += k;
-                n -= (size_t) k;
-                offset += (uint64_t) k;
-        }
-        return 0;
-}
-
 static int read_cb(uint64_t offset, void *buf, size_t n, void *userdata) {
         return pread_full(*(int *) userdata, buf, n, offset);
 }
