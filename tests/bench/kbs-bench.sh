@@ -35,6 +35,7 @@ cat >"$work/kbs.json" <<JSON
 {"port":0,"insecure_http":true,"resource_dir":"$work/res","policy":"$work/policy.json","threads":2,
  "max_sessions":1024,"max_request_size":16384}
 JSON
+: >"$work/log"
 "$KBS" --config "$work/kbs.json" --log-level warning >"$work/log" 2>&1 &
 PID=$!
 for _ in $(seq 1 100); do grep -q Listening "$work/log" 2>/dev/null && break; sleep 0.05; done

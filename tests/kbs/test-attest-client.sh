@@ -198,6 +198,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout oth
 pin() { echo "sha256//$(openssl x509 -in "$1" -pubkey -noout | openssl pkey -pubin -outform DER | openssl dgst -sha256 -binary | base64)"; }
 stop_server
 echo "{\"port\":0,\"tls_certificate\":\"$work/tls.crt\",\"tls_private_key\":\"$work/tls.key\",\"resource_dir\":\"$work/res\",\"policy\":\"$work/policy.json\"}" >kbs.json
+: >kbs.log
 "$KBS" --config kbs.json >kbs.log 2>&1 &
 SERVER_PID=$!
 PORT=

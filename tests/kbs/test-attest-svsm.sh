@@ -94,6 +94,7 @@ cat >policy.json <<JSON
  "policies":[{"name":"svsm","tee":["svsm-vtpm"],"snp_measurements":["$MEASUREMENT"],"resources":["default/key/*"]}]}
 JSON
 echo "{\"port\":0,\"insecure_http\":true,\"resource_dir\":\"$work/res\",\"policy\":\"$work/policy.json\"}" >kbs.json
+: >kbs.log
 "$KBS" --config kbs.json >kbs.log 2>&1 &
 SERVER_PID=$!
 PORT=

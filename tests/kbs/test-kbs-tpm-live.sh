@@ -37,6 +37,7 @@ cat >policy.json <<JSON
   "pcrs":{"pcrs":{"sha256":{"11":"$PCR11"}}},"resources":["default/key/disk"]}]}
 JSON
 echo "{\"port\":0,\"insecure_http\":true,\"resource_dir\":\"$work/res\",\"policy\":\"$work/policy.json\"}" >kbs.json
+: >log
 "$KBS" --config kbs.json >log 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 100); do

@@ -42,6 +42,7 @@ mkdir -p "$res/default/key" && head -c 32 /dev/urandom >"$res/default/key/disk"
 want=$(sha256sum <"$res/default/key/disk" | cut -c1-64)
 echo "{\"policies\":[{\"name\":\"vm\",\"tee\":[\"tpm\"],\"trusted_aks\":[\"$AK\"],\"resources\":[\"default/key/*\"]}]}" >"$VM_WORK/policy.json"
 echo "{\"port\":0,\"insecure_http\":true,\"resource_dir\":\"$res\",\"policy\":\"$VM_WORK/policy.json\"}" >"$VM_WORK/kbs.json"
+: >"$VM_WORK/kbs.log"
 "$KBS" --config "$VM_WORK/kbs.json" >"$VM_WORK/kbs.log" 2>&1 &
 KBS_PID=$!
 PORT=
