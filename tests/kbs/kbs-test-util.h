@@ -18,9 +18,7 @@
 #include "kbs-verifier.h"
 #include "util.h"
 
-#ifndef FIXTURES_DIR
-#error "FIXTURES_DIR must point at shared/fixtures/attestation"
-#endif
+#include "../lib/fixtures.h"
 
 static inline char *fixture_path(const char *rel) {
         char *p;

@@ -198,6 +198,7 @@ static void test_imds_bodies(void **state) {
 }
 
 int main(void) {
+        fixtures_require();
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_snp_v2),
                 cmocka_unit_test(test_tdx_v1),

@@ -96,6 +96,7 @@ static int snp_check(void *userdata) {
 }
 
 int main(void) {
+        fixtures_require();
         uint64_t start = now_usec(CLOCK_MONOTONIC);
         AzCtx az = {};
         TpmCtx tpm = {};

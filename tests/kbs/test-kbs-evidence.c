@@ -238,6 +238,7 @@ static int teardown(void **state) {
 }
 
 int main(void) {
+        fixtures_require();
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_tpm_fixture),
                 cmocka_unit_test(test_az_snp_v2),

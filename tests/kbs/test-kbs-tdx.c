@@ -137,6 +137,7 @@ static void test_az_tdx_with_root(void **state) {
 }
 
 int main(void) {
+        fixtures_require();
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_genuine_quotes),
                 cmocka_unit_test(test_refusals),

@@ -19,9 +19,7 @@
 #include "hcl-report.h"
 #include "util.h"
 
-#ifndef FIXTURES_DIR
-#error "FIXTURES_DIR must point at shared/fixtures/attestation"
-#endif
+#include "../lib/fixtures.h"
 
 static uint8_t *fixture(const char *rel, size_t *ret_size) {
         _cleanup_free_ char *p = NULL, *buf = NULL;
@@ -240,6 +238,7 @@ static void test_runtime_data(void **state) {
 }
 
 int main(void) {
+        fixtures_require();
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_genuine),
                 cmocka_unit_test(test_v2_user_data),
