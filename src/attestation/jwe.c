@@ -127,7 +127,7 @@ static int rsa_oaep(bool enc, EVP_PKEY *key, const uint8_t *in, size_t in_size, 
 }
 
 int jwe_encrypt(EVP_PKEY *key, JwkAlg alg, const void *plaintext, size_t size, char **ret) {
-        _cleanup_json_ json_object *header = NULL, *out = NULL;
+        _cleanup_json_ json_object *header = NULL, *out = NULL, *epk = NULL;
         _cleanup_free_ uint8_t *ciphertext = NULL, *encrypted_key = NULL;
         _cleanup_free_ char *protected = NULL;
         uint8_t cek[CEK_SIZE], iv[IV_SIZE], tag[TAG_SIZE];
@@ -148,7 +148,6 @@ int jwe_encrypt(EVP_PKEY *key, JwkAlg alg, const void *plaintext, size_t size, c
 
         if (alg == JWK_ALG_ECDH_ES_A256KW && EVP_PKEY_is_a(key, "EC")) {
                 _cleanup_pkey_ EVP_PKEY *eph = NULL;
-                json_object *epk = NULL;
                 uint8_t z[66], kek[32];
                 size_t z_size = sizeof(z);
 
@@ -169,8 +168,6 @@ int jwe_encrypt(EVP_PKEY *key, JwkAlg alg, const void *plaintext, size_t size, c
                 OPENSSL_cleanse(kek, sizeof(kek));
                 if (r >= 0)
                         r = jwk_from_pkey(eph, -1, &epk);
-                if (r >= 0)
-                        r = json_add(header, "epk", epk);
         } else if (alg == JWK_ALG_RSA_OAEP_256 && EVP_PKEY_is_a(key, "RSA")) {
                 encrypted_key_size = (size_t) EVP_PKEY_get_size(key);
                 encrypted_key = malloc(encrypted_key_size);
@@ -182,8 +179,12 @@ int jwe_encrypt(EVP_PKEY *key, JwkAlg alg, const void *plaintext, size_t size, c
                 return r;
         }
 
+        /* The members in the order of Trustee's broker and of kbs-types' ProtectedHeader::generate_aad(),
+         * which guest-components' client uses as the AES-GCM AAD instead of the received string:
+         * "alg", "enc", then "epk" with "crv", "kty", "x", "y" (jwk_from_pkey()'s order). */
         if (json_add_string(header, "alg", jwk_alg_to_string(alg)) < 0 ||
-            json_add_string(header, "enc", "A256GCM") < 0) {
+            json_add_string(header, "enc", "A256GCM") < 0 ||
+            (epk && json_add(header, "epk", TAKE_PTR(epk)) < 0)) {
                 OPENSSL_cleanse(cek, sizeof(cek));
                 return -ENOMEM;
         }

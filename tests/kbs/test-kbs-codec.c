@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <json-c/json.h>
 #include <openssl/evp.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -177,6 +178,58 @@ static void test_jwe(void **state) {
         EVP_PKEY_free(k);
 }
 
+/* guest-components' client (kbs_protocol, keypair.rs at 8246e5e0) does not use the received
+ * "protected" string as the AES-GCM AAD: it deserialises it into kbs-types' ProtectedHeader and
+ * rebuilds it with generate_aad() (virtee/kbs-types src/lib.rs at 900aa8fd: serde_json::to_string of
+ * {alg, enc, flattened other_fields}, base64url without padding). other_fields is a serde_json Map:
+ * sorted keys without the preserve_order feature, the received order with it. The header must be
+ * the same string either way: "alg", "enc", then "epk" with "crv", "kty", "x", "y" (sorted = as
+ * Trustee's broker emits them). This rebuilds it by that rule from the parsed members and compares. */
+static void test_jwe_generate_aad(void **state) {
+        EVP_PKEY *priv = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256"), *pub = NULL;
+        json_object *jwk, *jwe_o, *hdr, *epk;
+        char *jwe, *rebuilt, *aad;
+        uint8_t *raw;
+        size_t n;
+        JwkAlg a;
+
+        assert_int_equal(jwk_from_pkey(priv, JWK_ALG_ECDH_ES_A256KW, &jwk), 0);
+        assert_int_equal(jwk_parse_tee_key(jwk, &pub, &a), 0);
+        assert_int_equal(jwe_encrypt(pub, a, "secret", 6, &jwe), 0);
+        jwe_o = json_tokener_parse(jwe);
+        assert_non_null(jwe_o);
+        const char *protected = json_object_get_string(json_object_object_get(jwe_o, "protected"));
+        assert_int_equal(b64_decode(protected, strlen(protected), B64_URL, &raw, &n), 0);
+        raw = realloc(raw, n + 1);
+        raw[n] = 0;
+        hdr = json_tokener_parse((char *) raw);
+        assert_non_null(hdr);
+        assert_true(json_object_object_get_ex(hdr, "epk", &epk));
+        assert_int_equal(json_object_object_length(hdr), 3);
+        assert_int_equal(json_object_object_length(epk), 4);
+        assert_true(asprintf(&rebuilt,
+                             "{\"alg\":\"%s\",\"enc\":\"%s\",\"epk\":{\"crv\":\"%s\",\"kty\":\"%s\",\"x\":\"%s\",\"y\":\"%s\"}}",
+                             json_object_get_string(json_object_object_get(hdr, "alg")),
+                             json_object_get_string(json_object_object_get(hdr, "enc")),
+                             json_object_get_string(json_object_object_get(epk, "crv")),
+                             json_object_get_string(json_object_object_get(epk, "kty")),
+                             json_object_get_string(json_object_object_get(epk, "x")),
+                             json_object_get_string(json_object_object_get(epk, "y"))) > 0);
+        assert_string_equal((char *) raw, rebuilt);
+        aad = b64url_encode(rebuilt, strlen(rebuilt));
+        assert_non_null(aad);
+        assert_string_equal(aad, protected); /* the AAD the client computes is the one we sealed with */
+        free(aad);
+        free(rebuilt);
+        free(raw);
+        json_object_put(hdr);
+        json_object_put(jwe_o);
+        free(jwe);
+        json_object_put(jwk);
+        EVP_PKEY_free(pub);
+        EVP_PKEY_free(priv);
+}
+
 static void test_jwe_rsa(void **state) {
         EVP_PKEY *priv = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t) 2048), *pub = NULL;
         json_object *jwk;
@@ -275,7 +328,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_b64),         cmocka_unit_test(test_jcs),
                 cmocka_unit_test(test_binding_hash), cmocka_unit_test(test_jwe),
-                cmocka_unit_test(test_jwe_rsa),      cmocka_unit_test(test_jwk_refusals),
+                cmocka_unit_test(test_jwe_rsa),      cmocka_unit_test(test_jwe_generate_aad),      cmocka_unit_test(test_jwk_refusals),
                 cmocka_unit_test(test_tpm_parsers), cmocka_unit_test(test_jwk_rsa_sizes),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
