@@ -67,7 +67,6 @@ start_server() { # $1: extra JSON config members
         cat >ephroot.conf <<CONF
 attest = required
 kbs-url = http://127.0.0.1:$PORT
-attest-pcrs = 0-15
 secret.disk = default/key/disk
 secret.other-key = default/key/other
 kbs-retries = 0
@@ -109,7 +108,7 @@ grep -q "Resource 'default/key/disk': 32 bytes" debug.log || fail "debug log: $(
 ok "attestation fetched two secrets ($(grep -o 'in [0-9]* ms' client.log | head -1)), 0400 in a 0700 tmpfs directory"
 
 # The independent checker agrees: ephroot's quote verifies with tpm2_checkquote, the qualifying data
-# being the report data cut to 32 bytes, over the PCRs of attest-pcrs (0-15).
+# being the report data cut to 32 bytes, over the PCRs of attest-pcrs (default 0-23).
 python3 - "$work/evidence.json" <<'PY' || fail "evidence format"
 import base64, json, sys
 e = json.load(open(sys.argv[1]))
@@ -130,6 +129,21 @@ fi
 [ "$PCR11" = "$(python3 -c "import json;print(json.load(open('$work/evidence.json'))['tpm_quote']['pcrs'][11])")" ] \
         || fail "PCR 11 in the evidence differs from the TPM's"
 ok "ephroot's quote verifies with tpm2_checkquote (nonce = report data[0:32]); PCR 11 as the TPM has it"
+
+# Trustee's own tpm verifier rules (tests/kbs/trustee-tpm-rules.py cites file and commit): with the
+# default settings the evidence passes them (RSASSA, every carried PCR hashed = the quote's digest,
+# nonce = report data resized to 32 bytes); a quote over a subset of the 24 carried PCRs does not.
+python3 "$HERE/trustee-tpm-rules.py" "$work/evidence.json" "$(cat "$work/evidence.json.report-data")" >rules.log 2>&1 \
+        || fail "default evidence breaks Trustee's rules: $(cat rules.log)"
+ok "$(cat rules.log)"
+echo "attest-pcrs = 0-15" >>ephroot.conf
+EPHROOT_TEST_EVIDENCE_OUT=$work/evidence-sub.json attest || fail "attest-pcrs=0-15 refused by ephroot-kbs: $(cat client.log)"
+if python3 "$HERE/trustee-tpm-rules.py" "$work/evidence-sub.json" "$(cat "$work/evidence-sub.json.report-data")" >rules.log 2>&1; then
+        fail "a quote over PCRs 0-15 with 24 values carried passes Trustee's digest rule"
+fi
+grep -q "Digest of PCRs does not match" rules.log || fail "subset: $(cat rules.log)"
+ok "attest-pcrs=0-15: ephroot-kbs accepts (it reads the selection); Trustee's rule refuses: $(cat rules.log)"
+sed -i '/^attest-pcrs/d' ephroot.conf
 
 # An ECC P-256 AK (attest-ak-type=ecc): ECDSA quote, also checked by tpm2_checkquote.
 echo "attest-ak-type = ecc" >>ephroot.conf

@@ -260,7 +260,7 @@ static void test_get(void **state) {
         assert_int_equal(config_get(c, "kbs-url", &v), 0);
         assert_null(v);
         assert_int_equal(config_get(c, "attest-pcrs", &v), 0);
-        assert_string_equal(v, "0-15");
+        assert_string_equal(v, "0-23");
         free(v);
 
         assert_int_equal(config_parse_text(c,

@@ -57,7 +57,7 @@ typedef enum AttestKeyType {
 } AttestKeyType;
 
 #define CONFIG_SECRETS_MAX 16U
-#define CONFIG_ATTEST_PCRS_DEFAULT 0xFFFFU /* sha256 0-15 */
+#define CONFIG_ATTEST_PCRS_DEFAULT 0xFFFFFFU /* sha256 0-23: Trustee's tpm verifier hashes every value carried */
 #define CONFIG_ATTEST_TIMEOUT_MAX 600U
 
 typedef struct ConfigSecret {
