@@ -46,7 +46,11 @@ int azure_evidence_build(AzureTee tee, const AzureEvidencePieces *p, char **ret_
         o = json_object_new_object();
         if (!o)
                 return -ENOMEM;
-        r = json_add_int(o, "version", tee == AZURE_TEE_SNP ? 2 : 1);
+        /* Version 2 for both (Trustee 258ea4ac, 2026-07-16; guest-components sends it): the same members
+         * as 1, and the verifier also checks that the HCL user-data starts with the report data. */
+        if (p->version > 2)
+                return -EINVAL;
+        r = json_add_int(o, "version", p->version == 0 ? 2 : (int) p->version);
         if (r < 0)
                 return r;
         quote = json_object_new_object();

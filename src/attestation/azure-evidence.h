@@ -35,6 +35,7 @@ typedef struct AzureEvidencePieces {
         const uint8_t (*pcrs)[32];      /* sha256 PCRs 0..23 */
         const uint8_t *hw;              /* SNP: the VCEK (DER); TDX: the TD quote */
         size_t hw_size;
+        unsigned version;               /* 0: the current one (2); 1: Trustee's earlier format, same members */
 } AzureEvidencePieces;
 
 /* The evidence JSON text for tee, malloc'd. -EINVAL for a missing piece, -E2BIG for one over its bound. */

@@ -47,7 +47,7 @@ int kbs_az_evidence_parse(json_object *evidence, const char *hw_key, unsigned *r
                         return -EBADMSG;
                 }
                 version = json_object_get_int64(v);
-                if (version < 1 || version > (vcek ? 2 : 1)) {
+                if (version < 1 || version > 2) {
                         *ret_reason = "evidence version is not supported";
                         return -EBADMSG;
                 }
@@ -103,6 +103,21 @@ int kbs_az_evidence_parse(json_object *evidence, const char *hw_key, unsigned *r
                 }
         }
         *ret_version = (unsigned) version;
+        return 0;
+}
+
+/* Evidence version 2 (Trustee deps/verifier/src/az_snp_vtpm/mod.rs verify_user_data, 78962cd4, used by
+ * both Azure verifiers): the HCL runtime data's user-data starts with the report data. */
+int kbs_az_check_user_data(const HclReport *hcl, const uint8_t *report_data, size_t report_data_size,
+                           const char **ret_reason) {
+        _cleanup_free_ uint8_t *ud = NULL;
+        size_t ud_size;
+
+        if (hcl_var_data_user_data(hcl->var_data, hcl->var_data_size, &ud, &ud_size) < 0 || ud_size < report_data_size ||
+            CRYPTO_memcmp(ud, report_data, report_data_size) != 0) {
+                *ret_reason = "HCL user-data does not start with the report data";
+                return -EBADMSG;
+        }
         return 0;
 }
 
@@ -164,14 +179,9 @@ int kbs_verify_az_snp_vtpm(const KbsVerifyContext *ctx, json_object *evidence,
         }
         /* v2: the runtime data's user-data starts with report_data */
         if (e.version >= 2) {
-                _cleanup_free_ uint8_t *ud = NULL;
-                size_t ud_size;
-
-                if (hcl_var_data_user_data(hcl.var_data, hcl.var_data_size, &ud, &ud_size) < 0 ||
-                    ud_size < report_data_size || CRYPTO_memcmp(ud, report_data, report_data_size) != 0) {
-                        *ret_reason = "HCL user-data does not start with the report data";
-                        return -EBADMSG;
-                }
+                r = kbs_az_check_user_data(&hcl, report_data, report_data_size, ret_reason);
+                if (r < 0)
+                        return r;
         }
         /* 5: VCEK -> ASK -> ARK and the report's signature */
         if (!ctx || !ctx->amd_roots || snp_roots_count(ctx->amd_roots) == 0) {

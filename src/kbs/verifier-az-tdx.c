@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* Trustee's `az-tdx-vtpm` evidence (version 0 and 1): the quote checks, TDREPORT.reportdata binds the
- * HCL runtime data, and the TD quote carries the same reportdata and TDINFO. With Intel roots in the
+/* Trustee's `az-tdx-vtpm` evidence (versions 0, 1 and 2): the quote checks, TDREPORT.reportdata binds the
+ * HCL runtime data, in version 2 the HCL user-data starts with the report data, and the TD quote carries the same reportdata and TDINFO. With Intel roots in the
  * policy file the TD quote's signature, QE report and PCK chain are verified (TCB status is not:
  * td_tcb_unevaluated); without, the claims say td_quote_unverified and only a policy with
  * "accept_unverified_td_quote" accepts it. */
@@ -50,6 +50,12 @@ int kbs_verify_az_tdx_vtpm(const KbsVerifyContext *ctx, json_object *evidence, c
         if (CRYPTO_memcmp(tdreport_rd, var_hash.bytes, 32) != 0) {
                 *ret_reason = "TDREPORT reportdata does not match the hash of the HCL runtime data";
                 return -EBADMSG;
+        }
+        /* v2 (Trustee 258ea4ac): the HCL user-data starts with the report data, as for SNP. */
+        if (version >= 2) {
+                r = kbs_az_check_user_data(&hcl, report_data, report_data_size, ret_reason);
+                if (r < 0)
+                        return r;
         }
         if (tdx_quote_parse(td_quote, td_quote_size, &tdq) < 0) {
                 *ret_reason = "TD quote is malformed (expected a version 4 or 5 ECDSA TDX quote)";

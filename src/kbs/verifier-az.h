@@ -18,3 +18,7 @@ int kbs_az_evidence_parse(json_object *evidence, const char *hw_key, unsigned *r
 int kbs_az_check_quote_and_hcl(const HclReport *hcl, const uint8_t *sig, size_t sig_size, const uint8_t *msg,
                                size_t msg_size, const uint8_t pcrs[TPM_PCRS][32], const uint8_t *report_data,
                                size_t report_data_size, uint32_t *ret_mask, const char **ret_reason);
+
+/* Evidence version 2: the HCL runtime data's user-data starts with report_data. */
+int kbs_az_check_user_data(const HclReport *hcl, const uint8_t *report_data, size_t report_data_size,
+                           const char **ret_reason);

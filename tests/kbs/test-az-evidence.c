@@ -111,9 +111,9 @@ static void test_snp_v2(void **state) {
         json_object_put(theirs);
 }
 
-static void test_tdx_v1(void **state) {
+static void test_tdx_v1_v2(void **state) {
         json_object *theirs = fixture_json("trustee/az-tdx-vtpm/evidence-v1.json"), *q, *ev;
-        _cleanup_free_ char *json = NULL, *hcl = NULL, *tdq = NULL;
+        _cleanup_free_ char *json = NULL, *hcl = NULL, *tdq = NULL, *none_json = NULL;
         uint8_t pcrs[AZURE_PCRS][32], *sig, *msg, rd[48];
         KbsVerifyContext ctx = {};
         const char *reason = NULL;
@@ -134,6 +134,7 @@ static void test_tdx_v1(void **state) {
                 .pcrs = (const uint8_t (*)[32]) pcrs,
                 .hw = (uint8_t *) tdq, .hw_size = tdq_size,
         };
+        p.version = 1; /* Trustee's sample is version 1 */
         assert_int_equal(azure_evidence_build(AZURE_TEE_TDX, &p, &json), 0);
         compare(json, theirs, "td_quote", 1);
 
@@ -155,6 +156,29 @@ static void test_tdx_v1(void **state) {
         assert_int_not_equal(kbs_verify(&ctx, KBS_TEE_AZ_TDX_VTPM, ev, rd, sizeof(rd), &claims, &reason), 0);
         kbs_claims_done(&claims);
         json_object_put(ev);
+
+        /* Version 2 (what the client sends by default, and guest-components since Trustee 258ea4ac):
+         * the same members; the verifier adds Trustee's verify_user_data() (az_snp_vtpm/mod.rs at
+         * 78962cd4): the HCL user-data must start with the report data. The genuine report's user-data
+         * is not "challenge", so the same pieces as v2 are refused for that reason alone. */
+        free(json);
+        json = NULL;
+        p.version = 0;
+        assert_int_equal(azure_evidence_build(AZURE_TEE_TDX, &p, &json), 0);
+        ev = json_tokener_parse(json);
+        assert_int_equal(json_object_get_int(json_object_object_get(ev, "version")), 2);
+        {
+                size_t off = 6, nlen = (size_t) msg[off] << 8 | msg[off + 1], elen;
+                off += 2 + nlen;
+                elen = (size_t) msg[off] << 8 | msg[off + 1];
+                reason = NULL;
+                assert_int_equal(kbs_verify(&ctx, KBS_TEE_AZ_TDX_VTPM, ev, msg + off + 2, elen, &claims, &reason), -EBADMSG);
+                assert_string_equal(reason, "HCL user-data does not start with the report data");
+                kbs_claims_done(&claims);
+        }
+        json_object_put(ev);
+        p.version = 3;
+        assert_int_equal(azure_evidence_build(AZURE_TEE_TDX, &p, &none_json), -EINVAL);
         free(sig);
         free(msg);
         json_object_put(theirs);
@@ -201,7 +225,7 @@ int main(void) {
         fixtures_require();
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_snp_v2),
-                cmocka_unit_test(test_tdx_v1),
+                cmocka_unit_test(test_tdx_v1_v2),
                 cmocka_unit_test(test_imds_bodies),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -148,6 +148,10 @@ static void test_az_tdx(void **state) {
         }
         kbs_claims_done(&c);
         assert_int_not_equal(verify(KBS_TEE_AZ_TDX_VTPM, ev, NULL, (const uint8_t *) "challengf", 9, &c, &reason), 0);
+        /* versions 0, 1, 2 are Trustee's (az_tdx_vtpm/compat.rs at 78962cd4); 3 is not */
+        json_object_object_add(ev, "version", json_object_new_int(3));
+        assert_int_equal(verify(KBS_TEE_AZ_TDX_VTPM, ev, NULL, (const uint8_t *) challenge, 9, &c, &reason), -EBADMSG);
+        assert_string_equal(reason, "evidence version is not supported");
         json_object_put(ev);
 
         ev = fixture_json("trustee/az-tdx-vtpm/evidence-v0.json");

@@ -192,7 +192,7 @@ start_kbs "$work/pki/ask_ark.pem" '{"name":"tdx","tee":["az-tdx-vtpm"],"accept_u
 rm -rf out
 cycle az-tdx-vtpm >client.log 2>&1 || fail "az-tdx-vtpm flow: $(cat client.log)"
 cmp out/plain res/default/key/disk || fail "released resource differs (tdx)"
-"$PY" -c 'import json,sys; e=json.load(open(sys.argv[1])); assert list(e)==["version","tpm_quote","hcl_report","td_quote"] and e["version"]==1, e.keys()' \
+"$PY" -c 'import json,sys; e=json.load(open(sys.argv[1])); assert list(e)==["version","tpm_quote","hcl_report","td_quote"] and e["version"]==2, e.keys()' \
         out/evidence.json || fail "tdx evidence shape"
 "$COLLECT" "$TCTI" auto "$(cat out/report-data.hex)" "$CONF" >/dev/null 2>auto.log || fail "auto tdx: $(cat auto.log)"
 grep -q "Detected az-tdx-vtpm" auto.log || fail "auto tdx: $(cat auto.log)"
