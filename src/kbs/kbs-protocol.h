@@ -12,6 +12,15 @@
  * and say what was wrong in *ret_detail (a static string, safe to send back). */
 
 #define KBS_PROTOCOL_VERSION "0.4.0"
+
+/* Error `type` names and status codes as Trustee's kbs/src/error.rs (78962cd4): every error is 401
+ * except InvalidRequestPath and PluginNotFound (404); guest-components re-runs the handshake on 401.
+ * The body's type is "https://github.com/confidential-containers/kbs/errors/<name>". */
+#define KBS_ERR_ATTESTATION "AttestationError"      /* auth or attest failed (RcarAuthFailed, RcarAttestFailed) */
+#define KBS_ERR_POLICY_DENY "PolicyDeny"
+#define KBS_ERR_TOKEN_NOT_FOUND "TokenNotFound"     /* a resource request without an attested session */
+#define KBS_ERR_PLUGIN "PluginInternalError"        /* the resource plugin failed: no such resource */
+#define KBS_ERR_INVALID_PATH "InvalidRequestPath"
 #define KBS_NONCE_SIZE 32
 #define KBS_JSON_DEPTH 32
 

@@ -104,15 +104,13 @@ static enum MHD_Result handle_auth(KbsServer *s, struct MHD_Connection *c, const
 
         r = kbs_parse_auth(req->body, req->size, &tee, &extra, &detail);
         if (r < 0)
-                return reply_error(s, c, MHD_HTTP_BAD_REQUEST,
-                                   r == -EPROTONOSUPPORT ? "ProtocolVersion" : r == -EOPNOTSUPP ? "UnsupportedTee" : "InvalidRequest",
-                                   detail);
+                return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, KBS_ERR_ATTESTATION, detail);
         if (tee == KBS_TEE_SVSM_VTPM) {
                 r = kbs_svsm_challenge_new(extra, &svsm, &reply_extra, &detail);
                 if (r == -ENOMEM || r == -EIO)
                         return reply_error(s, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "InternalError", "failed to make a credential");
                 if (r < 0)
-                        return reply_error(s, c, MHD_HTTP_BAD_REQUEST, "InvalidRequest", detail);
+                        return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, KBS_ERR_ATTESTATION, detail);
         }
         r = kbs_session_new(&s->sessions, tee, &svsm, id, nonce);
         if (r == -EBUSY)
@@ -160,35 +158,35 @@ static enum MHD_Result handle_attest(KbsServer *s, struct MHD_Connection *c, con
         id = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "kbs-session-id");
         se = kbs_session_begin_attest(&s->sessions, id, &tee, nonce, &svsm);
         if (se != KBS_SESSION_OK)
-                return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, "InvalidSession", session_error_detail(se));
+                return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, KBS_ERR_ATTESTATION, session_error_detail(se));
         guard.id = id;
         guard.armed = true;
 
         r = kbs_parse_attest(req->body, req->size, &a, &detail);
         if (r < 0)
-                return reply_error(s, c, MHD_HTTP_BAD_REQUEST, "InvalidRequest", detail);
+                return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, KBS_ERR_ATTESTATION, detail);
         if (!streq(a.nonce, nonce))
-                return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, "AttestationFailed",
+                return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, KBS_ERR_ATTESTATION,
                                    "runtime-data nonce is not this session's nonce");
         r = jwk_parse_tee_key(a.tee_pubkey, &tee_key, &alg);
         if (r < 0)
-                return reply_error(s, c, MHD_HTTP_BAD_REQUEST, "InvalidRequest",
+                return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, KBS_ERR_ATTESTATION,
                                    "tee-pubkey is not a valid EC P-256 (ECDH-ES+A256KW) or RSA (RSA-OAEP-256) JWK");
         r = rcar_report_data(a.nonce, a.tee_pubkey, a.additional_evidence, report_data);
         if (r < 0)
-                return reply_error(s, c, MHD_HTTP_BAD_REQUEST, "InvalidRequest",
+                return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, KBS_ERR_ATTESTATION,
                                    "runtime data cannot be canonicalised (RFC 8785)");
 
         ctx.svsm = &svsm;
         r = kbs_verify(&ctx, tee, a.evidence, report_data, sizeof(report_data), &claims, &detail);
         if (r < 0) {
                 log_info("attest: %s evidence refused: %s", kbs_tee_to_string(tee), detail);
-                return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, "AttestationFailed", detail);
+                return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, KBS_ERR_ATTESTATION, detail);
         }
         r = kbs_policy_evaluate(s->policies, &claims, &mask, &detail);
         if (r < 0) {
                 log_info("attest: %s evidence verified, policy refused: %s", kbs_tee_to_string(tee), detail);
-                return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, "PolicyDeny", detail);
+                return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, KBS_ERR_POLICY_DENY, detail);
         }
         r = kbs_token_issue(s->token_key, &claims, s->policies, mask, a.tee_pubkey, s->config->session_timeout, &token);
         if (r < 0)
@@ -196,7 +194,7 @@ static enum MHD_Result handle_attest(KbsServer *s, struct MHD_Connection *c, con
         r = kbs_session_finish_attest(&s->sessions, id, tee_key, alg, mask);
         guard.armed = false;
         if (r < 0)
-                return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, "InvalidSession", "session expired during attestation");
+                return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, KBS_ERR_ATTESTATION, "session expired during attestation");
 
         log_info("attest: %s evidence verified, policy mask 0x%llx%s", kbs_tee_to_string(tee),
                  (unsigned long long) mask, claims.td_quote_unverified ? " (TD quote signature unverified)" : "");
@@ -235,20 +233,20 @@ static enum MHD_Result handle_resource(KbsServer *s, struct MHD_Connection *c, c
         int r;
 
         if (kbs_parse_resource_path(url, repo, type, tag) < 0)
-                return reply_error(s, c, MHD_HTTP_BAD_REQUEST, "InvalidRequest",
+                return reply_error(s, c, MHD_HTTP_NOT_FOUND, KBS_ERR_INVALID_PATH,
                                    "resource path must be /kbs/v0/resource/<repo>/<type>/<tag> of [A-Za-z0-9._-]");
         id = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "kbs-session-id");
         se = kbs_session_get_attested(&s->sessions, id, &key, &alg, &mask);
         if (se != KBS_SESSION_OK)
-                return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, "InvalidSession", session_error_detail(se));
+                return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, KBS_ERR_TOKEN_NOT_FOUND, session_error_detail(se));
         if (!kbs_policy_releases(s->policies, mask, repo, type, tag)) {
                 log_info("resource: %s/%s/%s refused by policy", repo, type, tag);
-                return reply_error(s, c, MHD_HTTP_FORBIDDEN, "PolicyDeny", "no policy that held releases this resource");
+                return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, KBS_ERR_POLICY_DENY, "no policy that held releases this resource");
         }
 
         fd = open_resource(s->resource_dir_fd, repo, type, tag);
         if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-                return reply_error(s, c, MHD_HTTP_NOT_FOUND, "ResourceNotFound", "resource not found");
+                return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, KBS_ERR_PLUGIN, "resource not found");
         r = read_full_fd_bounded(fd, s->config->max_resource_size, &data, &size);
         if (r < 0) {
                 log_error_errno(r, "Failed to read resource '%s/%s/%s': %m", repo, type, tag);
@@ -316,7 +314,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
                 if (!post)
                         return reply_error(s, c, MHD_HTTP_METHOD_NOT_ALLOWED, "InvalidRequest", "method not allowed");
                 if (req->size == 0)
-                        return reply_error(s, c, MHD_HTTP_BAD_REQUEST, "InvalidRequest", "request body is empty");
+                        return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, KBS_ERR_ATTESTATION, "request body is empty");
                 return streq(url, "/kbs/v0/auth") ? handle_auth(s, c, req) : handle_attest(s, c, req);
         }
         if (startswith(url, "/kbs/v0/resource/")) {
@@ -324,7 +322,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
                         return reply_error(s, c, MHD_HTTP_METHOD_NOT_ALLOWED, "InvalidRequest", "method not allowed");
                 return handle_resource(s, c, url);
         }
-        return reply_error(s, c, MHD_HTTP_NOT_FOUND, "NotFound", "no such endpoint");
+        return reply_error(s, c, MHD_HTTP_NOT_FOUND, KBS_ERR_INVALID_PATH, "no such endpoint");
 }
 
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe) {

@@ -167,7 +167,7 @@ sed -i '/attest-key/d' ephroot.conf
 
 expect_fail "wrong nonce" "nonce" EPHROOT_TEST_ATTEST=nonce
 expect_fail "replayed session" "session already used" EPHROOT_TEST_ATTEST=replay
-expect_fail "tampered quote" "Failed to POST.*attest.*AttestationFailed" EPHROOT_TEST_ATTEST=quote
+expect_fail "tampered quote" "Failed to POST.*attest.*AttestationError" EPHROOT_TEST_ATTEST=quote
 
 write_policy "$(printf '%064d' 0)"
 start_server
@@ -180,7 +180,7 @@ expect_fail "expired session" "session expired" EPHROOT_TEST_ATTEST=delay=2
 # A secret that does not exist: nothing at all is written (all or nothing).
 start_server
 sed -i 's|secret.other-key = .*|secret.other-key = default/key/missing|' ephroot.conf
-expect_fail "missing resource" "ResourceNotFound"
+expect_fail "missing resource" "401, PluginInternalError: resource not found"
 
 # A write that fails midway (the second secret's name is taken by a directory, so its rename fails):
 # the first secret, already in place, is removed again and no temporary file is left.

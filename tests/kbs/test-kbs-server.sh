@@ -69,12 +69,15 @@ req() {
         status=$(curl -s -o "$work/body" -w '%{http_code}' -b "$work/jar" -c "$work/jar" -X "$1" "${data[@]}" \
                  "$BASE$2") || fail "curl $1 $2"
 }
-expect() { # STATUS DETAIL-SUBSTRING WHAT
+# Status codes and error types as Trustee's kbs/src/error.rs at 78962cd4 (ResponseError): 404 for
+# InvalidRequestPath and PluginNotFound, 401 for every other error; type = ERROR_TYPE_PREFIX/<variant>.
+expect() { # STATUS DETAIL-SUBSTRING WHAT [TRUSTEE-ERROR-TYPE]
         [ "$status" = "$1" ] || fail "$3: status $status, expected $1 ($(cat "$work/body"))"
         grep -q -- "$2" "$work/body" || fail "$3: body $(cat "$work/body") lacks '$2'"
-        "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); assert ("detail" in d) == (int(sys.argv[2]) >= 400)' \
-                "$work/body" "$status" || fail "$3: body is not the expected JSON"
-        ok "$3 -> $1"
+        "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); assert ("detail" in d) == (int(sys.argv[2]) >= 400)
+if len(sys.argv) > 3: assert d["type"] == "https://github.com/confidential-containers/kbs/errors/" + sys.argv[3], d["type"]' \
+                "$work/body" "$status" ${4:-} || fail "$3: body is not the expected JSON (type ${4:-any})"
+        ok "$3 -> $1 ${4:-}"
 }
 body() { printf '%s' "$1" >"$work/in"; echo "$work/in"; }
 
@@ -89,34 +92,34 @@ grep -q kbs-session-id "$work/jar" || fail "auth set no kbs-session-id cookie"
 "$PY" -c 'import json,base64,sys; assert len(base64.b64decode(json.load(open(sys.argv[1]))["nonce"])) == 32' "$work/body" \
         || fail "nonce is not 32 bytes"
 req GET /kbs/v0/resource/default/key/disk
-expect 401 "session has not attested" "resource before attestation"
+expect 401 "session has not attested" "resource before attestation" TokenNotFound
 req POST /kbs/v0/auth "$(body '{"version":"0.3.0","tee":"tpm","extra-params":""}')"
-expect 400 "protocol version is not supported" "auth with a wrong version"
+expect 401 "protocol version is not supported" "auth with a wrong version" AttestationError
 req POST /kbs/v0/auth "$(body '{"version":"0.4.0","tee":"quantum","extra-params":""}')"
-expect 400 "tee is unknown" "auth with an unknown tee"
+expect 401 "tee is unknown" "auth with an unknown tee" AttestationError
 req POST /kbs/v0/auth "$(body '{"version":"0.4.0","tee":"sample","extra-params":""}')"
-expect 400 "tee is not supported" "auth with tee sample"
+expect 401 "tee is not supported" "auth with tee sample" AttestationError
 req POST /kbs/v0/auth "$(body '{"version":"0.4.0","tee":')"
-expect 400 "not a JSON object" "auth with malformed JSON"
+expect 401 "not a JSON object" "auth with malformed JSON" AttestationError
 req POST /kbs/v0/auth "$(body '')"
-expect 400 "empty" "auth with an empty body"
+expect 401 "empty" "auth with an empty body" AttestationError
 head -c 70000 /dev/zero | tr '\0' ' ' >"$work/big"
 req POST /kbs/v0/auth "$work/big"
 expect 413 "too large" "auth with an oversized body"
 req GET /kbs/v0/auth
 expect 405 "method not allowed" "GET auth"
 req GET /kbs/v0/nothing
-expect 404 "no such endpoint" "unknown endpoint"
+expect 404 "no such endpoint" "unknown endpoint" InvalidRequestPath
 
 # --- attest errors with curl ---
 rm -f "$work/jar"
 req POST /kbs/v0/attest "$(body '{}')"
-expect 401 "no valid session" "attest without a session"
+expect 401 "no valid session" "attest without a session" AttestationError
 req POST /kbs/v0/auth "$(body '{"version":"0.4.0","tee":"tpm","extra-params":""}')"
 req POST /kbs/v0/attest "$(body '{"runtime-data":{}}')"
-expect 400 "runtime-data" "attest with a malformed body"
+expect 401 "runtime-data" "attest with a malformed body" AttestationError
 req POST /kbs/v0/attest "$(body '{}')"
-expect 401 "session already used for attestation" "attest twice on one session"
+expect 401 "session already used for attestation" "attest twice on one session" AttestationError
 req POST /kbs/v0/auth "$(body '{"version":"0.4.0","tee":"tpm","extra-params":""}')"
 head -c 70000 /dev/zero | tr '\0' ' ' >"$work/big"
 req POST /kbs/v0/attest "$work/big"
@@ -124,7 +127,7 @@ expect 413 "too large" "attest with an oversized body"
 req POST /kbs/v0/auth "$(body '{"version":"0.4.0","tee":"tpm","extra-params":""}')"
 NONCE=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["nonce"])' "$work/body")
 req POST /kbs/v0/attest "$(body "{\"runtime-data\":{\"nonce\":\"$NONCE\",\"tee-pubkey\":{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"AA\",\"y\":\"AA\"}},\"tee-evidence\":{\"primary_evidence\":{}}}")"
-expect 400 "tee-pubkey is not a valid" "attest with an invalid TEE key"
+expect 401 "tee-pubkey is not a valid" "attest with an invalid TEE key" AttestationError
 
 # --- full cycles with the independent client ---
 cyc() { "${CLIENT[@]}" cycle "$BASE" --ak "$work/ak" --pcr 11="$PCR11" --pcr 12="$PCR12" "$@"; }
@@ -161,10 +164,10 @@ refused "a reused session" "attest again: 401.*already used" --resource default/
 if "${CLIENT[@]}" cycle "$BASE" --ak "$work/ak" --resource default/key/disk >"$work/out" 2>&1; then fail "wrong PCRs accepted"; fi
 grep -q "401.*PCR values differ from the policy" "$work/out" || fail "wrong PCRs: $(cat "$work/out")"
 ok "PCRs other than \`ephroot predict\`'s refused by the policy"
-refused "an unknown resource" "resource: 404.*resource not found" --resource default/key/nothing
-refused "a symlinked resource" "resource: 404" --resource default/key/link
-refused "a resource no policy releases" "resource: 403.*no policy that held releases" --resource other/key/x
-refused "a resource path with .." "resource: 400" --resource default/../x
+refused "an unknown resource" "resource: 401.*resource not found" --resource default/key/nothing
+refused "a symlinked resource" "resource: 401.*resource not found" --resource default/key/link
+refused "a resource no policy releases" "resource: 401.*no policy that held releases" --resource other/key/x
+refused "a resource path with .." "resource: 404" --resource default/../x
 
 kill -0 "$SERVER_PID" || fail "server died"
 stop_server
@@ -193,7 +196,7 @@ for i in 1 2 3 4 5 6; do
         req POST /kbs/v0/auth "$(body '{"version":"0.4.0","tee":"tpm","extra-params":""}')"
         [ "$status" = 200 ] || fail "auth $i in a full table: $status $(cat "$work/body")"
         req POST /kbs/v0/attest "$(body '{"runtime-data":{}}')"
-        [ "$status" = 400 ] || fail "failed attestation $i: $status"
+        [ "$status" = 401 ] || fail "failed attestation $i: $status"
 done
 cyc --resource default/key/disk >"$work/out" || fail "cycle after failed attestations: $(cat "$work/out")"
 ok "6 failed attestations in a 3-session table, then a full cycle"

@@ -92,7 +92,7 @@ cp pki/vcek.key pki/vcek.der svsm/
 # auth without the EK and AK
 code=$(curl -s -o body -w '%{http_code}' "http://127.0.0.1:$PORT/kbs/v0/auth" \
         -d '{"version":"0.4.0","tee":"svsm-vtpm","extra-params":""}')
-[ "$code" = 400 ] && grep -q "needs extra-params" body || fail "svsm auth without EK/AK: $code $(cat body)"
+[ "$code" = 401 ] && grep -q "needs extra-params" body || fail "svsm auth without EK/AK: $code $(cat body)"
 echo "ok: svsm-vtpm auth without ek_public/ak_public refused"
 pass=$((pass + 1))
 echo "$pass passed, 0 failed"
