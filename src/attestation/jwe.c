@@ -150,8 +150,11 @@ int jwe_encrypt(EVP_PKEY *key, JwkAlg alg, const void *plaintext, size_t size, c
                 _cleanup_pkey_ EVP_PKEY *eph = NULL;
                 uint8_t z[66], kek[32];
                 size_t z_size = sizeof(z);
+                char group[32];
 
-                eph = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+                /* the ephemeral key on the recipient's curve (P-256 or P-521) */
+                if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), NULL) > 0)
+                        eph = EVP_PKEY_Q_keygen(NULL, NULL, "EC", group);
                 if (!eph) {
                         OPENSSL_cleanse(cek, sizeof(cek));
                         return openssl_fail(-EIO);

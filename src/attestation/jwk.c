@@ -192,7 +192,9 @@ int jwk_parse_tee_key(json_object *jwk, EVP_PKEY **ret_key, JwkAlg *ret_alg) {
         alg = json_get_string(jwk, "alg");
         if (streq_ptr(kty, "EC")) {
                 a = alg ? jwk_alg_from_string(alg) : JWK_ALG_ECDH_ES_A256KW;
-                if (a != JWK_ALG_ECDH_ES_A256KW || !streq_ptr(json_get_string(jwk, "crv"), "P-256"))
+                /* P-256 and P-521, as Trustee's kbs/src/jwe/mod.rs (78962cd4) takes them */
+                if (a != JWK_ALG_ECDH_ES_A256KW ||
+                    !(streq_ptr(json_get_string(jwk, "crv"), "P-256") || streq_ptr(json_get_string(jwk, "crv"), "P-521")))
                         return -EOPNOTSUPP;
         } else if (streq_ptr(kty, "RSA")) {
                 a = alg ? jwk_alg_from_string(alg) : JWK_ALG_RSA_OAEP_256;

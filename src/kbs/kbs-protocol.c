@@ -64,7 +64,7 @@ int kbs_parse_attest(const char *body, size_t size, KbsAttestRequest *ret, const
         static const char *const rd_keys[] = { "nonce", "tee-pubkey", NULL };
         static const char *const ev_keys[] = { "primary_evidence", "additional_evidence", NULL };
         _cleanup_(kbs_attest_request_done) KbsAttestRequest a = {};
-        json_object *rd, *ev, *pe, *ae;
+        json_object *rd, *ev, *pe, *ae, *id;
 
         if (json_parse_strict(body, size, KBS_JSON_DEPTH, &a.root) < 0 || !json_object_is_type(a.root, json_type_object)) {
                 *ret_detail = "request body is not a JSON object";
@@ -115,10 +115,67 @@ int kbs_parse_attest(const char *body, size_t size, KbsAttestRequest *ret, const
                 }
                 a.additional_evidence = json_object_get_string(ae);
         }
+        if (a.additional_evidence[0] != '\0') {
+                *ret_detail = "additional_evidence is not empty: this broker verifies no additional evidence and refuses it";
+                return -EBADMSG;
+        }
+        if (json_object_object_get_ex(a.root, "init-data", &id) && !json_object_is_type(id, json_type_null)) {
+                static const char *const id_keys[] = { "format", "body", NULL };
+                const char *body_s;
+
+                if (!json_object_is_type(id, json_type_object) || json_check_keys(id, id_keys, NULL) < 0 ||
+                    !streq_ptr(json_get_string(id, "format"), "toml")) {
+                        *ret_detail = "init-data is not {\"format\":\"toml\",\"body\":...} (Trustee takes only toml)";
+                        return -EBADMSG;
+                }
+                body_s = json_get_string(id, "body");
+                if (!body_s || kbs_init_data_digest(body_s, strlen(body_s), &a.init_data_digest) < 0) {
+                        *ret_detail = "init-data body has no top-level algorithm = \"sha256\", \"sha384\" or \"sha512\"";
+                        return -EBADMSG;
+                }
+                a.have_init_data = true;
+        }
 
         *ret = a;
         a = (KbsAttestRequest) {};
         return 0;
+}
+
+int kbs_init_data_digest(const char *toml, size_t size, Digest *ret) {
+        static const struct {
+                const char *name;
+                HashAlg alg;
+        } algs[] = { { "sha256", HASH_SHA256 }, { "sha384", HASH_SHA384 }, { "sha512", HASH_SHA512 } };
+        const char *p = toml, *end = toml + size;
+
+        assert_return(toml && ret, -EINVAL);
+        if (memchr(toml, '\0', size))
+                return -EBADMSG;
+        /* line by line until the first table header: `algorithm = "…"` (or '…'), spaces around */
+        while (p < end) {
+                const char *eol = memchr(p, '\n', (size_t) (end - p));
+                size_t n = (eol ? (size_t) (eol - p) : (size_t) (end - p)), skip = 0;
+                char line[64], value[16];
+                int m = 0;
+
+                while (skip < n && (p[skip] == ' ' || p[skip] == '\t'))
+                        skip++;
+                if (skip < n && p[skip] == '[')
+                        break;
+                if (n < sizeof(line)) {
+                        memcpy(line, p, n);
+                        line[n] = '\0';
+                }
+                if (n < sizeof(line) && sscanf(line + skip, "algorithm = \"%15[a-z0-9]\" %n", value, &m) == 1 && m > 0 &&
+                    skip + (size_t) m == n) {
+                        for (size_t i = 0; i < ELEMENTSOF(algs); i++)
+                                if (streq(value, algs[i].name))
+                                        return hash_buffer(algs[i].alg, toml, size, ret) < 0 ? -EIO : 0;
+                        return -EBADMSG;
+                }
+                p += n + 1;
+        }
+        return -EBADMSG;
 }
 
 static int component(const char **p, char *out, bool last) {

@@ -2,8 +2,10 @@
 #pragma once
 
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stdint.h>
 
+#include "hash.h"
 #include "jwk.h"
 #include "kbs-verifier.h"
 
@@ -35,13 +37,23 @@ typedef struct KbsAttestRequest {
         json_object *evidence;       /* tee-evidence.primary_evidence, parsed (owned by root or by evidence_owned) */
         json_object *evidence_owned; /* when primary_evidence came as a JSON string */
         const char *additional_evidence;
+        bool have_init_data;         /* init-data given: its digest below */
+        Digest init_data_digest;     /* the TOML body hashed with its own `algorithm` */
 } KbsAttestRequest;
 
 void kbs_attest_request_done(KbsAttestRequest *r);
 
 /* POST /kbs/v0/attest: {"runtime-data":{"nonce","tee-pubkey"},"tee-evidence":{"primary_evidence",
- * "additional_evidence"},"init-data"?}. */
+ * "additional_evidence"},"init-data"?}. additional_evidence must be empty: ephroot-kbs verifies no
+ * additional evidence, and refuses it rather than accept it unverified (Trustee verifies it).
+ * init-data (null or {"format":"toml","body":...}, as Trustee's kbs/src/attestation/coco/builtin.rs
+ * takes it) is hashed as Trustee's attestation-service parse_init_data() does: the whole body with the
+ * TOML's top-level `algorithm` (sha256, sha384, sha512). */
 int kbs_parse_attest(const char *body, size_t size, KbsAttestRequest *ret, const char **ret_detail);
+
+/* The top-level `algorithm = "sha256"|"sha384"|"sha512"` of an init-data TOML body (before any table),
+ * and the body's digest with it. -EBADMSG when there is none or another. Pure. */
+int kbs_init_data_digest(const char *toml, size_t size, Digest *ret);
 
 /* "/kbs/v0/resource/<repo>/<type>/<tag>": each component 1..128 of [A-Za-z0-9._-], not "." or "..".
  * The components are copied to the buffers (each KBS_RESOURCE_COMPONENT_MAX + 1). */

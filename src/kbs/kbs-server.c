@@ -183,6 +183,11 @@ static enum MHD_Result handle_attest(KbsServer *s, struct MHD_Connection *c, con
                 log_info("attest: %s evidence refused: %s", kbs_tee_to_string(tee), detail);
                 return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, KBS_ERR_ATTESTATION, detail);
         }
+        if (a.have_init_data) {
+                r = kbs_check_init_data(&claims, a.init_data_digest.bytes, a.init_data_digest.size, &detail);
+                if (r < 0)
+                        return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, KBS_ERR_ATTESTATION, detail);
+        }
         r = kbs_policy_evaluate(s->policies, &claims, &mask, &detail);
         if (r < 0) {
                 log_info("attest: %s evidence verified, policy refused: %s", kbs_tee_to_string(tee), detail);

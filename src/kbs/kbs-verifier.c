@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 #include <errno.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
 #include <string.h>
 
 #include "b64.h"
@@ -141,6 +144,33 @@ int kbs_check_quote(EVP_PKEY *ak, const uint8_t *msg, size_t msg_size, const Tpm
         if (r < 0) {
                 *ret_reason = r == -EOPNOTSUPP ? "TPM quote selects PCRs other than sha256 0-23"
                                                : "TPM quote PCR digest does not match the PCR values sent";
+                return -EBADMSG;
+        }
+        return 0;
+}
+
+int kbs_check_init_data(const KbsClaims *claims, const uint8_t *digest, size_t digest_size, const char **ret_reason) {
+        uint8_t input[64] = {}, expected[32];
+        unsigned n = 0;
+        bool ok;
+
+        if (!claims->have_pcrs || !(claims->pcr_mask & (1U << KBS_INIT_DATA_PCR))) {
+                *ret_reason = "init-data given, but the quote does not cover PCR 8 to bind it";
+                return -EBADMSG;
+        }
+        /* Trustee copies the digest into the upper 32 bytes of a 64-byte array: only a 32-byte (sha256)
+         * digest fits (a longer one would panic there); refused here instead. */
+        if (digest_size != 32) {
+                *ret_reason = "init-data digest is not 32 bytes (algorithm sha256): it cannot be bound to PCR 8";
+                return -EBADMSG;
+        }
+        memcpy(input + 32, digest, 32);
+        ok = EVP_Digest(input, sizeof(input), expected, &n, EVP_sha256(), NULL) == 1 && n == 32;
+        ERR_clear_error();
+        if (!ok)
+                return -EIO;
+        if (CRYPTO_memcmp(expected, claims->pcrs[KBS_INIT_DATA_PCR], 32) != 0) {
+                *ret_reason = "PCR 8 does not match the init-data digest";
                 return -EBADMSG;
         }
         return 0;

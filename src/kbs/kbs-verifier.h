@@ -89,6 +89,11 @@ typedef enum KbsBytesEncoding {
 int kbs_evidence_bytes(json_object *o, const char *key, KbsBytesEncoding enc, size_t max, uint8_t **ret,
                        size_t *ret_size);
 /* tpm_quote.pcrs: 24 sha256 values, hex strings or byte arrays. */
+/* init-data bound as Trustee's tpm and Azure verifiers bind it (deps/verifier/src/tpm/mod.rs
+ * verify_init_data at 78962cd4): sha256 PCR 8 == SHA-256(32 zero bytes || init-data digest). */
+#define KBS_INIT_DATA_PCR 8
+int kbs_check_init_data(const KbsClaims *claims, const uint8_t *digest, size_t digest_size, const char **ret_reason);
+
 int kbs_evidence_pcrs(json_object *quote, KbsBytesEncoding enc, uint8_t ret[TPM_PCRS][32]);
 /* Verifies a TPM quote (message, signature) with ak: signature, extraData == nonce, PCR digest.
  * *ret_mask: the PCRs the quote selects, the only values of pcrs[] the quote proves. */

@@ -7,7 +7,7 @@ The `tpm` evidence is made either in software (an RSA AK held by this client sig
 builds, which is exactly what a TPM does) or by a real TPM through tpm2-tools (--tpm2-ak-ctx).
 
   kbs-client.py make-ak DIR
-  kbs-client.py cycle URL --ak DIR --resource R [--tee-key ec|rsa] [--out DIR] [--tamper WHAT] [--cacert F]
+  kbs-client.py cycle URL --ak DIR --resource R [--tee-key ec|ec521|rsa] [--out DIR] [--tamper WHAT] [--cacert F]
   kbs-client.py bench URL --ak DIR --resource R --seconds S
 """
 
@@ -105,9 +105,10 @@ def tpm2_quote(ctx, extra, workdir):
 
 
 def make_tee_key(kind):
-    if kind == "ec":
-        k = jwk.JWK.generate(kty="EC", crv="P-256")
-        pub = {"alg": "ECDH-ES+A256KW", "crv": "P-256", "kty": "EC",
+    if kind in ("ec", "ec521"):
+        crv = "P-521" if kind == "ec521" else "P-256"
+        k = jwk.JWK.generate(kty="EC", crv=crv)
+        pub = {"alg": "ECDH-ES+A256KW", "crv": crv, "kty": "EC",
                "x": k.export_public(as_dict=True)["x"], "y": k.export_public(as_dict=True)["y"]}
     else:
         k = jwk.JWK.generate(kty="RSA", size=2048)
@@ -216,7 +217,8 @@ def cycle(args, c=None, ak=None, ak_spki=None):
 
     key, pub = make_tee_key(getattr(args, "tee_key", "ec"))
     rd_nonce = nonce if tamper != "nonce" else b64(os.urandom(32))
-    binding = {"additional-evidence": "", "nonce": nonce, "tee-pubkey": pub}
+    add_ev = getattr(args, "additional_evidence", None) or ""
+    binding = {"additional-evidence": add_ev, "nonce": nonce, "tee-pubkey": pub}
     report_data = hashlib.sha384(jcs(binding)).digest()
     extra = report_data[:32]
     if tamper == "binding":
@@ -245,7 +247,10 @@ def cycle(args, c=None, ak=None, ak_spki=None):
     evidence = {"ak_public": ak_spki,
                 "tpm_quote": {"message": b64(msg), "signature": b64(sig), "pcrs": [p.hex() for p in pcrs]}}
     req = {"runtime-data": {"nonce": rd_nonce, "tee-pubkey": pub},
-           "tee-evidence": {"primary_evidence": evidence, "additional_evidence": ""}}
+           "tee-evidence": {"primary_evidence": evidence, "additional_evidence": add_ev}}
+    if getattr(args, "init_data", None):
+        fmt, _, path = args.init_data.rpartition(":")
+        req["init-data"] = {"format": fmt or "toml", "body": open(path).read()}
     st, body = c.request("POST", "/kbs/v0/attest", req)
     out = getattr(args, "out", None)
     if out:
@@ -302,11 +307,13 @@ def main():
         p.add_argument("url")
         p.add_argument("--ak")
         p.add_argument("--resource", required=True)
-        p.add_argument("--tee-key", choices=["ec", "rsa"], default="ec")
+        p.add_argument("--tee-key", choices=["ec", "ec521", "rsa"], default="ec")
         p.add_argument("--cacert")
         p.add_argument("--out")
         p.add_argument("--pcr", action="append")
         p.add_argument("--tpm2-ak-ctx")
+        p.add_argument("--init-data", help="[FORMAT:]FILE sent as init-data (format toml unless given)")
+        p.add_argument("--additional-evidence")
         p.add_argument("--tamper", choices=["nonce", "binding", "signature", "pcr", "untrusted-ak", "reuse",
                                             "wrong-secret", "other-ek", "report-key", "measurement", "vmpl1", "debug"])
         p.add_argument("--svsm", help="svsm-vtpm mode: DIR with ek/ak (tss and ctx), vcek.key, vcek.der, measurement.hex")

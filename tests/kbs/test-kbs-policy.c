@@ -191,6 +191,52 @@ static void test_protocol(void **state) {
         assert_int_not_equal(ATTEST("{\"runtime-data\":{\"nonce\":\"n\",\"tee-pubkey\":{}},\"tee-evidence\":{\"primary_evidence\":\"x\"}}"), 0);
         assert_int_not_equal(ATTEST("{\"runtime-data\":{\"nonce\":\"n\",\"tee-pubkey\":{}},\"tee-evidence\":{\"primary_evidence\":[]}}"), 0);
         assert_int_not_equal(ATTEST("{\"runtime-data\":{\"nonce\":\"n\",\"tee-pubkey\":{}},\"tee-evidence\":{\"primary_evidence\":{},\"additional_evidence\":1}}"), 0);
+        /* non-empty additional_evidence: refused, never accepted unverified */
+        assert_int_equal(ATTEST("{\"runtime-data\":{\"nonce\":\"n\",\"tee-pubkey\":{}},\"tee-evidence\":{\"primary_evidence\":{},\"additional_evidence\":\"{}\"}}"), -EBADMSG);
+        assert_non_null(strstr(detail, "additional_evidence is not empty"));
+        /* init-data: null, or toml with a top-level algorithm (Trustee's coco/builtin.rs, parse_init_data) */
+        assert_int_equal(ATTEST("{\"runtime-data\":{\"nonce\":\"n\",\"tee-pubkey\":{}},\"tee-evidence\":{\"primary_evidence\":{}},\"init-data\":null}"), 0);
+        assert_false(a.have_init_data);
+        kbs_attest_request_done(&a);
+        assert_int_equal(ATTEST("{\"runtime-data\":{\"nonce\":\"n\",\"tee-pubkey\":{}},\"tee-evidence\":{\"primary_evidence\":{}},"
+                                "\"init-data\":{\"format\":\"toml\",\"body\":\"algorithm = \\\"sha384\\\"\\n\"}}"), 0);
+        assert_true(a.have_init_data);
+        assert_int_equal(a.init_data_digest.size, 48);
+        kbs_attest_request_done(&a);
+        assert_int_equal(ATTEST("{\"runtime-data\":{\"nonce\":\"n\",\"tee-pubkey\":{}},\"tee-evidence\":{\"primary_evidence\":{}},"
+                                "\"init-data\":{\"format\":\"json\",\"body\":\"{}\"}}"), -EBADMSG);
+        {
+                static const char good[] = "version = \"0.1.0\"\n  algorithm=\"sha256\"  \r\n[data]\nx = 1\n";
+                static const char *const bad[] = {
+                        "", "algorithm = \"md5\"\n", "[data]\nalgorithm = \"sha256\"\n", "algorithm = \"sha256\" # c\n",
+                        "algorithm = sha256\n", "xalgorithm = \"sha256\"\n",
+                };
+                Digest d, want;
+
+                assert_int_equal(kbs_init_data_digest(good, strlen(good), &d), 0);
+                assert_int_equal(hash_buffer(HASH_SHA256, good, strlen(good), &want), 0);
+                assert_int_equal(d.size, 32);
+                assert_memory_equal(d.bytes, want.bytes, 32);
+                for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                        assert_int_equal(kbs_init_data_digest(bad[i], strlen(bad[i]), &d), -EBADMSG);
+                assert_int_equal(kbs_init_data_digest("algorithm = \"sha256\"\0", 21, &d), -EBADMSG);
+
+                /* the binding (Trustee's verify_init_data): PCR 8 = SHA-256(0^32 || digest), covered by the quote */
+                KbsClaims c = { .have_pcrs = true, .pcr_mask = 1U << 8 };
+                uint8_t in[64] = {};
+                const char *why = NULL;
+                memcpy(in + 32, want.bytes, 32);
+                assert_int_equal(hash_buffer(HASH_SHA256, in, sizeof(in), &d), 0);
+                memcpy(c.pcrs[8], d.bytes, 32);
+                assert_int_equal(kbs_check_init_data(&c, want.bytes, 32, &why), 0);
+                assert_int_equal(kbs_check_init_data(&c, want.bytes, 48, &why), -EBADMSG); /* sha384: cannot bind */
+                c.pcrs[8][0] ^= 1;
+                assert_int_equal(kbs_check_init_data(&c, want.bytes, 32, &why), -EBADMSG);
+                assert_string_equal(why, "PCR 8 does not match the init-data digest");
+                c.pcrs[8][0] ^= 1;
+                c.pcr_mask = 1U << 11; /* PCR 8 not quoted */
+                assert_int_equal(kbs_check_init_data(&c, want.bytes, 32, &why), -EBADMSG);
+        }
 
         assert_int_equal(kbs_parse_resource_path("/kbs/v0/resource/default/key/disk", repo, type, tag), 0);
         assert_string_equal(tag, "disk");

@@ -148,6 +148,11 @@ ok "EC P-256 cycle: JWE decrypted by jose and jwcrypto"
 cyc --resource default/key/disk --tee-key rsa --out "$work/rsa" >"$work/out" || fail "RSA cycle: $(cat "$work/out")"
 cmp "$work/rsa/plain-jwcrypto" "$work/res/default/key/disk" || fail "RSA plaintext differs"
 ok "RSA-OAEP-256 cycle: JWE decrypted by jwcrypto"
+cyc --resource default/key/disk --tee-key ec521 --out "$work/ec521" >"$work/out" || fail "P-521 cycle: $(cat "$work/out")"
+cmp "$work/ec521/plain-jwcrypto" "$work/res/default/key/disk" || fail "P-521 plaintext differs"
+jose jwe dec -i "$work/ec521/resource.jwe" -k "$work/ec521/tee-key.jwk" -O "$work/ec521/plain-jose" || fail "jose cannot decrypt P-521"
+cmp "$work/ec521/plain-jose" "$work/res/default/key/disk" || fail "P-521 jose plaintext differs"
+ok "EC P-521 cycle (Trustee's kbs/src/jwe takes P-521): JWE decrypted by jwcrypto and jose"
 
 refused() { # WHAT EXPECTED-LINE-SUBSTRING CLIENT-ARGS...
         local what=$1 exp=$2; shift 2
@@ -164,6 +169,19 @@ refused "a reused session" "attest again: 401.*already used" --resource default/
 if "${CLIENT[@]}" cycle "$BASE" --ak "$work/ak" --resource default/key/disk >"$work/out" 2>&1; then fail "wrong PCRs accepted"; fi
 grep -q "401.*PCR values differ from the policy" "$work/out" || fail "wrong PCRs: $(cat "$work/out")"
 ok "PCRs other than \`ephroot predict\`'s refused by the policy"
+# init-data as Trustee takes it (kbs/src/attestation/coco/builtin.rs: format toml only; attestation-service
+# parse_init_data(): the body hashed with its `algorithm`; deps/verifier/src/tpm/mod.rs verify_init_data:
+# PCR 8 == SHA-256(32 zero bytes || digest), i.e. the digest extended once into a fresh PCR 8)
+printf 'version = "0.1.0"\nalgorithm = "sha256"\n\n[data]\n"aa.toml" = "x"\n' >"$work/init.toml"
+ID_PCR8=$("$PY" -c 'import hashlib,sys; d=hashlib.sha256(open(sys.argv[1],"rb").read()).digest(); print(hashlib.sha256(bytes(32)+d).hexdigest())' "$work/init.toml")
+cyc --resource default/key/disk --init-data "$work/init.toml" --pcr 8="$ID_PCR8" >"$work/out" || fail "init-data: $(cat "$work/out")"
+ok "init-data (toml, sha256) bound to PCR 8 as Trustee binds it: accepted"
+refused "init-data whose digest is not in PCR 8" "401.*PCR 8 does not match the init-data digest" --resource default/key/disk --init-data "$work/init.toml"
+refused "init-data in a format other than toml" "401.*init-data is not" --resource default/key/disk --init-data "json:$work/init.toml"
+printf 'version = "0.1.0"\n[data]\nalgorithm = "sha256"\n' >"$work/init-noalg.toml"
+refused "init-data with no top-level algorithm" "401.*no top-level algorithm" --resource default/key/disk --init-data "$work/init-noalg.toml"
+refused "non-empty additional_evidence (not verified here, so refused)" "401.*additional_evidence is not empty" \
+        --resource default/key/disk --additional-evidence '{"tpm":{}}'
 refused "an unknown resource" "resource: 401.*resource not found" --resource default/key/nothing
 refused "a symlinked resource" "resource: 401.*resource not found" --resource default/key/link
 refused "a resource no policy releases" "resource: 401.*no policy that held releases" --resource other/key/x
