@@ -385,7 +385,7 @@ static void test_config(void **state) {
 
         assert_int_equal(config_init(&c), 0);
         assert_int_equal(c.attest, ATTEST_OFF);
-        assert_int_equal(c.attest_pcrs, 0xFFFF);
+        assert_int_equal(c.attest_pcrs, 0xFFFFFF); /* all 24: Trustee hashes every PCR the evidence carries */
         assert_int_equal(config_parse_text(&c,
                                            "attest = required\nkbs-url = https://kbs.example:8080\n"
                                            "secret.Disk_Key = default/key/disk\nattest-pcrs = 0,2,4-7,23\n"
