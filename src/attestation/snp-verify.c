@@ -329,3 +329,37 @@ finish:
         *ret = res;
         return r;
 }
+
+int snp_vcek_check_azure(const uint8_t *cert, size_t cert_size, time_t now, const char **ret_reason) {
+        static const char *const required[] = { "1.3.6.1.4.1.3704.1.3.1", "1.3.6.1.4.1.3704.1.3.2",
+                                                "1.3.6.1.4.1.3704.1.3.3", "1.3.6.1.4.1.3704.1.3.8",
+                                                "1.3.6.1.4.1.3704.1.4" };
+        X509 *vcek;
+        int r = -EBADMSG;
+
+        assert_return(cert && ret_reason, -EINVAL);
+        vcek = cert_parse(cert, cert_size);
+        if (!vcek) {
+                *ret_reason = "VCEK is not a certificate";
+                return -EBADMSG;
+        }
+        if (X509_cmp_time(X509_get0_notBefore(vcek), &now) >= 0 || X509_cmp_time(X509_get0_notAfter(vcek), &now) <= 0) {
+                *ret_reason = "VCEK is outside its validity dates";
+                goto finish;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(required); i++) {
+                const uint8_t *p;
+                int n;
+
+                if (ext_data(vcek, required[i], &p, &n) < 0) {
+                        *ret_reason = i < 4 ? "VCEK lacks a TCB extension (bootloader, TEE, SNP or microcode SPL)"
+                                            : "VCEK lacks the hwID extension";
+                        goto finish;
+                }
+        }
+        r = 0;
+finish:
+        X509_free(vcek);
+        ERR_clear_error();
+        return r;
+}

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "snp-report.h"
 
@@ -34,3 +35,9 @@ typedef struct SnpVerifyResult {
 /* raw is the report's SNP_REPORT_SIZE bytes; cert is the VCEK/VLEK in DER or PEM. */
 int snp_verify_report(const SnpRoots *roots, const uint8_t *raw, size_t raw_size, const uint8_t *cert,
                       size_t cert_size, SnpVerifyResult *ret);
+
+/* What az-snp-vtpm 0.8.1 (the version Trustee pins) requires of the VCEK in Azure evidence:
+ * notBefore < now < notAfter (certs.rs Vcek::validate), and the four TCB SPL extensions (read by
+ * Trustee's verify_report_signature, an error when missing) and the hwID extension present.
+ * -EBADMSG with *ret_reason set otherwise. */
+int snp_vcek_check_azure(const uint8_t *cert, size_t cert_size, time_t now, const char **ret_reason);

@@ -57,6 +57,7 @@ typedef struct KbsVerifyContext {
         const SnpRoots *amd_roots;
         const TdxRoots *intel_roots;  /* az-tdx-vtpm: TD quote signature chains to these */
         const KbsSvsmChallenge *svsm; /* svsm-vtpm: the session's credential */
+        time_t now;                   /* certificate validity is checked at this time; 0: now */
 } KbsVerifyContext;
 
 /* Every verifier: evidence is the primary evidence (a JSON value), report_data the 48-byte binding

@@ -188,6 +188,10 @@ int kbs_verify_az_snp_vtpm(const KbsVerifyContext *ctx, json_object *evidence,
                 *ret_reason = "no trusted AMD root is configured";
                 return -EBADMSG;
         }
+        /* the VCEK as az-snp-vtpm 0.8.1 requires it (dates, TCB and hwID extensions); the DER form of
+         * v1/v2 and the PEM text of v0 both parse */
+        if (snp_vcek_check_azure(e.vcek, e.vcek_size, ctx->now ? ctx->now : time(NULL), ret_reason) < 0)
+                return -EBADMSG;
         if (snp_verify_report(ctx->amd_roots, hcl.hw_report, SNP_REPORT_SIZE, e.vcek, e.vcek_size, &res) < 0) {
                 *ret_reason = res.reason;
                 return -EBADMSG;

@@ -65,6 +65,29 @@ static void test_az_snp_v2(void **state) {
         assert_int_equal(c.product, SNP_PRODUCT_MILAN);
         kbs_claims_done(&c);
 
+        /* The VCEK as az-snp-vtpm 0.8.1 requires it (kinvolk/azure-cvm-tooling 834c07b, certs.rs
+         * Vcek::validate: notBefore..notAfter contains now; Trustee 78962cd4 verify_report_signature
+         * reads the SPL extensions, an error when missing). The fixture's VCEK: 2025-01-28..2032-01-28. */
+        {
+                KbsVerifyContext ctx = { .amd_roots = milan, .now = 2000000000 }; /* 2033-05-18 */
+                reason = NULL;
+                assert_int_equal(kbs_verify(&ctx, KBS_TEE_AZ_SNP_VTPM, ev, rd, sizeof(rd), &c, &reason), -EBADMSG);
+                assert_string_equal(reason, "VCEK is outside its validity dates");
+                ctx.now = 1700000000; /* 2023-11-14 */
+                assert_int_equal(kbs_verify(&ctx, KBS_TEE_AZ_SNP_VTPM, ev, rd, sizeof(rd), &c, &reason), -EBADMSG);
+                assert_string_equal(reason, "VCEK is outside its validity dates");
+                ctx.now = 1800000000; /* 2027-01-15 */
+                assert_int_equal(kbs_verify(&ctx, KBS_TEE_AZ_SNP_VTPM, ev, rd, sizeof(rd), &c, &reason), 0);
+                kbs_claims_done(&c);
+                /* a certificate without AMD's hwID extension (the VLEK fixture, valid 2024-12-10..2025-12-10,
+                 * checked inside its dates): refused */
+                size_t n;
+                char *vlek = fixture_read("trustee/snp/test-vlek.der", &n);
+                assert_int_equal(snp_vcek_check_azure((uint8_t *) vlek, n, 1740000000, &reason), -EBADMSG);
+                assert_string_equal(reason, "VCEK lacks the hwID extension");
+                free(vlek);
+        }
+
         /* the same evidence to the Genoa root only, or with no root */
         assert_int_not_equal(verify(KBS_TEE_AZ_SNP_VTPM, ev, genoa, rd, sizeof(rd), &c, &reason), 0);
         assert_string_equal(reason, "VCEK is not signed by a trusted ASK");

@@ -125,7 +125,8 @@ class Paravisor:
         self.lock = threading.Lock()
         self.pending = None     # (time due, user data)
         self.user_data = bytes(64)
-        self.chip_id = os.urandom(64)
+        chip = os.path.join(args.pki, "chip_id.hex")  # the VCEK's hwID, when the test PKI has one
+        self.chip_id = bytes.fromhex(open(chip).read().strip()) if os.path.exists(chip) else os.urandom(64)
         self.measurement = os.urandom(48)
         self.td_info = bytes(8) + os.urandom(392)  # TDATTRIBUTES 0: not a debug TD
         self.regenerations = 0

@@ -41,7 +41,7 @@ fail() { echo "FAIL: $*" >&2; for f in log sim.log; do [ -f "$work/$f" ] && tail
 cd "$work"
 pass=0
 
-amd_test_pki pki Milan || fail "test PKI"
+amd_test_pki pki Milan azure || fail "test PKI"
 amd_test_pki rogue Milan || fail "rogue PKI"
 
 # --- the vTPM and its AK, as Azure provisions it ---
