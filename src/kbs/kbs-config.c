@@ -15,7 +15,6 @@ void kbs_config_init(KbsConfig *c) {
         *c = (KbsConfig) {
                 .port = 8080,
                 .session_timeout = 300,
-                .max_sessions = 4096,
                 .max_request_size = 1024 * 1024,
                 .max_resource_size = 1024 * 1024,
                 .threads = 2,
@@ -29,6 +28,8 @@ void kbs_config_done(KbsConfig *c) {
         free(c->tls_private_key);
         free(c->resource_dir);
         free(c->policy);
+        free(c->session_key_file);
+        free(c->token_key_file);
         *c = (KbsConfig) {};
 }
 
@@ -55,7 +56,7 @@ static int get_path(json_object *v, const char *key, const char *name, char **re
 
 int kbs_config_parse(KbsConfig *c, const char *text, size_t size, const char *name) {
         static const char *const keys[] = { "address", "port", "tls_certificate", "tls_private_key", "insecure_http",
-                                            "session_timeout", "max_sessions", "max_request_size",
+                                            "session_timeout", "session_key_file", "token_key_file", "max_request_size",
                                             "max_resource_size", "threads", "connection_limit", "resource_dir",
                                             "policy", NULL };
         _cleanup_json_ json_object *o = NULL;
@@ -91,10 +92,11 @@ int kbs_config_parse(KbsConfig *c, const char *text, size_t size, const char *na
                 } else if (streq(k, "session_timeout")) {
                         r = get_uint(v, k, name, 1, 24 * 3600, &u);
                         c->session_timeout = (unsigned) u;
-                } else if (streq(k, "max_sessions")) {
-                        r = get_uint(v, k, name, 1, 1U << 20, &u);
-                        c->max_sessions = (unsigned) u;
-                } else if (streq(k, "max_request_size")) {
+                } else if (streq(k, "session_key_file"))
+                        r = get_path(v, k, name, &c->session_key_file);
+                else if (streq(k, "token_key_file"))
+                        r = get_path(v, k, name, &c->token_key_file);
+                else if (streq(k, "max_request_size")) {
                         r = get_uint(v, k, name, 1024, 64U << 20, &u);
                         c->max_request_size = u;
                 } else if (streq(k, "max_resource_size")) {

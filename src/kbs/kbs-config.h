@@ -13,7 +13,8 @@ typedef struct KbsConfig {
         char *tls_private_key;
         bool insecure_http;        /* plain HTTP: only when set, for tests */
         unsigned session_timeout;  /* seconds */
-        unsigned max_sessions;
+        char *session_key_file;    /* the sealing key(s) replicas share; NULL: a random key */
+        char *token_key_file;      /* the token signing key replicas share; NULL: made at start */
         size_t max_request_size;   /* bytes of a request body */
         size_t max_resource_size;  /* bytes of a resource file */
         unsigned threads;

@@ -496,3 +496,16 @@ bool kbs_policy_releases(const KbsPolicySet *s, uint64_t mask, const char *repo,
         }
         return false;
 }
+
+uint64_t kbs_policy_mask_from_names(const KbsPolicySet *ps, json_object *names) {
+        uint64_t mask = 0;
+
+        for (size_t j = 0; j < json_object_array_length(names); j++) {
+                const char *n = json_object_get_string(json_object_array_get_idx(names, j));
+
+                for (size_t i = 0; n && i < ps->n && i < 64; i++)
+                        if (streq(ps->policies[i].name, n))
+                                mask |= UINT64_C(1) << i;
+        }
+        return mask;
+}

@@ -58,3 +58,7 @@ bool kbs_policy_releases(const KbsPolicySet *s, uint64_t mask, const char *repo,
 /* Parses "ephroot predict --json" output ({"pcrs":{"sha256":{"11":"hex",...}}}) or its inner
  * {"sha256":{...}} into the policy's reference values. Other banks are skipped. */
 int kbs_policy_parse_pcrs(KbsPolicy *p, json_object *o);
+
+/* The mask of the loaded policies named in a token's "policies" array (names no longer loaded count
+ * for nothing). */
+uint64_t kbs_policy_mask_from_names(const KbsPolicySet *ps, json_object *names);

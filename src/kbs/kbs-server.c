@@ -59,19 +59,6 @@ static enum MHD_Result reply_error(KbsServer *s, struct MHD_Connection *c, unsig
         return reply(s, c, status, kbs_error_body(type, detail), NULL);
 }
 
-static const char *session_error_detail(KbsSessionError e) {
-        switch (e) {
-        case KBS_SESSION_EXPIRED:
-                return "session expired";
-        case KBS_SESSION_USED:
-                return "session already used for attestation";
-        case KBS_SESSION_NOT_ATTESTED:
-                return "session has not attested";
-        default:
-                return "no valid session (missing or unknown kbs-session-id cookie)";
-        }
-}
-
 /* {"token": ...}; NULL when out of memory. */
 static char *token_reply(const char *token) {
         _cleanup_json_ json_object *o = json_object_new_object();
@@ -94,11 +81,26 @@ static char *auth_reply(const char *nonce, json_object *extra) {
         return body;
 }
 
+/* "kbs-session-id=<sealed>; Path=/kbs/v0; HttpOnly; Max-Age=<left>", malloc'd; NULL when out of memory. */
+static char *session_cookie(KbsServer *s, const KbsSession *session, time_t now) {
+        _cleanup_free_ char *sealed = NULL;
+        char *cookie = NULL;
+
+        if (kbs_session_seal(&s->session_keys, session, &sealed) < 0 ||
+            asprintf(&cookie, "kbs-session-id=%s; Path=/kbs/v0; HttpOnly; Max-Age=%llu", sealed,
+                     (unsigned long long) (session->expires > (uint64_t) now ? session->expires - (uint64_t) now : 0)) < 0)
+                return NULL;
+        return cookie;
+}
+
 static enum MHD_Result handle_auth(KbsServer *s, struct MHD_Connection *c, const Request *req) {
         _cleanup_(kbs_svsm_challenge_done) KbsSvsmChallenge svsm = {};
+        _cleanup_(kbs_session_done) KbsSession session = {};
         _cleanup_json_ json_object *extra = NULL, *reply_extra = NULL;
-        char id[KBS_SESSION_ID_STRING], nonce[64], cookie[128], *body = NULL;
+        _cleanup_free_ char *cookie = NULL;
         const char *detail = NULL;
+        time_t now = time(NULL);
+        char *body;
         KbsTee tee;
         int r;
 
@@ -112,99 +114,102 @@ static enum MHD_Result handle_auth(KbsServer *s, struct MHD_Connection *c, const
                 if (r < 0)
                         return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, KBS_ERR_ATTESTATION, detail);
         }
-        r = kbs_session_new(&s->sessions, tee, &svsm, id, nonce);
-        if (r == -EBUSY)
-                return reply_error(s, c, MHD_HTTP_SERVICE_UNAVAILABLE, "TooManySessions",
-                                   "every session slot holds an attested, unexpired session; retry later");
-        if (r < 0)
+        r = kbs_session_new(tee, &svsm, s->config->session_timeout, now, &session);
+        cookie = r >= 0 ? session_cookie(s, &session, now) : NULL;
+        if (!cookie)
                 return reply_error(s, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "InternalError", "failed to make a session");
-
-        (void) snprintf(cookie, sizeof(cookie), "kbs-session-id=%s; Path=/kbs/v0; HttpOnly; Max-Age=%u", id,
-                        s->config->session_timeout);
-        body = auth_reply(nonce, TAKE_PTR(reply_extra));
+        body = auth_reply(session.nonce, TAKE_PTR(reply_extra));
         log_debug("auth: new session for tee %s", kbs_tee_to_string(tee));
         return reply(s, c, MHD_HTTP_OK, body, cookie);
 }
 
-/* Marks the session's attestation failed on every return that did not record a success. */
-typedef struct AttestGuard {
-        KbsSessions *sessions;
-        const char *id;
-        bool armed;
-} AttestGuard;
-
-static void attest_guard_done(AttestGuard *g) {
-        if (g->armed)
-                kbs_session_fail_attest(g->sessions, g->id);
-}
-
-static enum MHD_Result handle_attest(KbsServer *s, struct MHD_Connection *c, const Request *req) {
-        _cleanup_(attest_guard_done) AttestGuard guard = { .sessions = &s->sessions };
+/* Verifies the evidence of an authed session and issues the token. 0, or the HTTP status with
+ * *ret_type and *ret_detail. */
+static unsigned attest_session(KbsServer *s, KbsSession *session, const Request *req, char **ret_token,
+                               const char **ret_type, const char **ret_detail) {
         _cleanup_(kbs_attest_request_done) KbsAttestRequest a = {};
         _cleanup_(kbs_claims_done) KbsClaims claims = {};
-        _cleanup_(kbs_svsm_challenge_done) KbsSvsmChallenge svsm = {};
         _cleanup_pkey_ EVP_PKEY *tee_key = NULL;
-        KbsVerifyContext ctx = s->verify;
-        _cleanup_free_ char *token = NULL;
         uint8_t report_data[RCAR_REPORT_DATA_SIZE];
-        const char *id, *detail = NULL;
-        char nonce[64], *body;
-        KbsSessionError se;
+        KbsVerifyContext ctx = s->verify;
         uint64_t mask = 0;
         JwkAlg alg;
-        KbsTee tee;
         int r;
 
-        id = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "kbs-session-id");
-        se = kbs_session_begin_attest(&s->sessions, id, &tee, nonce, &svsm);
-        if (se != KBS_SESSION_OK)
-                return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, KBS_ERR_ATTESTATION, session_error_detail(se));
-        guard.id = id;
-        guard.armed = true;
+        *ret_type = KBS_ERR_ATTESTATION;
+        r = kbs_parse_attest(req->body, req->size, &a, ret_detail);
+        if (r < 0)
+                return MHD_HTTP_UNAUTHORIZED;
+        if (!streq(a.nonce, session->nonce)) {
+                *ret_detail = "runtime-data nonce is not this session's nonce";
+                return MHD_HTTP_UNAUTHORIZED;
+        }
+        if (jwk_parse_tee_key(a.tee_pubkey, &tee_key, &alg) < 0) {
+                *ret_detail = "tee-pubkey is not a valid EC P-256/P-521 (ECDH-ES+A256KW) or RSA (RSA-OAEP-256) JWK";
+                return MHD_HTTP_UNAUTHORIZED;
+        }
+        if (rcar_report_data(a.nonce, a.tee_pubkey, a.additional_evidence, report_data) < 0) {
+                *ret_detail = "runtime data cannot be canonicalised (RFC 8785)";
+                return MHD_HTTP_UNAUTHORIZED;
+        }
 
-        r = kbs_parse_attest(req->body, req->size, &a, &detail);
-        if (r < 0)
-                return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, KBS_ERR_ATTESTATION, detail);
-        if (!streq(a.nonce, nonce))
-                return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, KBS_ERR_ATTESTATION,
-                                   "runtime-data nonce is not this session's nonce");
-        r = jwk_parse_tee_key(a.tee_pubkey, &tee_key, &alg);
-        if (r < 0)
-                return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, KBS_ERR_ATTESTATION,
-                                   "tee-pubkey is not a valid EC P-256 (ECDH-ES+A256KW) or RSA (RSA-OAEP-256) JWK");
-        r = rcar_report_data(a.nonce, a.tee_pubkey, a.additional_evidence, report_data);
-        if (r < 0)
-                return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, KBS_ERR_ATTESTATION,
-                                   "runtime data cannot be canonicalised (RFC 8785)");
-
-        ctx.svsm = &svsm;
-        r = kbs_verify(&ctx, tee, a.evidence, report_data, sizeof(report_data), &claims, &detail);
+        ctx.svsm = &session->svsm;
+        r = kbs_verify(&ctx, session->tee, a.evidence, report_data, sizeof(report_data), &claims, ret_detail);
         if (r < 0) {
-                log_info("attest: %s evidence refused: %s", kbs_tee_to_string(tee), detail);
-                return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, KBS_ERR_ATTESTATION, detail);
+                log_info("attest: %s evidence refused: %s", kbs_tee_to_string(session->tee), *ret_detail);
+                return MHD_HTTP_UNAUTHORIZED;
         }
-        if (a.have_init_data) {
-                r = kbs_check_init_data(&claims, a.init_data_digest.bytes, a.init_data_digest.size, &detail);
-                if (r < 0)
-                        return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, KBS_ERR_ATTESTATION, detail);
-        }
-        r = kbs_policy_evaluate(s->policies, &claims, &mask, &detail);
+        if (a.have_init_data &&
+            kbs_check_init_data(&claims, a.init_data_digest.bytes, a.init_data_digest.size, ret_detail) < 0)
+                return MHD_HTTP_UNAUTHORIZED;
+        r = kbs_policy_evaluate(s->policies, &claims, &mask, ret_detail);
         if (r < 0) {
-                log_info("attest: %s evidence verified, policy refused: %s", kbs_tee_to_string(tee), detail);
-                return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, KBS_ERR_POLICY_DENY, detail);
+                log_info("attest: %s evidence verified, policy refused: %s", kbs_tee_to_string(session->tee), *ret_detail);
+                *ret_type = KBS_ERR_POLICY_DENY;
+                return MHD_HTTP_UNAUTHORIZED;
         }
-        r = kbs_token_issue(s->token_key, &claims, s->policies, mask, a.tee_pubkey, s->config->session_timeout, &token);
-        if (r < 0)
-                return reply_error(s, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "InternalError", "failed to issue a token");
-        r = kbs_session_finish_attest(&s->sessions, id, tee_key, alg, mask);
-        guard.armed = false;
-        if (r < 0)
-                return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, KBS_ERR_ATTESTATION, "session expired during attestation");
-
-        log_info("attest: %s evidence verified, policy mask 0x%llx%s", kbs_tee_to_string(tee),
+        r = kbs_token_issue(s->token_key, &claims, s->policies, mask, a.tee_pubkey, s->config->session_timeout, ret_token);
+        if (r < 0) {
+                *ret_type = "InternalError";
+                *ret_detail = "failed to issue a token";
+                return MHD_HTTP_INTERNAL_SERVER_ERROR;
+        }
+        log_info("attest: %s evidence verified, policy mask 0x%llx%s", kbs_tee_to_string(session->tee),
                  (unsigned long long) mask, claims.td_quote_unverified ? " (TD quote signature unverified)" : "");
-        body = token_reply(token);
-        return reply(s, c, MHD_HTTP_OK, body, NULL);
+        return 0;
+}
+
+/* Trustee's semantics (kbs/src/attestation/backend.rs at 78962cd4): an attested session attesting again
+ * gets its token back; a failed attempt leaves the session as it was, usable until it expires. The
+ * session comes back in a new cookie carrying the token. */
+static enum MHD_Result handle_attest(KbsServer *s, struct MHD_Connection *c, const Request *req) {
+        _cleanup_(kbs_session_done) KbsSession session = {};
+        _cleanup_free_ char *token = NULL, *cookie = NULL;
+        const char *type = NULL, *detail = NULL;
+        time_t now = time(NULL);
+        KbsSessionError se;
+        unsigned status;
+
+        se = kbs_session_open(&s->session_keys, MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "kbs-session-id"), now,
+                              &session);
+        if (se != KBS_SESSION_OK)
+                return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, KBS_ERR_ATTESTATION, kbs_session_error_to_string(se));
+        if (session.kind == KBS_SESSION_ATTESTED) {
+                log_debug("attest: session already attested, returning its token");
+                return reply(s, c, MHD_HTTP_OK, token_reply(session.token), NULL);
+        }
+        status = attest_session(s, &session, req, &token, &type, &detail);
+        if (status != 0)
+                return reply_error(s, c, status, type, detail);
+
+        /* the attested session: the token, until the authed session would have expired */
+        kbs_svsm_challenge_done(&session.svsm);
+        session.kind = KBS_SESSION_ATTESTED;
+        session.token = TAKE_PTR(token);
+        cookie = session_cookie(s, &session, now);
+        if (!cookie)
+                return reply_error(s, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "InternalError", "failed to seal the session");
+        return reply(s, c, MHD_HTTP_OK, token_reply(session.token), cookie);
 }
 
 /* Opens resource_dir/repo/type/tag without following symlinks. */
@@ -224,13 +229,48 @@ static int open_resource(int dir_fd, const char *repo, const char *type, const c
         return fd;
 }
 
+/* The token of a resource request, as Trustee takes it (kbs/src/api_server.rs get_attestation_token at
+ * 78962cd4): the attested session's, else "Authorization: Bearer <token>". The token must be this
+ * broker's, unexpired; its tee-pubkey encrypts the resource and its policies decide the release. */
+static int resource_grant(KbsServer *s, struct MHD_Connection *c, EVP_PKEY **ret_key, JwkAlg *ret_alg, uint64_t *ret_mask,
+                          const char **ret_detail) {
+        _cleanup_(kbs_session_done) KbsSession session = {};
+        _cleanup_json_ json_object *claims = NULL;
+        const char *token = NULL, *auth;
+        time_t now = time(NULL);
+        json_object *pk, *names;
+
+        if (kbs_session_open(&s->session_keys, MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "kbs-session-id"), now,
+                             &session) == KBS_SESSION_OK && session.kind == KBS_SESSION_ATTESTED)
+                token = session.token;
+        auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+        if (!token && auth && strncasecmp(auth, "Bearer ", 7) == 0)
+                token = auth + 7 + strspn(auth + 7, " ");
+        if (!token) {
+                *ret_detail = "no attested session and no Bearer token";
+                return -EACCES;
+        }
+        if (kbs_token_verify(s->token_key, token, now, &claims, ret_detail) < 0)
+                return -EACCES;
+        if (!json_object_object_get_ex(claims, "tee-pubkey", &pk) || jwk_parse_tee_key(pk, ret_key, ret_alg) < 0) {
+                *ret_detail = "attestation token has no valid tee-pubkey";
+                return -EACCES;
+        }
+        if (!json_object_object_get_ex(claims, "policies", &names) || !json_object_is_type(names, json_type_array)) {
+                EVP_PKEY_free(TAKE_PTR(*ret_key));
+                *ret_detail = "attestation token has no policies";
+                return -EACCES;
+        }
+        *ret_mask = kbs_policy_mask_from_names(s->policies, names);
+        return 0;
+}
+
 static enum MHD_Result handle_resource(KbsServer *s, struct MHD_Connection *c, const char *url) {
         char repo[KBS_RESOURCE_COMPONENT_MAX + 1], type[KBS_RESOURCE_COMPONENT_MAX + 1], tag[KBS_RESOURCE_COMPONENT_MAX + 1];
         _cleanup_pkey_ EVP_PKEY *key = NULL;
         _cleanup_close_ int fd = -EBADF;
         char *data = NULL, *jwe = NULL;
-        const char *id;
-        KbsSessionError se;
+        const char *detail = NULL;
         struct stat st;
         uint64_t mask;
         JwkAlg alg;
@@ -240,10 +280,9 @@ static enum MHD_Result handle_resource(KbsServer *s, struct MHD_Connection *c, c
         if (kbs_parse_resource_path(url, repo, type, tag) < 0)
                 return reply_error(s, c, MHD_HTTP_NOT_FOUND, KBS_ERR_INVALID_PATH,
                                    "resource path must be /kbs/v0/resource/<repo>/<type>/<tag> of [A-Za-z0-9._-]");
-        id = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "kbs-session-id");
-        se = kbs_session_get_attested(&s->sessions, id, &key, &alg, &mask);
-        if (se != KBS_SESSION_OK)
-                return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, KBS_ERR_TOKEN_NOT_FOUND, session_error_detail(se));
+        r = resource_grant(s, c, &key, &alg, &mask, &detail);
+        if (r < 0)
+                return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, KBS_ERR_TOKEN_NOT_FOUND, detail);
         if (!kbs_policy_releases(s->policies, mask, repo, type, tag)) {
                 log_info("resource: %s/%s/%s refused by policy", repo, type, tag);
                 return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, KBS_ERR_POLICY_DENY, "no policy that held releases this resource");
@@ -374,12 +413,19 @@ int kbs_server_start(KbsServer *s, const KbsConfig *config, const KbsPolicySet *
         if (s->resource_dir_fd < 0)
                 return log_error_errno(errno, "Failed to open resource directory '%s': %m", config->resource_dir);
 
-        r = kbs_sessions_init(&s->sessions, config->max_sessions, config->session_timeout);
+        r = kbs_session_keys_load(&s->session_keys, config->session_key_file, config->session_timeout, time(NULL));
         if (r < 0)
-                return log_error_errno(r, "Failed to allocate %u sessions: %m", config->max_sessions);
-        r = kbs_token_key_new(&s->token_key);
-        if (r < 0)
-                return log_error_errno(r, "Failed to make the token signing key: %m");
+                return r;
+        if (config->token_key_file) {
+                r = kbs_token_key_load(config->token_key_file, &s->token_key);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to load the token key '%s' (a PEM EC P-256 private key): %m",
+                                               config->token_key_file);
+        } else {
+                r = kbs_token_key_new(&s->token_key);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to make the token signing key: %m");
+        }
 
         if (config->tls_certificate) {
                 r = read_full_file_bounded(config->tls_certificate, KBS_TLS_FILE_MAX, &s->tls_cert, NULL);
@@ -415,7 +461,7 @@ void kbs_server_stop(KbsServer *s) {
         if (s->daemon)
                 MHD_stop_daemon(s->daemon);
         s->daemon = NULL;
-        kbs_sessions_done(&s->sessions);
+        kbs_session_keys_done(&s->session_keys);
         EVP_PKEY_free(s->token_key);
         s->token_key = NULL;
         if (s->tls_key)

@@ -15,7 +15,7 @@ typedef struct KbsServer {
         const KbsConfig *config;
         const KbsPolicySet *policies;
         KbsVerifyContext verify;
-        KbsSessions sessions;
+        KbsSessionKeys session_keys;
         EVP_PKEY *token_key;
         int resource_dir_fd;
         char *tls_cert, *tls_key; /* PEM, for the daemon's lifetime */

@@ -33,7 +33,7 @@ cat >"$work/policy.json" <<JSON
 JSON
 cat >"$work/kbs.json" <<JSON
 {"port":0,"insecure_http":true,"resource_dir":"$work/res","policy":"$work/policy.json","threads":2,
- "max_sessions":1024,"max_request_size":16384}
+"max_request_size":16384}
 JSON
 : >"$work/log"
 "$KBS" --config "$work/kbs.json" --log-level warning >"$work/log" 2>&1 &

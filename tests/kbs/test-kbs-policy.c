@@ -37,13 +37,14 @@ static int config_text(const char *t) {
 static void test_config(void **state) {
         KbsConfig c;
         static const char good[] = "{\"port\":0,\"insecure_http\":true,\"resource_dir\":\"/r\",\"policy\":\"/p\","
-                                   "\"session_timeout\":5,\"max_sessions\":3}";
+                                   "\"session_timeout\":5,\"session_key_file\":\"/k\",\"token_key_file\":\"/t\"}";
 
         kbs_config_init(&c);
         assert_int_equal(kbs_config_parse(&c, good, strlen(good), "test"), 0);
         assert_string_equal(c.address, "127.0.0.1");
         assert_int_equal(c.session_timeout, 5);
-        assert_int_equal(c.max_sessions, 3);
+        assert_string_equal(c.session_key_file, "/k");
+        assert_string_equal(c.token_key_file, "/t");
         kbs_config_done(&c);
 
         static const char *const bad[] = {
@@ -60,6 +61,8 @@ static void test_config(void **state) {
                 "{\"insecure_http\":true,\"resource_dir\":\"/r\",\"policy\":\"/p\",\"tls_certificate\":\"/c\",\"tls_private_key\":\"/k\"}",
                 "{\"insecure_http\":true,\"resource_dir\":\"/r\",\"policy\":\"/p\",\"listen\":\"x\"}", /* unknown key */
                 "{\"insecure_http\":true,\"resource_dir\":\"/r\",\"policy\":\"/p\"} trailing",
+                "{\"insecure_http\":true,\"resource_dir\":\"/r\",\"policy\":\"/p\",\"session_key_file\":\"k\"}", /* relative */
+                "{\"insecure_http\":true,\"resource_dir\":\"/r\",\"policy\":\"/p\",\"max_sessions\":3}", /* gone: no table */
         };
         for (size_t i = 0; i < ELEMENTSOF(bad); i++)
                 assert_int_not_equal(config_text(bad[i]), 0);
@@ -248,68 +251,73 @@ static void test_protocol(void **state) {
 }
 
 static void test_sessions(void **state) {
-        KbsSessions s;
-        char id[3][KBS_SESSION_ID_STRING], nonce[64], n2[64];
-        EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256"), *got = NULL;
-        uint64_t mask;
-        JwkAlg alg;
-        KbsTee tee;
+        static const char k1[] = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+                          k2[] = "f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff000102030405060708090a0b0c0d0e0f";
+        KbsSessionKeys keys, rotated, other;
+        KbsSession s, o;
+        char *cookie, *attested, text[200];
+        time_t now = 1800000000;
 
-        assert_int_equal(kbs_sessions_init(&s, 2, 1), 0);
-        assert_int_equal(kbs_session_new(&s, KBS_TEE_TPM, NULL, id[0], nonce), 0);
-        assert_int_equal(strlen(nonce), 44); /* base64 of 32 bytes */
-        assert_int_equal(kbs_session_get_attested(&s, id[0], &got, &alg, &mask), KBS_SESSION_NOT_ATTESTED);
-        assert_int_equal(kbs_session_begin_attest(&s, id[0], &tee, n2, NULL), KBS_SESSION_OK);
-        assert_string_equal(n2, nonce);
-        assert_int_equal(kbs_session_begin_attest(&s, id[0], &tee, n2, NULL), KBS_SESSION_USED);
-        assert_int_equal(kbs_session_finish_attest(&s, id[0], k, JWK_ALG_ECDH_ES_A256KW, 1), 0);
-        assert_int_equal(kbs_session_get_attested(&s, id[0], &got, &alg, &mask), KBS_SESSION_OK);
-        EVP_PKEY_free(got);
-        assert_int_equal(kbs_session_begin_attest(&s, "zz", &tee, n2, NULL), KBS_SESSION_UNKNOWN);
-        assert_int_equal(kbs_session_begin_attest(&s, NULL, &tee, n2, NULL), KBS_SESSION_UNKNOWN);
+        /* key files: one or two lines of 64 hex digits */
+        assert_int_equal(kbs_session_keys_parse(&keys, k1, strlen(k1), 300, now), 0);
+        assert_false(keys.have_previous);
+        snprintf(text, sizeof(text), "%s\n%s\n", k2, k1); /* rotated: k2 seals, k1 still opens */
+        assert_int_equal(kbs_session_keys_parse(&rotated, text, strlen(text), 300, now), 0);
+        assert_true(rotated.have_previous);
+        assert_int_equal(kbs_session_keys_parse(&other, k2, strlen(k2), 300, now), 0);
+        static const char *const bad_keys[] = { "", "\n", "0001", "zz02030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+                                                "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f00" };
+        for (size_t i = 0; i < ELEMENTSOF(bad_keys); i++) {
+                KbsSessionKeys x;
+                assert_int_equal(kbs_session_keys_parse(&x, bad_keys[i], strlen(bad_keys[i]), 300, now), -EBADMSG);
+        }
+        snprintf(text, sizeof(text), "%s\n%s\n%s\n", k1, k2, k1); /* three keys */
+        assert_int_equal(kbs_session_keys_parse(&other, text, strlen(text), 300, now), -EBADMSG);
+        assert_int_equal(kbs_session_keys_parse(&other, k2, strlen(k2), 300, now), 0);
 
-        /* bounded: the least recently used session makes room; a session under verification is never
-         * evicted */
-        assert_int_equal(kbs_session_new(&s, KBS_TEE_TPM, NULL, id[1], nonce), 0);       /* [id0 attested, id1] */
-        usleep(2000); /* "least recently" is measured in microseconds */
-        assert_int_equal(kbs_session_get_attested(&s, id[0], &got, &alg, &mask), KBS_SESSION_OK); /* id0 used */
-        EVP_PKEY_free(got);
-        usleep(2000);
-        assert_int_equal(kbs_session_new(&s, KBS_TEE_TPM, NULL, id[2], nonce), 0);       /* evicts id1 */
-        assert_int_equal(kbs_sessions_count(&s), 2);
-        assert_int_equal(kbs_session_begin_attest(&s, id[1], &tee, n2, NULL), KBS_SESSION_UNKNOWN);
-        assert_int_equal(kbs_session_begin_attest(&s, id[2], &tee, n2, NULL), KBS_SESSION_OK); /* id2 verifying */
-        assert_int_equal(kbs_session_new(&s, KBS_TEE_TPM, NULL, id[1], nonce), 0);       /* evicts id0 */
-        assert_int_equal(kbs_session_get_attested(&s, id[0], &got, &alg, &mask), KBS_SESSION_UNKNOWN);
-        assert_int_equal(kbs_session_begin_attest(&s, id[1], &tee, n2, NULL), KBS_SESSION_OK); /* both verifying */
-        assert_int_equal(kbs_session_new(&s, KBS_TEE_TPM, NULL, id[0], nonce), -EBUSY);
-        assert_int_equal(kbs_session_finish_attest(&s, id[2], k, JWK_ALG_ECDH_ES_A256KW, 1), 0);
-        assert_int_equal(kbs_session_finish_attest(&s, id[1], k, JWK_ALG_ECDH_ES_A256KW, 1), 0);
-        usleep(2000);
-        assert_int_equal(kbs_session_get_attested(&s, id[2], &got, &alg, &mask), KBS_SESSION_OK); /* id2 used last */
-        EVP_PKEY_free(got);
-        assert_int_equal(kbs_session_new(&s, KBS_TEE_TPM, NULL, id[0], nonce), 0);       /* evicts id1 */
-        assert_int_equal(kbs_session_get_attested(&s, id[1], &got, &alg, &mask), KBS_SESSION_UNKNOWN);
-        assert_int_equal(kbs_session_get_attested(&s, id[2], &got, &alg, &mask), KBS_SESSION_OK);
-        EVP_PKEY_free(got);
+        /* an authed session round trip */
+        assert_int_equal(kbs_session_new(KBS_TEE_AZ_SNP_VTPM, NULL, 300, now, &s), 0);
+        assert_int_equal(strlen(s.nonce), 44); /* base64 of 32 bytes */
+        assert_int_equal(kbs_session_seal(&keys, &s, &cookie), 0);
+        assert_int_equal(kbs_session_open(&keys, cookie, now + 10, &o), KBS_SESSION_OK);
+        assert_int_equal(o.kind, KBS_SESSION_AUTHED);
+        assert_int_equal(o.tee, KBS_TEE_AZ_SNP_VTPM);
+        assert_string_equal(o.nonce, s.nonce);
+        kbs_session_done(&o);
+        /* any replica with the key opens it; another key does not; expiry; tampering */
+        assert_int_equal(kbs_session_open(&rotated, cookie, now + 10, &o), KBS_SESSION_OK); /* as the previous key */
+        kbs_session_done(&o);
+        assert_int_equal(kbs_session_open(&rotated, cookie, now + 300, &o), KBS_SESSION_UNKNOWN); /* previous key retired */
+        assert_int_equal(kbs_session_open(&other, cookie, now + 10, &o), KBS_SESSION_UNKNOWN);
+        assert_int_equal(kbs_session_open(&keys, cookie, now + 300, &o), KBS_SESSION_EXPIRED);
+        for (size_t i = 0; cookie[i]; i++) {
+                char saved = cookie[i];
+                cookie[i] = saved == 'A' ? 'B' : 'A';
+                assert_int_not_equal(kbs_session_open(&keys, cookie, now + 10, &o), KBS_SESSION_OK);
+                cookie[i] = saved;
+        }
+        assert_int_equal(kbs_session_open(&keys, NULL, now, &o), KBS_SESSION_UNKNOWN);
+        assert_int_equal(kbs_session_open(&keys, "", now, &o), KBS_SESSION_UNKNOWN);
+        assert_int_equal(kbs_session_open(&keys, "!!!", now, &o), KBS_SESSION_UNKNOWN);
 
-        /* a failed attempt stays used up and becomes evictable */
-        assert_int_equal(kbs_session_begin_attest(&s, id[0], &tee, n2, NULL), KBS_SESSION_OK);
-        kbs_session_fail_attest(&s, id[0]);
-        assert_int_equal(kbs_session_begin_attest(&s, id[0], &tee, n2, NULL), KBS_SESSION_USED);
-        assert_int_equal(kbs_session_get_attested(&s, id[0], &got, &alg, &mask), KBS_SESSION_NOT_ATTESTED);
-        usleep(2000);
-        assert_int_equal(kbs_session_get_attested(&s, id[2], &got, &alg, &mask), KBS_SESSION_OK);
-        EVP_PKEY_free(got);
-        assert_int_equal(kbs_session_new(&s, KBS_TEE_TPM, NULL, id[1], nonce), 0); /* evicts the failed id0 */
-        assert_int_equal(kbs_session_begin_attest(&s, id[0], &tee, n2, NULL), KBS_SESSION_UNKNOWN);
+        /* the previous key is accepted for one session lifetime after the rotation only */
+        KbsSessionKeys late;
+        snprintf(text, sizeof(text), "%s\n%s\n", k2, k1);
+        assert_int_equal(kbs_session_keys_parse(&late, text, strlen(text), 300, now - 400), 0);
+        assert_int_equal(kbs_session_open(&late, cookie, now + 10, &o), KBS_SESSION_UNKNOWN);
 
-        /* expiry (1 s) */
-        usleep(1100 * 1000);
-        assert_int_equal(kbs_session_get_attested(&s, id[2], &got, &alg, &mask), KBS_SESSION_EXPIRED);
-        assert_int_equal(kbs_session_new(&s, KBS_TEE_TPM, NULL, id[0], nonce), 0);
-        kbs_sessions_done(&s);
-        EVP_PKEY_free(k);
+        /* the attested session carries the token */
+        s.kind = KBS_SESSION_ATTESTED;
+        s.token = strdup("a.b.c");
+        assert_int_equal(kbs_session_seal(&rotated, &s, &attested), 0);
+        assert_int_equal(kbs_session_open(&keys, attested, now, &o), KBS_SESSION_UNKNOWN); /* sealed with k2 */
+        assert_int_equal(kbs_session_open(&rotated, attested, now, &o), KBS_SESSION_OK);
+        assert_int_equal(o.kind, KBS_SESSION_ATTESTED);
+        assert_string_equal(o.token, "a.b.c");
+        kbs_session_done(&o);
+        kbs_session_done(&s);
+        free(cookie);
+        free(attested);
 }
 
 /* --- A quote proves only the PCRs it selects ------------------------------------------------- */

@@ -339,6 +339,20 @@ static int step_attest(AttestSession *s, const char *evidence) {
         r = attest_proto_parse_token(resp.body, resp.size, &token, &reason);
         if (r < 0)
                 return log_error_errno(r, "Failed to read the attest reply of '%s': %s.", s->config->kbs_url, reason);
+        /* A broker may re-issue the session cookie with the attestation (ephroot-kbs seals the attested
+         * session into it; Trustee sets the same id again): the resources are fetched with the new one. */
+        if (resp.set_cookie) {
+                _cleanup_free_ char *cookie = NULL;
+
+                r = attest_proto_parse_set_cookie(resp.set_cookie, &cookie);
+                if (r == -EBADMSG)
+                        return log_error_errno(r, "Failed to read the attest reply of '%s': its kbs-session-id cookie is malformed.",
+                                               s->config->kbs_url);
+                if (r >= 0) {
+                        free(s->cookie);
+                        s->cookie = TAKE_PTR(cookie);
+                }
+        }
         return 0;
 }
 
