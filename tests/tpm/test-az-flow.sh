@@ -114,7 +114,7 @@ pass=$((pass + 1))
 
 # 1b. the same through the client, `ephroot attest`, with attest-tee=azure (the tee from the HCL report)
 shm=$(mktemp -d /dev/shm/ephroot-az.XXXXXX)
-printf '%s\nattest = required\nkbs-url = http://127.0.0.1:%s\nattest-tee = azure\nsecret.disk = default/key/disk\n' \
+printf '%s\nattest = required\nkbs-url = http://127.0.0.1:%s\nkbs-insecure = yes\nattest-tee = azure\nsecret.disk = default/key/disk\n' \
         "$CONF" "$PORT" >attest.conf
 if ! "$EPHROOT" --config attest.conf --tcti "$TCTI" --log-target stderr attest --cmdline-file /dev/null \
         --secrets-dir "$shm/secrets" >attest.log 2>&1; then
