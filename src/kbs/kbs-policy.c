@@ -187,6 +187,32 @@ static int string_array(json_object *v, size_t max, char ***ret, size_t *ret_n) 
         return 0;
 }
 
+/* What a policy must pin, checked once it is parsed: each tee it accepts needs the check that ties
+ * evidence of that tee to this deployment, and no policy may check nothing. */
+static int policy_check_minimums(const KbsPolicy *p, const char *name) {
+        if ((p->tee_mask & (1U << KBS_TEE_TPM)) && p->n_trusted_aks == 0)
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                       "%s: policy '%s' accepts tee \"tpm\" but lists no \"trusted_aks\", refusing.", name,
+                                       p->name);
+        if ((p->tee_mask & (1U << KBS_TEE_SVSM_VTPM)) && p->n_measurements == 0)
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                       "%s: policy '%s' accepts tee \"svsm-vtpm\" but lists no \"snp_measurements\", refusing.",
+                                       name, p->name);
+        /* Azure's paravisor has one launch measurement for every CVM of every tenant: without PCRs such
+         * a policy would release its secrets to anyone's VM. */
+        for (KbsTee t = KBS_TEE_AZ_SNP_VTPM; t <= KBS_TEE_AZ_TDX_VTPM; t++)
+                if ((p->tee_mask & (1U << t)) && p->pcr_mask == 0)
+                        return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                               "%s: policy '%s' accepts tee \"%s\" but pins no PCR (\"pcrs\"): the paravisor's "
+                                               "launch measurement is the same for every Azure CVM, refusing.",
+                                               name, p->name, kbs_tee_to_string(t));
+        if (p->pcr_mask == 0 && p->n_measurements == 0 && p->n_trusted_aks == 0)
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                       "%s: policy '%s' checks nothing (no \"pcrs\", \"snp_measurements\" or \"trusted_aks\"), refusing.",
+                                       name, p->name);
+        return 0;
+}
+
 static int parse_policy(KbsPolicy *p, json_object *o, const char *name) {
         static const char *const keys[] = { "name", "tee", "pcrs", "snp_measurements", "trusted_aks", "resources",
                                             "accept_unverified_td_quote", NULL };
@@ -281,15 +307,7 @@ static int parse_policy(KbsPolicy *p, json_object *o, const char *name) {
                 p->accept_unverified_td_quote = json_object_get_boolean(v);
         }
 
-        if ((p->tee_mask & (1U << KBS_TEE_TPM)) && p->n_trusted_aks == 0)
-                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
-                                       "%s: policy '%s' accepts tee \"tpm\" but lists no \"trusted_aks\", refusing.", name,
-                                       p->name);
-        if ((p->tee_mask & (1U << KBS_TEE_SVSM_VTPM)) && p->n_measurements == 0)
-                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
-                                       "%s: policy '%s' accepts tee \"svsm-vtpm\" but lists no \"snp_measurements\", refusing.",
-                                       name, p->name);
-        return 0;
+        return policy_check_minimums(p, name);
 }
 
 int kbs_policy_parse(KbsPolicySet *s, const char *text, size_t size, const char *name) {

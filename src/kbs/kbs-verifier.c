@@ -128,6 +128,11 @@ int kbs_check_quote(EVP_PKEY *ak, const uint8_t *msg, size_t msg_size, const Tpm
                 *ret_reason = "TPM quote is not a well-formed TPMS_ATTEST quote";
                 return -EBADMSG;
         }
+        /* SHA-1 collisions are practical: a quote signed over SHA-1 proves nothing about its message. */
+        if (sig->hash == TPM_ALG_SHA1) {
+                *ret_reason = "TPM quote signature is over SHA-1";
+                return -EBADMSG;
+        }
         r = tpm_quote_verify_signature(ak, msg, msg_size, sig);
         if (r < 0) {
                 *ret_reason = "TPM quote signature does not verify with the AK";

@@ -117,9 +117,8 @@ static void test_az_tdx(void **state) {
         assert_true(c.td_quote_unverified);
         {
                 /* refused unless a policy explicitly accepts unverified TD quotes; the token says so */
-                static const char strict[] = "{\"policies\":[{\"name\":\"s\",\"tee\":[\"az-tdx-vtpm\"]}]}",
-                                  lax[] = "{\"policies\":[{\"name\":\"l\",\"tee\":[\"az-tdx-vtpm\"],"
-                                          "\"accept_unverified_td_quote\":true}]}";
+                _cleanup_free_ char *strict = policy_pinning_pcr0("az-tdx-vtpm", &c, ""),
+                                    *lax = policy_pinning_pcr0("az-tdx-vtpm", &c, ",\"accept_unverified_td_quote\":true");
                 KbsPolicySet ps = {};
                 EVP_PKEY *signer;
                 json_object *jwk = json_object_new_object();
