@@ -215,7 +215,8 @@ static int policy_check_minimums(const KbsPolicy *p, const char *name) {
 
 static int parse_policy(KbsPolicy *p, json_object *o, const char *name) {
         static const char *const keys[] = { "name", "tee", "pcrs", "snp_measurements", "trusted_aks", "resources",
-                                            "accept_unverified_td_quote", NULL };
+                                            "accept_unverified_td_quote", "accept_unevaluated_tdx_tcb",
+                                            "min_tdx_qe_isvsvn", NULL };
         const char *unknown = NULL;
         json_object *v;
         int r;
@@ -306,6 +307,9 @@ static int parse_policy(KbsPolicy *p, json_object *o, const char *name) {
                                                name, p->name);
                 p->accept_unverified_td_quote = json_object_get_boolean(v);
         }
+        r = kbs_tcb_policy_parse(&p->tcb, o, name, p->name);
+        if (r < 0)
+                return r;
 
         return policy_check_minimums(p, name);
 }
@@ -472,7 +476,7 @@ static bool policy_holds(const KbsPolicy *p, const KbsClaims *c, const char **re
                 *reason = "TD quote signature unverified (no Intel collateral) and the policy does not accept that";
                 return false;
         }
-        return true;
+        return kbs_tcb_policy_holds(&p->tcb, p->accept_unverified_td_quote, c, reason);
 }
 
 int kbs_policy_evaluate(const KbsPolicySet *s, const KbsClaims *c, uint64_t *ret_mask, const char **ret_reason) {

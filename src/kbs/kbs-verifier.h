@@ -47,6 +47,8 @@ typedef struct KbsClaims {
         size_t ak_der_size;
         bool td_quote_unverified;     /* no Intel root configured: signature not checked */
         bool td_tcb_unevaluated;      /* signature and PCK chain checked, TCB status not */
+        bool have_td_qe;              /* the QE report was authenticated and is Intel's TDX QE */
+        uint16_t td_qe_isvsvn;        /* with have_td_qe */
 } KbsClaims;
 
 void kbs_claims_done(KbsClaims *c);

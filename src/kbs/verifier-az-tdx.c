@@ -2,8 +2,8 @@
 
 /* Trustee's `az-tdx-vtpm` evidence (version 0 and 1): the quote checks, TDREPORT.reportdata binds the
  * HCL runtime data, and the TD quote carries the same reportdata and TDINFO. With Intel roots in the
- * policy file the TD quote's signature, QE report and PCK chain are verified (TCB status is not:
- * td_tcb_unevaluated); without, the claims say td_quote_unverified and only a policy with
+ * policy file the TD quote's signature, QE report, PCK chain and the QE's identity are verified (TCB
+ * status is not: td_tcb_unevaluated; the QE's ISVSVN goes to the policy); without, the claims say td_quote_unverified and only a policy with
  * "accept_unverified_td_quote" accepts it. */
 
 #include <errno.h>
@@ -78,6 +78,8 @@ int kbs_verify_az_tdx_vtpm(const KbsVerifyContext *ctx, json_object *evidence, c
                 if (tdx_quote_verify(ctx->intel_roots, &tdq, ret_reason) < 0)
                         return -EBADMSG;
                 claims->td_tcb_unevaluated = true;
+                claims->have_td_qe = true;
+                claims->td_qe_isvsvn = tdx_quote_qe_isvsvn(&tdq);
                 return 0;
         }
         log_warning("az-tdx-vtpm: the TD quote's signature is not verified (no Intel root configured).");
