@@ -6,16 +6,23 @@
 #include <stdint.h>
 
 #include "kbs-verifier.h"
+#include "snp-report.h"
 
-/* A policy's requirements on the platform's trusted computing base, beyond the measurements: the
- * TDX quoting enclave's minimum ISVSVN and the explicit opt-in to TD quotes whose TCB status is not
- * evaluated. Parsed from the policy object's members (kbs-policy.c owns the list of keys) and
- * evaluated against the claims. */
+/* A policy's requirements on the platform's trusted computing base, beyond the measurements: SNP TCB
+ * floors per product (against reported_tcb and committed_tcb) and guest policy bits; the TDX TEE TCB
+ * SVN floor, the quoting enclave's minimum ISVSVN and the explicit opt-in to TD quotes whose TCB
+ * status is not evaluated. Parsed from the policy object's members (kbs-policy.c owns the list of
+ * keys) and evaluated against the claims. */
 
 typedef struct KbsTcbPolicy {
+        uint32_t snp_tcb_products;              /* bit per SnpProduct with a floor in min_snp_tcb */
+        SnpTcb min_snp_tcb[_SNP_PRODUCT_MAX];
+        uint64_t snp_policy_mask, snp_policy_value; /* guest policy bits that must have these values */
         bool accept_unevaluated_tdx_tcb;
         bool have_min_tdx_qe_isvsvn;
         uint16_t min_tdx_qe_isvsvn;
+        bool have_min_tdx_tee_tcb_svn;
+        uint8_t min_tdx_tee_tcb_svn[16];
 } KbsTcbPolicy;
 
 /* Reads the members it owns from the policy object o; logs and returns -EINVAL on a bad value

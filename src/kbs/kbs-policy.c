@@ -216,7 +216,8 @@ static int policy_check_minimums(const KbsPolicy *p, const char *name) {
 static int parse_policy(KbsPolicy *p, json_object *o, const char *name) {
         static const char *const keys[] = { "name", "tee", "pcrs", "snp_measurements", "trusted_aks", "resources",
                                             "accept_unverified_td_quote", "accept_unevaluated_tdx_tcb",
-                                            "min_tdx_qe_isvsvn", NULL };
+                                            "min_tdx_qe_isvsvn", "min_tdx_tee_tcb_svn", "min_snp_tcb",
+                                            "snp_guest_policy", NULL };
         const char *unknown = NULL;
         json_object *v;
         int r;

@@ -117,6 +117,17 @@ int kbs_evidence_pcrs(json_object *quote, KbsBytesEncoding enc, uint8_t ret[TPM_
         return 0;
 }
 
+void kbs_claims_set_snp(KbsClaims *claims, const SnpReport *snp, SnpProduct product) {
+        claims->have_measurement = true;
+        memcpy(claims->measurement, snp->measurement, 48);
+        claims->vmpl = snp->vmpl;
+        claims->product = product;
+        claims->have_snp = true;
+        claims->snp_guest_policy = snp->policy;
+        claims->snp_reported_tcb = snp->reported_tcb;
+        claims->snp_committed_tcb = snp->committed_tcb;
+}
+
 int kbs_check_quote(EVP_PKEY *ak, const uint8_t *msg, size_t msg_size, const TpmSignature *sig, const uint8_t *nonce,
                     size_t nonce_size, const uint8_t pcrs[TPM_PCRS][32], uint32_t *ret_mask,
                     const char **ret_reason) {

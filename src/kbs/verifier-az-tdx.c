@@ -80,6 +80,7 @@ int kbs_verify_az_tdx_vtpm(const KbsVerifyContext *ctx, json_object *evidence, c
                 claims->td_tcb_unevaluated = true;
                 claims->have_td_qe = true;
                 claims->td_qe_isvsvn = tdx_quote_qe_isvsvn(&tdq);
+                memcpy(claims->td_tee_tcb_svn, tdq.tee_tcb_svn, TDX_TEE_TCB_SVN_SIZE);
                 return 0;
         }
         log_warning("az-tdx-vtpm: the TD quote's signature is not verified (no Intel root configured).");

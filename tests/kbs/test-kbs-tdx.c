@@ -160,6 +160,18 @@ static void test_az_tdx_with_root(void **state) {
         assert_int_equal(evaluate(&c, ",\"accept_unevaluated_tdx_tcb\":true,\"min_tdx_qe_isvsvn\":5", &reason), 0);
         assert_int_equal(evaluate(&c, ",\"accept_unevaluated_tdx_tcb\":true,\"min_tdx_qe_isvsvn\":6", &reason), -EACCES);
         assert_string_equal(reason, "TD quote QE report ISVSVN is below the policy's min_tdx_qe_isvsvn");
+        /* the TEE TCB SVN floor (the sample's: 02 01 06 00 ...), component by component */
+#define TEE_SVN(hex) ",\"accept_unevaluated_tdx_tcb\":true,\"min_tdx_tee_tcb_svn\":\"" hex "\""
+        assert_int_equal(evaluate(&c, TEE_SVN("02010600000000000000000000000000"), &reason), 0);
+        assert_int_equal(evaluate(&c, TEE_SVN("01000000000000000000000000000000"), &reason), 0);
+        static const char *const above[] = { TEE_SVN("02010700000000000000000000000000"),
+                                             TEE_SVN("03000000000000000000000000000000"),
+                                             TEE_SVN("01020000000000000000000000000000"),
+                                             TEE_SVN("00000000000000000000000000000001") };
+        for (size_t i = 0; i < ELEMENTSOF(above); i++) {
+                assert_int_equal(evaluate(&c, above[i], &reason), -EACCES);
+                assert_string_equal(reason, "TD quote TEE TCB SVN is below the policy's min_tdx_tee_tcb_svn");
+        }
         kbs_claims_done(&c);
 
         /* unverified (no Intel root): a floor cannot be proven */
@@ -168,11 +180,18 @@ static void test_az_tdx_with_root(void **state) {
                          0);
         assert_int_equal(evaluate(&c, ",\"accept_unverified_td_quote\":true,\"min_tdx_qe_isvsvn\":0", &reason), -EACCES);
         assert_string_equal(reason, "policy requires a minimum TD quote QE ISVSVN the evidence does not prove");
+        assert_int_equal(evaluate(&c, ",\"accept_unverified_td_quote\":true,\"min_tdx_tee_tcb_svn\":\"00000000000000000000000000000000\"",
+                                  &reason),
+                         -EACCES);
+        assert_string_equal(reason, "policy requires a minimum TDX TEE TCB SVN the evidence does not prove");
         kbs_claims_done(&c);
+#undef TEE_SVN
 
         /* bad values */
         static const char *const bad[] = { ",\"min_tdx_qe_isvsvn\":-1", ",\"min_tdx_qe_isvsvn\":65536",
-                                           ",\"min_tdx_qe_isvsvn\":\"5\"", ",\"accept_unevaluated_tdx_tcb\":1" };
+                                           ",\"min_tdx_qe_isvsvn\":\"5\"", ",\"accept_unevaluated_tdx_tcb\":1",
+                                           ",\"min_tdx_tee_tcb_svn\":\"0201\"", ",\"min_tdx_tee_tcb_svn\":2",
+                                           ",\"min_tdx_tee_tcb_svn\":\"0201060000000000000000000000000g\"" };
         c = (KbsClaims) { .have_pcrs = true, .pcr_mask = 1 };
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 _cleanup_free_ char *text = policy_pinning_pcr0("az-tdx-vtpm", &c, bad[i]);
