@@ -85,8 +85,10 @@ static int parse_min_snp_tcb(KbsTcbPolicy *t, json_object *v, const char *file, 
                                                        "%s: policy '%s': \"min_snp_tcb\" of %s %s \"%s\", refusing.", file,
                                                        name, product, want ? "needs" : "has no", fields[i]);
                 }
-                t->min_snp_tcb[p] = (SnpTcb) { .fmc = (uint8_t) x[0], .bootloader = (uint8_t) x[1], .tee = (uint8_t) x[2],
-                                               .snp = (uint8_t) x[3], .microcode = (uint8_t) x[4] };
+                t->min_snp_tcb[p] = (SnpTcb) {
+                        .fmc = (uint8_t) x[0], .bootloader = (uint8_t) x[1], .tee = (uint8_t) x[2], .snp = (uint8_t) x[3],
+                        .microcode = (uint8_t) x[4],
+                };
                 t->snp_tcb_products |= 1U << p;
         }
         return 0;
@@ -152,6 +154,21 @@ int kbs_tcb_policy_parse(KbsTcbPolicy *t, json_object *o, const char *file, cons
                 return r;
         t->have_min_tdx_qe_isvsvn = r > 0;
         t->min_tdx_qe_isvsvn = (uint16_t) u;
+        return 0;
+}
+
+int kbs_tcb_policy_check_tees(const KbsTcbPolicy *t, uint32_t tee_mask, const char *file, const char *name) {
+        bool snp = tee_mask & ((1U << KBS_TEE_AZ_SNP_VTPM) | (1U << KBS_TEE_SVSM_VTPM)),
+             tdx = tee_mask & (1U << KBS_TEE_AZ_TDX_VTPM);
+
+        if ((t->snp_tcb_products || t->snp_policy_mask) && !snp)
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                       "%s: policy '%s' sets \"min_snp_tcb\" or \"snp_guest_policy\" but accepts no SNP tee "
+                                       "(az-snp-vtpm, svsm-vtpm), refusing.", file, name);
+        if ((t->accept_unevaluated_tdx_tcb || t->have_min_tdx_qe_isvsvn || t->have_min_tdx_tee_tcb_svn) && !tdx)
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                       "%s: policy '%s' sets a TDX requirement but does not accept az-tdx-vtpm, refusing.", file,
+                                       name);
         return 0;
 }
 

@@ -29,6 +29,10 @@ typedef struct KbsTcbPolicy {
  * ("file: policy 'name': ..."). */
 int kbs_tcb_policy_parse(KbsTcbPolicy *t, json_object *o, const char *file, const char *name);
 
+/* Refuses requirements no tee of tee_mask can meet or be judged by (an SNP floor in a policy without an
+ * SNP tee, a TDX one without az-tdx-vtpm): a floor that never applies is a mistake, not a check. */
+int kbs_tcb_policy_check_tees(const KbsTcbPolicy *t, uint32_t tee_mask, const char *file, const char *name);
+
 /* Whether the claims meet the requirements; *ret_reason (static) says which did not. A policy that
  * accepts unverified TD quotes (accept_unverified_td_quote, weaker) accepts unevaluated TCB too. */
 bool kbs_tcb_policy_holds(const KbsTcbPolicy *t, bool accept_unverified_td_quote, const KbsClaims *c,

@@ -311,6 +311,9 @@ static int parse_policy(KbsPolicy *p, json_object *o, const char *name) {
         r = kbs_tcb_policy_parse(&p->tcb, o, name, p->name);
         if (r < 0)
                 return r;
+        r = kbs_tcb_policy_check_tees(&p->tcb, p->tee_mask, name, p->name);
+        if (r < 0)
+                return r;
 
         return policy_check_minimums(p, name);
 }

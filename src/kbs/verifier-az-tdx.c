@@ -3,8 +3,9 @@
 /* Trustee's `az-tdx-vtpm` evidence (version 0 and 1): the quote checks, TDREPORT.reportdata binds the
  * HCL runtime data, and the TD quote carries the same reportdata and TDINFO. With Intel roots in the
  * policy file the TD quote's signature, QE report, PCK chain and the QE's identity are verified (TCB
- * status is not: td_tcb_unevaluated; the QE's ISVSVN goes to the policy); without, the claims say td_quote_unverified and only a policy with
- * "accept_unverified_td_quote" accepts it. */
+ * status is not: td_tcb_unevaluated, which a policy must accept with "accept_unevaluated_tdx_tcb"; the
+ * QE's ISVSVN and the TEE TCB SVN go to the policy); without, the claims say td_quote_unverified and
+ * only a policy with "accept_unverified_td_quote" accepts it. */
 
 #include <errno.h>
 #include <openssl/crypto.h>

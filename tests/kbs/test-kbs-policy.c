@@ -200,6 +200,15 @@ static void test_policy(void **state) {
                 "{\"amd_roots\":[\"relative.pem\"],\"policies\":[{\"name\":\"a\",\"tee\":[\"az-snp-vtpm\"]}]}",
                 "{\"intel_roots\":[\"relative.pem\"],\"policies\":[{\"name\":\"a\",\"tee\":[\"az-tdx-vtpm\"]}]}",
                 "{\"intel_roots\":\"/x.pem\",\"policies\":[{\"name\":\"a\",\"tee\":[\"az-tdx-vtpm\"]}]}",
+                /* requirements no accepted tee can be judged by */
+                "{\"policies\":[{\"name\":\"a\",\"tee\":[\"tpm\"],\"trusted_aks\":[\"" AK_B64 "\"],"
+                "\"snp_guest_policy\":{\"smt\":false}}]}",
+                "{\"policies\":[{\"name\":\"a\",\"tee\":[\"az-tdx-vtpm\"],\"pcrs\":{\"sha256\":{\"11\":\"" PCR11 "\"}},"
+                "\"min_snp_tcb\":{\"Milan\":{\"bootloader\":0,\"tee\":0,\"snp\":0,\"microcode\":0}}}]}",
+                "{\"policies\":[{\"name\":\"a\",\"tee\":[\"az-snp-vtpm\"],\"pcrs\":{\"sha256\":{\"11\":\"" PCR11 "\"}},"
+                "\"min_tdx_qe_isvsvn\":3}]}",
+                "{\"policies\":[{\"name\":\"a\",\"tee\":[\"az-snp-vtpm\"],\"pcrs\":{\"sha256\":{\"11\":\"" PCR11 "\"}},"
+                "\"accept_unevaluated_tdx_tcb\":true}]}",
         };
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 assert_int_not_equal(policy_text(bad[i], &s), 0);
