@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "kbs-policy-tcb.h"
 #include "kbs-verifier.h"
 #include "snp-verify.h"
 
@@ -28,6 +29,7 @@ typedef struct KbsPolicy {
         char **resources;                  /* "repo/type/tag", a component may be "*" */
         size_t n_resources;
         bool accept_unverified_td_quote;
+        KbsTcbPolicy tcb;                  /* TCB floors, kbs-policy-tcb.c */
 } KbsPolicy;
 
 typedef struct KbsPolicySet {

@@ -67,6 +67,7 @@ start_server() { # $1: extra JSON config members
         cat >ephroot.conf <<CONF
 attest = required
 kbs-url = http://127.0.0.1:$PORT
+kbs-insecure = yes
 secret.disk = default/key/disk
 secret.other-key = default/key/other
 kbs-retries = 0
@@ -90,6 +91,10 @@ expect_fail() { # $1: what, $2: grep pattern in the client's log, env in $3
 
 write_policy "$PCR11"
 start_server
+# Plain HTTP without kbs-insecure=yes: refused before any request.
+sed -i -e '/^kbs-insecure/d' ephroot.conf
+expect_fail "plain-HTTP kbs-url without kbs-insecure=yes" "is plain HTTP: nothing would authenticate the broker"
+echo "kbs-insecure = yes" >>ephroot.conf
 EPHROOT_TEST_EVIDENCE_OUT=$work/evidence.json attest || fail "attestation refused: $(cat client.log)"
 cmp "$shm/secrets/disk" res/default/key/disk || fail "secret differs"
 cmp "$shm/secrets/other-key" res/default/key/other || fail "second secret differs"

@@ -282,5 +282,19 @@ echo "{\"insecure_http\":true,\"resource_dir\":\"/tmp\",\"policy\":\"$work/bad-p
 if "$KBS" --config "$work/bad.json" --check 2>"$work/err"; then fail "tpm policy without trusted_aks accepted"; fi
 grep -q "lists no \"trusted_aks\"" "$work/err" || fail "policy: $(cat "$work/err")"
 ok "a tpm policy without trusted AKs refused at start"
+echo '{"policies":[{"name":"a","tee":["az-snp-vtpm"],"resources":["default/key/*"]}]}' >"$work/bad-policy.json"
+if "$KBS" --config "$work/bad.json" --check 2>"$work/err"; then fail "az-snp-vtpm policy without PCRs accepted"; fi
+grep -q "accepts tee \"az-snp-vtpm\" but pins no PCR" "$work/err" || fail "policy: $(cat "$work/err")"
+ok "an az-snp-vtpm policy without PCRs refused at start"
+# The sample policy (conf/kbs/policy.json) loads, its AMD roots pointed at the fixtures' copies.
+FIX=$(cd "$HERE/../../.." && pwd)/shared/fixtures/attestation/trustee/amd-roots
+if [ -d "$FIX" ]; then
+        sed -e "s|/etc/ephroot/kbs/amd/milan_ask_ark.pem|$FIX/milan_ask_ark_asvk.pem|" \
+            -e "s|/etc/ephroot/kbs/amd/genoa_ask_ark.pem|$FIX/genoa_ask_ark_asvk.pem|" \
+            "$HERE/../../conf/kbs/policy.json" >"$work/sample-policy.json"
+        echo "{\"insecure_http\":true,\"resource_dir\":\"/tmp\",\"policy\":\"$work/sample-policy.json\"}" >"$work/sample.json"
+        "$KBS" --config "$work/sample.json" --check 2>"$work/err" || fail "sample policy: $(cat "$work/err")"
+        ok "conf/kbs/policy.json loads"
+fi
 
 echo "$pass passed, 0 failed"

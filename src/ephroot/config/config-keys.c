@@ -476,6 +476,7 @@ const ConfigItem config_items[] = {
         { "kbs-url", parse_url_item, format_string, offsetof(Config, kbs_url), true },
         { "kbs-ca-file", parse_path_item, format_string, offsetof(Config, kbs_ca_file), true, "(unset: the system's CA bundle)" },
         { "kbs-pin", parse_pin_item, format_string, offsetof(Config, kbs_pin), true },
+        { "kbs-insecure", parse_bool_item, format_bool, offsetof(Config, kbs_insecure), true },
         { "attest-tee", parse_tee_item, format_string, offsetof(Config, attest_tee), true },
         { "attest-key", parse_attest_key_item, format_attest_key, offsetof(Config, attest_key), true },
         { "attest-ak-hierarchy", parse_hierarchy_item, format_hierarchy, offsetof(Config, attest_ak_endorsement), true },

@@ -97,6 +97,7 @@ typedef struct Config {
         char *kbs_url;
         char *kbs_ca_file;
         char *kbs_pin;
+        bool kbs_insecure;          /* a plain-HTTP kbs-url is allowed (tests only) */
         char *attest_tee;
         AttestKeyType attest_key;
         bool attest_ak_endorsement; /* the AK's hierarchy: endorsement instead of owner */
