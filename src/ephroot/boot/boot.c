@@ -233,12 +233,13 @@ static void phase_end(BootRun *b, const char *fmt, ...) {
         fflush(stdout);
 }
 
-static int default_boot_file(const char *rootmnt, const char *prefix, char **ret) {
+/* "/boot/<prefix>-<uname -r>", a path inside the OS root. */
+static int default_boot_file(const char *prefix, char **ret) {
         struct utsname u;
 
         if (uname(&u) < 0)
                 return -errno;
-        return asprintf(ret, "%s/boot/%s-%s", rootmnt, prefix, u.release) < 0 ? -ENOMEM : 0;
+        return asprintf(ret, "/boot/%s-%s", prefix, u.release) < 0 ? -ENOMEM : 0;
 }
 
 static int phase_measure(BootRun *b) {
@@ -259,12 +260,13 @@ static int phase_measure(BootRun *b) {
                 return r;
         b->status->tpm = true;
 
-        if (!a->kernel && default_boot_file(a->rootmnt, "vmlinuz", &kernel) < 0)
+        /* The OS disk's files are the host's: resolved inside the OS root, never through a symlink out
+         * of it. --kernel/--initrd (the initramfs script's or a test's choice) are taken as given. */
+        if (a->kernel)
+                return measure_boot_inputs(b->tpm, c, &(MeasureInputs) { a->kernel, a->initrd, a->cmdline });
+        if (default_boot_file("vmlinuz", &kernel) < 0 || default_boot_file("initrd.img", &initrd) < 0)
                 return log_oom();
-        if (!a->initrd && default_boot_file(a->rootmnt, "initrd.img", &initrd) < 0)
-                return log_oom();
-        return measure_boot_inputs(b->tpm, c,
-                                   &(MeasureInputs) { a->kernel ?: kernel, a->initrd ?: initrd, a->cmdline });
+        return measure_boot_inputs(b->tpm, c, &(MeasureInputs) { kernel, initrd, a->cmdline, .root = a->rootmnt });
 }
 
 static int phase_disk(BootRun *b) {

@@ -2,7 +2,10 @@
 
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -45,33 +48,61 @@ void measure_events_free(MeasureEvent *events, size_t n) {
         free(events);
 }
 
-static int event_from_file(MeasureEventType type, unsigned pcr, const char *path, unsigned banks, MeasureEvent *ret) {
+/* Opens a file to be measured without being led elsewhere: inside `root` (RESOLVE_IN_ROOT: absolute
+ * symlinks and ".." stay in the OS root, never reaching the initramfs), the last component not a
+ * symlink (O_NOFOLLOW), and without blocking (O_NONBLOCK: a FIFO opens at once and is then refused
+ * as not a regular file). root NULL: the path as given, same flags. Silent: the caller names it. */
+static int open_measured_file(const char *root, const char *path) {
+        _cleanup_close_ int dir_fd = -EBADF;
+        struct open_how how = {
+                .flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK,
+        };
+        int fd;
+
+        if (root) {
+                dir_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (dir_fd < 0)
+                        return -errno;
+                how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+        }
+        fd = (int) syscall(SYS_openat2, root ? dir_fd : AT_FDCWD, path, &how, sizeof(how));
+        return fd < 0 ? -errno : fd;
+}
+
+static int event_from_file(MeasureEventType type, unsigned pcr, const char *root, const char *path, unsigned banks,
+                           MeasureEvent *ret) {
+        _cleanup_free_ char *name = NULL;
         _cleanup_close_ int fd = -EBADF;
         MeasureEvent e = { .type = type, .pcr = pcr, .banks = banks };
         const char *what = measure_event_type_to_string(type);
         struct stat st;
         int r;
 
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        /* The name the log records and the messages use: where the file is, seen from here. */
+        if (asprintf(&name, "%s%s%s", root && !streq(root, "/") ? root : "", root && path[0] != '/' ? "/" : "",
+                     path) < 0)
+                return log_oom();
+
+        fd = open_measured_file(root, path);
+        if (fd == -ELOOP)
+                return log_error_errno(fd, "Failed to open %s '%s': it is a symbolic link, refusing to follow it.",
+                                       what, name);
         if (fd < 0)
-                return log_error_errno(errno, "Failed to open %s '%s': %m", what, path);
+                return log_error_errno(fd, "Failed to open %s '%s': %m", what, name);
         if (fstat(fd, &st) < 0)
-                return log_error_errno(errno, "Failed to stat %s '%s': %m", what, path);
+                return log_error_errno(errno, "Failed to stat %s '%s': %m", what, name);
         if (!S_ISREG(st.st_mode))
                 return log_error_errno(SYNTHETIC_ERRNO(EBADFD), "Failed to measure %s '%s': not a regular file.",
-                                       what, path);
+                                       what, name);
         if ((uint64_t) st.st_size > MEASURE_FILE_SIZE_MAX)
                 return log_error_errno(SYNTHETIC_ERRNO(EFBIG), "Failed to measure %s '%s': larger than %llu bytes.",
-                                       what, path, MEASURE_FILE_SIZE_MAX);
+                                       what, name, MEASURE_FILE_SIZE_MAX);
 
         r = hash_fd(fd, MEASURE_FILE_SIZE_MAX, banks, e.digests, &e.size);
         if (r < 0)
-                return log_error_errno(r, "Failed to hash %s '%s': %m", what, path);
+                return log_error_errno(r, "Failed to hash %s '%s': %m", what, name);
 
-        e.path = strdup(path);
-        if (!e.path)
-                return log_oom();
-
+        e.path = TAKE_PTR(name);
         *ret = e;
         return 0;
 }
@@ -140,12 +171,12 @@ int measure_events_build(const Config *c, const MeasureInputs *in, unsigned bank
         if (!events)
                 return log_oom();
 
-        r = event_from_file(MEASURE_EVENT_KERNEL, c->pcr_kernel, in->kernel, banks, events + n);
+        r = event_from_file(MEASURE_EVENT_KERNEL, c->pcr_kernel, in->root, in->kernel, banks, events + n);
         if (r < 0)
                 goto fail;
         n++;
 
-        r = event_from_file(MEASURE_EVENT_INITRD, c->pcr_initrd, in->initrd, banks, events + n);
+        r = event_from_file(MEASURE_EVENT_INITRD, c->pcr_initrd, in->root, in->initrd, banks, events + n);
         if (r < 0)
                 goto fail;
         n++;

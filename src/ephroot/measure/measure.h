@@ -42,6 +42,8 @@ typedef struct MeasureInputs {
         const char *kernel;  /* path */
         const char *initrd;  /* path */
         const char *cmdline; /* text, as read from /proc/cmdline (a trailing newline is dropped) */
+        const char *root;    /* the OS root: kernel and initrd are resolved inside it, as if it were "/";
+                              * NULL: the paths as given */
 } MeasureInputs;
 
 /* The PCR values a sequence of events produces from reset (all zeros). */
@@ -61,7 +63,9 @@ void measure_events_free(MeasureEvent *events, size_t n);
 
 /* Builds the boot's events, in the order they are extended (kernel, initrd, command line), with
  * digests for every bank in `banks`. The one place that decides what bytes are measured: the boot
- * and `predict` both call it. Logs failures, naming the file. */
+ * and `predict` both call it. Kernel and initrd are opened with openat2(): inside in->root when set
+ * (RESOLVE_IN_ROOT), never through a symlink as last component (-ELOOP), without blocking, and must be
+ * regular files (-EBADFD: a FIFO, a device, a directory). Logs failures, naming the file. */
 int measure_events_build(const Config *c, const MeasureInputs *in, unsigned banks, MeasureEvent **ret,
                          size_t *ret_n);
 
