@@ -236,6 +236,23 @@ static void test_disk_keys(void **state) {
         }
 }
 
+static void test_host_mounts_key(void **state) {
+        Config *c = *state;
+        char *v = NULL;
+
+        assert_int_equal(c->host_mounts, HOST_MOUNTS_REFUSE);
+        assert_int_equal(config_parse_text(c, "host-mounts = comment\n", "t.conf"), 0);
+        assert_int_equal(c->host_mounts, HOST_MOUNTS_COMMENT);
+        assert_int_equal(config_get(c, "host_mounts", &v), 0);
+        assert_string_equal(v, "comment");
+        free(v);
+        assert_int_equal(config_parse_cmdline(c, "ephroot.host-mounts=refuse"), 0);
+        assert_int_equal(c->host_mounts, HOST_MOUNTS_REFUSE);
+        assert_int_equal(config_parse_text(c, "host-mounts = yes\n", "t.conf"), -EINVAL);
+        assert_int_equal(config_parse_text(c, "host-mounts = Comment\n", "t.conf"), -EINVAL);
+        assert_int_equal(config_parse_text(c, "host-mounts = comment\nhost-mounts = comment\n", "t.conf"), -EEXIST);
+}
+
 static void test_sizes_bounded(void **state) {
         Config *c = *state;
         size_t n = CONFIG_FILE_SIZE_MAX + 2;
@@ -338,6 +355,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_precedence, setup, teardown),
                 cmocka_unit_test(test_cmdline_words),
                 cmocka_unit_test_setup_teardown(test_disk_keys, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_host_mounts_key, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_sizes_bounded, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_get, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_dump_round_trip, setup, teardown),

@@ -70,6 +70,7 @@ int config_init(Config *c) {
                 .pcr_initrd = 11,
                 .pcr_cmdline = 12,
                 .mode = ROOT_MODE_COPY,
+                .host_mounts = HOST_MOUNTS_REFUSE,
                 .failure_action = FAILURE_ACTION_HALT,
                 .failure_delay = 10,
                 .pcr_leave = 11,

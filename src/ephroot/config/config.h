@@ -33,6 +33,13 @@ typedef enum FailureAction {
         _FAILURE_ACTION_MAX,
 } FailureAction;
 
+/* An /etc/fstab mount or swap on a host disk (docs/boot.md, "Other mounts"). */
+typedef enum HostMounts {
+        HOST_MOUNTS_REFUSE,  /* the boot fails, naming the line */
+        HOST_MOUNTS_COMMENT, /* the line is commented out, and that is measured */
+        _HOST_MOUNTS_MAX,
+} HostMounts;
+
 #define CONFIG_FAILURE_DELAY_MAX 300U  /* seconds before a failure action, at most */
 #define CONFIG_ROOT_HASH_SIZE 32U      /* sha256 */
 #define CONFIG_AZURE_IMDS_URL_DEFAULT "http://169.254.169.254"
@@ -77,6 +84,7 @@ typedef struct Config {
         char *force_format; /* a disk identity (see docs/disks.md), or NULL */
         RootMode mode;
         RootHash root_hash;                       /* expected `ephroot root-hash` of the OS root */
+        HostMounts host_mounts;
         FailureAction failure_action;
         unsigned failure_delay;                   /* seconds, before poweroff/reboot */
         unsigned pcr_leave;                       /* the closing "leave-initrd" event */
@@ -112,6 +120,7 @@ typedef struct Config {
 
 const char *root_mode_to_string(RootMode m);
 const char *failure_action_to_string(FailureAction a);
+const char *host_mounts_to_string(HostMounts h);
 const char *attest_mode_to_string(AttestMode m);
 
 /* Fills in the built-in defaults. Returns -ENOMEM on allocation failure. */

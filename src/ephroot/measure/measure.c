@@ -2,10 +2,8 @@
 
 #define _GNU_SOURCE
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -20,6 +18,7 @@ static const char *const event_type_names[_MEASURE_EVENT_TYPE_MAX] = {
         [MEASURE_EVENT_VOLUME_KEY] = "volume-key",
         [MEASURE_EVENT_LEAVE_INITRD] = "leave-initrd",
         [MEASURE_EVENT_FAILURE] = "failure",
+        [MEASURE_EVENT_HOST_MOUNTS] = "host-mounts",
 };
 
 const char *measure_event_type_to_string(MeasureEventType t) {
@@ -48,27 +47,6 @@ void measure_events_free(MeasureEvent *events, size_t n) {
         free(events);
 }
 
-/* Opens a file to be measured without being led elsewhere: inside `root` (RESOLVE_IN_ROOT: absolute
- * symlinks and ".." stay in the OS root, never reaching the initramfs), the last component not a
- * symlink (O_NOFOLLOW), and without blocking (O_NONBLOCK: a FIFO opens at once and is then refused
- * as not a regular file). root NULL: the path as given, same flags. Silent: the caller names it. */
-static int open_measured_file(const char *root, const char *path) {
-        _cleanup_close_ int dir_fd = -EBADF;
-        struct open_how how = {
-                .flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK,
-        };
-        int fd;
-
-        if (root) {
-                dir_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-                if (dir_fd < 0)
-                        return -errno;
-                how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-        }
-        fd = (int) syscall(SYS_openat2, root ? dir_fd : AT_FDCWD, path, &how, sizeof(how));
-        return fd < 0 ? -errno : fd;
-}
-
 static int event_from_file(MeasureEventType type, unsigned pcr, const char *root, const char *path, unsigned banks,
                            MeasureEvent *ret) {
         _cleanup_free_ char *name = NULL;
@@ -83,7 +61,9 @@ static int event_from_file(MeasureEventType type, unsigned pcr, const char *root
                      path) < 0)
                 return log_oom();
 
-        fd = open_measured_file(root, path);
+        /* Not led elsewhere: inside the OS root (never into the initramfs), not through a symlink, and
+         * never blocking on a FIFO (it opens at once and is refused below as not a regular file). */
+        fd = open_in_root(root, path, O_NOFOLLOW);
         if (fd == -ELOOP)
                 return log_error_errno(fd, "Failed to open %s '%s': it is a symbolic link, refusing to follow it.",
                                        what, name);

@@ -21,6 +21,7 @@ typedef enum MeasureEventType {
         MEASURE_EVENT_VOLUME_KEY,   /* systemd's: HMAC(volume key, "cryptsetup:<dm name>:<uuid>") */
         MEASURE_EVENT_LEAVE_INITRD, /* systemd's phase string "leave-initrd" */
         MEASURE_EVENT_FAILURE,      /* the boot failed closed: H(failure string) */
+        MEASURE_EVENT_HOST_MOUNTS,  /* host-mounts=comment: H(measure_host_mounts_string()) */
         _MEASURE_EVENT_TYPE_MAX,
 } MeasureEventType;
 
@@ -117,3 +118,9 @@ int measure_disk_string(const MeasureDisk *d, char **ret);
  * is NULL when the volume was not activated). On failure nothing is returned. Logs failures. */
 int measure_volume_events_build(const MeasureDisk *target, const LuksVolume *v, const char *dm_name,
                                 const Secret *key, unsigned pcr, unsigned banks, MeasureEvent ret[static 2]);
+
+/* The host-mounts event's text (docs/measurements.md): "ephroot-host-mounts:v1 action=comment
+ * count=<n>", then " line=<number>:<the fstab line>" for each line commented out, in order, escaped as
+ * in the disk string. No I/O. */
+#define MEASURE_HOST_MOUNTS_PREFIX "ephroot-host-mounts:v1"
+int measure_host_mounts_string(const unsigned *lines, const char *const *texts, size_t n, char **ret);
