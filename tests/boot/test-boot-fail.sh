@@ -78,6 +78,16 @@ check "no disk: the failure digest is sha256(\"ephroot-failure:v1 phase=disk\")"
 predict=$("$ephroot" predict --kernel root/boot/vmlinuz-test --initrd root/boot/initrd.img-test --cmdline-file cmdline --banks sha256 | awk '$1 == "11:" { print $2 }')
 check "no disk: PCR 11 no longer equals the successful prediction" '[ "$(python3 "$here/../lib/replay-log.py" "$work/log" sha256 11)" != "$predict" ]'
 
+# lock = yes in the configuration file: the kernel command line cannot turn ephroot off or loosen a
+# security-relevant key; trying is a failure, not an override.
+printf 'enabled = yes\nlock = yes\nattest = required\nkbs-url = https://kbs.example\n' >locked.conf
+for cl in "root=/dev/vda1 ephroot=off" "root=/dev/vda1 ephroot.attest=optional" "root=/dev/vda1 ephroot.lock=no"; do
+        printf '%s\n' "$cl" >cmdline
+        if "$ephroot" --config locked.conf boot "${common[@]}" --cmdline-file cmdline >out.txt 2>err.txt; then rc=0; else rc=$?; fi
+        check "lock = yes, '$cl': refused, one failure line naming the key" \
+                '[ $rc = 1 ] && [ "$(grep -c "^ephroot: boot failed:" err.txt)" = 1 ] && grep -qE "^ephroot: boot failed: kernel command line: Setting .(enabled|attest|lock). (is locked|belongs)" err.txt'
+done
+
 # The OS root's own kernel and initrd (no --kernel/--initrd): opened inside the root, never through a
 # symlink, never blocking on a FIFO. The host controls these files.
 rel=$(uname -r)

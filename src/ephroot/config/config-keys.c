@@ -472,6 +472,7 @@ static int format_pcr_list(const void *field, char **ret) {
 
 const ConfigItem config_items[] = {
         { "enabled", parse_bool_item, format_bool, offsetof(Config, enabled), true },
+        { "lock", parse_bool_item, format_bool, offsetof(Config, lock), true },
         { "log-level", parse_log_level_item, format_log_level, offsetof(Config, log_level), false },
         { "tcti", parse_tcti_item, format_string, offsetof(Config, tcti), true },
         { "pcr-kernel", parse_pcr_item, format_unsigned, offsetof(Config, pcr_kernel), true },

@@ -74,6 +74,7 @@ typedef struct ConfigSecret {
 
 typedef struct Config {
         bool enabled;
+        bool lock;          /* the file's lock = yes: the command line may not change any [s] key */
         int log_level;
         char *tcti;
         unsigned pcr_kernel;
@@ -130,7 +131,9 @@ void config_done(Config *c);
 /* Parsers take text, never file names, and do no I/O. Each call is one source: a security-relevant
  * key given twice within it is refused. Later calls override earlier ones (defaults < file <
  * command line). "origin" names the source in messages. On failure the Config may be partially
- * updated; callers treat any failure as fatal. */
+ * updated; callers treat any failure as fatal. `lock` is the file's alone (refused on the command
+ * line, and needs enabled = yes in the file); once set, config_parse_cmdline() refuses (-EPERM) any
+ * security-relevant key or secret.<name> whose value would differ from the one it has. */
 int config_parse_text(Config *c, const char *text, const char *origin);
 int config_parse_cmdline(Config *c, const char *cmdline);
 
