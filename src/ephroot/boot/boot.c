@@ -272,12 +272,13 @@ static int phase_measure(BootRun *b) {
         return measure_boot_inputs(b->tpm, c, &(MeasureInputs) { kernel, initrd, a->cmdline, .root = a->rootmnt });
 }
 
-/* A line from the host's disk, fit for one message: printable ASCII only, at most 200 bytes. */
+/* A line from the host's disk, fit for one message: printable ASCII only (a tab is a space, anything
+ * else '?'), at most 200 bytes. */
 static void sanitize_line(const char *line, char buf[static 204]) {
         size_t n = 0;
 
         for (const char *p = line; *p && n < 200; p++)
-                buf[n++] = *p >= 0x20 && *p < 0x7f ? *p : '?';
+                buf[n++] = *p == '\t' ? ' ' : *p >= 0x20 && *p < 0x7f ? *p : '?';
         if (line[n] != '\0')
                 buf[n++] = '.', buf[n++] = '.', buf[n++] = '.';
         buf[n] = '\0';

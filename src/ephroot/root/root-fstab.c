@@ -138,6 +138,8 @@ int fstab_host_mounts(const char *text, const char *target_node, FstabHostMounts
                 return -ENOMEM;
 
         for (p = copy; (line = strsep(&p, "\n"));) {
+                if (!p && *line == '\0')
+                        break; /* the text ended with a newline */
                 if (++lineno > FSTAB_LINES_MAX)
                         return -EFBIG;
                 if (fstab_classify_line(line, target_node) != FSTAB_HOST)
