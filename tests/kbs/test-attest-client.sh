@@ -161,6 +161,12 @@ openssl pkey -pubin -inform DER -in ake.der -out ake.pem
 tpm2_checkquote -u ake.pem -m qe.msg -s qe.sig -g sha256 -q "$(head -c 64 "$work/evidence-ecc.json.report-data")" >checkquote.log 2>&1 \
         || fail "tpm2_checkquote refuses the ECDSA quote: $(cat checkquote.log)"
 ok "attest-ak-type=ecc: ECDSA quote accepted by the broker and by tpm2_checkquote ($(grep -o 'evidence [0-9]* ms' client.log))"
+# Trustee takes only RSASSA (az-cvm-vtpm extract_raw_signature_bytes): the ECC AK is for ephroot-kbs only.
+if python3 "$HERE/trustee-tpm-rules.py" "$work/evidence-ecc.json" "$(cat "$work/evidence-ecc.json.report-data")" >rules.log 2>&1; then
+        fail "an ECDSA quote passes Trustee's signature rule"
+fi
+grep -q "expected RSA-SSA" rules.log || fail "ECC rule: $(cat rules.log)"
+ok "attest-ak-type=ecc is refused by Trustee's rule, as documented: $(cat rules.log)"
 sed -i '/attest-ak-type/d' ephroot.conf
 
 # An EC key and an RSA key both work.
