@@ -19,6 +19,9 @@ void kbs_config_init(KbsConfig *c) {
                 .max_resource_size = 1024 * 1024,
                 .threads = 2,
                 .connection_limit = 256,
+                .per_ip_connection_limit = 16,
+                .request_deadline = 30,
+                .request_memory_budget = 64U << 20,
         };
 }
 
@@ -57,7 +60,8 @@ static int get_path(json_object *v, const char *key, const char *name, char **re
 int kbs_config_parse(KbsConfig *c, const char *text, size_t size, const char *name) {
         static const char *const keys[] = { "address", "port", "tls_certificate", "tls_private_key", "insecure_http",
                                             "session_timeout", "session_key_file", "token_key_file", "max_request_size",
-                                            "max_resource_size", "threads", "connection_limit", "resource_dir",
+                                            "max_resource_size", "threads", "connection_limit", "per_ip_connection_limit",
+                                            "request_deadline", "request_memory_budget", "resource_dir",
                                             "policy", NULL };
         _cleanup_json_ json_object *o = NULL;
         const char *unknown = NULL;
@@ -108,6 +112,15 @@ int kbs_config_parse(KbsConfig *c, const char *text, size_t size, const char *na
                 } else if (streq(k, "connection_limit")) {
                         r = get_uint(v, k, name, 1, 65536, &u);
                         c->connection_limit = (unsigned) u;
+                } else if (streq(k, "per_ip_connection_limit")) {
+                        r = get_uint(v, k, name, 1, 65536, &u);
+                        c->per_ip_connection_limit = (unsigned) u;
+                } else if (streq(k, "request_deadline")) {
+                        r = get_uint(v, k, name, 1, 600, &u);
+                        c->request_deadline = (unsigned) u;
+                } else if (streq(k, "request_memory_budget")) {
+                        r = get_uint(v, k, name, 1U << 20, 4096UL << 20, &u);
+                        c->request_memory_budget = u;
                 } else if (streq(k, "resource_dir"))
                         r = get_path(v, k, name, &c->resource_dir);
                 else if (streq(k, "policy"))
@@ -130,6 +143,10 @@ int kbs_config_parse(KbsConfig *c, const char *text, size_t size, const char *na
         if (c->tls_certificate && c->insecure_http)
                 return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
                                        "%s: \"insecure_http\" with a TLS certificate is contradictory, refusing.", name);
+        if (c->request_memory_budget < c->max_request_size)
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                       "%s: \"request_memory_budget\" is below \"max_request_size\": no request could be read, refusing.",
+                                       name);
         if (!c->resource_dir)
                 return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s: \"resource_dir\" is required, refusing.", name);
         if (!c->policy)

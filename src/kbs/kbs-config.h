@@ -19,6 +19,9 @@ typedef struct KbsConfig {
         size_t max_resource_size;  /* bytes of a resource file */
         unsigned threads;
         unsigned connection_limit;
+        unsigned per_ip_connection_limit;
+        unsigned request_deadline;     /* seconds from a request's first byte handled to its answer */
+        size_t request_memory_budget;  /* bytes of request bodies held at once, all connections */
         char *resource_dir;
         char *policy;              /* the policy file */
 } KbsConfig;

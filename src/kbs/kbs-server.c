@@ -22,15 +22,20 @@
 #define KBS_TLS_FILE_MAX (64U * 1024U)
 #define KBS_CONNECTION_TIMEOUT_SEC 10U
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
 
 typedef struct Request {
         char *body;
         size_t size, allocated;
-        bool too_big;
+        size_t charged;         /* bytes of the memory budget this request holds */
+        uint64_t start_usec;    /* CLOCK_MONOTONIC, when the handler first saw it */
+        bool too_big, over_budget;
 } Request;
 
-static enum MHD_Result reply(KbsServer *s, struct MHD_Connection *c, unsigned status, char *body,
-                             const char *set_cookie) {
+#define KBS_RETRY_AFTER_SEC "1"
+
+static enum MHD_Result reply_full(KbsServer *s, struct MHD_Connection *c, unsigned status, char *body,
+                                  const char *set_cookie, const char *retry_after) {
         struct MHD_Response *resp;
         enum MHD_Result ret;
 
@@ -47,6 +52,8 @@ static enum MHD_Result reply(KbsServer *s, struct MHD_Connection *c, unsigned st
         (void) MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
         if (set_cookie)
                 (void) MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, set_cookie);
+        if (retry_after)
+                (void) MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, retry_after);
         if (status >= 400)
                 atomic_fetch_add(&s->errors, 1);
         ret = MHD_queue_response(c, status, resp);
@@ -54,9 +61,47 @@ static enum MHD_Result reply(KbsServer *s, struct MHD_Connection *c, unsigned st
         return ret;
 }
 
+static enum MHD_Result reply(KbsServer *s, struct MHD_Connection *c, unsigned status, char *body,
+                             const char *set_cookie) {
+        return reply_full(s, c, status, body, set_cookie, NULL);
+}
+
 static enum MHD_Result reply_error(KbsServer *s, struct MHD_Connection *c, unsigned status, const char *type,
                                    const char *detail) {
         return reply(s, c, status, kbs_error_body(type, detail), NULL);
+}
+
+/* 503 with Retry-After: the client comes back, or (ephroot's) tries another replica first. */
+static enum MHD_Result reply_busy(KbsServer *s, struct MHD_Connection *c, const char *detail) {
+        atomic_fetch_add(&s->busy, 1);
+        return reply_full(s, c, MHD_HTTP_SERVICE_UNAVAILABLE, kbs_error_body("ServiceUnavailable", detail), NULL,
+                          KBS_RETRY_AFTER_SEC);
+}
+
+/* Takes n more bytes of the request body budget for req; false when the budget is spent. */
+static bool budget_charge(KbsServer *s, Request *req, size_t n) {
+        size_t cur = atomic_load(&s->body_bytes);
+
+        do {
+                if (cur + n > s->config->request_memory_budget)
+                        return false;
+        } while (!atomic_compare_exchange_weak(&s->body_bytes, &cur, cur + n));
+        req->charged += n;
+        return true;
+}
+
+static void budget_release(KbsServer *s, Request *req) {
+        if (req->charged > 0)
+                atomic_fetch_sub(&s->body_bytes, req->charged);
+        req->charged = 0;
+}
+
+static void request_drop_body(KbsServer *s, Request *req) {
+        if (req->body)
+                OPENSSL_cleanse(req->body, req->allocated);
+        req->body = mfree(req->body);
+        req->size = req->allocated = 0;
+        budget_release(s, req);
 }
 
 /* {"token": ...}; NULL when out of memory. */
@@ -317,29 +362,50 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
                 if (!req)
                         return MHD_NO;
                 *con_cls = req;
+                req->start_usec = now_usec(CLOCK_MONOTONIC);
                 atomic_fetch_add(&s->requests, 1);
                 cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
                 if (cl && strtoull(cl, NULL, 10) > s->config->max_request_size)
                         req->too_big = true;
+                /* a declared body is charged to the budget in full before any of it is read */
+                else if (cl && post && !budget_charge(s, req, (size_t) strtoull(cl, NULL, 10) + 1))
+                        req->over_budget = true;
+                if (req->over_budget) /* answered at once: the body is not read */
+                        return reply_busy(s, c, "request bodies in flight are at request_memory_budget");
                 if (!req->too_big)
                         return MHD_YES;
+        }
+
+        /* the total deadline: a body trickled byte by byte does not hold its slot past it */
+        if (now_usec(CLOCK_MONOTONIC) - req->start_usec > (uint64_t) s->config->request_deadline * 1000000U) {
+                request_drop_body(s, req);
+                if (*upload_data_size > 0) {
+                        log_debug("request: over request_deadline while uploading, closing the connection");
+                        return MHD_NO;
+                }
+                return reply_busy(s, c, "request took longer than request_deadline");
         }
 
         if (*upload_data_size > 0) {
                 size_t n = *upload_data_size;
                 *upload_data_size = 0;
-                if (req->too_big || !post)
+                if (req->too_big || req->over_budget || !post)
                         return MHD_YES; /* discard; answered once the upload is over */
                 if (req->size + n > s->config->max_request_size) {
                         req->too_big = true;
-                        free(req->body);
-                        req->body = NULL;
-                        req->size = req->allocated = 0;
+                        request_drop_body(s, req);
                         return MHD_YES;
                 }
                 if (req->size + n + 1 > req->allocated) {
-                        size_t want = MAX(req->allocated * 2, req->size + n + 1);
-                        char *p = realloc(req->body, want);
+                        size_t want = MIN(MAX(req->allocated * 2, req->size + n + 1), s->config->max_request_size + 1);
+                        char *p;
+
+                        if (want > req->charged && !budget_charge(s, req, want - req->charged)) {
+                                req->over_budget = true;
+                                request_drop_body(s, req);
+                                return MHD_YES;
+                        }
+                        p = realloc(req->body, want);
                         if (!p)
                                 return MHD_NO;
                         req->body = p;
@@ -353,6 +419,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 
         if (req->too_big)
                 return reply_error(s, c, 413, "RequestTooLarge", "request body is too large");
+        if (req->over_budget)
+                return reply_busy(s, c, "request bodies in flight are at request_memory_budget");
 
         if (streq(url, "/kbs/v0/auth") || streq(url, "/kbs/v0/attest")) {
                 if (!post)
@@ -374,9 +442,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
 
         if (!req)
                 return;
-        if (req->body)
-                OPENSSL_cleanse(req->body, req->allocated);
-        free(req->body);
+        request_drop_body(cls, req);
         free(req);
         *con_cls = NULL;
 }
@@ -443,6 +509,7 @@ int kbs_server_start(KbsServer *s, const KbsConfig *config, const KbsPolicySet *
                                      MHD_OPTION_NOTIFY_COMPLETED, completed, s,
                                      MHD_OPTION_THREAD_POOL_SIZE, (unsigned) config->threads,
                                      MHD_OPTION_CONNECTION_LIMIT, (unsigned) config->connection_limit,
+                                     MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned) config->per_ip_connection_limit,
                                      MHD_OPTION_CONNECTION_TIMEOUT, KBS_CONNECTION_TIMEOUT_SEC,
                                      MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 64 * 1024,
                                      config->tls_certificate ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, s->tls_cert,

@@ -22,7 +22,8 @@ typedef struct KbsServer {
         size_t tls_key_size;
         struct MHD_Daemon *daemon;
         unsigned port;            /* the bound port (config port 0 picks one) */
-        atomic_ulong requests, errors;
+        atomic_ulong requests, errors, busy; /* busy: answered 503 */
+        atomic_size_t body_bytes;            /* request body memory held now (request_memory_budget) */
 } KbsServer;
 
 int kbs_server_start(KbsServer *s, const KbsConfig *config, const KbsPolicySet *policies);

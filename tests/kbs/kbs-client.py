@@ -217,6 +217,7 @@ def cycle(args, c=None, ak=None, ak_spki=None):
     if len(base64.b64decode(nonce)) != 32:
         raise SystemExit("auth: nonce is not 32 bytes")
 
+    time.sleep(getattr(args, "delay", None) or 0)  # evidence that takes this long (an Azure vTPM: seconds)
     key, pub = make_tee_key(getattr(args, "tee_key", "ec"))
     rd_nonce = nonce if tamper != "nonce" else b64(os.urandom(32))
     add_ev = getattr(args, "additional_evidence", None) or ""
@@ -321,6 +322,7 @@ def main():
         p.add_argument("--tpm2-ak-ctx")
         p.add_argument("--init-data", help="[FORMAT:]FILE sent as init-data (format toml unless given)")
         p.add_argument("--additional-evidence")
+        p.add_argument("--delay", type=float, help="seconds between auth and attest")
         p.add_argument("--attest-url", help="send attest to this broker (a replica) instead of URL")
         p.add_argument("--resource-url", help="fetch the resource from this broker instead")
         p.add_argument("--tamper", choices=["nonce", "binding", "signature", "pcr", "untrusted-ak", "reuse",
