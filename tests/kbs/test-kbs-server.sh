@@ -177,7 +177,8 @@ status=$(curl -s -o "$work/body" -w '%{http_code}' -H "Authorization: Bearer $TO
 jose jwe dec -i "$work/body" -k "$work/bearer/tee-key.jwk" -O "$work/bearer/plain" || fail "Bearer: jose cannot decrypt"
 cmp "$work/bearer/plain" "$work/res/default/key/disk" || fail "Bearer: plaintext differs"
 ok "a resource with only Authorization: Bearer <token>, encrypted to the token's tee-pubkey"
-status=$(curl -s -o "$work/body" -w '%{http_code}' -H "Authorization: Bearer ${TOKEN%?}A" "$BASE/kbs/v0/resource/default/key/disk")
+BAD=$("$PY" -c 'import sys; t=sys.argv[1]; i=len(t)-20; print(t[:i] + ("B" if t[i] == "A" else "A") + t[i+1:])' "$TOKEN")
+status=$(curl -s -o "$work/body" -w '%{http_code}' -H "Authorization: Bearer $BAD" "$BASE/kbs/v0/resource/default/key/disk")
 expect 401 "not signed by this broker" "a Bearer token with a changed signature" TokenNotFound
 status=$(curl -s -o "$work/body" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$BASE/kbs/v0/resource/other/key/x")
 expect 401 "no policy that held releases" "a Bearer token for a resource its policies do not release" PolicyDeny
