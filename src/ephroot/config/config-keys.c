@@ -328,13 +328,13 @@ static int parse_hierarchy_item(const char *key, const char *value, void *field,
 }
 
 /* "0-15", "0,2,4-7": PCRs 0..23. */
-static int parse_pcr_list_item(const char *key, const char *value, void *field, const char *origin) {
+int config_parse_pcr_list(const char *value, uint32_t *ret) {
         _cleanup_free_ char *copy = strdup(value);
         uint32_t mask = 0;
         char *p, *w;
 
         if (!copy)
-                return log_oom();
+                return -ENOMEM;
         for (p = copy; (w = strsep(&p, ","));) {
                 char *dash = strchr(w, '-');
                 unsigned a, b;
@@ -342,13 +342,23 @@ static int parse_pcr_list_item(const char *key, const char *value, void *field, 
                 if (dash)
                         *dash = '\0';
                 if (safe_atou(w, &a) < 0 || (dash ? safe_atou(dash + 1, &b) : (b = a, 0)) < 0 || a > b || b > 23)
-                        return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
-                                               "%s: Invalid '%s' value '%s' (expected PCRs 0..23 as a list of N or N-M), refusing.",
-                                               origin, key, value);
+                        return -EINVAL;
                 for (unsigned i = a; i <= b; i++)
                         mask |= 1U << i;
         }
-        *(uint32_t *) field = mask;
+        *ret = mask;
+        return 0;
+}
+
+static int parse_pcr_list_item(const char *key, const char *value, void *field, const char *origin) {
+        int r = config_parse_pcr_list(value, (uint32_t *) field);
+
+        if (r == -ENOMEM)
+                return log_oom();
+        if (r < 0)
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                       "%s: Invalid '%s' value '%s' (expected PCRs 0..23 as a list of N or N-M), refusing.",
+                                       origin, key, value);
         return 0;
 }
 

@@ -31,4 +31,7 @@ extern const size_t config_items_count;
 
 /* Copies a key into buf, lower-case, '_' as '-' (the kernel treats them alike in parameter names).
  * -EINVAL: empty, too long, or not letters, digits, '-' and '_'. */
+/* "0-15", "0,2,4-7": a mask of PCRs 0..23. -EINVAL otherwise. */
+int config_parse_pcr_list(const char *value, uint32_t *ret);
+
 int config_key_normalize(const char *key, size_t len, char *buf, size_t bufsize);

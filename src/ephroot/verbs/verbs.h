@@ -88,6 +88,7 @@ extern const Verb verb_boot_failed;
 extern const Verb verb_root_hash;
 extern const Verb verb_volume;
 extern const Verb verb_attest;
+extern const Verb verb_reference;
 
 /* The one way a verb's configuration is loaded: defaults, then ctx->config_file (or --config, which
  * must exist), then the kernel command line (ctx->cmdline_text, or ctx->cmdline_file read); --tcti
