@@ -68,7 +68,7 @@ int measure_disk_string(const MeasureDisk *d, char **ret) {
 }
 
 int measure_volume_events_build(const MeasureDisk *target, const LuksVolume *v, const char *dm_name,
-                                const Secret *key, unsigned pcr, unsigned banks, MeasureEvent ret[static 2]) {
+                                const Secret *key, unsigned pcr, unsigned banks, MeasureEvent *ret) {
         _cleanup_free_ char *flags = NULL, *disk = NULL, *vk = NULL;
         MeasureEvent e[2] = {};
         MeasureDisk d;

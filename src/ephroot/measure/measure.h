@@ -110,6 +110,8 @@ int measure_disk_string(const MeasureDisk *d, char **ret);
  * H(measure_disk_string()), with the target's fields from `target` (identity, role, classification,
  * forced; its LUKS fields are ignored) and the LUKS fields from v; [1] systemd's volume-key event,
  * HMAC(key, "cryptsetup:<dm_name>:<v->uuid>"). dm_name is the mapping's name (given, since v->dm_name
- * is NULL when the volume was not activated). On failure nothing is returned. Logs failures. */
+ * is NULL when the volume was not activated). ret points to two MeasureEvents (a plain pointer, not
+ * `ret[static 2]`: that declares ret non-NULL, and the -EINVAL check for NULL would then be dead code,
+ * which gcc 14 reports with -Wnonnull-compare). On failure nothing is returned. Logs failures. */
 int measure_volume_events_build(const MeasureDisk *target, const LuksVolume *v, const char *dm_name,
-                                const Secret *key, unsigned pcr, unsigned banks, MeasureEvent ret[static 2]);
+                                const Secret *key, unsigned pcr, unsigned banks, MeasureEvent *ret);
