@@ -38,6 +38,18 @@ run() { # BANKS_FOR_SWTPM EXPECTED_BANKS...
                 --kernel "$work/vmlinuz" --initrd "$work/initrd.img" --cmdline-file "$work/cmdline"
         records=$(grep -c $'\x1e' "$work/log/tpm2-measure.log" || true)
         [ "$records" = 3 ] || { echo "FAIL[$banks]: $records records, expected 3"; fail=1; }
+        # systemd's protocol: the sticky bit is cleared once the records are written; timestamps are
+        # CLOCK_BOOTTIME µs, so below the uptime read afterwards (CLOCK_REALTIME would be far above).
+        mode=$(stat -c %a "$work/log/tpm2-measure.log")
+        [ "$mode" = 600 ] || { echo "FAIL[$banks]: log mode $mode, expected 600 (sticky bit left set?)"; fail=1; }
+        python3 - "$work/log/tpm2-measure.log" <<'PY' || fail=1
+import json, sys
+up = float(open("/proc/uptime").read().split()[0]) * 1e6
+ts = [json.loads(r)["content"]["timestamp"] for r in open(sys.argv[1]).read().split("\x1e") if r.strip()]
+if not all(0 < t <= up + 1e6 for t in ts) or ts != sorted(ts):
+    sys.exit(f"FAIL: timestamps {ts} not CLOCK_BOOTTIME µs (uptime {up:.0f} µs)")
+print(f"ok timestamps are CLOCK_BOOTTIME: {ts} <= uptime {up:.0f} µs")
+PY
 
         "$EPHROOT" predict --kernel "$work/vmlinuz" --initrd "$work/initrd.img" --cmdline "$cmdline" \
                 --banks "$(IFS=,; echo "$*")" >"$work/predict.txt"
