@@ -35,4 +35,18 @@ done
 # Configuration on the command line moves the events, as at boot.
 "$EPHROOT" predict --kernel "$work/k" --initrd "$work/i" --cmdline "$cmdline ephroot.pcr-cmdline=13" --json --banks sha256 >"$work/q.json"
 grep -q '"13":' "$work/q.json" && ! grep -q '"12":' "$work/q.json" || { echo "FAIL: pcr-cmdline=13 not honoured: $(cat "$work/q.json")"; fail=1; }
+# --pcrlock-dir: the components follow the configuration (pcr-leave=14 moves leave-initrd, whose
+# digest is openssl's SHA-256 of the string), a relative directory is a usage error (exit 2).
+"$EPHROOT" predict --kernel "$work/k" --initrd "$work/i" --cmdline "$cmdline ephroot.pcr-leave=14" --banks sha256 \
+        --pcrlock-dir "$work/pl" >/dev/null
+want=$(printf '%s' leave-initrd | openssl dgst -sha256 -r | cut -d' ' -f1)
+[ "$(cat "$work/pl/800-leave-initrd.pcrlock")" = "{\"records\":[{\"pcr\":14,\"digests\":[{\"hashAlg\":\"sha256\",\"digest\":\"$want\"}]}]}" ] ||
+        { echo "FAIL: leave-initrd component: $(cat "$work/pl/800-leave-initrd.pcrlock")"; fail=1; }
+want=$(openssl dgst -sha256 -r "$work/k" | cut -d' ' -f1)
+grep -q "{\"pcr\":11,\"digests\":\[{\"hashAlg\":\"sha256\",\"digest\":\"$want\"}\]}" "$work/pl/760-ephroot-kernel.pcrlock" ||
+        { echo "FAIL: kernel component: $(cat "$work/pl/760-ephroot-kernel.pcrlock")"; fail=1; }
+rc=0
+"$EPHROOT" predict --kernel "$work/k" --initrd "$work/i" --cmdline x --pcrlock-dir rel 2>"$work/err" >/dev/null || rc=$?
+[ "$rc" = 2 ] && grep -q "not an absolute path" "$work/err" ||
+        { echo "FAIL: relative --pcrlock-dir: exit $rc, $(cat "$work/err")"; fail=1; }
 exit $fail

@@ -9,10 +9,17 @@ swtpm_free_port() {
         # Two consecutive ports that can be bound now: swtpm takes PORT (commands) and PORT+1
         # (control). Trying to connect is not enough: swtpm binds without SO_REUSEADDR, so a port
         # still in TIME-WAIT from an earlier connection accepts no connection yet refuses the bind.
+        # Ports are drawn below the kernel's ephemeral range (ip_local_port_range), so outgoing
+        # connections of concurrent tests cannot take them between this check and swtpm's bind.
         python3 - <<'PY'
 import random, socket, sys
+try:
+    low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+except (OSError, ValueError, IndexError):
+    low = 32768
+low = max(low, 12000)
 for _ in range(200):
-    port = random.randrange(30000, 60000, 2)
+    port = random.randrange(10000, low - 2, 2)
     socks = []
     try:
         for p in (port, port + 1):
@@ -49,7 +56,7 @@ swtpm_start() {
                 SWTPM_PID=$!
                 # Wait (bounded) until it accepts connections.
                 for _ in $(seq 1 100); do
-                        if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then
+                        if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && kill -0 "$SWTPM_PID" 2>/dev/null; then
                                 SWTPM_TCTI="swtpm:host=127.0.0.1,port=$port"
                                 export SWTPM_TCTI SWTPM_PID
                                 export TPM2TOOLS_TCTI="$SWTPM_TCTI"
@@ -58,10 +65,14 @@ swtpm_start() {
                         kill -0 "$SWTPM_PID" 2>/dev/null || break
                         sleep 0.05
                 done
+                # Under set -e: neither the kill of an swtpm that already exited nor wait's status
+                # (swtpm's exit code) may end the caller.
                 kill "$SWTPM_PID" 2>/dev/null || true
                 wait "$SWTPM_PID" 2>/dev/null || true
+                SWTPM_PID=
+                echo "swtpm could not listen on port $port or $((port + 1)) (try $i of 5), trying other ports" >&2
         done
-        echo "swtpm did not start:" >&2
+        echo "swtpm did not start after 5 tries:" >&2
         cat "$dir/swtpm.log" >&2 2>/dev/null
         return 1
 }

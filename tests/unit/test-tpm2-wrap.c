@@ -241,6 +241,7 @@ static void test_pcr_read(void **state) {
         assert_int_equal(tpm2_pcr_read(c, HASH_SHA256, TPM2_PCRS_ALL, v), -EBADMSG);
         pcr_mode = PCR_OTHER_BANK;
         assert_int_equal(tpm2_pcr_read(c, HASH_SHA256, TPM2_PCRS_ALL, v), -ENOENT);
+        assert_int_equal(tpm2_pcr_read(c, HASH_SHA256, TPM2_PCRS_ALL, NULL), -EINVAL); /* a live check */
         tpm2_context_free(c);
         (void) state;
 }

@@ -375,9 +375,80 @@ static void test_volume_events(void **state) {
         measure_event_done(e + 0);
         measure_event_done(e + 1);
 
+        /* With integrity, the key is the whole volume key libcryptsetup holds, 96 bytes: the 64-byte key and
+         * HKDF-SHA256(key, info "ephroot integrity key v1", 32) after it, as systemd-cryptsetup keys the
+         * HMAC with the key it activated (src/cryptsetup/cryptsetup.c, measure_volume_key()). Expected:
+         * Python's hmac over key + hkdf(key, salt=None, info, 32). */
+        v.integrity = LUKS_INTEGRITY_HMAC_SHA256;
+        assert_int_equal(measure_volume_events_build(&(MeasureDisk) { .role = "image", .classification = "blank" },
+                                                     &v, "ephroot", key, 15, HASH_BIT(HASH_SHA256), e),
+                         0);
+        assert_string_equal(e[1].string, "cryptsetup:ephroot:0b1c2d3e-0000-4000-8000-000000000001");
+        assert_hex(e[1].digests[HASH_SHA256].bytes, 32, "fcb4463a24644bd291c29b39401c27b8cc0aa1e6cc4798b8090323e0705718e6");
+        measure_event_done(e + 0);
+        measure_event_done(e + 1);
+        v.integrity = LUKS_INTEGRITY_NONE;
+
+        /* A mapping name with bytes systemd escapes: the string and the HMAC as systemd makes them. */
+        assert_int_equal(measure_volume_events_build(&(MeasureDisk) {}, &v, "a:b\\c\x01 \x7f\xc3\xa9", key, 15,
+                                                     HASH_BIT(HASH_SHA256), e),
+                         0);
+        assert_string_equal(e[1].string, "cryptsetup:a\\x3ab\\x5cc\\x01 \\x7f\\xc3\\xa9:0b1c2d3e-0000-4000-8000-000000000001");
+        assert_hex(e[1].digests[HASH_SHA256].bytes, 32, "d6e76432bdc7cc1d43324c650f975971943bcb03c6fc604fa3e3cf347541954d");
+        measure_event_done(e + 0);
+        measure_event_done(e + 1);
+
+        /* no place for the events: refused (the check is live code, not assumed away by ret[static 2]) */
+        assert_int_equal(measure_volume_events_build(&(MeasureDisk) {}, &v, "ephroot", key, 15, HASH_BIT(HASH_SHA256), NULL),
+                         -EINVAL);
         v.uuid = NULL;
         assert_int_equal(measure_volume_events_build(&(MeasureDisk) {}, &v, "ephroot", key, 15, HASH_BIT(HASH_SHA256), e),
                          -EINVAL);
+        secret_free(key);
+        (void) state;
+}
+
+/* systemd's cryptsetup_get_volume_key_prefix() (src/shared/cryptsetup-util.c, commit
+ * 00923bf3000b17874b27a1557a6a03e66d99fe13) joins "cryptsetup:", xescape(name, ":") and the UUID;
+ * xescape (src/basic/escape.c) writes bytes < 0x20, >= 0x7f, '\\' and the bad ':' as \xHH, lower-case. */
+static void test_volume_key_string(void **state) {
+        char *s = NULL;
+
+        assert_int_equal(measure_volume_key_string("ephroot", "u-1", &s), 0);
+        assert_string_equal(s, "cryptsetup:ephroot:u-1");
+        free(s);
+        assert_int_equal(measure_volume_key_string("luks-root_1.x", "u", &s), 0);
+        assert_string_equal(s, "cryptsetup:luks-root_1.x:u");
+        free(s);
+        assert_int_equal(measure_volume_key_string(":", "u", &s), 0);
+        assert_string_equal(s, "cryptsetup:\\x3a:u");
+        free(s);
+        assert_int_equal(measure_volume_key_string("\\\t\x1f~\x7f\x80\xff", "u", &s), 0);
+        assert_string_equal(s, "cryptsetup:\\x5c\\x09\\x1f~\\x7f\\x80\\xff:u");
+        free(s);
+        assert_int_equal(measure_volume_key_string("", "u", &s), 0);
+        assert_string_equal(s, "cryptsetup::u");
+        free(s);
+        assert_int_equal(measure_volume_key_string(NULL, "u", &s), -EINVAL);
+        (void) state;
+}
+
+/* The volume key libcryptsetup gets: the key alone without integrity, key + 32-byte HKDF key with it. */
+static void test_luks_volume_key(void **state) {
+        Secret *key = NULL, *vk = NULL;
+
+        assert_int_equal(secret_new(64, &key), 0);
+        fill_range(key->data, 64, 0);
+        assert_int_equal(luks_volume_key(key, LUKS_INTEGRITY_NONE, &vk), 0);
+        assert_int_equal(vk->size, 64);
+        assert_memory_equal(vk->data, key->data, 64);
+        secret_free(vk);
+        assert_int_equal(luks_volume_key(key, LUKS_INTEGRITY_HMAC_SHA256, &vk), 0);
+        assert_int_equal(vk->size, 96);
+        assert_memory_equal(vk->data, key->data, 64);
+        /* Python: hkdf(bytes(range(64)), salt=None, info=b"ephroot integrity key v1", L=32) */
+        assert_hex(vk->data + 64, 32, "5334ba63e0353d2078eb0169940aa0cb4b2fabef59a69fef1759dd01f6a3aeba");
+        secret_free(vk);
         secret_free(key);
         (void) state;
 }
@@ -539,6 +610,8 @@ int main(void) {
                 cmocka_unit_test(test_disk_string),
                 cmocka_unit_test(test_events),
                 cmocka_unit_test(test_volume_events),
+                cmocka_unit_test(test_volume_key_string),
+                cmocka_unit_test(test_luks_volume_key),
                 cmocka_unit_test(test_sector_size),
                 cmocka_unit_test(test_luks_strings),
                 cmocka_unit_test(test_luks_setup_refusals),

@@ -101,9 +101,38 @@ int measure_host_mounts_string(const unsigned *lines, const char *const *texts, 
         return 0;
 }
 
+int measure_volume_key_string(const char *dm_name, const char *uuid, char **ret) {
+        static const char hex[] = "0123456789abcdef";
+        _cleanup_free_ char *s = NULL;
+        size_t n = 0;
+
+        assert_return(dm_name && uuid && ret, -EINVAL);
+
+        /* systemd's xescape(name, ":"): a control byte, a byte >= 0x7f, '\\' and ':' become \xHH in
+         * lower-case hex, everything else stays as it is. */
+        s = malloc(strlen("cryptsetup:") + 4 * strlen(dm_name) + 1 + strlen(uuid) + 1);
+        if (!s)
+                return -ENOMEM;
+        n = stpcpy(s, "cryptsetup:") - s;
+        for (const unsigned char *p = (const unsigned char *) dm_name; *p; p++) {
+                if (*p < ' ' || *p >= 127 || *p == '\\' || *p == ':') {
+                        s[n++] = '\\';
+                        s[n++] = 'x';
+                        s[n++] = hex[*p >> 4];
+                        s[n++] = hex[*p & 15];
+                } else
+                        s[n++] = (char) *p;
+        }
+        s[n++] = ':';
+        strcpy(s + n, uuid);
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
 int measure_volume_events_build(const MeasureDisk *target, const LuksVolume *v, const char *dm_name,
-                                const Secret *key, unsigned pcr, unsigned banks, MeasureEvent ret[static 2]) {
+                                const Secret *key, unsigned pcr, unsigned banks, MeasureEvent *ret) {
         _cleanup_free_ char *flags = NULL, *disk = NULL, *vk = NULL;
+        _cleanup_(secret_freep) Secret *volume_key = NULL;
         MeasureEvent e[2] = {};
         MeasureDisk d;
         int r;
@@ -125,13 +154,19 @@ int measure_volume_events_build(const MeasureDisk *target, const LuksVolume *v, 
         r = measure_disk_string(&d, &disk);
         if (r < 0)
                 return log_oom();
-        if (asprintf(&vk, "cryptsetup:%s:%s", dm_name, v->uuid) < 0)
+        if (measure_volume_key_string(dm_name, v->uuid, &vk) < 0)
                 return log_oom();
+        /* Keyed, as systemd-cryptsetup keys it, by the whole volume key libcryptsetup holds (96 bytes with
+         * integrity), not by the 64-byte cipher key alone. */
+        r = luks_volume_key(key, v->integrity, &volume_key);
+        if (r < 0)
+                return log_error_errno(r, "Failed to prepare the volume key of '%s' for its measurement: %m",
+                                       strempty(v->device));
 
         r = measure_event_build_string(MEASURE_EVENT_DISK, pcr, banks, disk, e + 0);
         if (r < 0)
                 return r;
-        r = measure_event_build_hmac(MEASURE_EVENT_VOLUME_KEY, pcr, banks, vk, key, e + 1);
+        r = measure_event_build_hmac(MEASURE_EVENT_VOLUME_KEY, pcr, banks, vk, volume_key, e + 1);
         if (r < 0) {
                 measure_event_done(e + 0);
                 return r;

@@ -125,3 +125,41 @@ int measure_json_pcr_values(const PcrValues *v, char **ret) {
 
         return json_to_string(root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, ret);
 }
+
+int measure_json_pcrlock(const MeasureEvent *events, size_t n, char **ret) {
+        _cleanup_json_ json_object *root = NULL, *records = NULL;
+        int r;
+
+        assert_return((events || n == 0) && ret, -EINVAL);
+
+        root = json_object_new_object();
+        records = json_object_new_array();
+        if (!root || !records)
+                return -ENOMEM;
+
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_json_ json_object *rec = json_object_new_object(), *digests = json_object_new_array();
+
+                if (!rec || !digests)
+                        return -ENOMEM;
+                if (events[i].pcr >= MEASURE_PCR_COUNT || events[i].banks == 0)
+                        return -EINVAL;
+                FOREACH_HASH_ALG(a, events[i].banks) {
+                        r = json_append(digests, digest_to_json(events[i].digests + a));
+                        if (r < 0)
+                                return r;
+                }
+                r = json_add_int(rec, "pcr", (int64_t) events[i].pcr);
+                if (r >= 0)
+                        r = json_add(rec, "digests", TAKE_PTR(digests));
+                if (r >= 0)
+                        r = json_append(records, TAKE_PTR(rec));
+                if (r < 0)
+                        return r;
+        }
+        r = json_add(root, "records", TAKE_PTR(records));
+        if (r < 0)
+                return r;
+
+        return json_to_string(root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, ret);
+}

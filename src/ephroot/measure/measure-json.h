@@ -13,3 +13,8 @@ int measure_json_record(const MeasureEvent *e, const char *boot_id, uint64_t tim
 
 /* {"pcrs": {"<bank>": {"<pcr>": "<hex>", ...}, ...}} for the PCRs in v->pcr_mask. */
 int measure_json_pcr_values(const PcrValues *v, char **ret);
+
+/* A systemd-pcrlock component (systemd.pcrlock(5)): {"records":[{"pcr":N,"digests":[{"hashAlg":...,
+ * "digest":...},...]},...]}, one record per event in order, compact, as systemd's own .pcrlock files
+ * are written. */
+int measure_json_pcrlock(const MeasureEvent *events, size_t n, char **ret);

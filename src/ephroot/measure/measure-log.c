@@ -59,12 +59,31 @@ static char *read_boot_id(void) {
         return TAKE_PTR(s);
 }
 
-int measure_log_extend(Tpm2Context *tpm, const char *log_path, const MeasureEvent *events, size_t n) {
-        _cleanup_free_ char *boot_id = read_boot_id();
-        _cleanup_close_ int fd = -EBADF;
+/* systemd's protocol (src/shared/tpm2-util.c, tpm2_userspace_log_open() and tpm2_userspace_log()): the
+ * sticky bit is set before each extend and cleared only once its record is written and synced, so a
+ * writer that dies in between leaves the log marked incomplete for every later writer and reader. */
+static int log_mark(int fd, bool incomplete) {
+        if (fchmod(fd, incomplete ? 0600 | S_ISVTX : 0600) < 0)
+                return -errno;
+        return 0;
+}
+
+static int log_append_synced(int fd, const char *line) {
         int r;
 
-        assert_return(tpm && log_path && (events || n == 0), -EINVAL);
+        r = loop_write(fd, line, strlen(line));
+        if (r < 0)
+                return r;
+        if (fsync(fd) < 0)
+                return -errno;
+        return 0;
+}
+
+/* Opens and locks the log; ret_marked: its sticky bit was already set (read under the lock). */
+static int log_open_locked(const char *log_path, int *ret_fd, bool *ret_marked) {
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+        int r;
 
         r = mkdir_parents(log_path, 0755);
         if (r < 0)
@@ -78,6 +97,54 @@ int measure_log_extend(Tpm2Context *tpm, const char *log_path, const MeasureEven
         if (r < 0)
                 return log_error_errno(r, "Failed to lock measurement log '%s': %m", log_path);
 
+        if (fstat(fd, &st) < 0)
+                return log_error_errno(errno, "Failed to stat measurement log '%s': %m", log_path);
+        if (!S_ISREG(st.st_mode))
+                return log_error_errno(SYNTHETIC_ERRNO(EBADFD), "Failed to use measurement log '%s': not a regular file.",
+                                       log_path);
+        *ret_marked = st.st_mode & S_ISVTX;
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+/* The log is marked incomplete: a writer set the bit and never cleared it, so a PCR may hold an extend
+ * without its record. As systemd does, extend but do not log (appending would make the log look
+ * whole); extending can only move the PCRs away from any reference, never towards one, which is what
+ * a failure event needs. Then fail: nothing measured here can be replayed. */
+static int extend_unlogged(Tpm2Context *tpm, const char *log_path, const MeasureEvent *events, size_t n) {
+        int r;
+
+        for (size_t i = 0; i < n; i++) {
+                const MeasureEvent *e = events + i;
+                Digest digests[_HASH_ALG_MAX];
+                size_t nd = 0;
+
+                FOREACH_HASH_ALG(a, e->banks)
+                        digests[nd++] = e->digests[a];
+                r = tpm2_pcr_extend(tpm, e->pcr, digests, nd);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to extend PCR %u with the %s event: %m", e->pcr,
+                                               measure_event_type_to_string(e->type));
+        }
+        return log_error_errno(SYNTHETIC_ERRNO(ESTALE),
+                               "Measurement log '%s' is marked incomplete (sticky bit set: an earlier writer extended "
+                               "a PCR without its record): extended without logging, failing.", log_path);
+}
+
+int measure_log_extend(Tpm2Context *tpm, const char *log_path, const MeasureEvent *events, size_t n) {
+        _cleanup_free_ char *boot_id = read_boot_id();
+        _cleanup_close_ int fd = -EBADF;
+        bool marked = false;
+        int r;
+
+        assert_return(tpm && log_path && (events || n == 0), -EINVAL);
+
+        r = log_open_locked(log_path, &fd, &marked);
+        if (r < 0)
+                return r;
+        if (marked)
+                return extend_unlogged(tpm, log_path, events, n);
+
         for (size_t i = 0; i < n; i++) {
                 const MeasureEvent *e = events + i;
                 const char *what = measure_event_type_to_string(e->type);
@@ -85,8 +152,9 @@ int measure_log_extend(Tpm2Context *tpm, const char *log_path, const MeasureEven
                 Digest digests[_HASH_ALG_MAX];
                 size_t nd = 0;
 
-                /* Serialise before extending: a record we could not write must not exist as an extend. */
-                r = measure_json_record(e, boot_id, now_usec(CLOCK_REALTIME), &json);
+                /* Serialise before extending: a record we could not write must not exist as an extend.
+                 * The timestamp is CLOCK_BOOTTIME in µs, as systemd's records have it. */
+                r = measure_json_record(e, boot_id, now_usec(CLOCK_BOOTTIME), &json);
                 if (r < 0)
                         return log_error_errno(r, "Failed to format the log record of the %s event: %m", what);
                 if (asprintf(&line, "\x1e%s\n", json) < 0)
@@ -95,18 +163,27 @@ int measure_log_extend(Tpm2Context *tpm, const char *log_path, const MeasureEven
                 FOREACH_HASH_ALG(a, e->banks)
                         digests[nd++] = e->digests[a];
 
+                r = log_mark(fd, /* incomplete= */ true);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to mark measurement log '%s' as being written: %m", log_path);
+
+                /* From here on a failure leaves the sticky bit set, as systemd leaves it: a failed extend
+                 * may still have reached the TPM (a lost answer), and after it the log may lack a record. */
                 r = tpm2_pcr_extend(tpm, e->pcr, digests, nd);
                 if (r < 0)
-                        return log_error_errno(r, "Failed to extend PCR %u with the %s event: %m", e->pcr, what);
+                        return log_error_errno(r, "Failed to extend PCR %u with the %s event (measurement log '%s' "
+                                               "left marked incomplete): %m", e->pcr, what, log_path);
 
-                r = loop_write(fd, line, strlen(line));
-                if (r < 0) {
-                        /* The TPM has the extend but the log does not: mark the log incomplete, as systemd
-                         * does, so a verifier does not trust a replay of it. */
-                        (void) fchmod(fd, 0600 | S_ISVTX);
-                        return log_error_errno(r, "Failed to append the %s event to measurement log '%s': %m", what,
+                r = log_append_synced(fd, line);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to append the %s event to measurement log '%s' (left marked "
+                                               "incomplete): %m", what, log_path);
+                r = log_mark(fd, /* incomplete= */ false);
+                if (r >= 0 && fsync(fd) < 0)
+                        r = -errno;
+                if (r < 0)
+                        return log_error_errno(r, "Failed to clear the incomplete mark of measurement log '%s': %m",
                                                log_path);
-                }
         }
 
         return 0;

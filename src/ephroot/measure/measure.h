@@ -111,13 +111,21 @@ typedef struct MeasureDisk {
  * bytes outside [A-Za-z0-9._:,/+@-] (and a value that is exactly "-") are written as %XX. */
 int measure_disk_string(const MeasureDisk *d, char **ret);
 
+/* systemd's volume-key string, as cryptsetup_get_volume_key_prefix() makes it:
+ * "cryptsetup:<dm_name escaped>:<uuid>", where the escape (systemd's xescape(name, ":")) writes a
+ * control byte, a byte >= 0x7f, '\\' and ':' as \xHH (lower-case hex). */
+int measure_volume_key_string(const char *dm_name, const char *uuid, char **ret);
+
 /* The volume's two events, in the order they are extended, both into pcr: [0] the disk event,
  * H(measure_disk_string()), with the target's fields from `target` (identity, role, classification,
  * forced; its LUKS fields are ignored) and the LUKS fields from v; [1] systemd's volume-key event,
- * HMAC(key, "cryptsetup:<dm_name>:<v->uuid>"). dm_name is the mapping's name (given, since v->dm_name
- * is NULL when the volume was not activated). On failure nothing is returned. Logs failures. */
+ * HMAC(luks_volume_key(key, v->integrity), measure_volume_key_string(dm_name, v->uuid)): keyed by the
+ * whole volume key libcryptsetup holds, 96 bytes with integrity. dm_name is the mapping's name (given, since v->dm_name
+ * is NULL when the volume was not activated). ret points to two MeasureEvents (a plain pointer, not
+ * `ret[static 2]`: that declares ret non-NULL, and the -EINVAL check for NULL would then be dead code,
+ * which gcc 14 reports with -Wnonnull-compare). On failure nothing is returned. Logs failures. */
 int measure_volume_events_build(const MeasureDisk *target, const LuksVolume *v, const char *dm_name,
-                                const Secret *key, unsigned pcr, unsigned banks, MeasureEvent ret[static 2]);
+                                const Secret *key, unsigned pcr, unsigned banks, MeasureEvent *ret);
 
 /* The host-mounts event's text (docs/measurements.md): "ephroot-host-mounts:v1 action=comment
  * count=<n>", then " line=<number>:<the fstab line>" for each line commented out, in order, escaped as

@@ -281,7 +281,7 @@ static uint32_t selection_to_mask(const TPMS_PCR_SELECTION *s) {
         return mask;
 }
 
-int tpm2_pcr_read(Tpm2Context *c, HashAlg alg, uint32_t pcr_mask, Digest ret[static TPM2_PCRS]) {
+int tpm2_pcr_read(Tpm2Context *c, HashAlg alg, uint32_t pcr_mask, Digest *ret) {
         size_t dsize = hash_alg_size(alg);
         uint32_t got = 0;
 

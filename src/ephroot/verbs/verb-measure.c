@@ -5,9 +5,13 @@
  * the configuration they use. */
 
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "boot.h"
 #include "log.h"
 #include "measure-json.h"
 #include "measure-boot.h"
@@ -22,6 +26,7 @@ static struct {
         bool json;
         unsigned banks;
         const char *get;
+        const char *pcrlock_dir;
 } arg = {
         .banks = HASH_ALL,
 };
@@ -34,6 +39,7 @@ enum {
         ARG_JSON,
         ARG_BANKS,
         ARG_GET,
+        ARG_PCRLOCK_DIR,
 };
 
 static int parse_banks(const char *s, unsigned *ret) {
@@ -76,6 +82,11 @@ static VerbResult parse_option(VerbContext *ctx, int c, const char *value) {
                 if (parse_banks(value, &arg.banks) < 0)
                         return verb_usage("Invalid --banks '%s' (expected a comma-separated list of sha1, sha256, sha384, sha512).",
                                           value);
+                return VERB_OK;
+        case ARG_PCRLOCK_DIR:
+                if (!path_is_absolute(value))
+                        return verb_usage("--pcrlock-dir '%s' is not an absolute path.", value);
+                arg.pcrlock_dir = value;
                 return VERB_OK;
         case ARG_GET:
                 if (!config_key_exists(value))
@@ -151,6 +162,75 @@ static int print_text(const PcrValues *v) {
         return 0;
 }
 
+/* The systemd-pcrlock components of ephroot's predictable events, one file per event so that an image
+ * builder can give each its variants (NAME.pcrlock.d/). Numbered after systemd's 750-enter-initrd (ephroot
+ * measures in the initrd); the leave-initrd event is systemd's own and takes the name of systemd's
+ * component for it, which a file in /etc/pcrlock.d or /var/lib/pcrlock.d then replaces. */
+static const char *const pcrlock_names[] = {
+        [MEASURE_EVENT_KERNEL] = "760-ephroot-kernel.pcrlock",
+        [MEASURE_EVENT_INITRD] = "761-ephroot-initrd.pcrlock",
+        [MEASURE_EVENT_CMDLINE] = "762-ephroot-cmdline.pcrlock",
+        [MEASURE_EVENT_LEAVE_INITRD] = "800-leave-initrd.pcrlock",
+};
+
+static int write_file_atomic(int dirfd, const char *name, const char *text) {
+        _cleanup_free_ char *tmp = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        if (asprintf(&tmp, ".%s.tmp", name) < 0)
+                return -ENOMEM;
+        fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0)
+                return -errno;
+        r = loop_write(fd, text, strlen(text));
+        if (r >= 0)
+                r = loop_write(fd, "\n", 1);
+        if (r >= 0 && fsync(fd) < 0)
+                r = -errno;
+        if (r >= 0 && renameat(dirfd, tmp, dirfd, name) < 0)
+                r = -errno;
+        if (r < 0)
+                (void) unlinkat(dirfd, tmp, 0);
+        return r;
+}
+
+static int write_pcrlock(const Config *c, const MeasureEvent *events, size_t n, const char *dir) {
+        MeasureEvent leave = {};
+        _cleanup_close_ int dirfd = -EBADF;
+        int r;
+
+        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+                return log_error_errno(errno, "Failed to create pcrlock directory '%s': %m", dir);
+        dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dirfd < 0)
+                return log_error_errno(errno, "Failed to open pcrlock directory '%s': %m", dir);
+
+        r = measure_event_build_string(MEASURE_EVENT_LEAVE_INITRD, c->pcr_leave, arg.banks, BOOT_LEAVE_STRING, &leave);
+        if (r < 0)
+                return r;
+
+        for (size_t i = 0; i <= n && r >= 0; i++) {
+                const MeasureEvent *e = i < n ? events + i : &leave;
+                _cleanup_free_ char *json = NULL;
+                const char *name = e->type < ELEMENTSOF(pcrlock_names) ? pcrlock_names[e->type] : NULL;
+
+                if (!name)
+                        continue;
+                r = measure_json_pcrlock(e, 1, &json);
+                if (r < 0) {
+                        log_error_errno(r, "Failed to format the pcrlock component of the %s event: %m",
+                                        measure_event_type_to_string(e->type));
+                        break;
+                }
+                r = write_file_atomic(dirfd, name, json);
+                if (r < 0)
+                        log_error_errno(r, "Failed to write pcrlock component '%s/%s': %m", dir, name);
+        }
+        measure_event_done(&leave);
+        return r;
+}
+
 static int run_predict(VerbContext *ctx) {
         _cleanup_free_ char *json = NULL;
         MeasureEvent *events = NULL;
@@ -164,9 +244,15 @@ static int run_predict(VerbContext *ctx) {
                 return r;
 
         r = measure_replay(events, n, arg.banks, &values);
+        if (r < 0) {
+                measure_events_free(events, n);
+                return log_error_errno(r, "Failed to replay the predicted events: %m");
+        }
+        if (arg.pcrlock_dir)
+                r = write_pcrlock(&ctx->config, events, n, arg.pcrlock_dir);
         measure_events_free(events, n);
         if (r < 0)
-                return log_error_errno(r, "Failed to replay the predicted events: %m");
+                return r;
 
         if (!arg.json)
                 return print_text(&values);
@@ -185,6 +271,7 @@ static const struct option predict_options[] = {
         { "cmdline", required_argument, NULL, ARG_CMDLINE },
         { "json", no_argument, NULL, ARG_JSON },
         { "banks", required_argument, NULL, ARG_BANKS },
+        { "pcrlock-dir", required_argument, NULL, ARG_PCRLOCK_DIR },
         {},
 };
 
@@ -193,8 +280,10 @@ static const struct option predict_options[] = {
 const Verb verb_predict = {
         .name = "predict",
         .synopsis = "--kernel FILE --initrd FILE (--cmdline STRING | --cmdline-file FILE)\n"
-                    "[--banks LIST] [--json]",
-        .help = "Print the PCR values `measure` will produce, from files alone.",
+                    "[--banks LIST] [--json] [--pcrlock-dir DIR]",
+        .help = "Print the PCR values `measure` will produce, from files alone. With --pcrlock-dir,\n"
+                "also write systemd-pcrlock components for the kernel, initrd, command line and\n"
+                "leave-initrd events into DIR.",
         .options = predict_options,
         .needs = VERB_NEEDS_CONFIG | VERB_NO_CONFIG_FILE | VERB_NO_CMDLINE,
         .parse_option = parse_option,

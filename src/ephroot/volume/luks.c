@@ -356,11 +356,12 @@ static int create_header_file(const char *dir, const char *name, char **ret_path
         return 0;
 }
 
-/* The key as libcryptsetup wants it: with integrity, the 64-byte cipher key followed by a 32-byte
- * HMAC key derived from it (HKDF-SHA256, info LUKS_INTEGRITY_KEY_INFO). */
-static int volume_key_for(const Secret *key, LuksIntegrity integrity, Secret **ret) {
+int luks_volume_key(const Secret *key, LuksIntegrity integrity, Secret **ret) {
         _cleanup_(secret_freep) Secret *vk = NULL;
         int r;
+
+        assert_return(key && ret, -EINVAL);
+        assert_return(integrity >= 0 && integrity < _LUKS_INTEGRITY_MAX, -EINVAL);
 
         r = secret_new(key->size + (integrity == LUKS_INTEGRITY_NONE ? 0 : LUKS_INTEGRITY_KEY_SIZE), &vk);
         if (r < 0)
@@ -610,7 +611,7 @@ int luks_setup(const char *device, const Secret *key, const LuksParams *p, LuksV
         if (r < 0)
                 return r;
         rb.cd = cd;
-        r = volume_key_for(key, p->integrity, &vk);
+        r = luks_volume_key(key, p->integrity, &vk);
         if (r < 0)
                 return log_error_errno(r, "Failed to prepare the volume key for '%s': %m", device);
         r = format_and_mark(cd, device, block, p, &v, vk);

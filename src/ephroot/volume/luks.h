@@ -65,6 +65,11 @@ void luks_params_init(LuksParams *p); /* the defaults */
 const char *luks_integrity_to_string(LuksIntegrity i);
 int luks_integrity_from_string(const char *s);
 
+/* The volume key as libcryptsetup holds it (crypt_format(), crypt_activate_by_volume_key()): key (the
+ * 64-byte cipher key) and, with integrity, a 32-byte HMAC key derived from it (HKDF-SHA256, info
+ * "ephroot integrity key v1") after it: 96 bytes. systemd's volume-key measurement is keyed by this. */
+int luks_volume_key(const Secret *key, LuksIntegrity integrity, Secret **ret);
+
 /* Formats device as LUKS2 with key (no keyslot), writes the mark, and when p->activate activates it
  * from the tmpfs header only. Logs failures naming the device. On failure nothing stays mapped and
  * the header file is removed. */
