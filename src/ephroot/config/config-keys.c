@@ -150,6 +150,26 @@ static int parse_host_mounts_item(const char *key, const char *value, void *fiel
                                "%s: Invalid '%s' value '%s' (expected refuse or comment), refusing.", origin, key, value);
 }
 
+static const char *const boot_chain_names[_BOOT_CHAIN_MAX] = {
+        [BOOT_CHAIN_AUTO] = "auto",
+        [BOOT_CHAIN_REQUIRED] = "required",
+        [BOOT_CHAIN_OFF] = "off",
+};
+
+const char *boot_chain_to_string(BootChain b) {
+        return b >= 0 && b < _BOOT_CHAIN_MAX ? boot_chain_names[b] : NULL;
+}
+
+static int parse_boot_chain_item(const char *key, const char *value, void *field, const char *origin) {
+        for (BootChain b = 0; b < _BOOT_CHAIN_MAX; b++)
+                if (streq(value, boot_chain_names[b])) {
+                        *(BootChain *) field = b;
+                        return 0;
+                }
+        return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                               "%s: Invalid '%s' value '%s' (expected auto, required or off), refusing.", origin, key, value);
+}
+
 static int parse_delay_item(const char *key, const char *value, void *field, const char *origin) {
         unsigned u;
 
@@ -419,6 +439,10 @@ static int format_host_mounts(const void *field, char **ret) {
         return format_text(host_mounts_to_string(*(const HostMounts *) field), ret);
 }
 
+static int format_boot_chain(const void *field, char **ret) {
+        return format_text(boot_chain_to_string(*(const BootChain *) field), ret);
+}
+
 static int format_root_hash(const void *field, char **ret) {
         const RootHash *h = field;
         _cleanup_free_ char *hex = NULL;
@@ -494,6 +518,7 @@ const ConfigItem config_items[] = {
         { "mode", parse_mode_item, format_mode, offsetof(Config, mode), true },
         { "root-hash", parse_root_hash_item, format_root_hash, offsetof(Config, root_hash), true },
         { "host-mounts", parse_host_mounts_item, format_host_mounts, offsetof(Config, host_mounts), true },
+        { "boot-chain", parse_boot_chain_item, format_boot_chain, offsetof(Config, boot_chain), true },
         { "failure-action", parse_failure_action_item, format_failure_action, offsetof(Config, failure_action), true },
         { "failure-delay", parse_delay_item, format_unsigned, offsetof(Config, failure_delay), false },
         { "pcr-leave", parse_pcr_item, format_unsigned, offsetof(Config, pcr_leave), true },

@@ -40,6 +40,15 @@ typedef enum HostMounts {
         _HOST_MOUNTS_MAX,
 } HostMounts;
 
+/* Whether the kernel and initrd measured must be the ones the boot loader measured (docs/measurements.md,
+ * "Bound to what the firmware and the boot loader measured"). */
+typedef enum BootChain {
+        BOOT_CHAIN_AUTO,     /* checked when the firmware has a log; required when it logs boot loader files */
+        BOOT_CHAIN_REQUIRED, /* no firmware log, or one without the boot loader's files: the boot fails */
+        BOOT_CHAIN_OFF,
+        _BOOT_CHAIN_MAX,
+} BootChain;
+
 #define CONFIG_FAILURE_DELAY_MAX 300U  /* seconds before a failure action, at most */
 #define CONFIG_ROOT_HASH_SIZE 32U      /* sha256 */
 #define CONFIG_AZURE_IMDS_URL_DEFAULT "http://169.254.169.254"
@@ -86,6 +95,7 @@ typedef struct Config {
         RootMode mode;
         RootHash root_hash;                       /* expected `ephroot root-hash` of the OS root */
         HostMounts host_mounts;
+        BootChain boot_chain;
         FailureAction failure_action;
         unsigned failure_delay;                   /* seconds, before poweroff/reboot */
         unsigned pcr_leave;                       /* the closing "leave-initrd" event */
@@ -123,6 +133,7 @@ typedef struct Config {
 const char *root_mode_to_string(RootMode m);
 const char *failure_action_to_string(FailureAction a);
 const char *host_mounts_to_string(HostMounts h);
+const char *boot_chain_to_string(BootChain b);
 const char *attest_mode_to_string(AttestMode m);
 
 /* Fills in the built-in defaults. Returns -ENOMEM on allocation failure. */

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <sys/utsname.h>
 
+#include "boot-chain.h"
 #include "log.h"
 #include "measure-boot.h"
 #include "luks.h"
@@ -82,6 +83,12 @@ int measure_boot_inputs(Tpm2Context *tpm, const Config *c, const MeasureInputs *
         r = measure_events_build(c, in, banks, &events, &n);
         if (r < 0)
                 return r;
+        /* bound to what ran: checked before anything is extended, so a refusal leaves PCR 11 as it was */
+        r = boot_chain_check(tpm, c, in->event_log, events, n, banks);
+        if (r < 0) {
+                measure_events_free(events, n);
+                return r;
+        }
         attach_kernel_info(events + MEASURE_EVENT_KERNEL);
 
         r = measure_log_extend(tpm, c->measure_log, events, n);

@@ -45,6 +45,7 @@ typedef struct MeasureInputs {
         const char *cmdline; /* text, as read from /proc/cmdline (a trailing newline is dropped) */
         const char *root;    /* the OS root: kernel and initrd are resolved inside it, as if it were "/";
                               * NULL: the paths as given */
+        const char *event_log; /* the firmware's event log for boot-chain; NULL: the kernel's */
 } MeasureInputs;
 
 /* The PCR values a sequence of events produces from reset (all zeros). */

@@ -27,6 +27,7 @@ static struct {
         unsigned banks;
         const char *get;
         const char *pcrlock_dir;
+        const char *event_log;
 } arg = {
         .banks = HASH_ALL,
 };
@@ -40,6 +41,7 @@ enum {
         ARG_BANKS,
         ARG_GET,
         ARG_PCRLOCK_DIR,
+        ARG_EVENT_LOG,
 };
 
 static int parse_banks(const char *s, unsigned *ret) {
@@ -88,6 +90,9 @@ static VerbResult parse_option(VerbContext *ctx, int c, const char *value) {
                         return verb_usage("--pcrlock-dir '%s' is not an absolute path.", value);
                 arg.pcrlock_dir = value;
                 return VERB_OK;
+        case ARG_EVENT_LOG:
+                arg.event_log = value;
+                return VERB_OK;
         case ARG_GET:
                 if (!config_key_exists(value))
                         return verb_usage("Unknown setting '%s' for --get; 'ephroot config' lists them.", value);
@@ -123,19 +128,21 @@ static int run_measure(VerbContext *ctx) {
         if (r < 0)
                 return r;
 
-        return measure_boot_inputs(ctx->tpm, &ctx->config, &(MeasureInputs) { arg.kernel, arg.initrd, ctx->cmdline });
+        return measure_boot_inputs(ctx->tpm, &ctx->config,
+                                   &(MeasureInputs) { arg.kernel, arg.initrd, ctx->cmdline, .event_log = arg.event_log });
 }
 
 static const struct option measure_options[] = {
         { "kernel", required_argument, NULL, ARG_KERNEL },
         { "initrd", required_argument, NULL, ARG_INITRD },
         { "cmdline-file", required_argument, NULL, ARG_CMDLINE_FILE },
+        { "event-log", required_argument, NULL, ARG_EVENT_LOG },
         {},
 };
 
 const Verb verb_measure = {
         .name = "measure",
-        .synopsis = "--kernel FILE --initrd FILE [--cmdline-file FILE]",
+        .synopsis = "--kernel FILE --initrd FILE [--cmdline-file FILE] [--event-log FILE]",
         .help = "Extend kernel, initrd and command line (default /proc/cmdline) into the TPM\n"
                 "and append them to the measurement log.",
         .options = measure_options,
