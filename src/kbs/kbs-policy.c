@@ -210,6 +210,14 @@ static int policy_check_minimums(const KbsPolicy *p, const char *name) {
                 return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
                                        "%s: policy '%s' checks nothing (no \"pcrs\", \"snp_measurements\" or \"trusted_aks\"), refusing.",
                                        name, p->name);
+        /* PCRs 11, 12, 15 are ephroot's measurements of files on the host-writable OS disk; only the
+         * firmware's and the boot loader's (4, 7, 8, 9) bind them to what ran (docs/measurements.md). */
+        if ((p->tee_mask & ((1U << KBS_TEE_TPM) | (1U << KBS_TEE_AZ_SNP_VTPM) | (1U << KBS_TEE_AZ_TDX_VTPM) |
+                            (1U << KBS_TEE_SVSM_VTPM))) &&
+            p->pcr_mask != 0 && (p->pcr_mask & ~((1U << 11) | (1U << 12) | (1U << 15))) == 0)
+                log_warning("%s: policy '%s' pins only PCRs among 11, 12, 15: a host that changes grub.cfg, the kernel "
+                            "or the initrd GRUB loads is not refused by it; pin 4, 7, 8, 9 too (`ephroot reference`).",
+                            name, p->name);
         return 0;
 }
 
