@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "b64.h"
+#include "byte-reader.h"
 #include "kbs-session.h"
 #include "log.h"
 #include "util.h"
@@ -168,29 +169,16 @@ static int serialize(const KbsSession *s, uint8_t *buf, size_t *ret_size) {
         return r;
 }
 
-typedef struct Reader {
-        const uint8_t *p;
-        size_t left;
-} Reader;
+typedef ByteReader Reader;
 
 static const uint8_t *take(Reader *rd, size_t size) {
-        const uint8_t *p = rd->p;
-
-        if (size > rd->left)
-                return NULL;
-        rd->p += size;
-        rd->left -= size;
-        return p;
+        return byte_reader_take(rd, size);
 }
 
 static int take_blob16(Reader *rd, size_t max, const uint8_t **ret, size_t *ret_size) {
-        const uint8_t *le = take(rd, 2);
-        size_t size;
+        uint16_t size;
 
-        if (!le)
-                return -EBADMSG;
-        size = (size_t) le[0] | (size_t) le[1] << 8;
-        if (size > max || !(*ret = take(rd, size)))
+        if (byte_reader_le16(rd, &size) < 0 || size > max || !(*ret = take(rd, size)))
                 return -EBADMSG;
         *ret_size = size;
         return 0;

@@ -4,43 +4,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "byte-reader.h"
 #include "tcg-log.h"
 #include "util.h"
 
 static const char spec_id_signature[16] = "Spec ID Event03";
 static const char startup_locality_signature[16] = "StartupLocality";
 
-typedef struct Cursor {
-        const uint8_t *p;
-        size_t left;
-} Cursor;
+typedef ByteReader Cursor;
 
 static const uint8_t *take(Cursor *c, size_t n) {
-        const uint8_t *p = c->p;
-
-        if (n > c->left)
-                return NULL;
-        c->p += n;
-        c->left -= n;
-        return p;
+        return byte_reader_take(c, n);
 }
 
 static int take_u32(Cursor *c, uint32_t *ret) {
-        const uint8_t *p = take(c, 4);
-
-        if (!p)
-                return -EBADMSG;
-        *ret = (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 | (uint32_t) p[3] << 24;
-        return 0;
+        return byte_reader_le32(c, ret) < 0 ? -EBADMSG : 0;
 }
 
 static int take_u16(Cursor *c, uint16_t *ret) {
-        const uint8_t *p = take(c, 2);
-
-        if (!p)
-                return -EBADMSG;
-        *ret = (uint16_t) (p[0] | p[1] << 8);
-        return 0;
+        return byte_reader_le16(c, ret) < 0 ? -EBADMSG : 0;
 }
 
 /* TCG_EfiSpecIDEventStruct: signature, platformClass, versions, uintnSize, the banks, vendor info. */
