@@ -449,6 +449,25 @@ static void test_config_insecure(void **state) {
         assert_int_equal(config_init(&c), 0);
         assert_true(config_parse_text(&c, "kbs-insecure = perhaps\n", "t") < 0);
         config_done(&c);
+
+        /* several brokers: commas (or blanks in the file), stored joined by commas; each one checked */
+        assert_int_equal(config_init(&c), 0);
+        assert_int_equal(config_parse_text(&c, "attest = required\nkbs-url = https://a.example/, https://b.example:8443\n", "t"), 0);
+        assert_string_equal(c.kbs_url, "https://a.example/,https://b.example:8443");
+        assert_int_equal(attest_check_config(&c), 0);
+        assert_int_equal(config_parse_cmdline(&c, "ephroot.kbs-url=https://a.example,http://b.example"), 0);
+        assert_string_equal(c.kbs_url, "https://a.example,http://b.example");
+        assert_int_equal(attest_check_config(&c), -EPERM); /* the second is plain HTTP */
+        config_done(&c);
+        static const char *const bad_lists[] = {
+                "kbs-url = ,\n", "kbs-url = https://a.example,ftp://b\n", "kbs-url = https://a.example,https://b?x\n",
+                "kbs-url = https://1,https://2,https://3,https://4,https://5,https://6,https://7,https://8,https://9\n",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad_lists); i++) {
+                assert_int_equal(config_init(&c), 0);
+                assert_true(config_parse_text(&c, bad_lists[i], "t") < 0);
+                config_done(&c);
+        }
 }
 
 static int group_setup(void **state) {

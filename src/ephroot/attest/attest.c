@@ -31,6 +31,7 @@
  * and wipes all of it. */
 typedef struct AttestSession {
         const Config *config;
+        const char *url;                 /* the broker of this session (one of kbs-url's) */
         Tpm2Context *tpm;
         const EvidenceProvider *provider;
         void *provider_state;            /* what the provider's auth_extra_params() made */
@@ -50,11 +51,13 @@ int attest_check_config(const Config *c) {
         if (!c->kbs_url)
                 return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "attest=%s needs kbs-url=, refusing.",
                                        attest_mode_to_string(c->attest));
-        if (startswith(c->kbs_url, "http://") && !c->kbs_insecure)
-                return log_error_errno(SYNTHETIC_ERRNO(EPERM),
-                                       "kbs-url=%s is plain HTTP: nothing would authenticate the broker. "
-                                       "Use https://, or set kbs-insecure=yes (tests only), refusing.",
-                                       c->kbs_url);
+        /* every broker of the list: "http://" at the start or after a comma */
+        for (const char *u = c->kbs_url; u; u = strchr(u, ',') ? strchr(u, ',') + 1 : NULL)
+                if (startswith(u, "http://") && !c->kbs_insecure)
+                        return log_error_errno(SYNTHETIC_ERRNO(EPERM),
+                                               "kbs-url=%s is plain HTTP: nothing would authenticate the broker. "
+                                               "Use https://, or set kbs-insecure=yes (tests only), refusing.",
+                                               c->kbs_url);
         if (!streq(c->attest_tee, EVIDENCE_TEE_AZURE_DETECT) && !evidence_provider_find(c->attest_tee))
                 return log_error_errno(SYNTHETIC_ERRNO(EOPNOTSUPP),
                                        "attest-tee=%s: this build of ephroot has no such evidence provider, refusing.",
@@ -75,7 +78,7 @@ static int request(AttestSession *s, const char *method, const char *path, const
         HttpResponse resp = {};
         int r;
 
-        if (asprintf(&url, "%s%s%s", s->config->kbs_url, endswith_slash(s->config->kbs_url) ? "" : "/", path) < 0)
+        if (asprintf(&url, "%s%s%s", s->url, endswith_slash(s->url) ? "" : "/", path) < 0)
                 return log_oom();
 
         r = http_request(s->http, method, url, body, s->cookie, &resp);
@@ -93,7 +96,8 @@ static int request(AttestSession *s, const char *method, const char *path, const
 
                 reason = attest_proto_error_message(resp.body, resp.size);
                 http_response_done(&resp);
-                return log_error_errno(SYNTHETIC_ERRNO(status == 401 || status == 403 ? EACCES : EPROTO),
+                return log_error_errno(SYNTHETIC_ERRNO(status == 401 || status == 403 ? EACCES :
+                                                       status >= 500 ? EBUSY : EPROTO),
                                        "Failed to %s '%s': HTTP %ld%s%s", method, url, status, reason ? ", " : "",
                                        strempty(reason));
         }
@@ -231,7 +235,7 @@ static void session_done(AttestSession *s) {
 
 /* The HTTP client for the whole exchange: every request's retries share one deadline, attest-timeout
  * from the start. */
-static int session_connect(AttestSession *s, uint64_t start) {
+static int session_connect(AttestSession *s, uint64_t start, unsigned retries) {
         const Config *c = s->config;
         int r;
 
@@ -241,15 +245,15 @@ static int session_connect(AttestSession *s, uint64_t start) {
                                     .connect_timeout_ms = c->kbs_connect_timeout * 1000U,
                                     .timeout_ms = HTTP_ATTEMPT_TIMEOUT_MS,
                                     .deadline_usec = start + (uint64_t) c->attest_timeout * 1000000U,
-                                    .retries = c->kbs_retries,
+                                    .retries = retries,
                                     .max_response = ATTEST_RESPONSE_MAX,
                             },
                             &s->http);
         if (r < 0)
-                return log_error_errno(r, "Failed to set up HTTP for '%s': %m", c->kbs_url);
-        if (startswith(c->kbs_url, "http://"))
+                return log_error_errno(r, "Failed to set up HTTP for '%s': %m", s->url);
+        if (startswith(s->url, "http://"))
                 log_warning("kbs-url=%s is plain HTTP (kbs-insecure=yes): nothing authenticates the broker.",
-                            c->kbs_url);
+                            s->url);
         return 0;
 }
 
@@ -279,10 +283,10 @@ static int step_auth(AttestSession *s) {
         if (r < 0)
                 return log_error_errno(SYNTHETIC_ERRNO(EBADMSG),
                                        "Failed to start a session with '%s': the auth reply sets no valid kbs-session-id cookie.",
-                                       s->config->kbs_url);
+                                       s->url);
         r = attest_proto_parse_challenge(resp.body, resp.size, &s->challenge, &reason);
         if (r < 0)
-                return log_error_errno(r, "Failed to read the auth reply of '%s': %s.", s->config->kbs_url, reason);
+                return log_error_errno(r, "Failed to read the auth reply of '%s': %s.", s->url, reason);
         return 0;
 }
 
@@ -343,7 +347,7 @@ static int step_attest(AttestSession *s, const char *evidence) {
                 return r;
         r = attest_proto_parse_token(resp.body, resp.size, &token, &reason);
         if (r < 0)
-                return log_error_errno(r, "Failed to read the attest reply of '%s': %s.", s->config->kbs_url, reason);
+                return log_error_errno(r, "Failed to read the attest reply of '%s': %s.", s->url, reason);
         /* A broker may re-issue the session cookie with the attestation (ephroot-kbs seals the attested
          * session into it; Trustee sets the same id again): the resources are fetched with the new one. */
         if (resp.set_cookie) {
@@ -352,7 +356,7 @@ static int step_attest(AttestSession *s, const char *evidence) {
                 r = attest_proto_parse_set_cookie(resp.set_cookie, &cookie);
                 if (r == -EBADMSG)
                         return log_error_errno(r, "Failed to read the attest reply of '%s': its kbs-session-id cookie is malformed.",
-                                               s->config->kbs_url);
+                                               s->url);
                 if (r >= 0) {
                         free(s->cookie);
                         s->cookie = TAKE_PTR(cookie);
@@ -373,17 +377,12 @@ static int step_fetch(AttestSession *s) {
         return 0;
 }
 
-static int attest_exchange(AttestSession *s, uint64_t start, const char *secrets_dir) {
+/* One whole exchange with one broker: auth, evidence, attest, every resource. */
+static int attest_exchange(AttestSession *s, uint64_t start, unsigned retries) {
         _cleanup_free_ char *evidence = NULL;
         int r;
 
-        r = attest_check_config(s->config);
-        if (r < 0)
-                return r;
-        r = evidence_provider_resolve(s->tpm, s->config->attest_tee, &s->provider);
-        if (r < 0)
-                return r;
-        r = session_connect(s, start);
+        r = session_connect(s, start, retries);
         if (r < 0)
                 return r;
         r = step_auth(s);
@@ -395,25 +394,81 @@ static int attest_exchange(AttestSession *s, uint64_t start, const char *secrets
         r = step_attest(s, evidence);
         if (r < 0)
                 return r;
-        r = step_fetch(s);
-        if (r < 0)
-                return r;
-        return write_secrets(s->config, secrets_dir, s->secrets);
+        return step_fetch(s);
+}
+
+/* Worth another broker: it could not be reached, timed out, or was busy or broken (5xx after its
+ * retries). A refusal (401/403), a protocol error or a TLS failure is final: fail closed. */
+static bool failover_reason(int r) {
+        return IN_SET(r, -ECONNREFUSED, -ETIMEDOUT, -EBUSY, -EIO, -EHOSTUNREACH, -ENETUNREACH, -ECONNRESET);
 }
 
 int attest_run(const Config *c, Tpm2Context *tpm, const char *secrets_dir, AttestResult *ret) {
-        _cleanup_(session_done) AttestSession s = { .config = c, .tpm = tpm };
-        uint64_t start = now_usec(CLOCK_MONOTONIC);
+        uint64_t start = now_usec(CLOCK_MONOTONIC), deadline, next_ok[CONFIG_KBS_URLS_MAX] = {};
+        _cleanup_free_ char *list = NULL;
+        char *urls[CONFIG_KBS_URLS_MAX];
+        unsigned tries[CONFIG_KBS_URLS_MAX] = {}, n = 0;
+        const EvidenceProvider *provider = NULL;
+        AttestResult res = {};
         int r;
 
         assert_return(c && secrets_dir && ret, -EINVAL);
+        *ret = (AttestResult) {};
 
-        r = attest_exchange(&s, start, secrets_dir);
-        *ret = (AttestResult) {
-                .n_secrets = r >= 0 ? (unsigned) c->n_secrets : 0,
-                .usec = now_usec(CLOCK_MONOTONIC) - start,
-                .evidence_usec = s.evidence_usec,
-                .http_attempts = http_client_attempts(s.http),
-        };
+        r = attest_check_config(c);
+        if (r < 0)
+                return r;
+        r = evidence_provider_resolve(tpm, c->attest_tee, &provider);
+        if (r < 0)
+                return r;
+        list = strdup(c->kbs_url);
+        if (!list)
+                return log_oom();
+        for (char *p = list, *w; n < CONFIG_KBS_URLS_MAX && (w = strsep(&p, ","));)
+                urls[n++] = w;
+        deadline = start + (uint64_t) c->attest_timeout * 1000000U;
+
+        /* One broker: its HTTP client retries (kbs-retries, back-off, Retry-After). Several: each
+         * request is tried once, and a broker that failed for a reason worth it gives way to the next,
+         * in order, each at most kbs-retries + 1 times, one after a 503's Retry-After. */
+        for (;;) {
+                _cleanup_(session_done) AttestSession s = { .config = c, .tpm = tpm, .provider = provider };
+                uint64_t now = now_usec(CLOCK_MONOTONIC), wake = UINT64_MAX;
+                unsigned i, pick = n;
+
+                for (i = 0; i < n; i++)
+                        if (tries[i] <= c->kbs_retries) {
+                                if (next_ok[i] <= now && (pick == n || tries[i] < tries[pick]))
+                                        pick = i;
+                                wake = MIN(wake, next_ok[i]);
+                        }
+                if (pick == n && wake != UINT64_MAX && wake < deadline) {
+                        (void) usleep((useconds_t) MIN(wake - now, (uint64_t) 30000000));
+                        continue;
+                }
+                if (pick == n)
+                        break; /* every broker tried as often as allowed, or the deadline */
+                tries[pick]++;
+                s.url = urls[pick];
+                r = attest_exchange(&s, start, n == 1 ? c->kbs_retries : 0);
+                res.evidence_usec += s.evidence_usec;
+                res.http_attempts += http_client_attempts(s.http);
+                if (r >= 0) {
+                        r = write_secrets(c, secrets_dir, s.secrets);
+                        if (r >= 0)
+                                res.n_secrets = (unsigned) c->n_secrets;
+                        break;
+                }
+                if (n == 1 || !failover_reason(r) || now_usec(CLOCK_MONOTONIC) >= deadline)
+                        break;
+                next_ok[pick] = now_usec(CLOCK_MONOTONIC) + (uint64_t) http_client_retry_after(s.http) * 1000000U;
+                log_warning("Broker '%s' failed (%s); trying the next of kbs-url within attest-timeout.", urls[pick],
+                            r == -EBUSY ? "busy or failing" : "unreachable");
+        }
+        if (r < 0 && n > 1 && failover_reason(r))
+                log_error("Failed to attest: none of the %u brokers of kbs-url answered within attest-timeout (%u s).", n,
+                          c->attest_timeout);
+        res.usec = now_usec(CLOCK_MONOTONIC) - start;
+        *ret = res;
         return r;
 }

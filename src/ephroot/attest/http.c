@@ -16,6 +16,7 @@
 #define HTTP_COOKIE_MAX 8192U
 #define HTTP_BACKOFF_FIRST_MS 200U
 #define HTTP_BACKOFF_MAX_MS 3200U
+#define HTTP_RETRY_AFTER_MAX_SEC 30U
 
 struct HttpClient {
         HttpOptions opts;
@@ -23,6 +24,7 @@ struct HttpClient {
         CURL *curl;
         unsigned attempts;
         const char *last_error;
+        unsigned retry_after_sec; /* of the last 503, bounded; 0: none */
 };
 
 typedef struct HttpBuffer {
@@ -30,6 +32,7 @@ typedef struct HttpBuffer {
         size_t size, max;
         bool too_big;
         char *set_cookie;
+        unsigned retry_after_sec;
 } HttpBuffer;
 
 static int curl_to_errno(CURLcode cc) {
@@ -89,6 +92,19 @@ static size_t header_cb(char *ptr, size_t size, size_t nmemb, void *userdata) {
         size_t n = size * nmemb;
         const size_t prefix = strlen("Set-Cookie:");
 
+        /* Retry-After in seconds (the HTTP-date form is not taken), bounded */
+        if (n > 12 && n < 64 && strncasecmp(ptr, "Retry-After:", 12) == 0) {
+                char digits[64], *d = digits;
+                unsigned u;
+
+                memcpy(digits, ptr + 12, n - 12);
+                digits[n - 12] = '\0';
+                d += strspn(d, " \t");
+                d[strcspn(d, " \t\r\n")] = '\0';
+                if (safe_atou(d, &u) >= 0)
+                        b->retry_after_sec = MIN(u, HTTP_RETRY_AFTER_MAX_SEC);
+                return n;
+        }
         if (n > prefix && n <= prefix + HTTP_COOKIE_MAX && strncasecmp(ptr, "Set-Cookie:", prefix) == 0) {
                 const char *v = ptr + prefix;
                 size_t l = n - prefix;
@@ -151,6 +167,10 @@ HttpClient *http_client_free(HttpClient *c) {
 
 const char *http_client_last_error(const HttpClient *c) {
         return c ? c->last_error : NULL;
+}
+
+unsigned http_client_retry_after(const HttpClient *c) {
+        return c ? c->retry_after_sec : 0;
 }
 
 unsigned http_client_attempts(const HttpClient *c) {
@@ -273,6 +293,7 @@ int http_request(HttpClient *c, const char *method, const char *url, const char 
                 free(b.data);
                 free(b.set_cookie);
 
+                c->retry_after_sec = cc == CURLE_OK ? b.retry_after_sec : 0;
                 if (cc == CURLE_OK)
                         r = -EBUSY; /* 503 */
                 else if (b.too_big)
@@ -286,11 +307,13 @@ int http_request(HttpClient *c, const char *method, const char *url, const char 
                 /* Only what cannot have reached the server's logic is retried: no connection, or 503. */
                 if (!IN_SET(r, -ECONNREFUSED, -EBUSY) || attempt == c->opts.retries)
                         break;
+                /* a 503's Retry-After is honoured: waited for, never past the deadline */
+                unsigned wait_ms = MAX(backoff_ms, c->retry_after_sec * 1000U);
                 if (c->opts.deadline_usec > 0 &&
-                    now_usec(CLOCK_MONOTONIC) + (uint64_t) backoff_ms * 1000 >= c->opts.deadline_usec)
+                    now_usec(CLOCK_MONOTONIC) + (uint64_t) wait_ms * 1000 >= c->opts.deadline_usec)
                         break;
-                (void) nanosleep(&(struct timespec) { .tv_sec = backoff_ms / 1000,
-                                                      .tv_nsec = (long) (backoff_ms % 1000) * 1000000L },
+                (void) nanosleep(&(struct timespec) { .tv_sec = wait_ms / 1000,
+                                                      .tv_nsec = (long) (wait_ms % 1000) * 1000000L },
                                  NULL);
                 backoff_ms = MIN(backoff_ms * 2, HTTP_BACKOFF_MAX_MS);
         }

@@ -47,5 +47,8 @@ void http_response_done(HttpResponse *r);
 /* libcurl's words for why the last request got no response (static text), or NULL. */
 const char *http_client_last_error(const HttpClient *c);
 
+/* The Retry-After (seconds, at most 30) of the last 503 this client got, 0 if it had none. */
+unsigned http_client_retry_after(const HttpClient *c);
+
 /* Number of attempts made by this client so far (for tests and the performance figures). */
 unsigned http_client_attempts(const HttpClient *c);

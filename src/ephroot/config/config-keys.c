@@ -273,13 +273,38 @@ static int parse_attest_item(const char *key, const char *value, void *field, co
 }
 
 static int parse_url_item(const char *key, const char *value, void *field, const char *origin) {
-        /* The broker's base URL; the protocol's paths (/kbs/v0/...) are appended. */
-        if ((!startswith(value, "https://") && !startswith(value, "http://")) || strlen(value) > 1024 ||
-            strpbrk(value, " \t?#"))
-                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
-                                       "%s: '%s' needs an http:// or https:// URL without query, got '%s', refusing.",
-                                       origin, key, value);
-        return free_and_strdup(field, value) < 0 ? log_oom() : 0;
+        /* The brokers' base URLs, in the order they are tried, separated by commas (or blanks in the
+         * file); the protocol's paths (/kbs/v0/...) are appended. Stored joined by commas. */
+        _cleanup_free_ char *copy = strdup(value), *joined = NULL;
+        size_t n = 0, len = 0;
+        char *p, *w;
+
+        if (!copy)
+                return log_oom();
+        if (strlen(value) > CONFIG_KBS_URLS_MAX * 1025)
+                goto bad;
+        joined = malloc(strlen(value) + 1);
+        if (!joined)
+                return log_oom();
+        for (p = copy; (w = strsep(&p, ", \t"));) {
+                if (isempty(w))
+                        continue;
+                if ((!startswith(w, "https://") && !startswith(w, "http://")) || strlen(w) > 1024 || strpbrk(w, "?#") ||
+                    ++n > CONFIG_KBS_URLS_MAX)
+                        goto bad;
+                if (len > 0)
+                        joined[len++] = ',';
+                len = stpcpy(joined + len, w) - joined;
+        }
+        if (n == 0)
+                goto bad;
+        free(*(char **) field);
+        *(char **) field = TAKE_PTR(joined);
+        return 0;
+bad:
+        return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                               "%s: '%s' needs 1 to %u http:// or https:// URLs without query, separated by commas, got '%s', refusing.",
+                               origin, key, CONFIG_KBS_URLS_MAX, value);
 }
 
 static int parse_pin_item(const char *key, const char *value, void *field, const char *origin) {

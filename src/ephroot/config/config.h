@@ -49,6 +49,7 @@ typedef enum BootChain {
         _BOOT_CHAIN_MAX,
 } BootChain;
 
+#define CONFIG_KBS_URLS_MAX 8U        /* brokers in kbs-url, tried in order */
 #define CONFIG_FAILURE_DELAY_MAX 300U  /* seconds before a failure action, at most */
 #define CONFIG_ROOT_HASH_SIZE 32U      /* sha256 */
 #define CONFIG_AZURE_IMDS_URL_DEFAULT "http://169.254.169.254"
@@ -113,7 +114,7 @@ typedef struct Config {
         unsigned azure_report_timeout;  /* seconds to wait for the paravisor's fresh HCL report */
         /* Attestation (docs/attestation.md). */
         AttestMode attest;
-        char *kbs_url;
+        char *kbs_url;              /* one or more base URLs, joined by commas */
         char *kbs_ca_file;
         char *kbs_pin;
         bool kbs_insecure;          /* a plain-HTTP kbs-url is allowed (tests only) */
