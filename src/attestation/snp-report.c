@@ -83,6 +83,16 @@ SnpProduct snp_report_product(const SnpReport *r) {
         return SNP_PRODUCT_UNKNOWN;
 }
 
+SnpTcb snp_tcb_decode(uint64_t tcb, SnpProduct product) {
+#define BYTE(i) ((uint8_t) (tcb >> (8 * (i))))
+        if (product == SNP_PRODUCT_TURIN)
+                return (SnpTcb) {
+                        .fmc = BYTE(0), .bootloader = BYTE(1), .tee = BYTE(2), .snp = BYTE(3), .microcode = BYTE(7)
+                };
+        return (SnpTcb) { .bootloader = BYTE(0), .tee = BYTE(1), .snp = BYTE(6), .microcode = BYTE(7) };
+#undef BYTE
+}
+
 static const char *const product_names[_SNP_PRODUCT_MAX] = {
         [SNP_PRODUCT_UNKNOWN] = "unknown",
         [SNP_PRODUCT_MILAN] = "Milan",

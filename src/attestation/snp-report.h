@@ -44,6 +44,13 @@ typedef struct SnpReport {
         uint8_t sig_r[72], sig_s[72]; /* little-endian, as in the report */
 } SnpReport;
 
+/* The SVNs of a TCB_VERSION (reported_tcb, committed_tcb, ...), whose layout depends on the product:
+ * Milan and Genoa: bootloader, tee, 4 reserved, snp, microcode; Turin: fmc, bootloader, tee, snp,
+ * 3 reserved, microcode (fmc is 0 before Turin). */
+typedef struct SnpTcb {
+        uint8_t fmc, bootloader, tee, snp, microcode;
+} SnpTcb;
+
 /* Parses exactly SNP_REPORT_SIZE bytes; refuses other sizes, versions outside 2..5, and a signature
  * algorithm other than ECDSA P-384 (-EBADMSG / -EOPNOTSUPP). */
 int snp_report_parse(const uint8_t *p, size_t n, SnpReport *ret);
@@ -51,6 +58,7 @@ int snp_report_parse(const uint8_t *p, size_t n, SnpReport *ret);
 /* The product from CPUID (report version 3+), else SNP_PRODUCT_UNKNOWN. */
 SnpProduct snp_report_product(const SnpReport *r);
 const char *snp_product_to_string(SnpProduct p);
+SnpTcb snp_tcb_decode(uint64_t tcb, SnpProduct product);
 int snp_product_from_string(const char *s);
 
 /* Signing key in flags bits 2-4: 0 = VCEK, 1 = VLEK. */

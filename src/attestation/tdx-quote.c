@@ -25,9 +25,18 @@
 #define TDX_TEE_TYPE 0x81U
 #define TDX_CERT_QE_REPORT 6U
 #define TDX_CERT_PCK_CHAIN 5U
-#define SGX_REPORT_SIZE 384U
-#define SGX_REPORTDATA_OFFSET 320U
+#define SGX_REPORT_SIZE TDX_QE_REPORT_SIZE
+#define SGX_REPORTDATA_OFFSET TDX_QE_REPORTDATA_OFFSET
 #define TDX_ROOTS_MAX 8
+
+const uint8_t tdx_qe_mrsigner[32] = {
+        0xdc, 0x9e, 0x2a, 0x7c, 0x6f, 0x94, 0x8f, 0x17, 0x47, 0x4e, 0x34, 0xa7, 0xfc, 0x43, 0xed, 0x03,
+        0x0f, 0x7c, 0x15, 0x63, 0xf1, 0xba, 0xbd, 0xdf, 0x63, 0x40, 0xc8, 0x2e, 0x0e, 0x54, 0xa8, 0xc5,
+};
+/* ATTRIBUTES (flags, xfrm) and the mask Intel's QE identity applies: INIT and MODE64BIT set, DEBUG
+ * (bit 1) clear; bit 2 (PROVISIONKEY) ignored; xfrm ignored. */
+static const uint8_t tdx_qe_attributes[16] = { 0x11 };
+static const uint8_t tdx_qe_attributes_mask[16] = { 0xfb, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
 static uint16_t le16(const uint8_t *p) {
         return (uint16_t) (p[0] | p[1] << 8);
@@ -63,6 +72,7 @@ int tdx_quote_parse(const uint8_t *p, size_t n, TdxQuote *ret) {
                 return -EBADMSG;
         q.signed_data = p;
         q.signed_size = off;
+        q.tee_tcb_svn = p + body;
         q.report_data = p + body + TDX_REPORTDATA_IN_BODY;
         q.td_info = p + body + TDX_TDINFO_IN_BODY;
 
@@ -154,6 +164,34 @@ int tdx_roots_add_pem(TdxRoots *r, const char *pem, size_t size) {
         BIO_free(bio);
         ERR_clear_error();
         return k;
+}
+
+uint16_t tdx_quote_qe_isvsvn(const TdxQuote *q) {
+        return le16(q->qe_report + TDX_QE_ISVSVN_OFFSET);
+}
+
+/* Whether the (authenticated) QE report is Intel's TDX quoting enclave. DCAP's PCE certifies the
+ * attestation key of any enclave with the PROVISIONKEY attribute: without this check anyone with an
+ * SGX-capable CPU could have a key certified and sign TD quotes of their choosing. */
+static int qe_identity_check(const uint8_t *qe, const char **ret_reason) {
+        if (CRYPTO_memcmp(qe + TDX_QE_MRSIGNER_OFFSET, tdx_qe_mrsigner, sizeof(tdx_qe_mrsigner)) != 0) {
+                *ret_reason = "TD quote QE report MRSIGNER is not Intel's quoting enclave signer";
+                return -EBADMSG;
+        }
+        if (le16(qe + TDX_QE_ISVPRODID_OFFSET) != TDX_QE_ISVPRODID) {
+                *ret_reason = "TD quote QE report ISVPRODID is not the TDX quoting enclave's (2)";
+                return -EBADMSG;
+        }
+        for (size_t i = 0; i < sizeof(tdx_qe_attributes); i++)
+                if ((qe[TDX_QE_ATTRIBUTES_OFFSET + i] & tdx_qe_attributes_mask[i]) != tdx_qe_attributes[i]) {
+                        *ret_reason = "TD quote QE report ATTRIBUTES are not a production quoting enclave's";
+                        return -EBADMSG;
+                }
+        if (le32(qe + TDX_QE_MISCSELECT_OFFSET) != 0) {
+                *ret_reason = "TD quote QE report MISCSELECT is not the quoting enclave's (0)";
+                return -EBADMSG;
+        }
+        return 0;
 }
 
 /* ECDSA P-256 over data with a raw x || y key and a raw r || s signature. */
@@ -265,7 +303,7 @@ int tdx_quote_verify(const TdxRoots *roots, const TdxQuote *q, const char **ret_
                 *ret_reason = "TD quote QE report signature does not verify with the PCK certificate";
                 goto finish;
         }
-        r = 0;
+        r = qe_identity_check(q->qe_report, ret_reason);
 
 finish:
         X509_STORE_CTX_free(sctx);

@@ -15,11 +15,13 @@ void kbs_config_init(KbsConfig *c) {
         *c = (KbsConfig) {
                 .port = 8080,
                 .session_timeout = 300,
-                .max_sessions = 4096,
                 .max_request_size = 1024 * 1024,
                 .max_resource_size = 1024 * 1024,
                 .threads = 2,
                 .connection_limit = 256,
+                .per_ip_connection_limit = 16,
+                .request_deadline = 30,
+                .request_memory_budget = 64U << 20,
         };
 }
 
@@ -29,6 +31,8 @@ void kbs_config_done(KbsConfig *c) {
         free(c->tls_private_key);
         free(c->resource_dir);
         free(c->policy);
+        free(c->session_key_file);
+        free(c->token_key_file);
         *c = (KbsConfig) {};
 }
 
@@ -55,8 +59,9 @@ static int get_path(json_object *v, const char *key, const char *name, char **re
 
 int kbs_config_parse(KbsConfig *c, const char *text, size_t size, const char *name) {
         static const char *const keys[] = { "address", "port", "tls_certificate", "tls_private_key", "insecure_http",
-                                            "session_timeout", "max_sessions", "max_request_size",
-                                            "max_resource_size", "threads", "connection_limit", "resource_dir",
+                                            "session_timeout", "session_key_file", "token_key_file", "max_request_size",
+                                            "max_resource_size", "threads", "connection_limit", "per_ip_connection_limit",
+                                            "request_deadline", "request_memory_budget", "resource_dir",
                                             "policy", NULL };
         _cleanup_json_ json_object *o = NULL;
         const char *unknown = NULL;
@@ -91,10 +96,11 @@ int kbs_config_parse(KbsConfig *c, const char *text, size_t size, const char *na
                 } else if (streq(k, "session_timeout")) {
                         r = get_uint(v, k, name, 1, 24 * 3600, &u);
                         c->session_timeout = (unsigned) u;
-                } else if (streq(k, "max_sessions")) {
-                        r = get_uint(v, k, name, 1, 1U << 20, &u);
-                        c->max_sessions = (unsigned) u;
-                } else if (streq(k, "max_request_size")) {
+                } else if (streq(k, "session_key_file"))
+                        r = get_path(v, k, name, &c->session_key_file);
+                else if (streq(k, "token_key_file"))
+                        r = get_path(v, k, name, &c->token_key_file);
+                else if (streq(k, "max_request_size")) {
                         r = get_uint(v, k, name, 1024, 64U << 20, &u);
                         c->max_request_size = u;
                 } else if (streq(k, "max_resource_size")) {
@@ -106,6 +112,15 @@ int kbs_config_parse(KbsConfig *c, const char *text, size_t size, const char *na
                 } else if (streq(k, "connection_limit")) {
                         r = get_uint(v, k, name, 1, 65536, &u);
                         c->connection_limit = (unsigned) u;
+                } else if (streq(k, "per_ip_connection_limit")) {
+                        r = get_uint(v, k, name, 1, 65536, &u);
+                        c->per_ip_connection_limit = (unsigned) u;
+                } else if (streq(k, "request_deadline")) {
+                        r = get_uint(v, k, name, 1, 600, &u);
+                        c->request_deadline = (unsigned) u;
+                } else if (streq(k, "request_memory_budget")) {
+                        r = get_uint(v, k, name, 1U << 20, 4096UL << 20, &u);
+                        c->request_memory_budget = u;
                 } else if (streq(k, "resource_dir"))
                         r = get_path(v, k, name, &c->resource_dir);
                 else if (streq(k, "policy"))
@@ -128,6 +143,10 @@ int kbs_config_parse(KbsConfig *c, const char *text, size_t size, const char *na
         if (c->tls_certificate && c->insecure_http)
                 return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
                                        "%s: \"insecure_http\" with a TLS certificate is contradictory, refusing.", name);
+        if (c->request_memory_budget < c->max_request_size)
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                       "%s: \"request_memory_budget\" is below \"max_request_size\": no request could be read, refusing.",
+                                       name);
         if (!c->resource_dir)
                 return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s: \"resource_dir\" is required, refusing.", name);
         if (!c->policy)

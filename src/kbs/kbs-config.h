@@ -13,11 +13,15 @@ typedef struct KbsConfig {
         char *tls_private_key;
         bool insecure_http;        /* plain HTTP: only when set, for tests */
         unsigned session_timeout;  /* seconds */
-        unsigned max_sessions;
+        char *session_key_file;    /* the sealing key(s) replicas share; NULL: a random key */
+        char *token_key_file;      /* the token signing key replicas share; NULL: made at start */
         size_t max_request_size;   /* bytes of a request body */
         size_t max_resource_size;  /* bytes of a resource file */
         unsigned threads;
         unsigned connection_limit;
+        unsigned per_ip_connection_limit;
+        unsigned request_deadline;     /* seconds from a request's first byte handled to its answer */
+        size_t request_memory_budget;  /* bytes of request bodies held at once, all connections */
         char *resource_dir;
         char *policy;              /* the policy file */
 } KbsConfig;

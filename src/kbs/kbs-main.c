@@ -113,9 +113,10 @@ int main(int argc, char **argv) {
                 kbs_server_stop(&server);
                 goto finish;
         }
-        log_info("Listening on %s://%s:%u (%zu policies, %zu AMD roots, sessions: %u for %u s)",
+        log_info("Listening on %s://%s:%u (%zu policies, %zu AMD roots, sessions sealed for %u s, %s session key, %s token key)",
                  config.tls_certificate ? "https" : "http", config.address, server.port, policies.n,
-                 snp_roots_count(policies.amd_roots), config.max_sessions, config.session_timeout);
+                 snp_roots_count(policies.amd_roots), config.session_timeout,
+                 config.session_key_file ? "shared" : "own", config.token_key_file ? "shared" : "own");
         (void) sd_notify(0, "READY=1");
 
         for (;;) {

@@ -187,9 +187,37 @@ static int string_array(json_object *v, size_t max, char ***ret, size_t *ret_n) 
         return 0;
 }
 
+/* What a policy must pin, checked once it is parsed: each tee it accepts needs the check that ties
+ * evidence of that tee to this deployment, and no policy may check nothing. */
+static int policy_check_minimums(const KbsPolicy *p, const char *name) {
+        if ((p->tee_mask & (1U << KBS_TEE_TPM)) && p->n_trusted_aks == 0)
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                       "%s: policy '%s' accepts tee \"tpm\" but lists no \"trusted_aks\", refusing.", name,
+                                       p->name);
+        if ((p->tee_mask & (1U << KBS_TEE_SVSM_VTPM)) && p->n_measurements == 0)
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                       "%s: policy '%s' accepts tee \"svsm-vtpm\" but lists no \"snp_measurements\", refusing.",
+                                       name, p->name);
+        /* Azure's paravisor has one launch measurement for every CVM of every tenant: without PCRs such
+         * a policy would release its secrets to anyone's VM. */
+        for (KbsTee t = KBS_TEE_AZ_SNP_VTPM; t <= KBS_TEE_AZ_TDX_VTPM; t++)
+                if ((p->tee_mask & (1U << t)) && p->pcr_mask == 0)
+                        return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                               "%s: policy '%s' accepts tee \"%s\" but pins no PCR (\"pcrs\"): the paravisor's "
+                                               "launch measurement is the same for every Azure CVM, refusing.",
+                                               name, p->name, kbs_tee_to_string(t));
+        if (p->pcr_mask == 0 && p->n_measurements == 0 && p->n_trusted_aks == 0)
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                       "%s: policy '%s' checks nothing (no \"pcrs\", \"snp_measurements\" or \"trusted_aks\"), refusing.",
+                                       name, p->name);
+        return 0;
+}
+
 static int parse_policy(KbsPolicy *p, json_object *o, const char *name) {
         static const char *const keys[] = { "name", "tee", "pcrs", "snp_measurements", "trusted_aks", "resources",
-                                            "accept_unverified_td_quote", NULL };
+                                            "accept_unverified_td_quote", "accept_unevaluated_tdx_tcb",
+                                            "min_tdx_qe_isvsvn", "min_tdx_tee_tcb_svn", "min_snp_tcb",
+                                            "snp_guest_policy", NULL };
         const char *unknown = NULL;
         json_object *v;
         int r;
@@ -280,16 +308,14 @@ static int parse_policy(KbsPolicy *p, json_object *o, const char *name) {
                                                name, p->name);
                 p->accept_unverified_td_quote = json_object_get_boolean(v);
         }
+        r = kbs_tcb_policy_parse(&p->tcb, o, name, p->name);
+        if (r < 0)
+                return r;
+        r = kbs_tcb_policy_check_tees(&p->tcb, p->tee_mask, name, p->name);
+        if (r < 0)
+                return r;
 
-        if ((p->tee_mask & (1U << KBS_TEE_TPM)) && p->n_trusted_aks == 0)
-                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
-                                       "%s: policy '%s' accepts tee \"tpm\" but lists no \"trusted_aks\", refusing.", name,
-                                       p->name);
-        if ((p->tee_mask & (1U << KBS_TEE_SVSM_VTPM)) && p->n_measurements == 0)
-                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
-                                       "%s: policy '%s' accepts tee \"svsm-vtpm\" but lists no \"snp_measurements\", refusing.",
-                                       name, p->name);
-        return 0;
+        return policy_check_minimums(p, name);
 }
 
 int kbs_policy_parse(KbsPolicySet *s, const char *text, size_t size, const char *name) {
@@ -454,7 +480,7 @@ static bool policy_holds(const KbsPolicy *p, const KbsClaims *c, const char **re
                 *reason = "TD quote signature unverified (no Intel collateral) and the policy does not accept that";
                 return false;
         }
-        return true;
+        return kbs_tcb_policy_holds(&p->tcb, p->accept_unverified_td_quote, c, reason);
 }
 
 int kbs_policy_evaluate(const KbsPolicySet *s, const KbsClaims *c, uint64_t *ret_mask, const char **ret_reason) {
@@ -495,4 +521,17 @@ bool kbs_policy_releases(const KbsPolicySet *s, uint64_t mask, const char *repo,
                 }
         }
         return false;
+}
+
+uint64_t kbs_policy_mask_from_names(const KbsPolicySet *ps, json_object *names) {
+        uint64_t mask = 0;
+
+        for (size_t j = 0; j < json_object_array_length(names); j++) {
+                const char *n = json_object_get_string(json_object_array_get_idx(names, j));
+
+                for (size_t i = 0; n && i < ps->n && i < 64; i++)
+                        if (streq(ps->policies[i].name, n))
+                                mask |= UINT64_C(1) << i;
+        }
+        return mask;
 }

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "kbs-policy-tcb.h"
 #include "kbs-verifier.h"
 #include "snp-verify.h"
 
@@ -28,6 +29,7 @@ typedef struct KbsPolicy {
         char **resources;                  /* "repo/type/tag", a component may be "*" */
         size_t n_resources;
         bool accept_unverified_td_quote;
+        KbsTcbPolicy tcb;                  /* TCB floors, kbs-policy-tcb.c */
 } KbsPolicy;
 
 typedef struct KbsPolicySet {
@@ -58,3 +60,7 @@ bool kbs_policy_releases(const KbsPolicySet *s, uint64_t mask, const char *repo,
 /* Parses "ephroot predict --json" output ({"pcrs":{"sha256":{"11":"hex",...}}}) or its inner
  * {"sha256":{...}} into the policy's reference values. Other banks are skipped. */
 int kbs_policy_parse_pcrs(KbsPolicy *p, json_object *o);
+
+/* The mask of the loaded policies named in a token's "policies" array (names no longer loaded count
+ * for nothing). */
+uint64_t kbs_policy_mask_from_names(const KbsPolicySet *ps, json_object *names);

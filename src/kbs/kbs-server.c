@@ -22,15 +22,20 @@
 #define KBS_TLS_FILE_MAX (64U * 1024U)
 #define KBS_CONNECTION_TIMEOUT_SEC 10U
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
 
 typedef struct Request {
         char *body;
         size_t size, allocated;
-        bool too_big;
+        size_t charged;         /* bytes of the memory budget this request holds */
+        uint64_t start_usec;    /* CLOCK_MONOTONIC, when the handler first saw it */
+        bool too_big, over_budget;
 } Request;
 
-static enum MHD_Result reply(KbsServer *s, struct MHD_Connection *c, unsigned status, char *body,
-                             const char *set_cookie) {
+#define KBS_RETRY_AFTER_SEC "1"
+
+static enum MHD_Result reply_full(KbsServer *s, struct MHD_Connection *c, unsigned status, char *body,
+                                  const char *set_cookie, const char *retry_after) {
         struct MHD_Response *resp;
         enum MHD_Result ret;
 
@@ -47,6 +52,8 @@ static enum MHD_Result reply(KbsServer *s, struct MHD_Connection *c, unsigned st
         (void) MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
         if (set_cookie)
                 (void) MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, set_cookie);
+        if (retry_after)
+                (void) MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, retry_after);
         if (status >= 400)
                 atomic_fetch_add(&s->errors, 1);
         ret = MHD_queue_response(c, status, resp);
@@ -54,22 +61,47 @@ static enum MHD_Result reply(KbsServer *s, struct MHD_Connection *c, unsigned st
         return ret;
 }
 
+static enum MHD_Result reply(KbsServer *s, struct MHD_Connection *c, unsigned status, char *body,
+                             const char *set_cookie) {
+        return reply_full(s, c, status, body, set_cookie, NULL);
+}
+
 static enum MHD_Result reply_error(KbsServer *s, struct MHD_Connection *c, unsigned status, const char *type,
                                    const char *detail) {
         return reply(s, c, status, kbs_error_body(type, detail), NULL);
 }
 
-static const char *session_error_detail(KbsSessionError e) {
-        switch (e) {
-        case KBS_SESSION_EXPIRED:
-                return "session expired";
-        case KBS_SESSION_USED:
-                return "session already used for attestation";
-        case KBS_SESSION_NOT_ATTESTED:
-                return "session has not attested";
-        default:
-                return "no valid session (missing or unknown kbs-session-id cookie)";
-        }
+/* 503 with Retry-After: the client comes back, or (ephroot's) tries another replica first. */
+static enum MHD_Result reply_busy(KbsServer *s, struct MHD_Connection *c, const char *detail) {
+        atomic_fetch_add(&s->busy, 1);
+        return reply_full(s, c, MHD_HTTP_SERVICE_UNAVAILABLE, kbs_error_body("ServiceUnavailable", detail), NULL,
+                          KBS_RETRY_AFTER_SEC);
+}
+
+/* Takes n more bytes of the request body budget for req; false when the budget is spent. */
+static bool budget_charge(KbsServer *s, Request *req, size_t n) {
+        size_t cur = atomic_load(&s->body_bytes);
+
+        do {
+                if (cur + n > s->config->request_memory_budget)
+                        return false;
+        } while (!atomic_compare_exchange_weak(&s->body_bytes, &cur, cur + n));
+        req->charged += n;
+        return true;
+}
+
+static void budget_release(KbsServer *s, Request *req) {
+        if (req->charged > 0)
+                atomic_fetch_sub(&s->body_bytes, req->charged);
+        req->charged = 0;
+}
+
+static void request_drop_body(KbsServer *s, Request *req) {
+        if (req->body)
+                OPENSSL_cleanse(req->body, req->allocated);
+        req->body = mfree(req->body);
+        req->size = req->allocated = 0;
+        budget_release(s, req);
 }
 
 /* {"token": ...}; NULL when out of memory. */
@@ -94,11 +126,26 @@ static char *auth_reply(const char *nonce, json_object *extra) {
         return body;
 }
 
+/* "kbs-session-id=<sealed>; Path=/kbs/v0; HttpOnly; Max-Age=<left>", malloc'd; NULL when out of memory. */
+static char *session_cookie(KbsServer *s, const KbsSession *session, time_t now) {
+        _cleanup_free_ char *sealed = NULL;
+        char *cookie = NULL;
+
+        if (kbs_session_seal(&s->session_keys, session, &sealed) < 0 ||
+            asprintf(&cookie, "kbs-session-id=%s; Path=/kbs/v0; HttpOnly; Max-Age=%llu", sealed,
+                     (unsigned long long) (session->expires > (uint64_t) now ? session->expires - (uint64_t) now : 0)) < 0)
+                return NULL;
+        return cookie;
+}
+
 static enum MHD_Result handle_auth(KbsServer *s, struct MHD_Connection *c, const Request *req) {
         _cleanup_(kbs_svsm_challenge_done) KbsSvsmChallenge svsm = {};
+        _cleanup_(kbs_session_done) KbsSession session = {};
         _cleanup_json_ json_object *extra = NULL, *reply_extra = NULL;
-        char id[KBS_SESSION_ID_STRING], nonce[64], cookie[128], *body = NULL;
+        _cleanup_free_ char *cookie = NULL;
         const char *detail = NULL;
+        time_t now = time(NULL);
+        char *body;
         KbsTee tee;
         int r;
 
@@ -112,99 +159,102 @@ static enum MHD_Result handle_auth(KbsServer *s, struct MHD_Connection *c, const
                 if (r < 0)
                         return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, KBS_ERR_ATTESTATION, detail);
         }
-        r = kbs_session_new(&s->sessions, tee, &svsm, id, nonce);
-        if (r == -EBUSY)
-                return reply_error(s, c, MHD_HTTP_SERVICE_UNAVAILABLE, "TooManySessions",
-                                   "every session slot holds an attested, unexpired session; retry later");
-        if (r < 0)
+        r = kbs_session_new(tee, &svsm, s->config->session_timeout, now, &session);
+        cookie = r >= 0 ? session_cookie(s, &session, now) : NULL;
+        if (!cookie)
                 return reply_error(s, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "InternalError", "failed to make a session");
-
-        (void) snprintf(cookie, sizeof(cookie), "kbs-session-id=%s; Path=/kbs/v0; HttpOnly; Max-Age=%u", id,
-                        s->config->session_timeout);
-        body = auth_reply(nonce, TAKE_PTR(reply_extra));
+        body = auth_reply(session.nonce, TAKE_PTR(reply_extra));
         log_debug("auth: new session for tee %s", kbs_tee_to_string(tee));
         return reply(s, c, MHD_HTTP_OK, body, cookie);
 }
 
-/* Marks the session's attestation failed on every return that did not record a success. */
-typedef struct AttestGuard {
-        KbsSessions *sessions;
-        const char *id;
-        bool armed;
-} AttestGuard;
-
-static void attest_guard_done(AttestGuard *g) {
-        if (g->armed)
-                kbs_session_fail_attest(g->sessions, g->id);
-}
-
-static enum MHD_Result handle_attest(KbsServer *s, struct MHD_Connection *c, const Request *req) {
-        _cleanup_(attest_guard_done) AttestGuard guard = { .sessions = &s->sessions };
+/* Verifies the evidence of an authed session and issues the token. 0, or the HTTP status with
+ * *ret_type and *ret_detail. */
+static unsigned attest_session(KbsServer *s, KbsSession *session, const Request *req, char **ret_token,
+                               const char **ret_type, const char **ret_detail) {
         _cleanup_(kbs_attest_request_done) KbsAttestRequest a = {};
         _cleanup_(kbs_claims_done) KbsClaims claims = {};
-        _cleanup_(kbs_svsm_challenge_done) KbsSvsmChallenge svsm = {};
         _cleanup_pkey_ EVP_PKEY *tee_key = NULL;
-        KbsVerifyContext ctx = s->verify;
-        _cleanup_free_ char *token = NULL;
         uint8_t report_data[RCAR_REPORT_DATA_SIZE];
-        const char *id, *detail = NULL;
-        char nonce[64], *body;
-        KbsSessionError se;
+        KbsVerifyContext ctx = s->verify;
         uint64_t mask = 0;
         JwkAlg alg;
-        KbsTee tee;
         int r;
 
-        id = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "kbs-session-id");
-        se = kbs_session_begin_attest(&s->sessions, id, &tee, nonce, &svsm);
-        if (se != KBS_SESSION_OK)
-                return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, KBS_ERR_ATTESTATION, session_error_detail(se));
-        guard.id = id;
-        guard.armed = true;
+        *ret_type = KBS_ERR_ATTESTATION;
+        r = kbs_parse_attest(req->body, req->size, &a, ret_detail);
+        if (r < 0)
+                return MHD_HTTP_UNAUTHORIZED;
+        if (!streq(a.nonce, session->nonce)) {
+                *ret_detail = "runtime-data nonce is not this session's nonce";
+                return MHD_HTTP_UNAUTHORIZED;
+        }
+        if (jwk_parse_tee_key(a.tee_pubkey, &tee_key, &alg) < 0) {
+                *ret_detail = "tee-pubkey is not a valid EC P-256/P-521 (ECDH-ES+A256KW) or RSA (RSA-OAEP-256) JWK";
+                return MHD_HTTP_UNAUTHORIZED;
+        }
+        if (rcar_report_data(a.nonce, a.tee_pubkey, a.additional_evidence, report_data) < 0) {
+                *ret_detail = "runtime data cannot be canonicalised (RFC 8785)";
+                return MHD_HTTP_UNAUTHORIZED;
+        }
 
-        r = kbs_parse_attest(req->body, req->size, &a, &detail);
-        if (r < 0)
-                return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, KBS_ERR_ATTESTATION, detail);
-        if (!streq(a.nonce, nonce))
-                return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, KBS_ERR_ATTESTATION,
-                                   "runtime-data nonce is not this session's nonce");
-        r = jwk_parse_tee_key(a.tee_pubkey, &tee_key, &alg);
-        if (r < 0)
-                return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, KBS_ERR_ATTESTATION,
-                                   "tee-pubkey is not a valid EC P-256 (ECDH-ES+A256KW) or RSA (RSA-OAEP-256) JWK");
-        r = rcar_report_data(a.nonce, a.tee_pubkey, a.additional_evidence, report_data);
-        if (r < 0)
-                return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, KBS_ERR_ATTESTATION,
-                                   "runtime data cannot be canonicalised (RFC 8785)");
-
-        ctx.svsm = &svsm;
-        r = kbs_verify(&ctx, tee, a.evidence, report_data, sizeof(report_data), &claims, &detail);
+        ctx.svsm = &session->svsm;
+        r = kbs_verify(&ctx, session->tee, a.evidence, report_data, sizeof(report_data), &claims, ret_detail);
         if (r < 0) {
-                log_info("attest: %s evidence refused: %s", kbs_tee_to_string(tee), detail);
-                return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, KBS_ERR_ATTESTATION, detail);
+                log_info("attest: %s evidence refused: %s", kbs_tee_to_string(session->tee), *ret_detail);
+                return MHD_HTTP_UNAUTHORIZED;
         }
-        if (a.have_init_data) {
-                r = kbs_check_init_data(&claims, a.init_data_digest.bytes, a.init_data_digest.size, &detail);
-                if (r < 0)
-                        return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, KBS_ERR_ATTESTATION, detail);
-        }
-        r = kbs_policy_evaluate(s->policies, &claims, &mask, &detail);
+        if (a.have_init_data &&
+            kbs_check_init_data(&claims, a.init_data_digest.bytes, a.init_data_digest.size, ret_detail) < 0)
+                return MHD_HTTP_UNAUTHORIZED;
+        r = kbs_policy_evaluate(s->policies, &claims, &mask, ret_detail);
         if (r < 0) {
-                log_info("attest: %s evidence verified, policy refused: %s", kbs_tee_to_string(tee), detail);
-                return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, KBS_ERR_POLICY_DENY, detail);
+                log_info("attest: %s evidence verified, policy refused: %s", kbs_tee_to_string(session->tee), *ret_detail);
+                *ret_type = KBS_ERR_POLICY_DENY;
+                return MHD_HTTP_UNAUTHORIZED;
         }
-        r = kbs_token_issue(s->token_key, &claims, s->policies, mask, a.tee_pubkey, s->config->session_timeout, &token);
-        if (r < 0)
-                return reply_error(s, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "InternalError", "failed to issue a token");
-        r = kbs_session_finish_attest(&s->sessions, id, tee_key, alg, mask);
-        guard.armed = false;
-        if (r < 0)
-                return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, KBS_ERR_ATTESTATION, "session expired during attestation");
-
-        log_info("attest: %s evidence verified, policy mask 0x%llx%s", kbs_tee_to_string(tee),
+        r = kbs_token_issue(s->token_key, &claims, s->policies, mask, a.tee_pubkey, s->config->session_timeout, ret_token);
+        if (r < 0) {
+                *ret_type = "InternalError";
+                *ret_detail = "failed to issue a token";
+                return MHD_HTTP_INTERNAL_SERVER_ERROR;
+        }
+        log_info("attest: %s evidence verified, policy mask 0x%llx%s", kbs_tee_to_string(session->tee),
                  (unsigned long long) mask, claims.td_quote_unverified ? " (TD quote signature unverified)" : "");
-        body = token_reply(token);
-        return reply(s, c, MHD_HTTP_OK, body, NULL);
+        return 0;
+}
+
+/* Trustee's semantics (kbs/src/attestation/backend.rs at 78962cd4): an attested session attesting again
+ * gets its token back; a failed attempt leaves the session as it was, usable until it expires. The
+ * session comes back in a new cookie carrying the token. */
+static enum MHD_Result handle_attest(KbsServer *s, struct MHD_Connection *c, const Request *req) {
+        _cleanup_(kbs_session_done) KbsSession session = {};
+        _cleanup_free_ char *token = NULL, *cookie = NULL;
+        const char *type = NULL, *detail = NULL;
+        time_t now = time(NULL);
+        KbsSessionError se;
+        unsigned status;
+
+        se = kbs_session_open(&s->session_keys, MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "kbs-session-id"), now,
+                              &session);
+        if (se != KBS_SESSION_OK)
+                return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, KBS_ERR_ATTESTATION, kbs_session_error_to_string(se));
+        if (session.kind == KBS_SESSION_ATTESTED) {
+                log_debug("attest: session already attested, returning its token");
+                return reply(s, c, MHD_HTTP_OK, token_reply(session.token), NULL);
+        }
+        status = attest_session(s, &session, req, &token, &type, &detail);
+        if (status != 0)
+                return reply_error(s, c, status, type, detail);
+
+        /* the attested session: the token, until the authed session would have expired */
+        kbs_svsm_challenge_done(&session.svsm);
+        session.kind = KBS_SESSION_ATTESTED;
+        session.token = TAKE_PTR(token);
+        cookie = session_cookie(s, &session, now);
+        if (!cookie)
+                return reply_error(s, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "InternalError", "failed to seal the session");
+        return reply(s, c, MHD_HTTP_OK, token_reply(session.token), cookie);
 }
 
 /* Opens resource_dir/repo/type/tag without following symlinks. */
@@ -224,13 +274,48 @@ static int open_resource(int dir_fd, const char *repo, const char *type, const c
         return fd;
 }
 
+/* The token of a resource request, as Trustee takes it (kbs/src/api_server.rs get_attestation_token at
+ * 78962cd4): the attested session's, else "Authorization: Bearer <token>". The token must be this
+ * broker's, unexpired; its tee-pubkey encrypts the resource and its policies decide the release. */
+static int resource_grant(KbsServer *s, struct MHD_Connection *c, EVP_PKEY **ret_key, JwkAlg *ret_alg, uint64_t *ret_mask,
+                          const char **ret_detail) {
+        _cleanup_(kbs_session_done) KbsSession session = {};
+        _cleanup_json_ json_object *claims = NULL;
+        const char *token = NULL, *auth;
+        time_t now = time(NULL);
+        json_object *pk, *names;
+
+        if (kbs_session_open(&s->session_keys, MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "kbs-session-id"), now,
+                             &session) == KBS_SESSION_OK && session.kind == KBS_SESSION_ATTESTED)
+                token = session.token;
+        auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+        if (!token && auth && strncasecmp(auth, "Bearer ", 7) == 0)
+                token = auth + 7 + strspn(auth + 7, " ");
+        if (!token) {
+                *ret_detail = "no attested session and no Bearer token";
+                return -EACCES;
+        }
+        if (kbs_token_verify(s->token_key, token, now, &claims, ret_detail) < 0)
+                return -EACCES;
+        if (!json_object_object_get_ex(claims, "tee-pubkey", &pk) || jwk_parse_tee_key(pk, ret_key, ret_alg) < 0) {
+                *ret_detail = "attestation token has no valid tee-pubkey";
+                return -EACCES;
+        }
+        if (!json_object_object_get_ex(claims, "policies", &names) || !json_object_is_type(names, json_type_array)) {
+                EVP_PKEY_free(TAKE_PTR(*ret_key));
+                *ret_detail = "attestation token has no policies";
+                return -EACCES;
+        }
+        *ret_mask = kbs_policy_mask_from_names(s->policies, names);
+        return 0;
+}
+
 static enum MHD_Result handle_resource(KbsServer *s, struct MHD_Connection *c, const char *url) {
         char repo[KBS_RESOURCE_COMPONENT_MAX + 1], type[KBS_RESOURCE_COMPONENT_MAX + 1], tag[KBS_RESOURCE_COMPONENT_MAX + 1];
         _cleanup_pkey_ EVP_PKEY *key = NULL;
         _cleanup_close_ int fd = -EBADF;
         char *data = NULL, *jwe = NULL;
-        const char *id;
-        KbsSessionError se;
+        const char *detail = NULL;
         struct stat st;
         uint64_t mask;
         JwkAlg alg;
@@ -240,10 +325,9 @@ static enum MHD_Result handle_resource(KbsServer *s, struct MHD_Connection *c, c
         if (kbs_parse_resource_path(url, repo, type, tag) < 0)
                 return reply_error(s, c, MHD_HTTP_NOT_FOUND, KBS_ERR_INVALID_PATH,
                                    "resource path must be /kbs/v0/resource/<repo>/<type>/<tag> of [A-Za-z0-9._-]");
-        id = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "kbs-session-id");
-        se = kbs_session_get_attested(&s->sessions, id, &key, &alg, &mask);
-        if (se != KBS_SESSION_OK)
-                return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, KBS_ERR_TOKEN_NOT_FOUND, session_error_detail(se));
+        r = resource_grant(s, c, &key, &alg, &mask, &detail);
+        if (r < 0)
+                return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, KBS_ERR_TOKEN_NOT_FOUND, detail);
         if (!kbs_policy_releases(s->policies, mask, repo, type, tag)) {
                 log_info("resource: %s/%s/%s refused by policy", repo, type, tag);
                 return reply_error(s, c, MHD_HTTP_UNAUTHORIZED, KBS_ERR_POLICY_DENY, "no policy that held releases this resource");
@@ -278,29 +362,50 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
                 if (!req)
                         return MHD_NO;
                 *con_cls = req;
+                req->start_usec = now_usec(CLOCK_MONOTONIC);
                 atomic_fetch_add(&s->requests, 1);
                 cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
                 if (cl && strtoull(cl, NULL, 10) > s->config->max_request_size)
                         req->too_big = true;
+                /* a declared body is charged to the budget in full before any of it is read */
+                else if (cl && post && !budget_charge(s, req, (size_t) strtoull(cl, NULL, 10) + 1))
+                        req->over_budget = true;
+                if (req->over_budget) /* answered at once: the body is not read */
+                        return reply_busy(s, c, "request bodies in flight are at request_memory_budget");
                 if (!req->too_big)
                         return MHD_YES;
+        }
+
+        /* the total deadline: a body trickled byte by byte does not hold its slot past it */
+        if (now_usec(CLOCK_MONOTONIC) - req->start_usec > (uint64_t) s->config->request_deadline * 1000000U) {
+                request_drop_body(s, req);
+                if (*upload_data_size > 0) {
+                        log_debug("request: over request_deadline while uploading, closing the connection");
+                        return MHD_NO;
+                }
+                return reply_busy(s, c, "request took longer than request_deadline");
         }
 
         if (*upload_data_size > 0) {
                 size_t n = *upload_data_size;
                 *upload_data_size = 0;
-                if (req->too_big || !post)
+                if (req->too_big || req->over_budget || !post)
                         return MHD_YES; /* discard; answered once the upload is over */
                 if (req->size + n > s->config->max_request_size) {
                         req->too_big = true;
-                        free(req->body);
-                        req->body = NULL;
-                        req->size = req->allocated = 0;
+                        request_drop_body(s, req);
                         return MHD_YES;
                 }
                 if (req->size + n + 1 > req->allocated) {
-                        size_t want = MAX(req->allocated * 2, req->size + n + 1);
-                        char *p = realloc(req->body, want);
+                        size_t want = MIN(MAX(req->allocated * 2, req->size + n + 1), s->config->max_request_size + 1);
+                        char *p;
+
+                        if (want > req->charged && !budget_charge(s, req, want - req->charged)) {
+                                req->over_budget = true;
+                                request_drop_body(s, req);
+                                return MHD_YES;
+                        }
+                        p = realloc(req->body, want);
                         if (!p)
                                 return MHD_NO;
                         req->body = p;
@@ -314,6 +419,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 
         if (req->too_big)
                 return reply_error(s, c, 413, "RequestTooLarge", "request body is too large");
+        if (req->over_budget)
+                return reply_busy(s, c, "request bodies in flight are at request_memory_budget");
 
         if (streq(url, "/kbs/v0/auth") || streq(url, "/kbs/v0/attest")) {
                 if (!post)
@@ -335,9 +442,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
 
         if (!req)
                 return;
-        if (req->body)
-                OPENSSL_cleanse(req->body, req->allocated);
-        free(req->body);
+        request_drop_body(cls, req);
         free(req);
         *con_cls = NULL;
 }
@@ -374,12 +479,19 @@ int kbs_server_start(KbsServer *s, const KbsConfig *config, const KbsPolicySet *
         if (s->resource_dir_fd < 0)
                 return log_error_errno(errno, "Failed to open resource directory '%s': %m", config->resource_dir);
 
-        r = kbs_sessions_init(&s->sessions, config->max_sessions, config->session_timeout);
+        r = kbs_session_keys_load(&s->session_keys, config->session_key_file, config->session_timeout, time(NULL));
         if (r < 0)
-                return log_error_errno(r, "Failed to allocate %u sessions: %m", config->max_sessions);
-        r = kbs_token_key_new(&s->token_key);
-        if (r < 0)
-                return log_error_errno(r, "Failed to make the token signing key: %m");
+                return r;
+        if (config->token_key_file) {
+                r = kbs_token_key_load(config->token_key_file, &s->token_key);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to load the token key '%s' (a PEM EC P-256 private key): %m",
+                                               config->token_key_file);
+        } else {
+                r = kbs_token_key_new(&s->token_key);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to make the token signing key: %m");
+        }
 
         if (config->tls_certificate) {
                 r = read_full_file_bounded(config->tls_certificate, KBS_TLS_FILE_MAX, &s->tls_cert, NULL);
@@ -397,6 +509,7 @@ int kbs_server_start(KbsServer *s, const KbsConfig *config, const KbsPolicySet *
                                      MHD_OPTION_NOTIFY_COMPLETED, completed, s,
                                      MHD_OPTION_THREAD_POOL_SIZE, (unsigned) config->threads,
                                      MHD_OPTION_CONNECTION_LIMIT, (unsigned) config->connection_limit,
+                                     MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned) config->per_ip_connection_limit,
                                      MHD_OPTION_CONNECTION_TIMEOUT, KBS_CONNECTION_TIMEOUT_SEC,
                                      MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 64 * 1024,
                                      config->tls_certificate ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, s->tls_cert,
@@ -415,7 +528,7 @@ void kbs_server_stop(KbsServer *s) {
         if (s->daemon)
                 MHD_stop_daemon(s->daemon);
         s->daemon = NULL;
-        kbs_sessions_done(&s->sessions);
+        kbs_session_keys_done(&s->session_keys);
         EVP_PKEY_free(s->token_key);
         s->token_key = NULL;
         if (s->tls_key)

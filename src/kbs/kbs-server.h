@@ -15,14 +15,15 @@ typedef struct KbsServer {
         const KbsConfig *config;
         const KbsPolicySet *policies;
         KbsVerifyContext verify;
-        KbsSessions sessions;
+        KbsSessionKeys session_keys;
         EVP_PKEY *token_key;
         int resource_dir_fd;
         char *tls_cert, *tls_key; /* PEM, for the daemon's lifetime */
         size_t tls_key_size;
         struct MHD_Daemon *daemon;
         unsigned port;            /* the bound port (config port 0 picks one) */
-        atomic_ulong requests, errors;
+        atomic_ulong requests, errors, busy; /* busy: answered 503 */
+        atomic_size_t body_bytes;            /* request body memory held now (request_memory_budget) */
 } KbsServer;
 
 int kbs_server_start(KbsServer *s, const KbsConfig *config, const KbsPolicySet *policies);

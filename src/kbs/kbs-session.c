@@ -2,230 +2,334 @@
 
 #include <errno.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "b64.h"
 #include "kbs-session.h"
+#include "log.h"
 #include "util.h"
 
-static void session_clear(KbsSessions *s, KbsSession *e) {
-        if (e->state == KBS_SESSION_FREE)
-                return;
-        EVP_PKEY_free(e->tee_key);
-        kbs_svsm_challenge_done(&e->svsm);
-        OPENSSL_cleanse(e, sizeof(*e));
-        e->state = KBS_SESSION_FREE;
-        s->used--;
-}
+#define SEAL_VERSION 1
+#define IV_SIZE 12
+#define TAG_SIZE 16
+#define PLAIN_MAX 4096 /* an svsm-vtpm session (two TPM2B_PUBLIC) or a token fits with room */
+static const char seal_aad[] = "ephroot-kbs session v1";
 
-int kbs_sessions_init(KbsSessions *s, unsigned max, unsigned timeout_sec) {
-        assert_return(s && max > 0, -EINVAL);
+int kbs_session_keys_parse(KbsSessionKeys *k, const char *text, size_t size, unsigned timeout_sec, time_t now) {
+        uint8_t *keys[2] = { k->current, k->previous };
+        const char *p = text, *end = text + size;
+        unsigned n = 0;
 
-        *s = (KbsSessions) { .size = max, .timeout_usec = (uint64_t) timeout_sec * 1000000ULL };
-        s->table = calloc(max, sizeof(KbsSession));
-        if (!s->table)
-                return -ENOMEM;
-        if (pthread_mutex_init(&s->lock, NULL) != 0) {
-                free(s->table);
-                return -ENOMEM;
-        }
-        return 0;
-}
+        assert_return(k && text, -EINVAL);
+        *k = (KbsSessionKeys) {};
+        while (p < end) {
+                const char *eol = memchr(p, '\n', (size_t) (end - p));
+                size_t len = eol ? (size_t) (eol - p) : (size_t) (end - p);
+                _cleanup_free_ void *b = NULL;
+                char hex[2 * KBS_SESSION_KEY_SIZE + 1];
+                size_t bn;
 
-void kbs_sessions_done(KbsSessions *s) {
-        if (!s->table)
-                return;
-        for (unsigned i = 0; i < s->size; i++)
-                session_clear(s, s->table + i);
-        free(s->table);
-        pthread_mutex_destroy(&s->lock);
-        *s = (KbsSessions) {};
-}
-
-unsigned kbs_sessions_count(KbsSessions *s) {
-        unsigned n;
-
-        pthread_mutex_lock(&s->lock);
-        n = s->used;
-        pthread_mutex_unlock(&s->lock);
-        return n;
-}
-
-static int parse_id(const char *id, uint8_t out[KBS_SESSION_ID_SIZE]) {
-        _cleanup_free_ void *b = NULL;
-        size_t n;
-
-        if (!id || strlen(id) != 2 * KBS_SESSION_ID_SIZE || unhexmem(id, &b, &n) < 0 || n != KBS_SESSION_ID_SIZE)
-                return -EINVAL;
-        memcpy(out, b, KBS_SESSION_ID_SIZE);
-        return 0;
-}
-
-/* Under the lock: the live session with this id, expired ones being dropped on the way. */
-static KbsSession *find(KbsSessions *s, const char *id, KbsSessionError *ret_error) {
-        uint8_t raw[KBS_SESSION_ID_SIZE];
-        uint64_t now = now_usec(CLOCK_MONOTONIC);
-
-        *ret_error = KBS_SESSION_UNKNOWN;
-        if (parse_id(id, raw) < 0)
-                return NULL;
-        for (unsigned i = 0; i < s->size; i++) {
-                KbsSession *e = s->table + i;
-                if (e->state == KBS_SESSION_FREE || CRYPTO_memcmp(e->id, raw, sizeof(raw)) != 0)
-                        continue;
-                if (now >= e->expires_usec) {
-                        session_clear(s, e);
-                        *ret_error = KBS_SESSION_EXPIRED;
-                        return NULL;
+                if (len > 0 && p[len - 1] == '\r')
+                        len--;
+                if (len > 0) {
+                        if (n >= 2 || len != 2 * KBS_SESSION_KEY_SIZE)
+                                goto refuse;
+                        memcpy(hex, p, len);
+                        hex[len] = '\0';
+                        if (unhexmem(hex, &b, &bn) < 0 || bn != KBS_SESSION_KEY_SIZE)
+                                goto refuse;
+                        memcpy(keys[n++], b, KBS_SESSION_KEY_SIZE);
+                        OPENSSL_cleanse(b, bn);
+                        OPENSSL_cleanse(hex, sizeof(hex));
                 }
-                *ret_error = KBS_SESSION_OK;
-                return e;
+                p += (eol ? len + 1 + (p[len] == '\r') : len);
+                if (!eol)
+                        break;
         }
-        return NULL;
+        if (n == 0)
+                goto refuse;
+        k->have_previous = n == 2;
+        k->previous_until = now + (time_t) timeout_sec;
+        return 0;
+refuse:
+        kbs_session_keys_done(k);
+        return -EBADMSG;
 }
 
-/* Under the lock: a free slot. When the table is full: expired sessions go first, then the least
- * recently used one (made, attested or fetched from longest ago), whatever its state, except one whose
- * attestation is being verified. A client is thus only evicted if the whole table turns over within
- * its own round trip. */
-static KbsSession *free_slot(KbsSessions *s) {
-        uint64_t now = now_usec(CLOCK_MONOTONIC);
-        KbsSession *victim = NULL;
+int kbs_session_keys_load(KbsSessionKeys *k, const char *path, unsigned timeout_sec, time_t now) {
+        _cleanup_free_ char *text = NULL;
+        size_t size;
+        int r;
 
-        if (s->used < s->size)
-                for (unsigned i = 0; i < s->size; i++)
-                        if (s->table[i].state == KBS_SESSION_FREE)
-                                return s->table + i;
-        for (unsigned i = 0; i < s->size; i++)
-                if (s->table[i].state != KBS_SESSION_FREE && now >= s->table[i].expires_usec)
-                        session_clear(s, s->table + i);
-        for (unsigned i = 0; i < s->size; i++) {
-                KbsSession *e = s->table + i;
-
-                if (e->state == KBS_SESSION_FREE)
-                        return e;
-                if (e->state != KBS_SESSION_ATTESTING && (!victim || e->used_usec < victim->used_usec))
-                        victim = e;
+        if (!path) {
+                *k = (KbsSessionKeys) {};
+                if (RAND_bytes(k->current, sizeof(k->current)) != 1) {
+                        ERR_clear_error();
+                        return log_error_errno(SYNTHETIC_ERRNO(EIO), "Failed to make a session key.");
+                }
+                return 0;
         }
-        if (victim)
-                session_clear(s, victim);
-        return victim;
+        r = read_full_file_bounded(path, 4096, &text, &size);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read the session key file '%s': %m", path);
+        r = kbs_session_keys_parse(k, text, size, timeout_sec, now);
+        OPENSSL_cleanse(text, size);
+        if (r < 0)
+                return log_error_errno(r, "%s: not one or two lines of 64 hex digits (current key, previous key), refusing.",
+                                       path);
+        return 0;
 }
 
-int kbs_session_new(KbsSessions *s, KbsTee tee, KbsSvsmChallenge *svsm, char ret_id[KBS_SESSION_ID_STRING],
-                    char ret_nonce[64]) {
-        uint8_t id[KBS_SESSION_ID_SIZE], nonce[KBS_NONCE_SIZE];
-        _cleanup_free_ char *nonce_b64 = NULL, *id_hex = NULL;
-        KbsSession *e;
+void kbs_session_keys_done(KbsSessionKeys *k) {
+        OPENSSL_cleanse(k, sizeof(*k));
+}
 
-        if (RAND_bytes(id, sizeof(id)) != 1 || RAND_bytes(nonce, sizeof(nonce)) != 1)
+void kbs_session_done(KbsSession *s) {
+        kbs_svsm_challenge_done(&s->svsm);
+        free(s->token);
+        OPENSSL_cleanse(s, sizeof(*s));
+}
+
+int kbs_session_new(KbsTee tee, KbsSvsmChallenge *svsm, unsigned timeout_sec, time_t now, KbsSession *ret) {
+        uint8_t raw[KBS_NONCE_SIZE];
+        _cleanup_free_ char *nonce = NULL;
+
+        assert_return(ret, -EINVAL);
+        if (RAND_bytes(raw, sizeof(raw)) != 1) {
+                ERR_clear_error();
                 return -EIO;
-        nonce_b64 = b64_encode(nonce, sizeof(nonce), B64_PAD);
-        id_hex = hexmem(id, sizeof(id));
-        if (!nonce_b64 || !id_hex || strlen(nonce_b64) >= 64)
-                return -ENOMEM;
-
-        pthread_mutex_lock(&s->lock);
-        e = free_slot(s);
-        if (!e) {
-                pthread_mutex_unlock(&s->lock);
-                return -EBUSY;
         }
-        *e = (KbsSession) {
-                .state = KBS_SESSION_AUTHED,
-                .created_usec = now_usec(CLOCK_MONOTONIC),
-                .tee = tee,
-        };
-        e->used_usec = e->created_usec;
-        e->expires_usec = e->created_usec + s->timeout_usec;
+        nonce = b64_encode(raw, sizeof(raw), B64_PAD);
+        if (!nonce)
+                return -ENOMEM;
+        *ret = (KbsSession) { .kind = KBS_SESSION_AUTHED, .tee = tee, .expires = (uint64_t) now + timeout_sec };
+        if (strlen(nonce) >= sizeof(ret->nonce))
+                return -EINVAL;
+        strcpy(ret->nonce, nonce);
         if (svsm) {
-                e->svsm = *svsm;
+                ret->svsm = *svsm;
                 *svsm = (KbsSvsmChallenge) {};
         }
-        memcpy(e->id, id, sizeof(id));
-        strcpy(e->nonce, nonce_b64);
-        s->used++;
-        pthread_mutex_unlock(&s->lock);
-
-        strcpy(ret_id, id_hex);
-        strcpy(ret_nonce, nonce_b64);
         return 0;
 }
 
-KbsSessionError kbs_session_begin_attest(KbsSessions *s, const char *id, KbsTee *ret_tee, char ret_nonce[64],
-                                         KbsSvsmChallenge *ret_svsm) {
-        KbsSessionError err;
-        KbsSession *e;
-
-        pthread_mutex_lock(&s->lock);
-        e = find(s, id, &err);
-        if (e && e->state != KBS_SESSION_AUTHED)
-                err = KBS_SESSION_USED;
-        if (err == KBS_SESSION_OK) {
-                e->state = KBS_SESSION_ATTESTING;
-                e->used_usec = now_usec(CLOCK_MONOTONIC);
-                *ret_tee = e->tee;
-                strcpy(ret_nonce, e->nonce);
-                if (ret_svsm) {
-                        *ret_svsm = e->svsm;
-                        e->svsm = (KbsSvsmChallenge) {};
-                }
-        }
-        pthread_mutex_unlock(&s->lock);
-        return err;
+/* The plaintext: version, kind, tee, expires (u64 LE), then for an authed session the nonce (u8 length),
+ * an svsm flag and the svsm secret, EK and AK (u16 LE lengths), for an attested one the token (u16 LE). */
+static int put(uint8_t *buf, size_t *n, const void *p, size_t size) {
+        if (*n + size > PLAIN_MAX)
+                return -E2BIG;
+        memcpy(buf + *n, p, size);
+        *n += size;
+        return 0;
 }
 
-int kbs_session_finish_attest(KbsSessions *s, const char *id, EVP_PKEY *key, JwkAlg alg, uint64_t policy_mask) {
-        KbsSessionError err;
-        KbsSession *e;
-        int r = -ENOENT;
+static int put_blob16(uint8_t *buf, size_t *n, const void *p, size_t size) {
+        uint8_t le[2] = { size & 0xff, size >> 8 };
+        int r;
 
-        pthread_mutex_lock(&s->lock);
-        e = find(s, id, &err);
-        if (e && e->state == KBS_SESSION_ATTESTING && EVP_PKEY_up_ref(key) == 1) {
-                e->tee_key = key;
-                e->alg = alg;
-                e->policy_mask = policy_mask;
-                e->state = KBS_SESSION_ATTESTED;
-                e->used_usec = now_usec(CLOCK_MONOTONIC);
-                r = 0;
-        }
-        pthread_mutex_unlock(&s->lock);
+        if (size > 0xffff)
+                return -E2BIG;
+        r = put(buf, n, le, 2);
+        return r < 0 ? r : put(buf, n, p, size);
+}
+
+static int serialize(const KbsSession *s, uint8_t *buf, size_t *ret_size) {
+        uint8_t head[11] = { SEAL_VERSION, (uint8_t) s->kind, (uint8_t) s->tee };
+        size_t n = 0;
+        int r;
+
+        for (unsigned i = 0; i < 8; i++)
+                head[3 + i] = (uint8_t) (s->expires >> (8 * i));
+        r = put(buf, &n, head, sizeof(head));
+        if (r >= 0 && s->kind == KBS_SESSION_AUTHED) {
+                uint8_t len = (uint8_t) strlen(s->nonce), has_svsm = s->svsm.ek != NULL;
+
+                r = put(buf, &n, &len, 1);
+                if (r >= 0)
+                        r = put(buf, &n, s->nonce, len);
+                if (r >= 0)
+                        r = put(buf, &n, &has_svsm, 1);
+                if (r >= 0 && has_svsm) {
+                        r = put(buf, &n, s->svsm.secret, sizeof(s->svsm.secret));
+                        if (r >= 0)
+                                r = put_blob16(buf, &n, s->svsm.ek, s->svsm.ek_size);
+                        if (r >= 0)
+                                r = put_blob16(buf, &n, s->svsm.ak, s->svsm.ak_size);
+                }
+        } else if (r >= 0 && s->kind == KBS_SESSION_ATTESTED)
+                r = s->token ? put_blob16(buf, &n, s->token, strlen(s->token)) : -EINVAL;
+        else if (r >= 0)
+                r = -EINVAL;
+        *ret_size = n;
         return r;
 }
 
-void kbs_session_fail_attest(KbsSessions *s, const char *id) {
-        KbsSessionError err;
-        KbsSession *e;
+typedef struct Reader {
+        const uint8_t *p;
+        size_t left;
+} Reader;
 
-        pthread_mutex_lock(&s->lock);
-        e = find(s, id, &err);
-        if (e && e->state == KBS_SESSION_ATTESTING)
-                e->state = KBS_SESSION_FAILED;
-        pthread_mutex_unlock(&s->lock);
+static const uint8_t *take(Reader *rd, size_t size) {
+        const uint8_t *p = rd->p;
+
+        if (size > rd->left)
+                return NULL;
+        rd->p += size;
+        rd->left -= size;
+        return p;
 }
 
-KbsSessionError kbs_session_get_attested(KbsSessions *s, const char *id, EVP_PKEY **ret_key, JwkAlg *ret_alg,
-                                         uint64_t *ret_mask) {
-        KbsSessionError err;
-        KbsSession *e;
+static int take_blob16(Reader *rd, size_t max, const uint8_t **ret, size_t *ret_size) {
+        const uint8_t *le = take(rd, 2);
+        size_t size;
 
-        pthread_mutex_lock(&s->lock);
-        e = find(s, id, &err);
-        if (e && e->state != KBS_SESSION_ATTESTED)
-                err = KBS_SESSION_NOT_ATTESTED;
-        if (err == KBS_SESSION_OK) {
-                if (EVP_PKEY_up_ref(e->tee_key) != 1)
-                        err = KBS_SESSION_UNKNOWN;
-                else {
-                        *ret_key = e->tee_key;
-                        *ret_alg = e->alg;
-                        *ret_mask = e->policy_mask;
-                        e->used_usec = now_usec(CLOCK_MONOTONIC);
+        if (!le)
+                return -EBADMSG;
+        size = (size_t) le[0] | (size_t) le[1] << 8;
+        if (size > max || !(*ret = take(rd, size)))
+                return -EBADMSG;
+        *ret_size = size;
+        return 0;
+}
+
+static int deserialize(const uint8_t *buf, size_t size, KbsSession *ret) {
+        Reader rd = { buf, size };
+        const uint8_t *head = take(&rd, 11), *p;
+        KbsSession s = {};
+        size_t n;
+
+        if (!head || head[0] != SEAL_VERSION || head[2] >= _KBS_TEE_SUPPORTED)
+                return -EBADMSG;
+        s.kind = head[1];
+        s.tee = head[2];
+        for (unsigned i = 0; i < 8; i++)
+                s.expires |= (uint64_t) head[3 + i] << (8 * i);
+        if (s.kind == KBS_SESSION_AUTHED) {
+                const uint8_t *len = take(&rd, 1), *has_svsm;
+
+                if (!len || *len >= sizeof(s.nonce) || !(p = take(&rd, *len)) || !(has_svsm = take(&rd, 1)))
+                        return -EBADMSG;
+                memcpy(s.nonce, p, *len);
+                if (*has_svsm) {
+                        const uint8_t *secret = take(&rd, KBS_SVSM_SECRET_SIZE), *ek, *ak;
+                        size_t ek_size, ak_size;
+
+                        if (!secret || take_blob16(&rd, KBS_SVSM_TPM2B_MAX, &ek, &ek_size) < 0 ||
+                            take_blob16(&rd, KBS_SVSM_TPM2B_MAX, &ak, &ak_size) < 0)
+                                return -EBADMSG;
+                        memcpy(s.svsm.secret, secret, KBS_SVSM_SECRET_SIZE);
+                        s.svsm.ek = malloc(ek_size > 0 ? ek_size : 1);
+                        s.svsm.ak = malloc(ak_size > 0 ? ak_size : 1);
+                        if (s.svsm.ek)
+                                memcpy(s.svsm.ek, ek, ek_size);
+                        if (s.svsm.ak)
+                                memcpy(s.svsm.ak, ak, ak_size);
+                        s.svsm.ek_size = ek_size;
+                        s.svsm.ak_size = ak_size;
+                        if (!s.svsm.ek || !s.svsm.ak) {
+                                kbs_session_done(&s);
+                                return -ENOMEM;
+                        }
                 }
+        } else if (s.kind == KBS_SESSION_ATTESTED) {
+                if (take_blob16(&rd, PLAIN_MAX, &p, &n) < 0 || memchr(p, '\0', n))
+                        return -EBADMSG;
+                s.token = strndup((const char *) p, n);
+                if (!s.token)
+                        return -ENOMEM;
+        } else
+                return -EBADMSG;
+        if (rd.left != 0) {
+                kbs_session_done(&s);
+                return -EBADMSG;
         }
-        pthread_mutex_unlock(&s->lock);
-        return err;
+        *ret = s;
+        return 0;
+}
+
+static int gcm(bool enc, const uint8_t key[KBS_SESSION_KEY_SIZE], const uint8_t iv[IV_SIZE], const uint8_t *in,
+               size_t size, uint8_t *out, uint8_t tag[TAG_SIZE]) {
+        EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+        int len = 0, fin = 0;
+        bool ok;
+
+        if (!ctx)
+                return -ENOMEM;
+        ok = (enc ? EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, iv)
+                  : EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, iv)) == 1 &&
+             (enc ? EVP_EncryptUpdate(ctx, NULL, &len, (const uint8_t *) seal_aad, sizeof(seal_aad) - 1)
+                  : EVP_DecryptUpdate(ctx, NULL, &len, (const uint8_t *) seal_aad, sizeof(seal_aad) - 1)) == 1 &&
+             (enc ? EVP_EncryptUpdate(ctx, out, &len, in, (int) size) : EVP_DecryptUpdate(ctx, out, &len, in, (int) size)) == 1;
+        if (ok && !enc)
+                ok = EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, TAG_SIZE, tag) == 1;
+        ok = ok && (enc ? EVP_EncryptFinal_ex(ctx, out + len, &fin) : EVP_DecryptFinal_ex(ctx, out + len, &fin)) == 1;
+        if (ok && enc)
+                ok = EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, TAG_SIZE, tag) == 1;
+        EVP_CIPHER_CTX_free(ctx);
+        ERR_clear_error();
+        return ok ? 0 : (enc ? -EIO : -EBADMSG);
+}
+
+int kbs_session_seal(const KbsSessionKeys *k, const KbsSession *s, char **ret) {
+        uint8_t plain[PLAIN_MAX], sealed[IV_SIZE + PLAIN_MAX + TAG_SIZE];
+        size_t n;
+        char *out;
+        int r;
+
+        assert_return(k && s && ret, -EINVAL);
+        r = serialize(s, plain, &n);
+        if (r >= 0 && RAND_bytes(sealed, IV_SIZE) != 1)
+                r = -EIO;
+        if (r >= 0)
+                r = gcm(true, k->current, sealed, plain, n, sealed + IV_SIZE, sealed + IV_SIZE + n);
+        OPENSSL_cleanse(plain, sizeof(plain));
+        ERR_clear_error();
+        if (r < 0)
+                return r;
+        out = b64url_encode(sealed, IV_SIZE + n + TAG_SIZE);
+        if (!out)
+                return -ENOMEM;
+        *ret = out;
+        return 0;
+}
+
+KbsSessionError kbs_session_open(const KbsSessionKeys *k, const char *cookie, time_t now, KbsSession *ret) {
+        _cleanup_free_ uint8_t *raw = NULL;
+        uint8_t plain[PLAIN_MAX];
+        size_t n, len;
+        int r = -EBADMSG;
+
+        assert_return(k && ret, KBS_SESSION_UNKNOWN);
+        if (!cookie || (len = strlen(cookie)) > KBS_SESSION_COOKIE_MAX ||
+            b64_decode(cookie, len, B64_URL, &raw, &n) < 0 || n < IV_SIZE + TAG_SIZE + 11 ||
+            n - IV_SIZE - TAG_SIZE > PLAIN_MAX)
+                return KBS_SESSION_UNKNOWN;
+        n -= IV_SIZE + TAG_SIZE;
+        if (gcm(false, k->current, raw, raw + IV_SIZE, n, plain, raw + IV_SIZE + n) == 0 ||
+            (k->have_previous && now < k->previous_until &&
+             gcm(false, k->previous, raw, raw + IV_SIZE, n, plain, raw + IV_SIZE + n) == 0))
+                r = deserialize(plain, n, ret);
+        OPENSSL_cleanse(plain, sizeof(plain));
+        if (r < 0)
+                return KBS_SESSION_UNKNOWN;
+        if ((uint64_t) now >= ret->expires) {
+                kbs_session_done(ret);
+                return KBS_SESSION_EXPIRED;
+        }
+        return KBS_SESSION_OK;
+}
+
+const char *kbs_session_error_to_string(KbsSessionError e) {
+        switch (e) {
+        case KBS_SESSION_EXPIRED:
+                return "session expired";
+        case KBS_SESSION_OK:
+                return "session valid";
+        default:
+                return "no valid session (missing, or a kbs-session-id cookie this broker did not seal)";
+        }
 }

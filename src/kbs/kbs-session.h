@@ -1,76 +1,66 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include <openssl/evp.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
-#include "jwk.h"
 #include "kbs-protocol.h"
 #include "kbs-verifier.h"
 #include "verifier-svsm.h"
 
-/* The server's sessions: bounded in number, expiring, thread-safe. A session is made by auth, may
- * attempt attestation once, and after a successful attestation holds the TEE key and the policies
- * that held. When the table is full, expired sessions go first, then the oldest session that has not
- * attested, then (only if every slot is attested) the oldest attested one. */
+/* Sessions sealed into the cookie: the broker keeps no session table. What a session needs between
+ * requests (the tee and nonce of auth, svsm-vtpm's credential secret, after attestation the token)
+ * travels in the kbs-session-id cookie, encrypted and authenticated with AES-256-GCM under a key the
+ * replicas share (session_key_file), so a flood of auth requests has nothing to evict and any
+ * replica can finish any attestation. Rotation: the key file's first line seals and opens, a second
+ * line (the previous key) only opens, and only for one session lifetime after the file was loaded. */
 
-#define KBS_SESSION_ID_SIZE 16
-#define KBS_SESSION_ID_STRING (2 * KBS_SESSION_ID_SIZE + 1)
+#define KBS_SESSION_KEY_SIZE 32
+#define KBS_SESSION_COOKIE_MAX 8192 /* base64url characters of a cookie value */
 
-typedef enum KbsSessionState {
-        KBS_SESSION_FREE,
-        KBS_SESSION_AUTHED,
-        KBS_SESSION_ATTESTING,  /* the single attempt is under way */
-        KBS_SESSION_FAILED,     /* the single attempt failed */
-        KBS_SESSION_ATTESTED,
-} KbsSessionState;
+typedef struct KbsSessionKeys {
+        uint8_t current[KBS_SESSION_KEY_SIZE];
+        uint8_t previous[KBS_SESSION_KEY_SIZE];
+        bool have_previous;
+        time_t previous_until; /* the previous key opens cookies until then */
+} KbsSessionKeys;
+
+/* The key file's text: one or two lines of 64 hex digits (current, then previous). Pure. */
+int kbs_session_keys_parse(KbsSessionKeys *k, const char *text, size_t size, unsigned timeout_sec, time_t now);
+/* path NULL: a random key (a single broker). Logs its refusals. */
+int kbs_session_keys_load(KbsSessionKeys *k, const char *path, unsigned timeout_sec, time_t now);
+void kbs_session_keys_done(KbsSessionKeys *k);
+
+typedef enum KbsSessionKind {
+        KBS_SESSION_AUTHED = 1,
+        KBS_SESSION_ATTESTED = 2,
+} KbsSessionKind;
 
 typedef struct KbsSession {
-        KbsSessionState state;
-        uint8_t id[KBS_SESSION_ID_SIZE];
-        uint64_t created_usec, expires_usec, used_usec; /* CLOCK_MONOTONIC */
+        KbsSessionKind kind;
         KbsTee tee;
-        char nonce[64]; /* base64 of KBS_NONCE_SIZE bytes */
-        EVP_PKEY *tee_key;
-        JwkAlg alg;
-        uint64_t policy_mask;
-        KbsSvsmChallenge svsm; /* svsm-vtpm: the credential made at auth */
+        uint64_t expires;     /* CLOCK_REALTIME seconds: replicas share wall time, not a monotonic clock */
+        char nonce[64];       /* base64 of KBS_NONCE_SIZE bytes */
+        KbsSvsmChallenge svsm; /* authed svsm-vtpm sessions: the credential made at auth */
+        char *token;          /* attested: the attestation token (a JWT) */
 } KbsSession;
 
-typedef struct KbsSessions {
-        pthread_mutex_t lock;
-        KbsSession *table;
-        unsigned size, used;
-        uint64_t timeout_usec;
-} KbsSessions;
+void kbs_session_done(KbsSession *s);
 
-int kbs_sessions_init(KbsSessions *s, unsigned max, unsigned timeout_sec);
-void kbs_sessions_done(KbsSessions *s);
-unsigned kbs_sessions_count(KbsSessions *s);
+/* A fresh authed session with a random nonce; svsm (may be NULL) moves into it. */
+int kbs_session_new(KbsTee tee, KbsSvsmChallenge *svsm, unsigned timeout_sec, time_t now, KbsSession *ret);
 
-/* Makes a session with a fresh nonce; returns its id string and nonce. svsm (may be NULL) moves into
- * the session. */
-int kbs_session_new(KbsSessions *s, KbsTee tee, KbsSvsmChallenge *svsm, char ret_id[KBS_SESSION_ID_STRING],
-                    char ret_nonce[64]);
+/* The cookie value (base64url of IV || ciphertext || tag), malloc'd. */
+int kbs_session_seal(const KbsSessionKeys *k, const KbsSession *s, char **ret);
 
 typedef enum KbsSessionError {
         KBS_SESSION_OK,
-        KBS_SESSION_UNKNOWN,   /* no such id (or malformed) */
+        KBS_SESSION_UNKNOWN, /* no cookie, or one this broker did not seal (or sealed under a retired key) */
         KBS_SESSION_EXPIRED,
-        KBS_SESSION_USED,      /* attestation already attempted */
-        KBS_SESSION_NOT_ATTESTED,
 } KbsSessionError;
 
-/* Claims the session's one attestation attempt: copies tee and nonce out, and moves the svsm-vtpm
- * credential (if any) to ret_svsm (may be NULL). */
-KbsSessionError kbs_session_begin_attest(KbsSessions *s, const char *id, KbsTee *ret_tee, char ret_nonce[64],
-                                         KbsSvsmChallenge *ret_svsm);
-/* Records a successful attestation (takes a reference to key). -ENOENT if the session is gone. */
-int kbs_session_finish_attest(KbsSessions *s, const char *id, EVP_PKEY *key, JwkAlg alg, uint64_t policy_mask);
-/* Records a failed attestation: the session stays used up, and becomes evictable. */
-void kbs_session_fail_attest(KbsSessions *s, const char *id);
-/* For a resource fetch: a new reference to the TEE key and the policy mask. */
-KbsSessionError kbs_session_get_attested(KbsSessions *s, const char *id, EVP_PKEY **ret_key, JwkAlg *ret_alg,
-                                         uint64_t *ret_mask);
+/* Opens a cookie value: authenticated with the current key (or the previous one while it is
+ * accepted), not expired at now. */
+KbsSessionError kbs_session_open(const KbsSessionKeys *k, const char *cookie, time_t now, KbsSession *ret);
+const char *kbs_session_error_to_string(KbsSessionError e);

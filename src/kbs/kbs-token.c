@@ -6,6 +6,7 @@
 #include <openssl/bn.h>
 #include <openssl/ecdsa.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -95,5 +96,97 @@ int kbs_token_issue(EVP_PKEY *signer, const KbsClaims *claims, const KbsPolicySe
         s64 = b64url_encode(sig, sizeof(sig));
         if (!s64 || asprintf(ret, "%s.%s", input, s64) < 0)
                 return -ENOMEM;
+        return 0;
+}
+
+int kbs_token_key_load(const char *path, EVP_PKEY **ret) {
+        _cleanup_free_ char *pem = NULL;
+        EVP_PKEY *k = NULL;
+        size_t size;
+        BIO *bio;
+        int r;
+
+        r = read_full_file_bounded(path, 16 * 1024, &pem, &size);
+        if (r < 0)
+                return r;
+        bio = BIO_new_mem_buf(pem, (int) size);
+        if (bio)
+                k = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+        BIO_free(bio);
+        OPENSSL_cleanse(pem, size);
+        ERR_clear_error();
+        if (!k)
+                return -EBADMSG;
+        if (!EVP_PKEY_is_a(k, "EC") || EVP_PKEY_get_bits(k) != 256) {
+                EVP_PKEY_free(k);
+                return -EOPNOTSUPP;
+        }
+        *ret = k;
+        return 0;
+}
+
+static int verify_es256(EVP_PKEY *key, const char *input, size_t input_size, const uint8_t sig[64]) {
+        BIGNUM *r = BN_bin2bn(sig, 32, NULL), *s = BN_bin2bn(sig + 32, 32, NULL);
+        ECDSA_SIG *es = ECDSA_SIG_new();
+        unsigned char *der = NULL;
+        EVP_MD_CTX *ctx = NULL;
+        int n, ret = -EBADMSG;
+
+        if (!r || !s || !es || ECDSA_SIG_set0(es, r, s) != 1) {
+                BN_free(r);
+                BN_free(s);
+                ret = -ENOMEM;
+                goto finish;
+        }
+        n = i2d_ECDSA_SIG(es, &der);
+        ctx = EVP_MD_CTX_new();
+        if (n > 0 && ctx && EVP_DigestVerifyInit_ex(ctx, NULL, "SHA256", NULL, NULL, key, NULL) == 1 &&
+            EVP_DigestVerify(ctx, der, (size_t) n, (const unsigned char *) input, input_size) == 1)
+                ret = 0;
+finish:
+        ECDSA_SIG_free(es);
+        OPENSSL_free(der);
+        EVP_MD_CTX_free(ctx);
+        ERR_clear_error();
+        return ret;
+}
+
+int kbs_token_verify(EVP_PKEY *key, const char *token, time_t now, json_object **ret_payload, const char **ret_reason) {
+        static const char header[] = "{\"alg\":\"ES256\",\"typ\":\"JWT\"}";
+        _cleanup_free_ uint8_t *h = NULL, *b = NULL, *sig = NULL;
+        _cleanup_json_ json_object *payload = NULL;
+        const char *dot1, *dot2;
+        size_t hn, bn, sn, len;
+        json_object *e;
+        int64_t exp;
+
+        assert_return(key && token && ret_payload && ret_reason, -EINVAL);
+        len = strlen(token);
+        dot1 = strchr(token, '.');
+        dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
+        if (len > KBS_TOKEN_MAX || !dot1 || !dot2 || strchr(dot2 + 1, '.') ||
+            b64_decode(token, (size_t) (dot1 - token), B64_URL, &h, &hn) < 0 ||
+            b64_decode(dot1 + 1, (size_t) (dot2 - dot1 - 1), B64_URL, &b, &bn) < 0 ||
+            b64_decode(dot2 + 1, strlen(dot2 + 1), B64_URL, &sig, &sn) < 0) {
+                *ret_reason = "attestation token is not a JWT";
+                return -EBADMSG;
+        }
+        if (hn != sizeof(header) - 1 || memcmp(h, header, hn) != 0 || sn != 64 ||
+            verify_es256(key, token, (size_t) (dot2 - token), sig) < 0) {
+                *ret_reason = "attestation token was not signed by this broker";
+                return -EBADMSG;
+        }
+        if (json_parse_strict((const char *) b, bn, 8, &payload) < 0 || !json_object_is_type(payload, json_type_object) ||
+            !streq_ptr(json_get_string(payload, "iss"), "ephroot-kbs") ||
+            !json_object_object_get_ex(payload, "exp", &e) || !json_object_is_type(e, json_type_int)) {
+                *ret_reason = "attestation token payload is malformed";
+                return -EBADMSG;
+        }
+        exp = json_object_get_int64(e);
+        if (exp <= (int64_t) now) {
+                *ret_reason = "attestation token expired";
+                return -EBADMSG;
+        }
+        *ret_payload = TAKE_PTR(payload);
         return 0;
 }

@@ -120,6 +120,17 @@ int kbs_evidence_pcrs(json_object *quote, KbsBytesEncoding enc, uint8_t ret[TPM_
         return 0;
 }
 
+void kbs_claims_set_snp(KbsClaims *claims, const SnpReport *snp, SnpProduct product) {
+        claims->have_measurement = true;
+        memcpy(claims->measurement, snp->measurement, 48);
+        claims->vmpl = snp->vmpl;
+        claims->product = product;
+        claims->have_snp = true;
+        claims->snp_guest_policy = snp->policy;
+        claims->snp_reported_tcb = snp->reported_tcb;
+        claims->snp_committed_tcb = snp->committed_tcb;
+}
+
 int kbs_check_quote(EVP_PKEY *ak, const uint8_t *msg, size_t msg_size, const TpmSignature *sig, const uint8_t *nonce,
                     size_t nonce_size, const uint8_t pcrs[TPM_PCRS][32], uint32_t *ret_mask,
                     const char **ret_reason) {
@@ -129,6 +140,11 @@ int kbs_check_quote(EVP_PKEY *ak, const uint8_t *msg, size_t msg_size, const Tpm
         r = tpm_quote_info_parse(msg, msg_size, &q);
         if (r < 0) {
                 *ret_reason = "TPM quote is not a well-formed TPMS_ATTEST quote";
+                return -EBADMSG;
+        }
+        /* SHA-1 collisions are practical: a quote signed over SHA-1 proves nothing about its message. */
+        if (sig->hash == TPM_ALG_SHA1) {
+                *ret_reason = "TPM quote signature is over SHA-1";
                 return -EBADMSG;
         }
         r = tpm_quote_verify_signature(ak, msg, msg_size, sig);

@@ -47,6 +47,12 @@ typedef struct KbsClaims {
         size_t ak_der_size;
         bool td_quote_unverified;     /* no Intel root configured: signature not checked */
         bool td_tcb_unevaluated;      /* signature and PCK chain checked, TCB status not */
+        bool have_td_qe;              /* the QE report was authenticated and is Intel's TDX QE */
+        uint16_t td_qe_isvsvn;        /* with have_td_qe */
+        uint8_t td_tee_tcb_svn[16];   /* with have_td_qe: the body's TEE_TCB_SVN, signed by the QE's key */
+        bool have_snp;                /* a verified SNP report (az-snp-vtpm, svsm-vtpm): the fields below */
+        uint64_t snp_guest_policy;
+        uint64_t snp_reported_tcb, snp_committed_tcb; /* laid out as product says */
 } KbsClaims;
 
 void kbs_claims_done(KbsClaims *c);
@@ -96,6 +102,8 @@ int kbs_evidence_bytes(json_object *o, const char *key, KbsBytesEncoding enc, si
 int kbs_check_init_data(const KbsClaims *claims, const uint8_t *digest, size_t digest_size, const char **ret_reason);
 
 int kbs_evidence_pcrs(json_object *quote, KbsBytesEncoding enc, uint8_t ret[TPM_PCRS][32]);
+/* Fills the claims every verified SNP report gives: measurement, VMPL, product, guest policy, TCBs. */
+void kbs_claims_set_snp(KbsClaims *claims, const SnpReport *snp, SnpProduct product);
 /* Verifies a TPM quote (message, signature) with ak: signature, extraData == nonce, PCR digest.
  * *ret_mask: the PCRs the quote selects, the only values of pcrs[] the quote proves. */
 int kbs_check_quote(EVP_PKEY *ak, const uint8_t *msg, size_t msg_size, const TpmSignature *sig,

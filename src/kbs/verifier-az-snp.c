@@ -210,9 +210,6 @@ int kbs_verify_az_snp_vtpm(const KbsVerifyContext *ctx, json_object *evidence,
 
         claims->have_pcrs = true;
         memcpy(claims->pcrs, e.pcrs, sizeof(e.pcrs));
-        claims->have_measurement = true;
-        memcpy(claims->measurement, snp.measurement, 48);
-        claims->vmpl = snp.vmpl;
-        claims->product = res.product;
+        kbs_claims_set_snp(claims, &snp, res.product);
         return 0;
 }

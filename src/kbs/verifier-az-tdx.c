@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 /* Trustee's `az-tdx-vtpm` evidence (versions 0, 1 and 2): the quote checks, TDREPORT.reportdata binds the
- * HCL runtime data, in version 2 the HCL user-data starts with the report data, and the TD quote carries the same reportdata and TDINFO. With Intel roots in the
- * policy file the TD quote's signature, QE report and PCK chain are verified (TCB status is not:
- * td_tcb_unevaluated); without, the claims say td_quote_unverified and only a policy with
- * "accept_unverified_td_quote" accepts it. */
+ * HCL runtime data, in version 2 the HCL user-data starts with the report data, and the TD quote
+ * carries the same reportdata and TDINFO. With Intel roots in the policy file the TD quote's
+ * signature, QE report, PCK chain and the QE's identity are verified (TCB status is not:
+ * td_tcb_unevaluated, which a policy must accept with "accept_unevaluated_tdx_tcb"; the QE's ISVSVN
+ * and the TEE TCB SVN go to the policy); without, the claims say td_quote_unverified and only a
+ * policy with "accept_unverified_td_quote" accepts it. */
 
 #include <errno.h>
 #include <openssl/crypto.h>
@@ -84,6 +86,9 @@ int kbs_verify_az_tdx_vtpm(const KbsVerifyContext *ctx, json_object *evidence, c
                 if (tdx_quote_verify(ctx->intel_roots, &tdq, ret_reason) < 0)
                         return -EBADMSG;
                 claims->td_tcb_unevaluated = true;
+                claims->have_td_qe = true;
+                claims->td_qe_isvsvn = tdx_quote_qe_isvsvn(&tdq);
+                memcpy(claims->td_tee_tcb_svn, tdq.tee_tcb_svn, TDX_TEE_TCB_SVN_SIZE);
                 return 0;
         }
         log_warning("az-tdx-vtpm: the TD quote's signature is not verified (no Intel root configured).");

@@ -171,9 +171,6 @@ int kbs_verify_svsm_vtpm(const KbsVerifyContext *ctx, json_object *evidence, con
 
         claims->have_pcrs = true;
         memcpy(claims->pcrs, pcrs, sizeof(pcrs));
-        claims->have_measurement = true;
-        memcpy(claims->measurement, snp.measurement, 48);
-        claims->vmpl = snp.vmpl;
-        claims->product = res.product;
+        kbs_claims_set_snp(claims, &snp, res.product);
         return 0;
 }

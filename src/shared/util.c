@@ -6,7 +6,9 @@
 #include <strings.h>
 #include <stdio.h>
 #include <linux/fs.h>
+#include <linux/openat2.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -92,6 +94,40 @@ int read_full_file_bounded(const char *path, size_t max_size, char **ret, size_t
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return -errno;
+        return read_full_fd_bounded(fd, max_size, ret, ret_size);
+}
+
+int open_in_root(const char *root, const char *path, int flags) {
+        _cleanup_close_ int dir_fd = -EBADF;
+        struct open_how how = {
+                .flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (flags & O_NOFOLLOW),
+        };
+        int fd;
+
+        assert_return(path, -EINVAL);
+        assert_return((flags & ~O_NOFOLLOW) == 0, -EINVAL);
+
+        if (root) {
+                dir_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (dir_fd < 0)
+                        return -errno;
+                how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+        }
+        fd = (int) syscall(SYS_openat2, root ? dir_fd : AT_FDCWD, path, &how, sizeof(how));
+        return fd < 0 ? -errno : fd;
+}
+
+int read_regular_file_in_root(const char *root, const char *path, size_t max_size, char **ret, size_t *ret_size) {
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+
+        fd = open_in_root(root, path, /* flags= */ 0);
+        if (fd < 0)
+                return fd;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
         return read_full_fd_bounded(fd, max_size, ret, ret_size);
 }
 

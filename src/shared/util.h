@@ -11,6 +11,15 @@
 int read_full_file_bounded(const char *path, size_t max_size, char **ret, size_t *ret_size);
 int read_full_fd_bounded(int fd, size_t max_size, char **ret, size_t *ret_size);
 
+/* Opens path read-only without blocking (O_NONBLOCK: a FIFO opens at once) and, when root is not
+ * NULL, resolved inside root as if it were "/" (openat2() RESOLVE_IN_ROOT: absolute symlinks and ".."
+ * stay in it; no magic links). flags: 0 or O_NOFOLLOW (the last component may not be a symlink:
+ * -ELOOP). Returns the fd or -errno. The caller checks what it opened (fstat). */
+int open_in_root(const char *root, const char *path, int flags);
+/* open_in_root() (symlinks followed inside root), then read_full_fd_bounded(); -EBADFD when it is not a
+ * regular file. */
+int read_regular_file_in_root(const char *root, const char *path, size_t max_size, char **ret, size_t *ret_size);
+
 /* Reads a one-line sysfs/procfs style file, with trailing newlines removed. */
 int read_one_line_file(const char *path, size_t max_size, char **ret);
 

@@ -44,6 +44,7 @@ done
         echo "attest = required"
         echo "attest-ak-type = $AK_TYPE"
         echo "kbs-url = http://127.0.0.1:$PORT"
+        echo "kbs-insecure = yes"
         for i in $(seq 1 "$SECRETS"); do echo "secret.s$i = default/key/s$i"; done
 } >ephroot.conf
 

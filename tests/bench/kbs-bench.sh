@@ -7,7 +7,9 @@
 #   3. wrk with a malformed-request mix: every request answered with a 4xx, no socket errors, the
 #      server alive and still serving a valid cycle afterwards;
 # and the server's RSS before, between and after (no growth once the session table is full).
-#   tests/bench/kbs-bench.sh [BUILD-DIR]     env: SECONDS_EACH (30), CONNECTIONS (4), CLIENTS (2)
+# With REPLICAS=3: three brokers sharing the session and token keys behind HAProxy (round robin, as
+# docs/kbs.md), all measured through the proxy; CPU is the sum of the replicas', RSS the first one's.
+#   tests/bench/kbs-bench.sh [BUILD-DIR]     env: SECONDS_EACH (30), CONNECTIONS (4), CLIENTS (2), REPLICAS (1)
 set -euo pipefail
 
 BUILD=$(realpath "${1:-build}")
@@ -18,12 +20,14 @@ PY=/usr/bin/python3
 DUR=${SECONDS_EACH:-30}
 CONN=${CONNECTIONS:-4}
 CLIENTS=${CLIENTS:-2}
+REPLICAS=${REPLICAS:-1}
 for t in wrk curl; do command -v $t >/dev/null || { echo "kbs-bench: $t missing (scripts/install-deps)"; exit 77; }; done
 [ -x "$KBS" ] || { echo "kbs-bench: build $KBS first"; exit 1; }
 
 work=$(mktemp -d)
 PID=
-cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
+MORE=()
+cleanup() { for p in $PID "${MORE[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
 "$PY" "$CLIENT" make-ak "$work/ak"
@@ -31,9 +35,11 @@ mkdir -p "$work/res/default/key" && head -c 32 /dev/urandom >"$work/res/default/
 cat >"$work/policy.json" <<JSON
 {"policies":[{"name":"bench","tee":["tpm"],"trusted_aks":["$(cat "$work/ak/ak.spki.b64")"],"resources":["default/key/*"]}]}
 JSON
+head -c 32 /dev/urandom | xxd -p -c 64 >"$work/session.key"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$work/token.pem" 2>/dev/null
 cat >"$work/kbs.json" <<JSON
 {"port":0,"insecure_http":true,"resource_dir":"$work/res","policy":"$work/policy.json","threads":2,
- "max_sessions":1024,"max_request_size":16384}
+"max_request_size":16384,"session_key_file":"$work/session.key","token_key_file":"$work/token.pem"}
 JSON
 : >"$work/log"
 "$KBS" --config "$work/kbs.json" --log-level warning >"$work/log" 2>&1 &
@@ -43,10 +49,42 @@ for _ in $(seq 1 100); do grep -q Listening "$work/log" 2>/dev/null && break; sl
 PORT=$(ss -ltnpH 2>/dev/null | awk -v pid="pid=$PID," '$0 ~ pid { sub(/.*:/, "", $4); print $4; exit }')
 [ -n "$PORT" ] || { echo "kbs-bench: server did not start"; cat "$work/log"; exit 1; }
 URL=http://127.0.0.1:$PORT
+if [ "$REPLICAS" -gt 1 ]; then
+        command -v haproxy >/dev/null || { echo "kbs-bench: haproxy missing (scripts/install-deps)"; exit 77; }
+        backends="        server r1 127.0.0.1:$PORT"
+        for i in $(seq 2 "$REPLICAS"); do
+                "$KBS" --config "$work/kbs.json" --log-level warning >"$work/log.$i" 2>&1 &
+                MORE+=("$!")
+                sleep 0.3
+                p=$(ss -ltnpH 2>/dev/null | awk -v pid="pid=$!," '$0 ~ pid { sub(/.*:/, "", $4); print $4; exit }')
+                [ -n "$p" ] || { echo "kbs-bench: replica $i did not start"; exit 1; }
+                backends="$backends
+        server r$i 127.0.0.1:$p"
+        done
+        HP=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+        cat >"$work/haproxy.cfg" <<CFG
+defaults
+        mode http
+        timeout connect 2s
+        timeout client 30s
+        timeout server 30s
+        timeout http-request 5s
+frontend kbs
+        bind 127.0.0.1:$HP
+        default_backend replicas
+backend replicas
+        balance roundrobin
+$backends
+CFG
+        haproxy -f "$work/haproxy.cfg" -db >"$work/log.haproxy" 2>&1 &
+        MORE+=("$!")
+        for _ in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$HP/" && break; sleep 0.1; done
+        URL=http://127.0.0.1:$HP
+fi
 rss() { awk '/VmRSS/ { print $2 }' /proc/$PID/status; }
-cpu_ticks() { awk '{ print $14 + $15 }' /proc/$PID/stat; }
+cpu_ticks() { local p t=0; for p in $PID "${MORE[@]:0:$((REPLICAS - 1))}"; do t=$((t + $(awk '{ print $14 + $15 }' /proc/$p/stat))); done; echo $t; }
 
-echo "ephroot-kbs $(uname -m), $(nproc) cores, port $PORT, $DUR s per run, $CONN wrk connections, $CLIENTS clients"
+echo "ephroot-kbs $(uname -m), $(nproc) cores, $REPLICAS replica(s), $URL, $DUR s per run, $CONN wrk connections, $CLIENTS clients"
 RSS0=$(rss)
 
 cat >"$work/auth.lua" <<'LUA'

@@ -77,4 +77,52 @@ h=$(python3 -c 'import hashlib; print(hashlib.sha256(b"ephroot-failure:v1 phase=
 check "no disk: the failure digest is sha256(\"ephroot-failure:v1 phase=disk\")" 'grep -q "$h" "$work/log"'
 predict=$("$ephroot" predict --kernel root/boot/vmlinuz-test --initrd root/boot/initrd.img-test --cmdline-file cmdline --banks sha256 | awk '$1 == "11:" { print $2 }')
 check "no disk: PCR 11 no longer equals the successful prediction" '[ "$(python3 "$here/../lib/replay-log.py" "$work/log" sha256 11)" != "$predict" ]'
+
+# lock = yes in the configuration file: the kernel command line cannot turn ephroot off or loosen a
+# security-relevant key; trying is a failure, not an override.
+printf 'enabled = yes\nlock = yes\nattest = required\nkbs-url = https://kbs.example\n' >locked.conf
+for cl in "root=/dev/vda1 ephroot=off" "root=/dev/vda1 ephroot.attest=optional" "root=/dev/vda1 ephroot.lock=no"; do
+        printf '%s\n' "$cl" >cmdline
+        if "$ephroot" --config locked.conf boot "${common[@]}" --cmdline-file cmdline >out.txt 2>err.txt; then rc=0; else rc=$?; fi
+        check "lock = yes, '$cl': refused, one failure line naming the key" \
+                '[ $rc = 1 ] && [ "$(grep -c "^ephroot: boot failed:" err.txt)" = 1 ] && grep -qE "^ephroot: boot failed: kernel command line: Setting .(enabled|attest|lock). (is locked|belongs)" err.txt'
+done
+
+# The OS root's own kernel and initrd (no --kernel/--initrd): opened inside the root, never through a
+# symlink, never blocking on a FIFO. The host controls these files.
+rel=$(uname -r)
+mkdir -p os/boot outside
+head -c 1000 /dev/urandom >outside/vmlinuz
+head -c 1000 /dev/urandom >os/boot/vmlinuz-"$rel"
+head -c 1000 /dev/urandom >os/boot/initrd.img-"$rel"
+run_os() { # cmdline: boot of the OS root at $work/os with its own files, 30 s at most
+        printf '%s\n' "$1" >cmdline
+        if timeout 30 "$ephroot" --config /dev/null --tcti "$SWTPM_TCTI" boot --rootmnt "$work/os" --no-failure-action \
+                --cmdline-file cmdline --status "$work/status.json" >out.txt 2>err.txt; then rc=0; else rc=$?; fi
+}
+run_os "root=/dev/vda1 ephroot=on ephroot.measure-log=$work/log-os"
+check "OS root files: measured from inside the root, then fails at the disk" \
+        '[ $rc = 1 ] && grep -q "^ephroot: boot failed: Failed to find a disk to format" err.txt && grep -q "$work/os/boot/vmlinuz-$rel" "$work/log-os"'
+mv os/boot/vmlinuz-"$rel" os/boot/vmlinuz-real
+ln -s "$work/outside/vmlinuz" os/boot/vmlinuz-"$rel"
+run_os "root=/dev/vda1 ephroot=on"
+check "kernel a symlink out of the OS root: refused, naming it" \
+        '[ $rc = 1 ] && grep -q "^ephroot: boot failed: Failed to open kernel .$work/os/boot/vmlinuz-$rel.: it is a symbolic link" err.txt'
+rm os/boot/vmlinuz-"$rel" && ln -s vmlinuz-real os/boot/vmlinuz-"$rel"
+run_os "root=/dev/vda1 ephroot=on"
+check "kernel a symlink inside the OS root: refused too" \
+        '[ $rc = 1 ] && grep -q "^ephroot: boot failed: Failed to open kernel .*: it is a symbolic link" err.txt'
+rm os/boot/vmlinuz-"$rel" && mv os/boot/vmlinuz-real os/boot/vmlinuz-"$rel"
+mv os/boot os/boot-real && ln -s "$work/os/boot-real" os/boot
+run_os "root=/dev/vda1 ephroot=on"
+check "/boot a symlink with an absolute target: resolved inside the OS root (not found), not outside" \
+        '[ $rc = 1 ] && grep -q "^ephroot: boot failed: Failed to open kernel .$work/os/boot/vmlinuz-$rel.: No such file" err.txt'
+rm os/boot && mv os/boot-real os/boot
+rm os/boot/initrd.img-"$rel" && mkfifo os/boot/initrd.img-"$rel"
+run_os "root=/dev/vda1 ephroot=on"
+check "initrd a FIFO: refused at once (no hang), naming it" \
+        '[ $rc = 1 ] && grep -q "^ephroot: boot failed: Failed to measure initrd .$work/os/boot/initrd.img-$rel.: not a regular file" err.txt'
+"$ephroot" --config /dev/null boot --rootmnt "$work/os" --kernel os/boot/vmlinuz-"$rel" --no-failure-action \
+        >out.txt 2>err.txt && rc=0 || rc=$?
+check "--kernel without --initrd: usage error" '[ $rc = 2 ] && grep -q "kernel and --initrd go together" err.txt'
 exit $fail

@@ -28,6 +28,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 (void) config_parse_cmdline(&c, text);
                 config_done(&c);
         }
+        /* The file, then the command line over it (lock = yes binds the second). */
+        if (config_init(&c) == 0) {
+                if (config_parse_text(&c, text, "fuzz") >= 0)
+                        (void) config_parse_cmdline(&c, text);
+                config_done(&c);
+        }
         free(text);
         return 0;
 }

@@ -187,6 +187,8 @@ def svsm_cycle(args):
     if st != 200:
         print(f"attest: {st} {json.dumps(body)}")
         return st
+    if getattr(args, "resource_url", None):
+        c.url = args.resource_url.rstrip("/")
     st, body = c.request("GET", "/kbs/v0/resource/" + args.resource)
     if st != 200:
         print(f"resource: {st} {json.dumps(body)}")
@@ -215,6 +217,7 @@ def cycle(args, c=None, ak=None, ak_spki=None):
     if len(base64.b64decode(nonce)) != 32:
         raise SystemExit("auth: nonce is not 32 bytes")
 
+    time.sleep(getattr(args, "delay", None) or 0)  # evidence that takes this long (an Azure vTPM: seconds)
     key, pub = make_tee_key(getattr(args, "tee_key", "ec"))
     rd_nonce = nonce if tamper != "nonce" else b64(os.urandom(32))
     add_ev = getattr(args, "additional_evidence", None) or ""
@@ -251,6 +254,8 @@ def cycle(args, c=None, ak=None, ak_spki=None):
     if getattr(args, "init_data", None):
         fmt, _, path = args.init_data.rpartition(":")
         req["init-data"] = {"format": fmt or "toml", "body": open(path).read()}
+    if getattr(args, "attest_url", None):  # another replica finishes the attestation
+        c.url = args.attest_url.rstrip("/")
     st, body = c.request("POST", "/kbs/v0/attest", req)
     out = getattr(args, "out", None)
     if out:
@@ -260,10 +265,13 @@ def cycle(args, c=None, ak=None, ak_spki=None):
     if st != 200:
         print(f"attest: {st} {json.dumps(body)}")
         return st
-    if tamper == "reuse":
+    if tamper == "reuse":  # attest again on the attested session: Trustee returns the same token
+        first = body.get("token")
         st, body = c.request("POST", "/kbs/v0/attest", req)
-        print(f"attest again: {st} {json.dumps(body)}")
-        return st
+        same = st == 200 and body.get("token") == first
+        print(f"attest again: {st} {'the same token' if same else json.dumps(body)}")
+        if not same:
+            return st if st != 200 else 1
 
     st, body = c.request("GET", "/kbs/v0/resource/" + args.resource)
     if st != 200:
@@ -314,6 +322,9 @@ def main():
         p.add_argument("--tpm2-ak-ctx")
         p.add_argument("--init-data", help="[FORMAT:]FILE sent as init-data (format toml unless given)")
         p.add_argument("--additional-evidence")
+        p.add_argument("--delay", type=float, help="seconds between auth and attest")
+        p.add_argument("--attest-url", help="send attest to this broker (a replica) instead of URL")
+        p.add_argument("--resource-url", help="fetch the resource from this broker instead")
         p.add_argument("--tamper", choices=["nonce", "binding", "signature", "pcr", "untrusted-ak", "reuse",
                                             "wrong-secret", "other-ek", "report-key", "measurement", "vmpl1", "debug"])
         p.add_argument("--svsm", help="svsm-vtpm mode: DIR with ek/ak (tss and ctx), vcek.key, vcek.der, measurement.hex")

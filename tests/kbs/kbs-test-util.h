@@ -77,6 +77,20 @@ static inline SnpRoots *roots_load(const char *first, ...) {
         return r;
 }
 
+/* A policy (the whole file) for tee that pins PCR 0 to the value the claims carry, with extra members
+ * (", ..." or ""); aborts when the quote does not cover PCR 0. Free the result. */
+static inline char *policy_pinning_pcr0(const char *tee, const KbsClaims *c, const char *extra) {
+        char *hex, *t;
+
+        if (!c->have_pcrs || !(c->pcr_mask & 1U) || !(hex = hexmem(c->pcrs[0], 32)))
+                abort();
+        if (asprintf(&t, "{\"policies\":[{\"name\":\"p\",\"tee\":[\"%s\"],\"pcrs\":{\"sha256\":{\"0\":\"%s\"}}%s}]}",
+                     tee, hex, extra) < 0)
+                abort();
+        free(hex);
+        return t;
+}
+
 /* az-snp-vtpm v2 evidence from its parts. */
 static inline json_object *az_snp_v2(const uint8_t *sig, size_t sig_size, const uint8_t *msg, size_t msg_size,
                                      json_object *pcrs, const uint8_t *hcl, size_t hcl_size, const uint8_t *vcek,

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # The attestation client (`ephroot attest`) against ephroot-kbs on loopback, with swtpm as the TPM:
-# a successful attestation writes the secret (0400, tmpfs); a wrong nonce, a replayed session, a PCR
+# a successful attestation writes the secret (0400, tmpfs); a wrong nonce, a PCR
 # that differs from the policy, a tampered quote and an expired session each fail with a clear
 # message and no secret file. The test build (ephroot-test) has the protocol fault hooks.
 #   test-attest-client.sh EPHROOT-KBS EPHROOT-TEST
@@ -67,6 +67,7 @@ start_server() { # $1: extra JSON config members
         cat >ephroot.conf <<CONF
 attest = required
 kbs-url = http://127.0.0.1:$PORT
+kbs-insecure = yes
 secret.disk = default/key/disk
 secret.other-key = default/key/other
 kbs-retries = 0
@@ -90,6 +91,10 @@ expect_fail() { # $1: what, $2: grep pattern in the client's log, env in $3
 
 write_policy "$PCR11"
 start_server
+# Plain HTTP without kbs-insecure=yes: refused before any request.
+sed -i -e '/^kbs-insecure/d' ephroot.conf
+expect_fail "plain-HTTP kbs-url without kbs-insecure=yes" "is plain HTTP: nothing would authenticate the broker"
+echo "kbs-insecure = yes" >>ephroot.conf
 EPHROOT_TEST_EVIDENCE_OUT=$work/evidence.json attest || fail "attestation refused: $(cat client.log)"
 cmp "$shm/secrets/disk" res/default/key/disk || fail "secret differs"
 cmp "$shm/secrets/other-key" res/default/key/other || fail "second secret differs"
@@ -156,6 +161,12 @@ openssl pkey -pubin -inform DER -in ake.der -out ake.pem
 tpm2_checkquote -u ake.pem -m qe.msg -s qe.sig -g sha256 -q "$(head -c 64 "$work/evidence-ecc.json.report-data")" >checkquote.log 2>&1 \
         || fail "tpm2_checkquote refuses the ECDSA quote: $(cat checkquote.log)"
 ok "attest-ak-type=ecc: ECDSA quote accepted by the broker and by tpm2_checkquote ($(grep -o 'evidence [0-9]* ms' client.log))"
+# Trustee takes only RSASSA (az-cvm-vtpm extract_raw_signature_bytes): the ECC AK is for ephroot-kbs only.
+if python3 "$HERE/trustee-tpm-rules.py" "$work/evidence-ecc.json" "$(cat "$work/evidence-ecc.json.report-data")" >rules.log 2>&1; then
+        fail "an ECDSA quote passes Trustee's signature rule"
+fi
+grep -q "expected RSA-SSA" rules.log || fail "ECC rule: $(cat rules.log)"
+ok "attest-ak-type=ecc is refused by Trustee's rule, as documented: $(cat rules.log)"
 sed -i '/attest-ak-type/d' ephroot.conf
 
 # An EC key and an RSA key both work.
@@ -166,7 +177,15 @@ ok "attestation with an RSA-OAEP-256 TEE key"
 sed -i '/attest-key/d' ephroot.conf
 
 expect_fail "wrong nonce" "nonce" EPHROOT_TEST_ATTEST=nonce
-expect_fail "replayed session" "session already used" EPHROOT_TEST_ATTEST=replay
+# Trustee's session semantics (kbs/src/attestation/backend.rs at 78962cd4): an authed session stays
+# usable until it expires, so the same attest request sent twice is verified twice; the evidence is
+# bound to the nonce and to this client's TEE key, so the second token is good only for this client.
+n0=$(grep -c 'attest: tpm evidence verified' kbs.log || true)
+EPHROOT_TEST_ATTEST=replay attest || fail "attest sent twice in one session: $(cat client.log)"
+cmp "$shm/secrets/disk" res/default/key/disk || fail "replayed attest: secret differs"
+n1=$(grep -c 'attest: tpm evidence verified' kbs.log || true)
+[ "$n1" -eq $((n0 + 2)) ] || fail "replayed attest: verified $((n1 - n0)) times, expected 2: $(tail -3 kbs.log)"
+ok "attest sent twice in one session: verified both times, as Trustee does"
 expect_fail "tampered quote" "Failed to POST.*attest.*AttestationError" EPHROOT_TEST_ATTEST=quote
 
 write_policy "$(printf '%064d' 0)"

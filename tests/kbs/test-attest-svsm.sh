@@ -105,6 +105,7 @@ done
 cat >ephroot.conf <<CONF
 attest = required
 kbs-url = http://127.0.0.1:$PORT
+kbs-insecure = yes
 attest-tee = svsm-vtpm
 attest-vcek-file = $work/pki/vcek.der
 secret.disk = default/key/disk

@@ -108,6 +108,19 @@ static void test_jcs(void **state) {
         char *out;
         assert_int_equal(json_canon(o, &out, NULL), -EINVAL);
         json_object_put(o);
+        /* integers: exact up to 2^53; beyond (INT64_MIN included: llabs() of it is undefined and
+         * was negative, so it passed the range check) refused */
+        canon_equal("[9007199254740992, -9007199254740992]", "[9007199254740992,-9007199254740992]");
+        static const int64_t big[] = { INT64_MIN, INT64_MIN + 1, INT64_MAX, (INT64_C(1) << 53) + 1,
+                                       -(INT64_C(1) << 53) - 1 };
+        for (size_t i = 0; i < sizeof(big) / sizeof(big[0]); i++) {
+                o = json_object_new_int64(big[i]);
+                assert_int_equal(json_canon(o, &out, NULL), -EINVAL);
+                json_object_put(o);
+        }
+        o = json_object_new_uint64(UINT64_MAX);
+        assert_int_equal(json_canon(o, &out, NULL), -EINVAL);
+        json_object_put(o);
 }
 
 static void test_binding_hash(void **state) {

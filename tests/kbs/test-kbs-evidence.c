@@ -140,9 +140,8 @@ static void test_az_tdx(void **state) {
         assert_true(c.td_quote_unverified);
         {
                 /* refused unless a policy explicitly accepts unverified TD quotes; the token says so */
-                static const char strict[] = "{\"policies\":[{\"name\":\"s\",\"tee\":[\"az-tdx-vtpm\"]}]}",
-                                  lax[] = "{\"policies\":[{\"name\":\"l\",\"tee\":[\"az-tdx-vtpm\"],"
-                                          "\"accept_unverified_td_quote\":true}]}";
+                _cleanup_free_ char *strict = policy_pinning_pcr0("az-tdx-vtpm", &c, ""),
+                                    *lax = policy_pinning_pcr0("az-tdx-vtpm", &c, ",\"accept_unverified_td_quote\":true");
                 KbsPolicySet ps = {};
                 EVP_PKEY *signer;
                 json_object *jwk = json_object_new_object();
@@ -257,6 +256,110 @@ static int setup(void **state) {
         return 0;
 }
 
+/* A policy for tee pinning the claims' PCR 0, with extra members; evaluated against c. */
+static int evaluate(const char *tee, const KbsClaims *c, const char *extra, const char **ret_reason) {
+        _cleanup_free_ char *text = policy_pinning_pcr0(tee, c, extra);
+        KbsPolicySet ps = {};
+        uint64_t mask = 0;
+        int r;
+
+        if (kbs_policy_parse(&ps, text, strlen(text), "test") < 0)
+                fail_msg("policy refused: %s", text);
+        *ret_reason = NULL;
+        r = kbs_policy_evaluate(&ps, c, &mask, ret_reason);
+        kbs_policy_set_done(&ps);
+        return r;
+}
+
+/* SNP TCB floors, per product, against reported_tcb and committed_tcb; guest policy bits. The genuine
+ * az-snp-vtpm v2 evidence (Milan, reported = committed = bootloader 4, tee 0, snp 24, microcode 219,
+ * guest policy 0x3001f: SMT allowed), and the genuine VLEK report whose reported_tcb (microcode 217)
+ * is below its committed_tcb (219): what a host that lowers reported_tcb produces. */
+static void test_snp_tcb_floors(void **state) {
+#define MILAN(b, t, s, m) ",\"min_snp_tcb\":{\"Milan\":{\"bootloader\":" #b ",\"tee\":" #t ",\"snp\":" #s ",\"microcode\":" #m "}}"
+        json_object *ev = fixture_json("trustee/az-snp-vtpm/evidence-v2.json");
+        const char *reason;
+        KbsClaims c = {};
+        uint8_t rd[48];
+
+        unhex_exact(AZ_SNP_V2_REPORT_DATA, rd, sizeof(rd));
+        assert_int_equal(verify(KBS_TEE_AZ_SNP_VTPM, ev, milan, rd, sizeof(rd), &c, &reason), 0);
+        assert_true(c.have_snp);
+        assert_int_equal(c.snp_reported_tcb, UINT64_C(0xdb18000000000004));
+        assert_int_equal(c.snp_committed_tcb, UINT64_C(0xdb18000000000004));
+        assert_int_equal(c.snp_guest_policy, 0x3001f);
+
+        assert_int_equal(evaluate("az-snp-vtpm", &c, MILAN(4, 0, 24, 219), &reason), 0);
+        assert_int_equal(evaluate("az-snp-vtpm", &c, MILAN(0, 0, 0, 0), &reason), 0);
+        static const char *const above[] = { MILAN(5, 0, 24, 219), MILAN(4, 1, 24, 219), MILAN(4, 0, 25, 219),
+                                             MILAN(4, 0, 24, 220) };
+        for (size_t i = 0; i < ELEMENTSOF(above); i++) {
+                assert_int_equal(evaluate("az-snp-vtpm", &c, above[i], &reason), -EACCES);
+                assert_string_equal(reason, "SNP reported_tcb is below the policy's min_snp_tcb");
+        }
+        assert_int_equal(evaluate("az-snp-vtpm", &c, ",\"min_snp_tcb\":{\"Genoa\":{\"bootloader\":0,\"tee\":0,\"snp\":0,"
+                                                     "\"microcode\":0}}", &reason), -EACCES);
+        assert_string_equal(reason, "policy's min_snp_tcb has no floor for the SNP report's product");
+
+        /* guest policy bits: Azure's CVMs allow SMT */
+        assert_int_equal(evaluate("az-snp-vtpm", &c, ",\"snp_guest_policy\":{\"smt\":true,\"migrate_ma\":false,"
+                                                     "\"single_socket\":false,\"debug\":false}", &reason), 0);
+        assert_int_equal(evaluate("az-snp-vtpm", &c, ",\"snp_guest_policy\":{\"smt\":false}", &reason), -EACCES);
+        assert_string_equal(reason, "SNP guest policy bit SMT (16) differs from the policy's snp_guest_policy");
+        assert_int_equal(evaluate("az-snp-vtpm", &c, ",\"snp_guest_policy\":{\"single_socket\":true}", &reason), -EACCES);
+        assert_string_equal(reason, "SNP guest policy bit SINGLE_SOCKET (20) differs from the policy's snp_guest_policy");
+
+        /* the genuine VLEK report: reported_tcb below committed_tcb */
+        size_t n;
+        uint8_t *raw = (uint8_t *) fixture_read("trustee/snp/test-vlek-report.bin", &n);
+        SnpReport snp;
+        assert_int_equal(snp_report_parse(raw, n, &snp), 0);
+        KbsClaims lowered = c;
+        lowered.ak_der = NULL;
+        kbs_claims_set_snp(&lowered, &snp, SNP_PRODUCT_MILAN);
+        assert_int_equal(snp_tcb_decode(lowered.snp_reported_tcb, SNP_PRODUCT_MILAN).microcode, 217);
+        assert_int_equal(snp_tcb_decode(lowered.snp_committed_tcb, SNP_PRODUCT_MILAN).microcode, 219);
+        assert_int_equal(evaluate("az-snp-vtpm", &lowered, MILAN(4, 0, 24, 217), &reason), 0);
+        assert_int_equal(evaluate("az-snp-vtpm", &lowered, MILAN(4, 0, 24, 219), &reason), -EACCES);
+        assert_string_equal(reason, "SNP reported_tcb is below the policy's min_snp_tcb");
+        /* and the other way round: a committed_tcb below the reported one */
+        uint64_t t = lowered.snp_reported_tcb;
+        lowered.snp_reported_tcb = lowered.snp_committed_tcb;
+        lowered.snp_committed_tcb = t;
+        assert_int_equal(evaluate("az-snp-vtpm", &lowered, MILAN(4, 0, 24, 219), &reason), -EACCES);
+        assert_string_equal(reason, "SNP committed_tcb is below the policy's min_snp_tcb");
+        free(raw);
+
+        /* Turin's layout: fmc first */
+        SnpTcb turin = snp_tcb_decode(UINT64_C(0x0700000004030201), SNP_PRODUCT_TURIN);
+        assert_true(turin.fmc == 1 && turin.bootloader == 2 && turin.tee == 3 && turin.snp == 4 && turin.microcode == 7);
+
+        /* bad values, refused at load */
+        static const char *const bad[] = {
+                ",\"min_snp_tcb\":{\"Milan\":{\"bootloader\":4,\"tee\":0,\"snp\":24}}",             /* microcode missing */
+                ",\"min_snp_tcb\":{\"Milan\":{\"fmc\":1,\"bootloader\":4,\"tee\":0,\"snp\":24,\"microcode\":1}}",
+                ",\"min_snp_tcb\":{\"Turin\":{\"bootloader\":4,\"tee\":0,\"snp\":24,\"microcode\":1}}", /* fmc missing */
+                ",\"min_snp_tcb\":{\"Milan\":{\"bootloader\":256,\"tee\":0,\"snp\":24,\"microcode\":1}}",
+                ",\"min_snp_tcb\":{\"Rome\":{\"bootloader\":4,\"tee\":0,\"snp\":24,\"microcode\":1}}",
+                ",\"min_snp_tcb\":{\"Milan\":{\"bootloader\":4,\"tee\":0,\"snp\":24,\"microcode\":1,\"x\":1}}",
+                ",\"min_snp_tcb\":{}", ",\"min_snp_tcb\":[]",
+                ",\"snp_guest_policy\":{\"debug\":true}", ",\"snp_guest_policy\":{\"abi\":true}",
+                ",\"snp_guest_policy\":{\"smt\":0}",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                _cleanup_free_ char *text = policy_pinning_pcr0("az-snp-vtpm", &c, bad[i]);
+                KbsPolicySet ps = {};
+                if (kbs_policy_parse(&ps, text, strlen(text), "test") != -EINVAL)
+                        fail_msg("accepted: %s", bad[i]);
+                kbs_policy_set_done(&ps);
+        }
+
+        kbs_claims_done(&c);
+        json_object_put(ev);
+        (void) state;
+#undef MILAN
+}
+
 static int teardown(void **state) {
         snp_roots_free(milan);
         snp_roots_free(genoa);
@@ -271,6 +374,7 @@ int main(void) {
                 cmocka_unit_test(test_az_snp_v2),
                 cmocka_unit_test(test_az_snp_v0_v1_genoa),
                 cmocka_unit_test(test_az_tdx),
+                cmocka_unit_test(test_snp_tcb_floors),
                 cmocka_unit_test(test_snp_reports),
                 cmocka_unit_test(test_hcl_reports),
         };

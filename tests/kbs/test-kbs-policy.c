@@ -37,13 +37,14 @@ static int config_text(const char *t) {
 static void test_config(void **state) {
         KbsConfig c;
         static const char good[] = "{\"port\":0,\"insecure_http\":true,\"resource_dir\":\"/r\",\"policy\":\"/p\","
-                                   "\"session_timeout\":5,\"max_sessions\":3}";
+                                   "\"session_timeout\":5,\"session_key_file\":\"/k\",\"token_key_file\":\"/t\"}";
 
         kbs_config_init(&c);
         assert_int_equal(kbs_config_parse(&c, good, strlen(good), "test"), 0);
         assert_string_equal(c.address, "127.0.0.1");
         assert_int_equal(c.session_timeout, 5);
-        assert_int_equal(c.max_sessions, 3);
+        assert_string_equal(c.session_key_file, "/k");
+        assert_string_equal(c.token_key_file, "/t");
         kbs_config_done(&c);
 
         static const char *const bad[] = {
@@ -60,6 +61,8 @@ static void test_config(void **state) {
                 "{\"insecure_http\":true,\"resource_dir\":\"/r\",\"policy\":\"/p\",\"tls_certificate\":\"/c\",\"tls_private_key\":\"/k\"}",
                 "{\"insecure_http\":true,\"resource_dir\":\"/r\",\"policy\":\"/p\",\"listen\":\"x\"}", /* unknown key */
                 "{\"insecure_http\":true,\"resource_dir\":\"/r\",\"policy\":\"/p\"} trailing",
+                "{\"insecure_http\":true,\"resource_dir\":\"/r\",\"policy\":\"/p\",\"session_key_file\":\"k\"}", /* relative */
+                "{\"insecure_http\":true,\"resource_dir\":\"/r\",\"policy\":\"/p\",\"max_sessions\":3}", /* gone: no table */
         };
         for (size_t i = 0; i < ELEMENTSOF(bad); i++)
                 assert_int_not_equal(config_text(bad[i]), 0);
@@ -73,6 +76,51 @@ static int policy_text(const char *t, KbsPolicySet *s) {
 #define AK_B64 "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAExBGmdpNMQVU59h+XSfwcx+en2dQ59PalPlKV9tNsZWOWiMbeK04q700hWc0z5QbAaRJxc15JPqq7e8+PqiPJeA=="
 #define PCR11 "ed6ca932b941183dfa5867addaf9b70a9b5dd68632eaa738248a57854070dac2"
 
+static void unhex_pcr(const char *hex, uint8_t out[32]) {
+        void *b;
+        size_t n;
+        assert_int_equal(unhexmem(hex, &b, &n), 0);
+        assert_int_equal(n, 32);
+        memcpy(out, b, 32);
+        free(b);
+}
+
+/* Every policy pins something: az-snp-vtpm and az-tdx-vtpm need PCRs (a launch measurement or an
+ * unverified-quote opt-in is not enough: the paravisor's is the same for every Azure CVM), tpm needs
+ * trusted AKs, svsm-vtpm launch measurements. Each refused policy loads once the missing pin is added. */
+static void test_policy_minimums(void **state) {
+#define MEAS "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000001"
+#define PIN_PCRS ",\"pcrs\":{\"sha256\":{\"11\":\"" PCR11 "\"}}"
+        static const struct {
+                const char *policy, *pin;
+        } cases[] = {
+                { "\"tee\":[\"az-snp-vtpm\"],\"resources\":[\"*/*/*\"]", PIN_PCRS },
+                { "\"tee\":[\"az-tdx-vtpm\"],\"resources\":[\"*/*/*\"]", PIN_PCRS },
+                { "\"tee\":[\"az-snp-vtpm\"],\"snp_measurements\":[\"" MEAS "\"]", PIN_PCRS },
+                { "\"tee\":[\"az-tdx-vtpm\"],\"accept_unverified_td_quote\":true", PIN_PCRS },
+                { "\"tee\":[\"az-snp-vtpm\"],\"pcrs\":{\"sha256\":{}}", PIN_PCRS },
+                { "\"tee\":[\"tpm\",\"az-snp-vtpm\"],\"trusted_aks\":[\"" AK_B64 "\"]", PIN_PCRS },
+                { "\"tee\":[\"svsm-vtpm\"]" PIN_PCRS, ",\"snp_measurements\":[\"" MEAS "\"]" },
+                { "\"tee\":[\"tpm\"]" PIN_PCRS, ",\"trusted_aks\":[\"" AK_B64 "\"]" },
+        };
+        KbsPolicySet s;
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *bare = NULL, *pinned = NULL;
+
+                assert_true(asprintf(&bare, "{\"policies\":[{\"name\":\"p\",%s}]}", cases[i].policy) > 0);
+                assert_true(asprintf(&pinned, "{\"policies\":[{\"name\":\"p\",%s%s}]}", cases[i].policy, cases[i].pin) > 0);
+                if (policy_text(bare, &s) != -EINVAL)
+                        fail_msg("policy %zu loaded without its pin: %s", i, bare);
+                kbs_policy_set_done(&s);
+                assert_int_equal(policy_text(pinned, &s), 0);
+                kbs_policy_set_done(&s);
+        }
+        (void) state;
+#undef MEAS
+#undef PIN_PCRS
+}
+
 static void test_policy(void **state) {
         /* `ephroot predict --json` output as is, in the pcrs member */
         static const char good[] =
@@ -81,6 +129,7 @@ static void test_policy(void **state) {
                 " \"pcrs\":{\"pcrs\":{\"sha1\":{\"11\":\"1564c1723551ed2ac52636ba2163c0c246c692e0\"},\"sha256\":{\"11\":\"" PCR11 "\"}}},"
                 " \"resources\":[\"default/key/disk\",\"other/*/x\"]},"
                 "{\"name\":\"b\",\"tee\":[\"az-snp-vtpm\",\"az-tdx-vtpm\"],\"accept_unverified_td_quote\":true,"
+                " \"pcrs\":{\"sha256\":{\"11\":\"" PCR11 "\"}},"
                 " \"snp_measurements\":[\"" "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000001" "\"],"
                 " \"resources\":[\"*/*/*\"]}]}";
         KbsPolicySet s;
@@ -116,8 +165,13 @@ static void test_policy(void **state) {
         assert_string_equal(reason, "PCR values differ from the policy's reference values");
         kbs_claims_done(&c);
 
-        /* az: the launch measurement decides; TDX needs accept_unverified_td_quote */
+        /* az: PCR 11 and the launch measurement decide */
         c = (KbsClaims) { .tee = KBS_TEE_AZ_SNP_VTPM, .have_measurement = true };
+        assert_int_equal(kbs_policy_evaluate(&s, &c, &mask, &reason), -EACCES);
+        assert_string_equal(reason, "policy requires PCR values the evidence does not carry");
+        c.have_pcrs = true;
+        c.pcr_mask = 1U << 11;
+        unhex_pcr(PCR11, c.pcrs[11]);
         assert_int_equal(kbs_policy_evaluate(&s, &c, &mask, &reason), -EACCES);
         assert_string_equal(reason, "SNP launch measurement is not in the policy's allowed list");
         c.measurement[47] = 1;
@@ -149,6 +203,15 @@ static void test_policy(void **state) {
                 "{\"amd_roots\":[\"relative.pem\"],\"policies\":[{\"name\":\"a\",\"tee\":[\"az-snp-vtpm\"]}]}",
                 "{\"intel_roots\":[\"relative.pem\"],\"policies\":[{\"name\":\"a\",\"tee\":[\"az-tdx-vtpm\"]}]}",
                 "{\"intel_roots\":\"/x.pem\",\"policies\":[{\"name\":\"a\",\"tee\":[\"az-tdx-vtpm\"]}]}",
+                /* requirements no accepted tee can be judged by */
+                "{\"policies\":[{\"name\":\"a\",\"tee\":[\"tpm\"],\"trusted_aks\":[\"" AK_B64 "\"],"
+                "\"snp_guest_policy\":{\"smt\":false}}]}",
+                "{\"policies\":[{\"name\":\"a\",\"tee\":[\"az-tdx-vtpm\"],\"pcrs\":{\"sha256\":{\"11\":\"" PCR11 "\"}},"
+                "\"min_snp_tcb\":{\"Milan\":{\"bootloader\":0,\"tee\":0,\"snp\":0,\"microcode\":0}}}]}",
+                "{\"policies\":[{\"name\":\"a\",\"tee\":[\"az-snp-vtpm\"],\"pcrs\":{\"sha256\":{\"11\":\"" PCR11 "\"}},"
+                "\"min_tdx_qe_isvsvn\":3}]}",
+                "{\"policies\":[{\"name\":\"a\",\"tee\":[\"az-snp-vtpm\"],\"pcrs\":{\"sha256\":{\"11\":\"" PCR11 "\"}},"
+                "\"accept_unevaluated_tdx_tcb\":true}]}",
         };
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 assert_int_not_equal(policy_text(bad[i], &s), 0);
@@ -248,68 +311,73 @@ static void test_protocol(void **state) {
 }
 
 static void test_sessions(void **state) {
-        KbsSessions s;
-        char id[3][KBS_SESSION_ID_STRING], nonce[64], n2[64];
-        EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256"), *got = NULL;
-        uint64_t mask;
-        JwkAlg alg;
-        KbsTee tee;
+        static const char k1[] = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+                          k2[] = "f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff000102030405060708090a0b0c0d0e0f";
+        KbsSessionKeys keys, rotated, other;
+        KbsSession s, o;
+        char *cookie, *attested, text[200];
+        time_t now = 1800000000;
 
-        assert_int_equal(kbs_sessions_init(&s, 2, 1), 0);
-        assert_int_equal(kbs_session_new(&s, KBS_TEE_TPM, NULL, id[0], nonce), 0);
-        assert_int_equal(strlen(nonce), 44); /* base64 of 32 bytes */
-        assert_int_equal(kbs_session_get_attested(&s, id[0], &got, &alg, &mask), KBS_SESSION_NOT_ATTESTED);
-        assert_int_equal(kbs_session_begin_attest(&s, id[0], &tee, n2, NULL), KBS_SESSION_OK);
-        assert_string_equal(n2, nonce);
-        assert_int_equal(kbs_session_begin_attest(&s, id[0], &tee, n2, NULL), KBS_SESSION_USED);
-        assert_int_equal(kbs_session_finish_attest(&s, id[0], k, JWK_ALG_ECDH_ES_A256KW, 1), 0);
-        assert_int_equal(kbs_session_get_attested(&s, id[0], &got, &alg, &mask), KBS_SESSION_OK);
-        EVP_PKEY_free(got);
-        assert_int_equal(kbs_session_begin_attest(&s, "zz", &tee, n2, NULL), KBS_SESSION_UNKNOWN);
-        assert_int_equal(kbs_session_begin_attest(&s, NULL, &tee, n2, NULL), KBS_SESSION_UNKNOWN);
+        /* key files: one or two lines of 64 hex digits */
+        assert_int_equal(kbs_session_keys_parse(&keys, k1, strlen(k1), 300, now), 0);
+        assert_false(keys.have_previous);
+        snprintf(text, sizeof(text), "%s\n%s\n", k2, k1); /* rotated: k2 seals, k1 still opens */
+        assert_int_equal(kbs_session_keys_parse(&rotated, text, strlen(text), 300, now), 0);
+        assert_true(rotated.have_previous);
+        assert_int_equal(kbs_session_keys_parse(&other, k2, strlen(k2), 300, now), 0);
+        static const char *const bad_keys[] = { "", "\n", "0001", "zz02030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+                                                "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f00" };
+        for (size_t i = 0; i < ELEMENTSOF(bad_keys); i++) {
+                KbsSessionKeys x;
+                assert_int_equal(kbs_session_keys_parse(&x, bad_keys[i], strlen(bad_keys[i]), 300, now), -EBADMSG);
+        }
+        snprintf(text, sizeof(text), "%s\n%s\n%s\n", k1, k2, k1); /* three keys */
+        assert_int_equal(kbs_session_keys_parse(&other, text, strlen(text), 300, now), -EBADMSG);
+        assert_int_equal(kbs_session_keys_parse(&other, k2, strlen(k2), 300, now), 0);
 
-        /* bounded: the least recently used session makes room; a session under verification is never
-         * evicted */
-        assert_int_equal(kbs_session_new(&s, KBS_TEE_TPM, NULL, id[1], nonce), 0);       /* [id0 attested, id1] */
-        usleep(2000); /* "least recently" is measured in microseconds */
-        assert_int_equal(kbs_session_get_attested(&s, id[0], &got, &alg, &mask), KBS_SESSION_OK); /* id0 used */
-        EVP_PKEY_free(got);
-        usleep(2000);
-        assert_int_equal(kbs_session_new(&s, KBS_TEE_TPM, NULL, id[2], nonce), 0);       /* evicts id1 */
-        assert_int_equal(kbs_sessions_count(&s), 2);
-        assert_int_equal(kbs_session_begin_attest(&s, id[1], &tee, n2, NULL), KBS_SESSION_UNKNOWN);
-        assert_int_equal(kbs_session_begin_attest(&s, id[2], &tee, n2, NULL), KBS_SESSION_OK); /* id2 verifying */
-        assert_int_equal(kbs_session_new(&s, KBS_TEE_TPM, NULL, id[1], nonce), 0);       /* evicts id0 */
-        assert_int_equal(kbs_session_get_attested(&s, id[0], &got, &alg, &mask), KBS_SESSION_UNKNOWN);
-        assert_int_equal(kbs_session_begin_attest(&s, id[1], &tee, n2, NULL), KBS_SESSION_OK); /* both verifying */
-        assert_int_equal(kbs_session_new(&s, KBS_TEE_TPM, NULL, id[0], nonce), -EBUSY);
-        assert_int_equal(kbs_session_finish_attest(&s, id[2], k, JWK_ALG_ECDH_ES_A256KW, 1), 0);
-        assert_int_equal(kbs_session_finish_attest(&s, id[1], k, JWK_ALG_ECDH_ES_A256KW, 1), 0);
-        usleep(2000);
-        assert_int_equal(kbs_session_get_attested(&s, id[2], &got, &alg, &mask), KBS_SESSION_OK); /* id2 used last */
-        EVP_PKEY_free(got);
-        assert_int_equal(kbs_session_new(&s, KBS_TEE_TPM, NULL, id[0], nonce), 0);       /* evicts id1 */
-        assert_int_equal(kbs_session_get_attested(&s, id[1], &got, &alg, &mask), KBS_SESSION_UNKNOWN);
-        assert_int_equal(kbs_session_get_attested(&s, id[2], &got, &alg, &mask), KBS_SESSION_OK);
-        EVP_PKEY_free(got);
+        /* an authed session round trip */
+        assert_int_equal(kbs_session_new(KBS_TEE_AZ_SNP_VTPM, NULL, 300, now, &s), 0);
+        assert_int_equal(strlen(s.nonce), 44); /* base64 of 32 bytes */
+        assert_int_equal(kbs_session_seal(&keys, &s, &cookie), 0);
+        assert_int_equal(kbs_session_open(&keys, cookie, now + 10, &o), KBS_SESSION_OK);
+        assert_int_equal(o.kind, KBS_SESSION_AUTHED);
+        assert_int_equal(o.tee, KBS_TEE_AZ_SNP_VTPM);
+        assert_string_equal(o.nonce, s.nonce);
+        kbs_session_done(&o);
+        /* any replica with the key opens it; another key does not; expiry; tampering */
+        assert_int_equal(kbs_session_open(&rotated, cookie, now + 10, &o), KBS_SESSION_OK); /* as the previous key */
+        kbs_session_done(&o);
+        assert_int_equal(kbs_session_open(&rotated, cookie, now + 300, &o), KBS_SESSION_UNKNOWN); /* previous key retired */
+        assert_int_equal(kbs_session_open(&other, cookie, now + 10, &o), KBS_SESSION_UNKNOWN);
+        assert_int_equal(kbs_session_open(&keys, cookie, now + 300, &o), KBS_SESSION_EXPIRED);
+        for (size_t i = 0; cookie[i]; i++) {
+                char saved = cookie[i];
+                cookie[i] = saved == 'A' ? 'B' : 'A';
+                assert_int_not_equal(kbs_session_open(&keys, cookie, now + 10, &o), KBS_SESSION_OK);
+                cookie[i] = saved;
+        }
+        assert_int_equal(kbs_session_open(&keys, NULL, now, &o), KBS_SESSION_UNKNOWN);
+        assert_int_equal(kbs_session_open(&keys, "", now, &o), KBS_SESSION_UNKNOWN);
+        assert_int_equal(kbs_session_open(&keys, "!!!", now, &o), KBS_SESSION_UNKNOWN);
 
-        /* a failed attempt stays used up and becomes evictable */
-        assert_int_equal(kbs_session_begin_attest(&s, id[0], &tee, n2, NULL), KBS_SESSION_OK);
-        kbs_session_fail_attest(&s, id[0]);
-        assert_int_equal(kbs_session_begin_attest(&s, id[0], &tee, n2, NULL), KBS_SESSION_USED);
-        assert_int_equal(kbs_session_get_attested(&s, id[0], &got, &alg, &mask), KBS_SESSION_NOT_ATTESTED);
-        usleep(2000);
-        assert_int_equal(kbs_session_get_attested(&s, id[2], &got, &alg, &mask), KBS_SESSION_OK);
-        EVP_PKEY_free(got);
-        assert_int_equal(kbs_session_new(&s, KBS_TEE_TPM, NULL, id[1], nonce), 0); /* evicts the failed id0 */
-        assert_int_equal(kbs_session_begin_attest(&s, id[0], &tee, n2, NULL), KBS_SESSION_UNKNOWN);
+        /* the previous key is accepted for one session lifetime after the rotation only */
+        KbsSessionKeys late;
+        snprintf(text, sizeof(text), "%s\n%s\n", k2, k1);
+        assert_int_equal(kbs_session_keys_parse(&late, text, strlen(text), 300, now - 400), 0);
+        assert_int_equal(kbs_session_open(&late, cookie, now + 10, &o), KBS_SESSION_UNKNOWN);
 
-        /* expiry (1 s) */
-        usleep(1100 * 1000);
-        assert_int_equal(kbs_session_get_attested(&s, id[2], &got, &alg, &mask), KBS_SESSION_EXPIRED);
-        assert_int_equal(kbs_session_new(&s, KBS_TEE_TPM, NULL, id[0], nonce), 0);
-        kbs_sessions_done(&s);
-        EVP_PKEY_free(k);
+        /* the attested session carries the token */
+        s.kind = KBS_SESSION_ATTESTED;
+        s.token = strdup("a.b.c");
+        assert_int_equal(kbs_session_seal(&rotated, &s, &attested), 0);
+        assert_int_equal(kbs_session_open(&keys, attested, now, &o), KBS_SESSION_UNKNOWN); /* sealed with k2 */
+        assert_int_equal(kbs_session_open(&rotated, attested, now, &o), KBS_SESSION_OK);
+        assert_int_equal(o.kind, KBS_SESSION_ATTESTED);
+        assert_string_equal(o.token, "a.b.c");
+        kbs_session_done(&o);
+        kbs_session_done(&s);
+        free(cookie);
+        free(attested);
 }
 
 /* --- A quote proves only the PCRs it selects ------------------------------------------------- */
@@ -328,28 +396,15 @@ static size_t put32(uint8_t *p, uint32_t v) {
         return 4;
 }
 
-/* A trusted AK signs a quote that selects sha256 PCR 0 only; the evidence's `pcrs` array claims the
- * policy's value for PCR 11, which the quote does not cover. The policy on PCR 11 must not hold; one on
- * PCR 0 (covered) must. */
-static void test_uncovered_pcr(void **state) {
+/* Evidence of tee "tpm": ak signs (RSASSA with md, hash alg id hash_alg) a quote selecting sha256 PCR 0
+ * (all zeros) with extraData = rd[0:32]; the `pcrs` array claims want11 for PCR 11, zeros elsewhere. */
+static json_object *tpm_evidence(EVP_PKEY *ak, const char *ak_b64, const uint8_t *rd, const EVP_MD *md,
+                                 unsigned hash_alg, const char *want11) {
         static const char zeros[] = "0000000000000000000000000000000000000000000000000000000000000000";
-        static const char want11[] = "1111111111111111111111111111111111111111111111111111111111111111";
-        uint8_t rd[RCAR_REPORT_DATA_SIZE], msg[256], pcr0[32] = {}, d[32], sig[512], ts[4 + 2 + 512];
-        unsigned char *der = NULL;
+        uint8_t msg[256], pcr0[32] = {}, d[EVP_MAX_MD_SIZE], sig[512], ts[4 + 2 + 512];
         size_t o = 0, t = 0, sn = sizeof(sig);
-        uint64_t mask = 0;
-        const char *reason = NULL;
-        EVP_PKEY *ak;
+        unsigned dn = 0;
         EVP_MD_CTX *mdc;
-        int der_n;
-
-        ak = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t) 2048);
-        assert_non_null(ak);
-        der_n = i2d_PUBKEY(ak, &der);
-        assert_true(der_n > 0);
-        _cleanup_free_ char *ak_b64 = b64_encode(der, (size_t) der_n, B64_PAD);
-        assert_non_null(ak_b64);
-        memset(rd, 0x42, sizeof(rd));
 
         o += put32(msg + o, 0xFF544347);   /* TPM_GENERATED_VALUE */
         o += put16(msg + o, 0x8018);       /* TPM_ST_ATTEST_QUOTE */
@@ -365,17 +420,17 @@ static void test_uncovered_pcr(void **state) {
         msg[o++] = 1;
         msg[o++] = 0;
         msg[o++] = 0;
-        assert_int_equal(EVP_Digest(pcr0, 32, d, NULL, EVP_sha256(), NULL), 1);
-        o += put16(msg + o, 32);
-        memcpy(msg + o, d, 32);
-        o += 32;
+        assert_int_equal(EVP_Digest(pcr0, 32, d, &dn, md, NULL), 1); /* pcrDigest with the signature's hash */
+        o += put16(msg + o, dn);
+        memcpy(msg + o, d, dn);
+        o += dn;
 
         mdc = EVP_MD_CTX_new();
-        assert_int_equal(EVP_DigestSignInit(mdc, NULL, EVP_sha256(), NULL, ak), 1);
+        assert_int_equal(EVP_DigestSignInit(mdc, NULL, md, NULL, ak), 1);
         assert_int_equal(EVP_DigestSign(mdc, sig, &sn, msg, o), 1);
         EVP_MD_CTX_free(mdc);
         t += put16(ts + t, 0x0014);        /* TPM_ALG_RSASSA */
-        t += put16(ts + t, 0x000B);
+        t += put16(ts + t, hash_alg);
         t += put16(ts + t, (unsigned) sn);
         memcpy(ts + t, sig, sn);
         t += sn;
@@ -391,6 +446,37 @@ static void test_uncovered_pcr(void **state) {
         json_object *ev = json_object_new_object();
         json_object_object_add(ev, "ak_public", json_object_new_string(ak_b64));
         json_object_object_add(ev, "tpm_quote", q);
+        return ev;
+}
+
+static EVP_PKEY *test_ak(char **ret_b64) {
+        EVP_PKEY *ak = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t) 2048);
+        unsigned char *der = NULL;
+        int der_n;
+
+        assert_non_null(ak);
+        der_n = i2d_PUBKEY(ak, &der);
+        assert_true(der_n > 0);
+        *ret_b64 = b64_encode(der, (size_t) der_n, B64_PAD);
+        assert_non_null(*ret_b64);
+        OPENSSL_free(der);
+        return ak;
+}
+
+/* A trusted AK signs a quote that selects sha256 PCR 0 only; the evidence's `pcrs` array claims the
+ * policy's value for PCR 11, which the quote does not cover. The policy on PCR 11 must not hold; one on
+ * PCR 0 (covered) must. */
+static void test_uncovered_pcr(void **state) {
+        static const char zeros[] = "0000000000000000000000000000000000000000000000000000000000000000";
+        static const char want11[] = "1111111111111111111111111111111111111111111111111111111111111111";
+        uint8_t rd[RCAR_REPORT_DATA_SIZE];
+        _cleanup_free_ char *ak_b64 = NULL;
+        uint64_t mask = 0;
+        const char *reason = NULL;
+        EVP_PKEY *ak = test_ak(&ak_b64);
+
+        memset(rd, 0x42, sizeof(rd));
+        json_object *ev = tpm_evidence(ak, ak_b64, rd, EVP_sha256(), 0x000B, want11);
 
         KbsClaims claims = {};
         assert_int_equal(kbs_verify(&(KbsVerifyContext) {}, KBS_TEE_TPM, ev, rd, sizeof(rd), &claims, &reason), 0);
@@ -419,7 +505,32 @@ static void test_uncovered_pcr(void **state) {
         }
         kbs_claims_done(&claims);
         json_object_put(ev);
-        OPENSSL_free(der);
+        EVP_PKEY_free(ak);
+        (void) state;
+}
+
+/* The same quote signed over SHA-1 (pcrDigest SHA-1 too, so everything else is consistent) is refused
+ * by the verifier; over SHA-384 it verifies. */
+static void test_sha1_quote(void **state) {
+        static const char zeros[] = "0000000000000000000000000000000000000000000000000000000000000000";
+        uint8_t rd[RCAR_REPORT_DATA_SIZE];
+        _cleanup_free_ char *ak_b64 = NULL;
+        const char *reason = NULL;
+        EVP_PKEY *ak = test_ak(&ak_b64);
+        KbsClaims claims = {};
+        json_object *ev;
+
+        memset(rd, 0x17, sizeof(rd));
+        ev = tpm_evidence(ak, ak_b64, rd, EVP_sha1(), 0x0004, zeros);
+        assert_int_equal(kbs_verify(&(KbsVerifyContext) {}, KBS_TEE_TPM, ev, rd, sizeof(rd), &claims, &reason), -EBADMSG);
+        assert_string_equal(reason, "TPM quote signature is over SHA-1");
+        kbs_claims_done(&claims);
+        json_object_put(ev);
+
+        ev = tpm_evidence(ak, ak_b64, rd, EVP_sha384(), 0x000C, zeros);
+        assert_int_equal(kbs_verify(&(KbsVerifyContext) {}, KBS_TEE_TPM, ev, rd, sizeof(rd), &claims, &reason), 0);
+        kbs_claims_done(&claims);
+        json_object_put(ev);
         EVP_PKEY_free(ak);
         (void) state;
 }
@@ -428,6 +539,8 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_config),
                 cmocka_unit_test(test_policy),
+                cmocka_unit_test(test_policy_minimums),
+                cmocka_unit_test(test_sha1_quote),
                 cmocka_unit_test(test_protocol),
                 cmocka_unit_test(test_sessions),
                 cmocka_unit_test(test_uncovered_pcr),

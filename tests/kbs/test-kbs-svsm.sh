@@ -95,4 +95,28 @@ code=$(curl -s -o body -w '%{http_code}' "http://127.0.0.1:$PORT/kbs/v0/auth" \
 [ "$code" = 401 ] && grep -q "needs extra-params" body || fail "svsm auth without EK/AK: $code $(cat body)"
 echo "ok: svsm-vtpm auth without ek_public/ak_public refused"
 pass=$((pass + 1))
+
+# The policy's TCB floor and guest policy bits apply to svsm-vtpm (the test report: SMT allowed,
+# reported_tcb = committed_tcb = 0).
+policy_with() { # extra members of the policy
+        cat >policy.json <<JSON
+{"amd_roots":["$work/pki/ask_ark.pem"],
+ "policies":[{"name":"svsm","tee":["svsm-vtpm"],"snp_measurements":["$MEASUREMENT"],"resources":["default/key/*"]$1}]}
+JSON
+        kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
+        start
+}
+policy_refuses() { # EXTRA EXPECTED
+        policy_with "$1"
+        if client >client.log 2>&1; then fail "$1: accepted"; fi
+        grep -q -- "$2" client.log || fail "$1: $(cat client.log) lacks '$2'"
+        echo "ok: policy $1 refuses ($2)"
+        pass=$((pass + 1))
+}
+policy_refuses ',"snp_guest_policy":{"smt":false}' "SNP guest policy bit SMT (16) differs"
+policy_refuses ',"min_snp_tcb":{"Milan":{"bootloader":0,"tee":0,"snp":0,"microcode":1}}' "SNP reported_tcb is below the policy's min_snp_tcb"
+policy_with ',"snp_guest_policy":{"smt":true,"migrate_ma":false},"min_snp_tcb":{"Milan":{"bootloader":0,"tee":0,"snp":0,"microcode":0}}'
+client >client.log 2>&1 || fail "floors the report meets: $(cat client.log)"
+echo "ok: svsm-vtpm evidence meeting the policy's TCB floor and guest policy bits released"
+pass=$((pass + 1))
 echo "$pass passed, 0 failed"

@@ -66,10 +66,12 @@ start_sim() { # MODE [TIMEOUT [TEE]]
 }
 
 # --- the broker ---
+# Nothing extends PCR 0 of this swtpm: the policies pin it to zeros (an Azure policy must pin PCRs).
+PIN='{"sha256":{"0":"0000000000000000000000000000000000000000000000000000000000000000"}}'
 mkdir -p res/default/key && head -c 32 /dev/urandom >res/default/key/disk
 start_kbs() { # ROOTS [POLICY]
         local policy=${2:-}
-        [ -n "$policy" ] || policy='{"name":"azure","tee":["az-snp-vtpm"],"resources":["default/key/*"]}'
+        [ -n "$policy" ] || policy='{"name":"azure","tee":["az-snp-vtpm"],"pcrs":'"$PIN"',"resources":["default/key/*"]}'
         cat >policy.json <<JSON
 {"amd_roots":["$1"],
  "policies":[$policy]}
@@ -114,7 +116,7 @@ pass=$((pass + 1))
 
 # 1b. the same through the client, `ephroot attest`, with attest-tee=azure (the tee from the HCL report)
 shm=$(mktemp -d /dev/shm/ephroot-az.XXXXXX)
-printf '%s\nattest = required\nkbs-url = http://127.0.0.1:%s\nattest-tee = azure\nsecret.disk = default/key/disk\n' \
+printf '%s\nattest = required\nkbs-url = http://127.0.0.1:%s\nkbs-insecure = yes\nattest-tee = azure\nsecret.disk = default/key/disk\n' \
         "$CONF" "$PORT" >attest.conf
 if ! "$EPHROOT" --config attest.conf --tcti "$TCTI" --log-target stderr attest --cmdline-file /dev/null \
         --secrets-dir "$shm/secrets" >attest.log 2>&1; then
@@ -188,7 +190,7 @@ stop_sim
 # 7. TDX: a TDREPORT in the HCL report, the TD quote from IMDS's /acc/tdquote; ephroot-kbs accepts it
 # only as an unverified TD quote (the simulator's quote has no Intel signature)
 start_sim good 5 tdx
-start_kbs "$work/pki/ask_ark.pem" '{"name":"tdx","tee":["az-tdx-vtpm"],"accept_unverified_td_quote":true,"resources":["default/key/*"]}'
+start_kbs "$work/pki/ask_ark.pem" '{"name":"tdx","tee":["az-tdx-vtpm"],"pcrs":'"$PIN"',"accept_unverified_td_quote":true,"resources":["default/key/*"]}'
 rm -rf out
 cycle az-tdx-vtpm >client.log 2>&1 || fail "az-tdx-vtpm flow: $(cat client.log)"
 cmp out/plain res/default/key/disk || fail "released resource differs (tdx)"
@@ -200,7 +202,7 @@ echo "ok: az-tdx-vtpm evidence (TDREPORT, TD quote from IMDS) accepted by ephroo
 pass=$((pass + 1))
 stop_kbs
 # without accept_unverified_td_quote the same evidence is refused
-start_kbs "$work/pki/ask_ark.pem" '{"name":"tdx","tee":["az-tdx-vtpm"],"resources":["default/key/*"]}'
+start_kbs "$work/pki/ask_ark.pem" '{"name":"tdx","tee":["az-tdx-vtpm"],"pcrs":'"$PIN"',"resources":["default/key/*"]}'
 if cycle az-tdx-vtpm >client.log 2>&1; then fail "unverified TD quote accepted by a strict policy"; fi
 grep -q "attest: 401" client.log || fail "strict tdx: $(cat client.log)"
 echo "ok: the same TDX evidence refused by a policy that wants a verified TD quote"

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 #include <openssl/evp.h>
 
+#include "attest.h"
 #include "attest-key.h"
 #include "attest-proto.h"
 #include "b64.h"
@@ -426,6 +427,30 @@ static void test_config(void **state) {
         config_done(&c);
 }
 
+/* A plain-HTTP kbs-url is refused before any request unless kbs-insecure=yes says so; the two keys may
+ * come from different sources (file, command line). */
+static void test_config_insecure(void **state) {
+        Config c;
+
+        assert_int_equal(config_init(&c), 0);
+        assert_false(c.kbs_insecure);
+        assert_int_equal(config_parse_text(&c, "attest = required\nkbs-url = http://127.0.0.1:8080\n", "t"), 0);
+        assert_int_equal(attest_check_config(&c), -EPERM);
+        assert_int_equal(config_parse_cmdline(&c, "ephroot.kbs-insecure=yes"), 0);
+        assert_true(c.kbs_insecure);
+        assert_int_equal(attest_check_config(&c), 0);
+        assert_int_equal(config_parse_cmdline(&c, "ephroot.kbs-insecure=no"), 0);
+        assert_int_equal(attest_check_config(&c), -EPERM);
+        /* https needs no opt-in */
+        assert_int_equal(config_parse_cmdline(&c, "ephroot.kbs-url=https://kbs.example"), 0);
+        assert_int_equal(attest_check_config(&c), 0);
+        config_done(&c);
+
+        assert_int_equal(config_init(&c), 0);
+        assert_true(config_parse_text(&c, "kbs-insecure = perhaps\n", "t") < 0);
+        config_done(&c);
+}
+
 static int group_setup(void **state) {
         log_set_max_level(LOG_CRIT);
         return mkdtemp(tmpdir) ? 0 : -1;
@@ -451,6 +476,7 @@ int main(void) {
                 cmocka_unit_test(test_paths),
                 cmocka_unit_test(test_requests),
                 cmocka_unit_test(test_config),
+                cmocka_unit_test(test_config_insecure),
         };
         return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

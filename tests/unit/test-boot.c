@@ -17,6 +17,7 @@
 #include "config.h"
 #include "ext4-used.h"
 #include "log.h"
+#include "measure.h"
 #include "root-fstab.h"
 #include "root.h"
 
@@ -34,23 +35,30 @@ static void test_fstab_azure(void **state) {
         unsigned changed = 0;
 
         (void) state;
-        assert_int_equal(fstab_rewrite(in, "/dev/mapper/ephroot / ext4 defaults,noatime 0 0", "/dev/sdb", &out, &changed), 0);
-        assert_int_equal(changed, 4);
+        /* /dev/sdbb1 is another disk, and a host's: refused unless commented out. */
+        assert_int_equal(fstab_rewrite(in, "/dev/mapper/ephroot / ext4 defaults,noatime 0 0", "/dev/sdb",
+                                       /* comment_host= */ false, &out, &changed),
+                         -EPERM);
+        assert_null(out);
+        assert_int_equal(fstab_rewrite(in, "/dev/mapper/ephroot / ext4 defaults,noatime 0 0", "/dev/sdb",
+                                       /* comment_host= */ true, &out, &changed),
+                         0);
+        assert_int_equal(changed, 5);
         assert_non_null(strstr(out, "# ephroot: root is elsewhere now: UUID=1234-abcd / ext4 errors=remount-ro 0 1\n"
                                     "/dev/mapper/ephroot / ext4 defaults,noatime 0 0\n"));
         assert_non_null(strstr(out, "\nUUID=5678 /boot/efi vfat umask=0077 0 1\n"));
         assert_non_null(strstr(out, "# ephroot: the resource disk belongs to ephroot: /dev/disk/cloud/azure_resource-part1\t/mnt"));
         assert_non_null(strstr(out, "# ephroot: the resource disk belongs to ephroot: /dev/sdb1 /data"));
         assert_non_null(strstr(out, "# ephroot: the resource disk belongs to ephroot: /dev/sdb /whole"));
-        assert_non_null(strstr(out, "\n/dev/sdbb1 /other ext4 defaults 0 2\n")); /* another disk */
+        assert_non_null(strstr(out, "\n# ephroot: on a disk the host reads, not mounted (host-mounts=comment): /dev/sdbb1 /other ext4 defaults 0 2\n"));
         assert_non_null(strstr(out, "# /etc/fstab: static file system information.\n"));
         free(out);
 
         /* NVMe names partitions with a 'p'. */
         assert_int_equal(fstab_rewrite("/dev/nvme1n1p2 /x ext4 defaults 0 2\n/dev/nvme1n10 /y ext4 defaults 0 2\n",
-                                       "r / ext4 defaults 0 0", "/dev/nvme1n1", &out, &changed), 0);
+                                       "r / ext4 defaults 0 0", "/dev/nvme1n1", true, &out, &changed), 0);
         assert_non_null(strstr(out, "# ephroot: the resource disk belongs to ephroot: /dev/nvme1n1p2 /x"));
-        assert_non_null(strstr(out, "\n/dev/nvme1n10 /y ext4"));
+        assert_non_null(strstr(out, "\n# ephroot: on a disk the host reads, not mounted (host-mounts=comment): /dev/nvme1n10 /y ext4"));
         free(out);
 }
 
@@ -59,16 +67,123 @@ static void test_fstab_no_root_entry(void **state) {
         unsigned changed = 0;
 
         (void) state;
-        assert_int_equal(fstab_rewrite("", "overlay / overlay defaults 0 0", NULL, &out, &changed), 0);
+        assert_int_equal(fstab_rewrite("", "overlay / overlay defaults 0 0", NULL, false, &out, &changed), 0);
         assert_string_equal(out, "overlay / overlay defaults 0 0\n");
         assert_int_equal(changed, 1);
         free(out);
 
-        /* No trailing newline, a /mnt entry that is not cloud-init's stays. */
-        assert_int_equal(fstab_rewrite("LABEL=x /mnt ext4 defaults 0 0", "overlay / overlay defaults 0 0", "/dev/sdb",
-                                       &out, &changed), 0);
-        assert_string_equal(out, "LABEL=x /mnt ext4 defaults 0 0\noverlay / overlay defaults 0 0\n");
+        /* No trailing newline, a /mnt entry that is not cloud-init's stays (tmpfs: not a disk). */
+        assert_int_equal(fstab_rewrite("tmpfs /mnt tmpfs defaults 0 0", "overlay / overlay defaults 0 0", "/dev/sdb",
+                                       false, &out, &changed), 0);
+        assert_string_equal(out, "tmpfs /mnt tmpfs defaults 0 0\noverlay / overlay defaults 0 0\n");
         free(out);
+}
+
+/* Each kind of line, as fstab(5) and systemd-fstab-generator know them. */
+static void test_fstab_classify(void **state) {
+        static const struct {
+                const char *line;
+                FstabKind kind;
+        } cases[] = {
+                /* / and the boot partitions. */
+                { "UUID=1234 / ext4 defaults 0 1", FSTAB_ROOT },
+                { "UUID=1234 /boot ext4 defaults 0 2", FSTAB_KEEP },
+                { "UUID=1234 /boot/ ext4 defaults 0 2", FSTAB_KEEP },
+                { "UUID=ABCD-EF01 /boot/efi vfat umask=0077 0 1", FSTAB_KEEP },
+                { "PARTUUID=0a1b /efi vfat umask=0077 0 1", FSTAB_KEEP },
+                /* Host disks, by every name. */
+                { "UUID=1234 /var ext4 defaults 0 2", FSTAB_HOST },
+                { "uuid=1234 /var ext4 defaults 0 2", FSTAB_HOST },
+                { "LABEL=home /home ext4 defaults 0 2", FSTAB_HOST },
+                { "PARTUUID=0a1b-02 /var/log xfs defaults 0 2", FSTAB_HOST },
+                { "PARTLABEL=tmp /tmp ext4 defaults 0 2", FSTAB_HOST },
+                { "ID=wwn-0x5000 /srv ext4 defaults 0 2", FSTAB_HOST },
+                { "/dev/sda3 /var ext4 defaults 0 2", FSTAB_HOST },
+                { "  /dev/disk/by-uuid/1234\t/srv\text4\tdefaults\t0\t2", FSTAB_HOST },
+                { "/dev/mapper/rootvg-varlv /var xfs defaults 0 0", FSTAB_HOST }, /* LVM on the OS disk */
+                { "/dev/vda2 /boot/efi/x vfat defaults 0 0", FSTAB_HOST },       /* not /boot/efi itself */
+                { "UUID=1234 /bootx ext4 defaults 0 2", FSTAB_HOST },
+                { "myshare /mnt/host virtiofs defaults 0 0", FSTAB_HOST },
+                { "hostshare /mnt/9p 9p trans=virtio 0 0", FSTAB_HOST },
+                { "UUID=1234 /var ext4 noauto,x-systemd.automount 0 2", FSTAB_HOST },
+                { "UUID=1234 /var ext4 defaults,nofail 0 2", FSTAB_HOST },
+                /* Swap: a partition is the host's, even under /boot; a file in the root and zram are not. */
+                { "UUID=5678 none swap sw 0 0", FSTAB_HOST },
+                { "/dev/sda2 swap swap defaults 0 0", FSTAB_HOST },
+                { "UUID=5678 /boot swap sw 0 0", FSTAB_HOST },
+                { "/swapfile none swap sw 0 0", FSTAB_KEEP },
+                { "/dev/zram0 none swap sw,pri=100 0 0", FSTAB_KEEP },
+                { "/dev/ram0 /mnt/ram ext2 defaults 0 0", FSTAB_KEEP },
+                /* Kernel file systems, tmpfs, binds, network: not a host disk. */
+                { "tmpfs /tmp tmpfs defaults,size=2G 0 0", FSTAB_KEEP },
+                { "proc /proc proc defaults 0 0", FSTAB_KEEP },
+                { "none /sys/fs/bpf bpf defaults 0 0", FSTAB_KEEP },
+                { "/srv/data /var/lib/data none bind 0 0", FSTAB_KEEP },
+                { "/srv/data /var/lib/data none defaults,rbind 0 0", FSTAB_KEEP },
+                { "server:/export /mnt/nfs nfs4 defaults,_netdev 0 0", FSTAB_KEEP },
+                { "//server/share /mnt/smb cifs credentials=/etc/smb 0 0", FSTAB_KEEP },
+                /* Not mounted at boot. */
+                { "/dev/sr0 /media/cdrom0 udf,iso9660 user,noauto 0 0", FSTAB_KEEP },
+                /* Comments, blanks, malformed. */
+                { "# UUID=1234 /var ext4 defaults 0 2", FSTAB_KEEP },
+                { "", FSTAB_KEEP },
+                { "   ", FSTAB_KEEP },
+                { "UUID=1234", FSTAB_KEEP },
+                /* The resource disk is ephroot's, not a host mount. */
+                { "/dev/disk/cloud/azure_resource-part1 /mnt auto defaults,comment=cloudconfig 0 2", FSTAB_RESOURCE },
+                { "/dev/sdb1 /mnt ext4 defaults 0 2", FSTAB_RESOURCE },
+                /* "comment=cloudconfig" must be an option, not a substring of one. */
+                { "LABEL=x /mnt ext4 defaults,xcomment=cloudconfig 0 2", FSTAB_HOST },
+        };
+
+        (void) state;
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                FstabKind k = fstab_classify_line(cases[i].line, "/dev/sdb");
+                if (k != cases[i].kind)
+                        fail_msg("'%s': kind %d, expected %d", cases[i].line, k, cases[i].kind);
+        }
+}
+
+static void test_fstab_host_mounts(void **state) {
+        const char *in = "UUID=1 / ext4 defaults 0 1\n"
+                         "UUID=2 /boot ext4 defaults 0 2\n"
+                         "UUID=3 /var ext4 defaults 0 2\n"
+                         "tmpfs /tmp tmpfs defaults 0 0\n"
+                         "UUID=4 none swap sw 0 0\n";
+        FstabHostMounts m = {};
+        char *big, *s = NULL;
+
+        (void) state;
+        assert_int_equal(fstab_host_mounts(in, NULL, &m), 0);
+        assert_int_equal(m.n, 2);
+        assert_int_equal(m.lines[0], 3);
+        assert_string_equal(m.texts[0], "UUID=3 /var ext4 defaults 0 2");
+        assert_int_equal(m.lines[1], 5);
+        assert_string_equal(m.texts[1], "UUID=4 none swap sw 0 0");
+
+        /* The measured text: fixed grammar, the lines escaped as in the disk string. */
+        assert_int_equal(measure_host_mounts_string(m.lines, (const char *const *) m.texts, m.n, &s), 0);
+        assert_string_equal(s, "ephroot-host-mounts:v1 action=comment count=2 "
+                               "line=3:UUID%3D3%20/var%20ext4%20defaults%200%202 "
+                               "line=5:UUID%3D4%20none%20swap%20sw%200%200");
+        free(s);
+        fstab_host_mounts_done(&m);
+
+        assert_int_equal(fstab_host_mounts("# nothing\n", NULL, &m), 0);
+        assert_int_equal(m.n, 0);
+        fstab_host_mounts_done(&m);
+
+        /* Bounded: FSTAB_LINES_MAX lines (each ended by a newline) pass, one more does not. */
+        big = malloc(FSTAB_LINES_MAX + 2);
+        assert_non_null(big);
+        memset(big, '\n', FSTAB_LINES_MAX);
+        big[FSTAB_LINES_MAX] = '\0';
+        assert_int_equal(fstab_host_mounts(big, NULL, &m), 0);
+        fstab_host_mounts_done(&m);
+        memset(big, '\n', FSTAB_LINES_MAX + 1);
+        big[FSTAB_LINES_MAX + 1] = '\0';
+        assert_int_equal(fstab_host_mounts(big, NULL, &m), -EFBIG);
+        free(big);
 }
 
 static void test_fstab_too_big(void **state) {
@@ -78,7 +193,7 @@ static void test_fstab_too_big(void **state) {
         assert_non_null(big);
         memset(big, '#', FSTAB_SIZE_MAX + 1);
         big[FSTAB_SIZE_MAX + 1] = '\0';
-        assert_int_equal(fstab_rewrite(big, "x / y z 0 0", NULL, &out, NULL), -EFBIG);
+        assert_int_equal(fstab_rewrite(big, "x / y z 0 0", NULL, false, &out, NULL), -EFBIG);
         assert_null(out);
         free(big);
 }
@@ -274,6 +389,8 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_fstab_azure),
                 cmocka_unit_test(test_fstab_no_root_entry),
+                cmocka_unit_test(test_fstab_classify),
+                cmocka_unit_test(test_fstab_host_mounts),
                 cmocka_unit_test(test_fstab_too_big),
                 cmocka_unit_test(test_ext4_used),
                 cmocka_unit_test(test_ext4_bad),

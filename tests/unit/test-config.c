@@ -236,6 +236,116 @@ static void test_disk_keys(void **state) {
         }
 }
 
+static void test_host_mounts_key(void **state) {
+        Config *c = *state;
+        char *v = NULL;
+
+        assert_int_equal(c->host_mounts, HOST_MOUNTS_REFUSE);
+        assert_int_equal(config_parse_text(c, "host-mounts = comment\n", "t.conf"), 0);
+        assert_int_equal(c->host_mounts, HOST_MOUNTS_COMMENT);
+        assert_int_equal(config_get(c, "host_mounts", &v), 0);
+        assert_string_equal(v, "comment");
+        free(v);
+        assert_int_equal(config_parse_cmdline(c, "ephroot.host-mounts=refuse"), 0);
+        assert_int_equal(c->host_mounts, HOST_MOUNTS_REFUSE);
+        assert_int_equal(config_parse_text(c, "host-mounts = yes\n", "t.conf"), -EINVAL);
+        assert_int_equal(config_parse_text(c, "host-mounts = Comment\n", "t.conf"), -EINVAL);
+        assert_int_equal(config_parse_text(c, "host-mounts = comment\nhost-mounts = comment\n", "t.conf"), -EEXIST);
+}
+
+/* lock = yes: the kernel command line may not change any security-relevant key; the same value is
+ * no change, other keys stay free. */
+static void test_lock(void **state) {
+        static const char *const refused[] = {
+                "ephroot=off",
+                "ephroot=0",
+                "ephroot.enabled=no",
+                "ephroot.tpm=none",
+                "ephroot.attest=optional",
+                "ephroot.attest=off",
+                "ephroot.kbs-url=https://evil.example",
+                "ephroot.kbs_pin=sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+                "ephroot.kbs-ca-file=/tmp/ca.pem",
+                "ephroot.secret.disk-key=evil/key/1",       /* another resource */
+                "ephroot.secret.other=repo/key/2",          /* a new secret */
+                "ephroot.failure-action=reboot",
+                "ephroot.pcr-kernel=13",
+                "ephroot.pcr-cmdline=13",
+                "ephroot.pcr-disk=14",
+                "ephroot.pcr-leave=14",
+                "ephroot.attest-pcrs=0-7",
+                "ephroot.host-mounts=comment",
+                "ephroot.mode=overlay",
+                "ephroot.measure-log=/tmp/log",
+                "ephroot.tcti=swtpm:port=1",
+                "ephroot.device=/dev/sdc",
+                "ephroot.lock=no",
+                "ephroot.lock=yes",
+                "root=/dev/sda1 quiet ephroot.attest=optional", /* among other words */
+        };
+        const char *file = "enabled = yes\n"
+                           "lock = yes\n"
+                           "attest = required\n"
+                           "kbs-url = https://kbs.example\n"
+                           "secret.disk-key = repo/key/1\n";
+        Config *c = *state;
+
+        assert_int_equal(config_parse_text(c, file, "ephroot.conf"), 0);
+        assert_true(c->lock);
+        for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+                Config d;
+                int r;
+
+                assert_int_equal(config_init(&d), 0);
+                assert_int_equal(config_parse_text(&d, file, "ephroot.conf"), 0);
+                r = config_parse_cmdline(&d, refused[i]);
+                if (r != -EPERM)
+                        fail_msg("lock = yes: '%s' gave %d, expected -EPERM", refused[i], r);
+                config_done(&d);
+        }
+
+        /* The same values change nothing; keys without [s] are free; a malformed value is still
+         * refused as malformed. */
+        assert_int_equal(config_parse_cmdline(c, "root=/dev/sda1 ephroot ephroot.attest=required "
+                                                 "ephroot.kbs-url=https://kbs.example ephroot.secret.disk-key=repo/key/1 "
+                                                 "ephroot.pcr-kernel=11 ephroot.log-level=debug ephroot.failure-delay=30 "
+                                                 "ephroot.attest-timeout=120"),
+                         0);
+        assert_int_equal(c->log_level, LOG_DEBUG);
+        assert_int_equal(c->failure_delay, 30);
+        assert_int_equal(c->attest, ATTEST_REQUIRED);
+        assert_int_equal(config_parse_cmdline(c, "ephroot.attest=sometimes"), -EINVAL);
+
+        /* Unlocked, the command line overrides as before; lock on the command line is never accepted. */
+        {
+                Config d;
+
+                assert_int_equal(config_init(&d), 0);
+                assert_int_equal(config_parse_text(&d, "enabled = yes\nattest = required\n", "ephroot.conf"), 0);
+                assert_int_equal(config_parse_cmdline(&d, "ephroot.attest=optional ephroot=off"), 0);
+                assert_int_equal(d.attest, ATTEST_OPTIONAL);
+                assert_false(d.enabled);
+                assert_int_equal(config_parse_cmdline(&d, "ephroot.lock=yes"), -EPERM);
+                config_done(&d);
+        }
+
+        /* lock = yes needs enabled = yes in the file: locked off would be a silent no. */
+        {
+                Config d;
+
+                assert_int_equal(config_init(&d), 0);
+                assert_int_equal(config_parse_text(&d, "lock = yes\n", "ephroot.conf"), -EINVAL);
+                config_done(&d);
+                assert_int_equal(config_init(&d), 0);
+                assert_int_equal(config_parse_text(&d, "lock = yes\nenabled = no\n", "ephroot.conf"), -EINVAL);
+                config_done(&d);
+                assert_int_equal(config_init(&d), 0);
+                assert_int_equal(config_parse_text(&d, "lock = yes\nlock = yes\nenabled = yes\n", "ephroot.conf"),
+                                 -EEXIST);
+                config_done(&d);
+        }
+}
+
 static void test_sizes_bounded(void **state) {
         Config *c = *state;
         size_t n = CONFIG_FILE_SIZE_MAX + 2;
@@ -338,6 +448,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_precedence, setup, teardown),
                 cmocka_unit_test(test_cmdline_words),
                 cmocka_unit_test_setup_teardown(test_disk_keys, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_host_mounts_key, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_sizes_bounded, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_get, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_dump_round_trip, setup, teardown),

@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <cmocka.h>
 #include <json-c/json.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -128,6 +131,108 @@ static void test_events_build_errors(void **state) {
         assert_int_equal(measure_events_build(&c, &(MeasureInputs) { "/tmp", k, "" }, HASH_ALL, &ev, &n), -EBADFD);
         assert_null(ev);
         unlink(k);
+        config_done(&c);
+        (void) state;
+}
+
+/* Kernel and initrd in an OS root: resolved inside it, never through a symlink as last component, never
+ * blocking on a FIFO, only regular files. */
+static void test_events_build_in_root(void **state) {
+        char root[] = "/tmp/ephroot-root-XXXXXX", outside[] = "/tmp/ephroot-out-XXXXXX";
+        _cleanup_free_ char *p = NULL, *q = NULL;
+        MeasureEvent *ev = NULL;
+        size_t n = 0;
+        Config c;
+        int fd;
+
+        assert_non_null(mkdtemp(root));
+        assert_non_null(mkdtemp(outside));
+        assert_int_equal(config_init(&c), 0);
+        assert_true(asprintf(&p, "%s/boot", root) > 0);
+        assert_int_equal(mkdir(p, 0755), 0);
+        free(p);
+        p = NULL;
+        /* root/boot/vmlinuz = "abc", root/boot/initrd = "" */
+        assert_true(asprintf(&p, "%s/boot/vmlinuz", root) > 0);
+        fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        assert_true(fd >= 0);
+        assert_int_equal(loop_write(fd, "abc", 3), 0);
+        close(fd);
+        free(p);
+        p = NULL;
+        assert_true(asprintf(&p, "%s/boot/initrd", root) > 0);
+        fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        assert_true(fd >= 0);
+        close(fd);
+        free(p);
+        p = NULL;
+
+        /* Found inside the root; the record names the file as seen from here. */
+        assert_int_equal(measure_events_build(&c, &(MeasureInputs) { "/boot/vmlinuz", "/boot/initrd", "", .root = root },
+                                              HASH_BIT(HASH_SHA256), &ev, &n),
+                         0);
+        assert_digest_hex(&ev[0].digests[HASH_SHA256], ABC_SHA256);
+        assert_true(asprintf(&p, "%s/boot/vmlinuz", root) > 0);
+        assert_string_equal(ev[0].path, p);
+        measure_events_free(ev, n);
+        ev = NULL;
+        free(p);
+        p = NULL;
+
+        /* The last component a symlink, into the "initramfs" (here: outside the root): refused. */
+        assert_true(asprintf(&p, "%s/k", outside) > 0);
+        fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        assert_true(fd >= 0);
+        close(fd);
+        assert_true(asprintf(&q, "%s/boot/vmlinuz-link", root) > 0);
+        assert_int_equal(symlink(p, q), 0);
+        assert_int_equal(measure_events_build(&c, &(MeasureInputs) { "/boot/vmlinuz-link", "/boot/initrd", "", .root = root },
+                                              HASH_ALL, &ev, &n),
+                         -ELOOP);
+        /* A symlink within the root, too: the measured file is named, not reached through a link. */
+        assert_int_equal(unlink(q), 0);
+        assert_int_equal(symlink("vmlinuz", q), 0);
+        assert_int_equal(measure_events_build(&c, &(MeasureInputs) { "/boot/vmlinuz-link", "/boot/initrd", "", .root = root },
+                                              HASH_ALL, &ev, &n),
+                         -ELOOP);
+        assert_int_equal(unlink(q), 0);
+        free(q);
+        q = NULL;
+
+        /* A directory symlink with an absolute target resolves inside the root: root/dir -> <outside>
+         * finds root/<outside>/k, which does not exist, not <outside>/k. So does "..". */
+        assert_true(asprintf(&q, "%s/dir", root) > 0);
+        assert_int_equal(symlink(outside, q), 0);
+        assert_int_equal(measure_events_build(&c, &(MeasureInputs) { "/dir/k", "/boot/initrd", "", .root = root },
+                                              HASH_ALL, &ev, &n),
+                         -ENOENT);
+        free(q);
+        assert_true(asprintf(&q, "/../../../../..%s", p) > 0);
+        assert_int_equal(measure_events_build(&c, &(MeasureInputs) { q, "/boot/initrd", "", .root = root }, HASH_ALL,
+                                              &ev, &n),
+                         -ENOENT);
+        /* Without a root the same name is found: the refusal above is the root's doing. */
+        assert_int_equal(measure_events_build(&c, &(MeasureInputs) { p, p, "" }, HASH_BIT(HASH_SHA256), &ev, &n), 0);
+        measure_events_free(ev, n);
+        ev = NULL;
+        free(q);
+        q = NULL;
+
+        /* A FIFO with no writer: opened without blocking and refused as not a regular file. */
+        assert_true(asprintf(&q, "%s/boot/initrd-fifo", root) > 0);
+        assert_int_equal(mkfifo(q, 0644), 0);
+        assert_int_equal(measure_events_build(&c, &(MeasureInputs) { "/boot/vmlinuz", "/boot/initrd-fifo", "", .root = root },
+                                              HASH_ALL, &ev, &n),
+                         -EBADFD);
+        assert_int_equal(measure_events_build(&c, &(MeasureInputs) { p, q, "" }, HASH_ALL, &ev, &n), -EBADFD);
+        assert_null(ev);
+
+        assert_int_equal(unlink(q), 0);
+        assert_int_equal(unlink(p), 0);
+        free(p);
+        p = NULL;
+        assert_true(asprintf(&p, "rm -rf '%s' '%s'", root, outside) > 0);
+        assert_int_equal(system(p), 0);
         config_done(&c);
         (void) state;
 }
@@ -289,6 +394,7 @@ int main(void) {
                 cmocka_unit_test(test_hash_extend),
                 cmocka_unit_test(test_events_build),
                 cmocka_unit_test(test_events_build_errors),
+                cmocka_unit_test(test_events_build_in_root),
                 cmocka_unit_test(test_replay),
                 cmocka_unit_test(test_json_record),
                 cmocka_unit_test(test_json_pcr_values),

@@ -59,7 +59,7 @@ chmod +x "$VM_WORK/fwd.sh"
 export VM_TPM_STATE=$tpm/state
 export VM_QEMU_ARGS="-netdev user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:8080-cmd:$VM_WORK/fwd.sh -device virtio-net-pci,netdev=n0"
 append="ephroot=on ephroot.device=/dev/sda ephroot.mode=copy ephroot.failure-action=poweroff"
-append="$append ephroot.attest=required ephroot.kbs-url=http://10.0.2.100:8080 ephroot.secret.disk=default/key/disk ip=dhcp"
+append="$append ephroot.attest=required ephroot.kbs-url=http://10.0.2.100:8080 ephroot.kbs-insecure=yes ephroot.secret.disk=default/key/disk ip=dhcp"
 
 # 1. The broker up.
 out=$VM_WORK/boot

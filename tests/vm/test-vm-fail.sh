@@ -4,7 +4,7 @@
 # "ephroot: boot failed:" line naming what failed, and never reaches the OS root (no report, systemd
 # never starts). The resource disk is left as it was whenever nothing may be written to it.
 #   test-vm-fail.sh CASE SRCDIR BUILDROOT EPHROOT
-#   CASE: no-tpm | no-disk | ext4-files | too-small
+#   CASE: no-tpm | no-disk | ext4-files | too-small | host-var
 set -u
 case_=$1
 shift
@@ -38,6 +38,16 @@ too-small)
         vm_resource_disk "$res" 64 azure || exit 1
         what="needs"
         ;;
+host-var)
+        # The image's fstab mounts /var from a partition of the OS disk (named by PARTLABEL, as an
+        # image builder would): refused before anything is formatted, naming the line.
+        vm_resource_disk "$res" 1024 azure || exit 1
+        os=$VM_WORK/os-var.img
+        check "a copy of the OS image whose fstab mounts /var from the OS disk" vm_os_image_with_fstab "$os" \
+                "$(printf '# <file system> <mount point> <type> <options> <dump> <pass>\nUUID=%s / ext4 errors=remount-ro 0 1\nPARTLABEL=var /var ext4 defaults 0 2\n' "$VM_ROOT_UUID")"
+        VM_OS_IMAGE=$os
+        what="/etc/fstab line 3 mounts a disk the host reads: 'PARTLABEL=var /var ext4 defaults 0 2'"
+        ;;
 *)
         echo "unknown case '$case_'" >&2
         exit 2
@@ -52,7 +62,7 @@ VM_APPEND="ephroot=on ephroot.device=/dev/sda ephroot.mode=$mode ephroot.failure
 vm_check_failed_closed "$out" "$what"
 check "the OS image is unchanged" [ "$(vm_hash "$VM_OS_IMAGE")" = "$os_before" ]
 case "$case_" in
-no-tpm | ext4-files)
+no-tpm | ext4-files | host-var)
         check "the resource disk was not touched" [ "$(vm_hash "$res")" = "$res_before" ]
         ;;
 esac

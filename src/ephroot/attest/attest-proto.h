@@ -13,7 +13,7 @@
 
 #define ATTEST_PROTOCOL_VERSION "0.4.0"
 #define ATTEST_NONCE_MAX 1024U          /* base64 text of the server's nonce */
-#define ATTEST_SESSION_ID_MAX 256U
+#define ATTEST_SESSION_ID_MAX 4096U /* ephroot-kbs seals the session into it: ~1 KiB after attestation */
 #define ATTEST_TOKEN_MAX (64U * 1024U)
 #define ATTEST_EXTRA_PARAMS_MAX (64U * 1024U)
 #define ATTEST_RESPONSE_MAX (1024U * 1024U) /* any response body */

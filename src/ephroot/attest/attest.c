@@ -50,6 +50,11 @@ int attest_check_config(const Config *c) {
         if (!c->kbs_url)
                 return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "attest=%s needs kbs-url=, refusing.",
                                        attest_mode_to_string(c->attest));
+        if (startswith(c->kbs_url, "http://") && !c->kbs_insecure)
+                return log_error_errno(SYNTHETIC_ERRNO(EPERM),
+                                       "kbs-url=%s is plain HTTP: nothing would authenticate the broker. "
+                                       "Use https://, or set kbs-insecure=yes (tests only), refusing.",
+                                       c->kbs_url);
         if (!streq(c->attest_tee, EVIDENCE_TEE_AZURE_DETECT) && !evidence_provider_find(c->attest_tee))
                 return log_error_errno(SYNTHETIC_ERRNO(EOPNOTSUPP),
                                        "attest-tee=%s: this build of ephroot has no such evidence provider, refusing.",
@@ -243,7 +248,7 @@ static int session_connect(AttestSession *s, uint64_t start) {
         if (r < 0)
                 return log_error_errno(r, "Failed to set up HTTP for '%s': %m", c->kbs_url);
         if (startswith(c->kbs_url, "http://"))
-                log_warning("kbs-url=%s is plain HTTP: nothing authenticates the broker. Use https:// outside tests.",
+                log_warning("kbs-url=%s is plain HTTP (kbs-insecure=yes): nothing authenticates the broker.",
                             c->kbs_url);
         return 0;
 }
@@ -339,6 +344,20 @@ static int step_attest(AttestSession *s, const char *evidence) {
         r = attest_proto_parse_token(resp.body, resp.size, &token, &reason);
         if (r < 0)
                 return log_error_errno(r, "Failed to read the attest reply of '%s': %s.", s->config->kbs_url, reason);
+        /* A broker may re-issue the session cookie with the attestation (ephroot-kbs seals the attested
+         * session into it; Trustee sets the same id again): the resources are fetched with the new one. */
+        if (resp.set_cookie) {
+                _cleanup_free_ char *cookie = NULL;
+
+                r = attest_proto_parse_set_cookie(resp.set_cookie, &cookie);
+                if (r == -EBADMSG)
+                        return log_error_errno(r, "Failed to read the attest reply of '%s': its kbs-session-id cookie is malformed.",
+                                               s->config->kbs_url);
+                if (r >= 0) {
+                        free(s->cookie);
+                        s->cookie = TAKE_PTR(cookie);
+                }
+        }
         return 0;
 }
 

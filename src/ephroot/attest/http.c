@@ -13,7 +13,7 @@
 #include "log.h"
 #include "util.h"
 
-#define HTTP_COOKIE_MAX 4096U
+#define HTTP_COOKIE_MAX 8192U
 #define HTTP_BACKOFF_FIRST_MS 200U
 #define HTTP_BACKOFF_MAX_MS 3200U
 

@@ -22,6 +22,7 @@
 #include "luks.h"
 #include "measure-boot.h"
 #include "net-resolv.h"
+#include "root-fstab.h"
 #include "util.h"
 
 static const char *const phase_names[_BOOT_PHASE_MAX] = {
@@ -210,6 +211,8 @@ typedef struct BootRun {
         Tpm2Context *tpm;
         Secret *key;
         LuksVolume volume;
+        char *fstab;                 /* the OS root's /etc/fstab, read once (phase disk) */
+        FstabHostMounts host_mounts; /* its lines on host disks (commented out: host-mounts=comment) */
         uint64_t phase_start;
 } BootRun;
 
@@ -233,12 +236,13 @@ static void phase_end(BootRun *b, const char *fmt, ...) {
         fflush(stdout);
 }
 
-static int default_boot_file(const char *rootmnt, const char *prefix, char **ret) {
+/* "/boot/<prefix>-<uname -r>", a path inside the OS root. */
+static int default_boot_file(const char *prefix, char **ret) {
         struct utsname u;
 
         if (uname(&u) < 0)
                 return -errno;
-        return asprintf(ret, "%s/boot/%s-%s", rootmnt, prefix, u.release) < 0 ? -ENOMEM : 0;
+        return asprintf(ret, "/boot/%s-%s", prefix, u.release) < 0 ? -ENOMEM : 0;
 }
 
 static int phase_measure(BootRun *b) {
@@ -259,12 +263,59 @@ static int phase_measure(BootRun *b) {
                 return r;
         b->status->tpm = true;
 
-        if (!a->kernel && default_boot_file(a->rootmnt, "vmlinuz", &kernel) < 0)
+        /* The OS disk's files are the host's: resolved inside the OS root, never through a symlink out
+         * of it. --kernel/--initrd (the initramfs script's or a test's choice) are taken as given. */
+        if (a->kernel)
+                return measure_boot_inputs(b->tpm, c, &(MeasureInputs) { a->kernel, a->initrd, a->cmdline });
+        if (default_boot_file("vmlinuz", &kernel) < 0 || default_boot_file("initrd.img", &initrd) < 0)
                 return log_oom();
-        if (!a->initrd && default_boot_file(a->rootmnt, "initrd.img", &initrd) < 0)
-                return log_oom();
-        return measure_boot_inputs(b->tpm, c,
-                                   &(MeasureInputs) { a->kernel ?: kernel, a->initrd ?: initrd, a->cmdline });
+        return measure_boot_inputs(b->tpm, c, &(MeasureInputs) { kernel, initrd, a->cmdline, .root = a->rootmnt });
+}
+
+/* A line from the host's disk, fit for one message: printable ASCII only (a tab is a space, anything
+ * else '?'), at most 200 bytes. */
+static void sanitize_line(const char *line, char buf[static 204]) {
+        size_t n = 0;
+
+        for (const char *p = line; *p && n < 200; p++)
+                buf[n++] = *p == '\t' ? ' ' : *p >= 0x20 && *p < 0x7f ? *p : '?';
+        if (line[n] != '\0')
+                buf[n++] = '.', buf[n++] = '.', buf[n++] = '.';
+        buf[n] = '\0';
+}
+
+/* The OS root's /etc/fstab, read once and judged before anything is formatted: a mount or swap on a
+ * host disk (other than /, /boot, /boot/efi, /efi and the resource disk) fails the boot naming the
+ * line, or with host-mounts=comment is noted for the rewrite and the measurement. The text read here
+ * is the one written back (the host could serve another one on a second read). */
+static int check_fstab(BootRun *b) {
+        const FstabHostMounts *m = &b->host_mounts;
+        const char *rootmnt = b->args->rootmnt;
+        char line[204];
+        int r;
+
+        r = fstab_read(rootmnt, &b->fstab);
+        if (r < 0)
+                return r;
+        r = fstab_host_mounts(b->fstab, b->status->target.node, &b->host_mounts);
+        if (r == -EFBIG)
+                return boot_error_set(&b->error, r, "Failed to check '%s/etc/fstab': more than %u lines, refusing.",
+                                      rootmnt, FSTAB_LINES_MAX);
+        if (r < 0)
+                return boot_error_set(&b->error, r, "Failed to check '%s/etc/fstab': %m", rootmnt);
+        if (m->n == 0)
+                return 0;
+        sanitize_line(m->texts[0], line);
+        if (b->config->host_mounts == HOST_MOUNTS_REFUSE)
+                return boot_error_set(&b->error, SYNTHETIC_ERRNO(EPERM),
+                                      "Refusing to boot: /etc/fstab line %u mounts a disk the host reads: '%s'%s. Move it into the root, or set host-mounts=comment to leave it unmounted.",
+                                      m->lines[0], line, m->n > 1 ? " (and more lines)" : "");
+        for (size_t i = 0; i < m->n; i++) {
+                sanitize_line(m->texts[i], line);
+                log_warning("host-mounts=comment: /etc/fstab line %u mounts a disk the host reads, commenting it out: '%s'",
+                            m->lines[i], line);
+        }
+        return 0;
 }
 
 static int phase_disk(BootRun *b) {
@@ -278,7 +329,21 @@ static int phase_disk(BootRun *b) {
         if (t->forced)
                 log_warning("FORCED: formatting '%s' (%s), which holds something ephroot does not recognise, because force-format= names it.",
                             t->node, t->identity);
-        return 0;
+        return check_fstab(b);
+}
+
+/* host-mounts=comment: what was commented out, into pcr-disk before attestation, so a verifier sees it. */
+static int measure_host_mounts(BootRun *b) {
+        const FstabHostMounts *m = &b->host_mounts;
+        _cleanup_free_ char *s = NULL;
+        int r;
+
+        if (!b->tpm || m->n == 0)
+                return 0;
+        r = measure_host_mounts_string(m->lines, (const char *const *) m->texts, m->n, &s);
+        if (r < 0)
+                return log_oom();
+        return measure_string_event(b->tpm, b->config, MEASURE_EVENT_HOST_MOUNTS, b->config->pcr_disk, s);
 }
 
 static int phase_volume(BootRun *b) {
@@ -417,9 +482,12 @@ static int run_phases(BootRun *b) {
 
         phase_begin(b, BOOT_PHASE_MEASURE_DISK);
         r = boot_measure_volume(b->tpm, c, &st->target, &b->volume, b->volume.dm_name, &b->key);
+        if (r >= 0)
+                r = measure_host_mounts(b);
         if (r < 0)
                 return r;
-        phase_end(b, st->tpm ? "disk and volume-key events into PCR %u" : "skipped (tpm=none)", c->pcr_disk);
+        phase_end(b, st->tpm ? "disk and volume-key events%s into PCR %u" : "skipped (tpm=none)",
+                  b->host_mounts.n > 0 ? ", host-mounts event" : "", c->pcr_disk);
 
         /* attest=off (the default): no phase at all, neither on the console nor in status.json. */
         if (c->attest != ATTEST_OFF) {
@@ -435,7 +503,7 @@ static int run_phases(BootRun *b) {
         }
 
         phase_begin(b, BOOT_PHASE_ROOT);
-        r = root_lay(c, b->args->rootmnt, st->dm_node, st->volume_size, st->target.node, &st->root);
+        r = root_lay(c, b->args->rootmnt, st->dm_node, st->volume_size, st->target.node, b->fstab, &st->root);
         if (r < 0)
                 return r;
         if (c->mode == ROOT_MODE_COPY)
@@ -474,5 +542,7 @@ int boot_run(const Config *c, const BootArgs *a, BootStatus *st) {
         boot_error_collect_end(&b.error);
         tpm2_context_free(b.tpm);
         luks_volume_done(&b.volume);
+        free(b.fstab);
+        fstab_host_mounts_done(&b.host_mounts);
         return r;
 }

@@ -32,8 +32,8 @@ typedef enum BootPhase {
 
 typedef struct BootArgs {
         const char *rootmnt;     /* where initramfs-tools mounted the OS root */
-        const char *kernel;      /* NULL: <rootmnt>/boot/vmlinuz-<uname -r> */
-        const char *initrd;      /* NULL: <rootmnt>/boot/initrd.img-<uname -r> */
+        const char *kernel;      /* NULL: /boot/vmlinuz-<uname -r> inside rootmnt (RESOLVE_IN_ROOT) */
+        const char *initrd;      /* NULL: /boot/initrd.img-<uname -r> inside rootmnt; both NULL or neither */
         const char *cmdline;     /* the kernel command line as read */
         const char *header_dir;  /* NULL: /run/ephroot */
         const char *secrets_dir; /* NULL: /run/ephroot/secrets */

@@ -131,6 +131,25 @@ static int parse_failure_action_item(const char *key, const char *value, void *f
                                value);
 }
 
+static const char *const host_mounts_names[_HOST_MOUNTS_MAX] = {
+        [HOST_MOUNTS_REFUSE] = "refuse",
+        [HOST_MOUNTS_COMMENT] = "comment",
+};
+
+const char *host_mounts_to_string(HostMounts h) {
+        return h >= 0 && h < _HOST_MOUNTS_MAX ? host_mounts_names[h] : NULL;
+}
+
+static int parse_host_mounts_item(const char *key, const char *value, void *field, const char *origin) {
+        for (HostMounts h = 0; h < _HOST_MOUNTS_MAX; h++)
+                if (streq(value, host_mounts_names[h])) {
+                        *(HostMounts *) field = h;
+                        return 0;
+                }
+        return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                               "%s: Invalid '%s' value '%s' (expected refuse or comment), refusing.", origin, key, value);
+}
+
 static int parse_delay_item(const char *key, const char *value, void *field, const char *origin) {
         unsigned u;
 
@@ -386,6 +405,10 @@ static int format_mode(const void *field, char **ret) {
         return format_text(root_mode_to_string(*(const RootMode *) field), ret);
 }
 
+static int format_host_mounts(const void *field, char **ret) {
+        return format_text(host_mounts_to_string(*(const HostMounts *) field), ret);
+}
+
 static int format_root_hash(const void *field, char **ret) {
         const RootHash *h = field;
         _cleanup_free_ char *hex = NULL;
@@ -449,6 +472,7 @@ static int format_pcr_list(const void *field, char **ret) {
 
 const ConfigItem config_items[] = {
         { "enabled", parse_bool_item, format_bool, offsetof(Config, enabled), true },
+        { "lock", parse_bool_item, format_bool, offsetof(Config, lock), true },
         { "log-level", parse_log_level_item, format_log_level, offsetof(Config, log_level), false },
         { "tcti", parse_tcti_item, format_string, offsetof(Config, tcti), true },
         { "pcr-kernel", parse_pcr_item, format_unsigned, offsetof(Config, pcr_kernel), true },
@@ -459,6 +483,7 @@ const ConfigItem config_items[] = {
         { "force-format", parse_identity_item, format_string, offsetof(Config, force_format), true },
         { "mode", parse_mode_item, format_mode, offsetof(Config, mode), true },
         { "root-hash", parse_root_hash_item, format_root_hash, offsetof(Config, root_hash), true },
+        { "host-mounts", parse_host_mounts_item, format_host_mounts, offsetof(Config, host_mounts), true },
         { "failure-action", parse_failure_action_item, format_failure_action, offsetof(Config, failure_action), true },
         { "failure-delay", parse_delay_item, format_unsigned, offsetof(Config, failure_delay), false },
         { "pcr-leave", parse_pcr_item, format_unsigned, offsetof(Config, pcr_leave), true },
@@ -476,6 +501,7 @@ const ConfigItem config_items[] = {
         { "kbs-url", parse_url_item, format_string, offsetof(Config, kbs_url), true },
         { "kbs-ca-file", parse_path_item, format_string, offsetof(Config, kbs_ca_file), true, "(unset: the system's CA bundle)" },
         { "kbs-pin", parse_pin_item, format_string, offsetof(Config, kbs_pin), true },
+        { "kbs-insecure", parse_bool_item, format_bool, offsetof(Config, kbs_insecure), true },
         { "attest-tee", parse_tee_item, format_string, offsetof(Config, attest_tee), true },
         { "attest-key", parse_attest_key_item, format_attest_key, offsetof(Config, attest_key), true },
         { "attest-ak-hierarchy", parse_hierarchy_item, format_hierarchy, offsetof(Config, attest_ak_endorsement), true },

@@ -16,6 +16,7 @@
 typedef struct ConfigParseState {
         Config *config;
         const char *origin;
+        bool cmdline;                           /* the kernel command line: lock = yes binds it */
         bool seen[CONFIG_ITEMS_MAX];
         char *seen_secrets[CONFIG_SECRETS_MAX]; /* names given in this source */
 } ConfigParseState;
@@ -46,6 +47,10 @@ static int config_set_secret(ConfigParseState *s, const char *name, const char *
         for (size_t j = 0; j < c->n_secrets; j++)
                 if (streq(c->secrets[j].name, name))
                         slot = j;
+        if (s->cmdline && c->lock && (slot == SIZE_MAX || !streq_ptr(c->secrets[slot].resource, value)))
+                return log_error_errno(SYNTHETIC_ERRNO(EPERM),
+                                       "%s: 'secret.%s' is locked by the configuration file (lock = yes): the command line may not add or change a secret, refusing.",
+                                       s->origin, name);
         if (slot == SIZE_MAX) {
                 if (c->n_secrets >= CONFIG_SECRETS_MAX || i >= CONFIG_SECRETS_MAX)
                         return log_error_errno(SYNTHETIC_ERRNO(E2BIG), "%s: More than %u secrets, refusing.", s->origin,
@@ -70,6 +75,7 @@ int config_init(Config *c) {
                 .pcr_initrd = 11,
                 .pcr_cmdline = 12,
                 .mode = ROOT_MODE_COPY,
+                .host_mounts = HOST_MOUNTS_REFUSE,
                 .failure_action = FAILURE_ACTION_HALT,
                 .failure_delay = 10,
                 .pcr_leave = 11,
@@ -121,6 +127,34 @@ void config_done(Config *c) {
         c->n_secrets = 0;
 }
 
+/* lock = yes, and the command line names a security-relevant key: the same value is accepted (it
+ * changes nothing), another one is refused. The value is parsed as usual (a malformed one is refused
+ * as such) and both are compared as `ephroot config` prints them. On refusal the Config holds the new
+ * value: the caller treats any failure as fatal. */
+static int config_set_locked_item(ConfigParseState *s, const ConfigItem *item, const char *key, const char *value) {
+        _cleanup_free_ char *before = NULL, *after = NULL;
+        void *field = (uint8_t *) s->config + item->offset;
+        int r;
+
+        if (streq(key, "lock"))
+                return log_error_errno(SYNTHETIC_ERRNO(EPERM),
+                                       "%s: Setting 'lock' belongs to the configuration file alone, refusing.", s->origin);
+        r = item->format(field, &before);
+        if (r < 0)
+                return log_oom();
+        r = item->parse(key, value, field, s->origin);
+        if (r < 0)
+                return r;
+        r = item->format(field, &after);
+        if (r < 0)
+                return log_oom();
+        if (!streq_ptr(before, after))
+                return log_error_errno(SYNTHETIC_ERRNO(EPERM),
+                                       "%s: Setting '%s' is locked by the configuration file (lock = yes): the command line may not change it from '%s' to '%s', refusing.",
+                                       s->origin, key, strna(before), strna(after));
+        return 0;
+}
+
 static int config_set_item(ConfigParseState *s, const char *key, const char *value) {
         for (size_t i = 0; i < config_items_count; i++) {
                 const ConfigItem *item = config_items + i;
@@ -148,6 +182,8 @@ static int config_set_item(ConfigParseState *s, const char *key, const char *val
                                                        "%s: Value of '%s' contains a control character, refusing.",
                                                        s->origin, key);
 
+                if (s->cmdline && item->security && (s->config->lock || streq(key, "lock")))
+                        return config_set_locked_item(s, item, key, value);
                 return item->parse(key, value, (uint8_t *) s->config + item->offset, s->origin);
         }
 
@@ -231,6 +267,10 @@ int config_parse_text(Config *c, const char *text, const char *origin) {
                         return r;
         }
 
+        /* Locked off would make the command line unable to turn ephroot on, silently. */
+        if (c->lock && !c->enabled)
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s: 'lock = yes' needs 'enabled = yes', refusing.",
+                                       origin);
         return 0;
 }
 
@@ -306,7 +346,8 @@ static int cmdline_word(const char *word, void *userdata) {
 }
 
 int config_parse_cmdline(Config *c, const char *cmdline) {
-        _cleanup_(config_parse_state_done) ConfigParseState s = { .config = c, .origin = "kernel command line" };
+        _cleanup_(config_parse_state_done) ConfigParseState s = { .config = c, .origin = "kernel command line",
+                                                                  .cmdline = true };
         int r;
 
         assert_return(c, -EINVAL);

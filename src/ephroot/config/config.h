@@ -33,6 +33,13 @@ typedef enum FailureAction {
         _FAILURE_ACTION_MAX,
 } FailureAction;
 
+/* An /etc/fstab mount or swap on a host disk (docs/boot.md, "Other mounts"). */
+typedef enum HostMounts {
+        HOST_MOUNTS_REFUSE,  /* the boot fails, naming the line */
+        HOST_MOUNTS_COMMENT, /* the line is commented out, and that is measured */
+        _HOST_MOUNTS_MAX,
+} HostMounts;
+
 #define CONFIG_FAILURE_DELAY_MAX 300U  /* seconds before a failure action, at most */
 #define CONFIG_ROOT_HASH_SIZE 32U      /* sha256 */
 #define CONFIG_AZURE_IMDS_URL_DEFAULT "http://169.254.169.254"
@@ -67,6 +74,7 @@ typedef struct ConfigSecret {
 
 typedef struct Config {
         bool enabled;
+        bool lock;          /* the file's lock = yes: the command line may not change any [s] key */
         int log_level;
         char *tcti;
         unsigned pcr_kernel;
@@ -77,6 +85,7 @@ typedef struct Config {
         char *force_format; /* a disk identity (see docs/disks.md), or NULL */
         RootMode mode;
         RootHash root_hash;                       /* expected `ephroot root-hash` of the OS root */
+        HostMounts host_mounts;
         FailureAction failure_action;
         unsigned failure_delay;                   /* seconds, before poweroff/reboot */
         unsigned pcr_leave;                       /* the closing "leave-initrd" event */
@@ -97,6 +106,7 @@ typedef struct Config {
         char *kbs_url;
         char *kbs_ca_file;
         char *kbs_pin;
+        bool kbs_insecure;          /* a plain-HTTP kbs-url is allowed (tests only) */
         char *attest_tee;
         AttestKeyType attest_key;
         bool attest_ak_endorsement; /* the AK's hierarchy: endorsement instead of owner */
@@ -112,6 +122,7 @@ typedef struct Config {
 
 const char *root_mode_to_string(RootMode m);
 const char *failure_action_to_string(FailureAction a);
+const char *host_mounts_to_string(HostMounts h);
 const char *attest_mode_to_string(AttestMode m);
 
 /* Fills in the built-in defaults. Returns -ENOMEM on allocation failure. */
@@ -121,7 +132,9 @@ void config_done(Config *c);
 /* Parsers take text, never file names, and do no I/O. Each call is one source: a security-relevant
  * key given twice within it is refused. Later calls override earlier ones (defaults < file <
  * command line). "origin" names the source in messages. On failure the Config may be partially
- * updated; callers treat any failure as fatal. */
+ * updated; callers treat any failure as fatal. `lock` is the file's alone (refused on the command
+ * line, and needs enabled = yes in the file); once set, config_parse_cmdline() refuses (-EPERM) any
+ * security-relevant key or secret.<name> whose value would differ from the one it has. */
 int config_parse_text(Config *c, const char *text, const char *origin);
 int config_parse_cmdline(Config *c, const char *cmdline);
 

@@ -17,6 +17,14 @@ static bool is_plain(char c) {
 
 /* Appends " key=value" to f with the value escaped: NULL is "-", "-" itself is "%2D", any byte that is
  * not plain (space, '=', '%', control, non-ASCII, ...) is %XX in upper-case hex. */
+static void put_value(FILE *f, const char *value) {
+        for (const char *p = value; *p; p++)
+                if (is_plain(*p))
+                        fputc(*p, f);
+                else
+                        fprintf(f, "%%%02X", (unsigned) (unsigned char) *p);
+}
+
 static void put_field(FILE *f, const char *key, const char *value) {
         fprintf(f, " %s=", key);
         if (!value) {
@@ -27,11 +35,7 @@ static void put_field(FILE *f, const char *key, const char *value) {
                 fputs("%2D", f);
                 return;
         }
-        for (const char *p = value; *p; p++)
-                if (is_plain(*p))
-                        fputc(*p, f);
-                else
-                        fprintf(f, "%%%02X", (unsigned) (unsigned char) *p);
+        put_value(f, value);
 }
 
 int measure_disk_string(const MeasureDisk *d, char **ret) {
@@ -92,6 +96,36 @@ int measure_volume_key_string(const char *dm_name, const char *uuid, char **ret)
         s[n++] = ':';
         strcpy(s + n, uuid);
         *ret = TAKE_PTR(s);
+        return 0;
+}
+
+int measure_host_mounts_string(const unsigned *lines, const char *const *texts, size_t n, char **ret) {
+        char *buf = NULL, num[32];
+        size_t size = 0;
+        FILE *f;
+
+        assert_return((lines && texts) || n == 0, -EINVAL);
+        assert_return(ret, -EINVAL);
+
+        f = open_memstream(&buf, &size);
+        if (!f)
+                return -ENOMEM;
+
+        fputs(MEASURE_HOST_MOUNTS_PREFIX, f);
+        put_field(f, "action", "comment");
+        (void) snprintf(num, sizeof(num), "%zu", n);
+        put_field(f, "count", num);
+        for (size_t i = 0; i < n; i++) {
+                /* "<number>:" is plain; the line is escaped like any value. */
+                fprintf(f, " line=%u:", lines[i]);
+                put_value(f, texts[i]);
+        }
+
+        if (fclose(f) != 0 || !buf) {
+                free(buf);
+                return -ENOMEM;
+        }
+        *ret = buf;
         return 0;
 }
 

@@ -33,6 +33,7 @@ static const struct {
         [MEASURE_EVENT_VOLUME_KEY] = { "systemd", "volume-key" },
         [MEASURE_EVENT_LEAVE_INITRD] = { "systemd", "phase" },
         [MEASURE_EVENT_FAILURE] = { "ephroot", "failure" },
+        [MEASURE_EVENT_HOST_MOUNTS] = { "ephroot", "host-mounts" },
 };
 
 int measure_json_record(const MeasureEvent *e, const char *boot_id, uint64_t timestamp_usec, char **ret) {

@@ -2,6 +2,7 @@
 
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,6 +18,7 @@ static const char *const event_type_names[_MEASURE_EVENT_TYPE_MAX] = {
         [MEASURE_EVENT_VOLUME_KEY] = "volume-key",
         [MEASURE_EVENT_LEAVE_INITRD] = "leave-initrd",
         [MEASURE_EVENT_FAILURE] = "failure",
+        [MEASURE_EVENT_HOST_MOUNTS] = "host-mounts",
 };
 
 const char *measure_event_type_to_string(MeasureEventType t) {
@@ -45,33 +47,42 @@ void measure_events_free(MeasureEvent *events, size_t n) {
         free(events);
 }
 
-static int event_from_file(MeasureEventType type, unsigned pcr, const char *path, unsigned banks, MeasureEvent *ret) {
+static int event_from_file(MeasureEventType type, unsigned pcr, const char *root, const char *path, unsigned banks,
+                           MeasureEvent *ret) {
+        _cleanup_free_ char *name = NULL;
         _cleanup_close_ int fd = -EBADF;
         MeasureEvent e = { .type = type, .pcr = pcr, .banks = banks };
         const char *what = measure_event_type_to_string(type);
         struct stat st;
         int r;
 
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        /* The name the log records and the messages use: where the file is, seen from here. */
+        if (asprintf(&name, "%s%s%s", root && !streq(root, "/") ? root : "", root && path[0] != '/' ? "/" : "",
+                     path) < 0)
+                return log_oom();
+
+        /* Not led elsewhere: inside the OS root (never into the initramfs), not through a symlink, and
+         * never blocking on a FIFO (it opens at once and is refused below as not a regular file). */
+        fd = open_in_root(root, path, O_NOFOLLOW);
+        if (fd == -ELOOP)
+                return log_error_errno(fd, "Failed to open %s '%s': it is a symbolic link, refusing to follow it.",
+                                       what, name);
         if (fd < 0)
-                return log_error_errno(errno, "Failed to open %s '%s': %m", what, path);
+                return log_error_errno(fd, "Failed to open %s '%s': %m", what, name);
         if (fstat(fd, &st) < 0)
-                return log_error_errno(errno, "Failed to stat %s '%s': %m", what, path);
+                return log_error_errno(errno, "Failed to stat %s '%s': %m", what, name);
         if (!S_ISREG(st.st_mode))
                 return log_error_errno(SYNTHETIC_ERRNO(EBADFD), "Failed to measure %s '%s': not a regular file.",
-                                       what, path);
+                                       what, name);
         if ((uint64_t) st.st_size > MEASURE_FILE_SIZE_MAX)
                 return log_error_errno(SYNTHETIC_ERRNO(EFBIG), "Failed to measure %s '%s': larger than %llu bytes.",
-                                       what, path, MEASURE_FILE_SIZE_MAX);
+                                       what, name, MEASURE_FILE_SIZE_MAX);
 
         r = hash_fd(fd, MEASURE_FILE_SIZE_MAX, banks, e.digests, &e.size);
         if (r < 0)
-                return log_error_errno(r, "Failed to hash %s '%s': %m", what, path);
+                return log_error_errno(r, "Failed to hash %s '%s': %m", what, name);
 
-        e.path = strdup(path);
-        if (!e.path)
-                return log_oom();
-
+        e.path = TAKE_PTR(name);
         *ret = e;
         return 0;
 }
@@ -140,12 +151,12 @@ int measure_events_build(const Config *c, const MeasureInputs *in, unsigned bank
         if (!events)
                 return log_oom();
 
-        r = event_from_file(MEASURE_EVENT_KERNEL, c->pcr_kernel, in->kernel, banks, events + n);
+        r = event_from_file(MEASURE_EVENT_KERNEL, c->pcr_kernel, in->root, in->kernel, banks, events + n);
         if (r < 0)
                 goto fail;
         n++;
 
-        r = event_from_file(MEASURE_EVENT_INITRD, c->pcr_initrd, in->initrd, banks, events + n);
+        r = event_from_file(MEASURE_EVENT_INITRD, c->pcr_initrd, in->root, in->initrd, banks, events + n);
         if (r < 0)
                 goto fail;
         n++;

@@ -21,6 +21,7 @@ typedef enum MeasureEventType {
         MEASURE_EVENT_VOLUME_KEY,   /* systemd's: HMAC(volume key, "cryptsetup:<dm name>:<uuid>") */
         MEASURE_EVENT_LEAVE_INITRD, /* systemd's phase string "leave-initrd" */
         MEASURE_EVENT_FAILURE,      /* the boot failed closed: H(failure string) */
+        MEASURE_EVENT_HOST_MOUNTS,  /* host-mounts=comment: H(measure_host_mounts_string()) */
         _MEASURE_EVENT_TYPE_MAX,
 } MeasureEventType;
 
@@ -42,6 +43,8 @@ typedef struct MeasureInputs {
         const char *kernel;  /* path */
         const char *initrd;  /* path */
         const char *cmdline; /* text, as read from /proc/cmdline (a trailing newline is dropped) */
+        const char *root;    /* the OS root: kernel and initrd are resolved inside it, as if it were "/";
+                              * NULL: the paths as given */
 } MeasureInputs;
 
 /* The PCR values a sequence of events produces from reset (all zeros). */
@@ -61,7 +64,9 @@ void measure_events_free(MeasureEvent *events, size_t n);
 
 /* Builds the boot's events, in the order they are extended (kernel, initrd, command line), with
  * digests for every bank in `banks`. The one place that decides what bytes are measured: the boot
- * and `predict` both call it. Logs failures, naming the file. */
+ * and `predict` both call it. Kernel and initrd are opened with openat2(): inside in->root when set
+ * (RESOLVE_IN_ROOT), never through a symlink as last component (-ELOOP), without blocking, and must be
+ * regular files (-EBADFD: a FIFO, a device, a directory). Logs failures, naming the file. */
 int measure_events_build(const Config *c, const MeasureInputs *in, unsigned banks, MeasureEvent **ret,
                          size_t *ret_n);
 
@@ -121,3 +126,9 @@ int measure_volume_key_string(const char *dm_name, const char *uuid, char **ret)
  * which gcc 14 reports with -Wnonnull-compare). On failure nothing is returned. Logs failures. */
 int measure_volume_events_build(const MeasureDisk *target, const LuksVolume *v, const char *dm_name,
                                 const Secret *key, unsigned pcr, unsigned banks, MeasureEvent *ret);
+
+/* The host-mounts event's text (docs/measurements.md): "ephroot-host-mounts:v1 action=comment
+ * count=<n>", then " line=<number>:<the fstab line>" for each line commented out, in order, escaped as
+ * in the disk string. No I/O. */
+#define MEASURE_HOST_MOUNTS_PREFIX "ephroot-host-mounts:v1"
+int measure_host_mounts_string(const unsigned *lines, const char *const *texts, size_t n, char **ret);

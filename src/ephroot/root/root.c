@@ -258,7 +258,7 @@ static int lay_overlay(const char *rootmnt, const char *volume_node) {
 }
 
 int root_lay(const Config *c, const char *rootmnt, const char *volume_node, uint64_t volume_size,
-             const char *target_node, RootLayout *ret) {
+             const char *target_node, const char *fstab, RootLayout *ret) {
         _cleanup_(root_layout_done) RootLayout l = { .mode = c->mode };
         _cleanup_free_ char *entry = NULL;
         int r;
@@ -283,7 +283,10 @@ int root_lay(const Config *c, const char *rootmnt, const char *volume_node, uint
         if (r < 0)
                 return r;
 
-        r = fstab_rewrite_file(rootmnt, entry, target_node);
+        r = fstab_rewrite_file(rootmnt, fstab, entry, target_node, c->host_mounts == HOST_MOUNTS_COMMENT);
+        if (r == -EPERM)
+                return log_error_errno(r, "Failed to rewrite '%s/etc/fstab' for the new root: it mounts a host disk, refusing.",
+                                       rootmnt);
         if (r < 0)
                 return log_error_errno(r, "Failed to rewrite '%s/etc/fstab' for the new root: %m", rootmnt);
 

@@ -42,6 +42,8 @@ int root_copy_sector_size(const char *rootmnt, unsigned *ret);
 /* copy: copies the OS root into volume_node (checking root-hash= when set), unmounts the OS root,
  * mounts the copy at rootmnt and grows it to the volume. overlay: makes an ext4 on volume_node, moves
  * the OS root to ROOT_OVERLAY_LOWER read-only and mounts an overlay at rootmnt. Either way the new
- * root's /etc/fstab is rewritten (root-fstab.h). Logs failures. */
+ * root's /etc/fstab is rewritten (root-fstab.h) from fstab, the text the boot read and checked before
+ * (NULL: read now), with host disk lines commented out under host-mounts=comment and refused
+ * otherwise. Logs failures. */
 int root_lay(const Config *c, const char *rootmnt, const char *volume_node, uint64_t volume_size,
-             const char *target_node, RootLayout *ret);
+             const char *target_node, const char *fstab, RootLayout *ret);

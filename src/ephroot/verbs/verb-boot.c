@@ -75,6 +75,8 @@ static VerbResult parse_boot_args(VerbContext *ctx, int argc, char **argv) {
                 return verb_usage("Unexpected argument '%s'.", argv[0]);
         if (!arg.boot.rootmnt || !path_is_absolute(arg.boot.rootmnt))
                 return verb_usage("--rootmnt needs the absolute path where the OS root is mounted.");
+        if (!arg.boot.kernel != !arg.boot.initrd)
+                return verb_usage("--kernel and --initrd go together: give both, or neither (the OS root's files).");
         return VERB_OK;
 }
 

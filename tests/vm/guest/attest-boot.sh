@@ -12,7 +12,7 @@ ip addr add 10.0.2.15/24 dev eth0
 mkdir -p /rootmnt /run/ephroot
 mount -o ro -t ext4 /dev/vdb /rootmnt || { result error mount-vdb; exit 1; }
 printf '%s\n' enabled=yes device=/dev/vda mode=copy failure-action=halt attest=required \
-        kbs-url=http://10.0.2.100:8080 secret.disk=default/key/disk attest-timeout=20 kbs-retries=1 >/tmp/c.conf
+        kbs-url=http://10.0.2.100:8080 kbs-insecure=yes secret.disk=default/key/disk attest-timeout=20 kbs-retries=1 >/tmp/c.conf
 ephroot --log-target stderr --tcti device:/dev/tpmrm0 --config /tmp/c.conf boot --rootmnt /rootmnt \
         --kernel /bin/busybox --initrd /job.sh --cmdline-file /proc/cmdline --no-failure-action >/tmp/out 2>/tmp/err
 result boot-rc "$?"

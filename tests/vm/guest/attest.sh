@@ -10,6 +10,7 @@ mkdir -p /run/ephroot /etc
 cat >/etc/ephroot.conf <<CONF
 attest = required
 kbs-url = http://10.0.2.100:8080
+kbs-insecure = yes
 secret.disk = default/key/disk
 attest-timeout = 30
 kbs-retries = 2

@@ -21,6 +21,9 @@
 #   vm_resource_disk FILE MIB KIND a resource disk image: azure (MBR + NTFS "Temporary Storage", as
 #                                  Azure delivers it), raw (zeros), ext4-files (an ext4 with files)
 #   vm_require                     exits 77 when QEMU, swtpm or debootstrap is missing
+#   vm_os_image_with_fstab FILE TEXT
+#                                  a copy of VM_OS_IMAGE (sparse) whose /etc/fstab holds TEXT (written
+#                                  into the ext4 at 1 MiB with debugfs)
 
 VM_LIB_DIR=$(dirname "${BASH_SOURCE[0]}")
 . "$VM_LIB_DIR/../../lib/swtpm.sh"
@@ -67,6 +70,15 @@ vm_resource_disk() {
                 return 1
                 ;;
         esac
+}
+
+vm_os_image_with_fstab() {
+        local file=$1 text=$2
+        cp --sparse=always "$VM_OS_IMAGE" "$file" || return 1
+        printf '%s' "$text" >"$file.fstab"
+        debugfs -w -R "rm /etc/fstab" "$file?offset=1048576" >/dev/null 2>&1
+        debugfs -w -R "write $file.fstab /etc/fstab" "$file?offset=1048576" >/dev/null 2>&1 || return 1
+        [ "$(debugfs -R 'cat /etc/fstab' "$file?offset=1048576" 2>/dev/null)" = "$(cat "$file.fstab")" ]
 }
 
 vm_boot() {
