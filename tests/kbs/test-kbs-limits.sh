@@ -6,26 +6,31 @@
 # its attestation and gets its resource; the per-address limit, the request deadline and the memory
 # budget (503 + Retry-After) each shown; the RSS stays within the budget; afterwards the broker
 # answers normally. Then three replicas behind HAProxy (round robin, no stickiness).
-#   test-kbs-limits.sh EPHROOT-KBS
+#   test-kbs-limits.sh EPHROOT-KBS EPHROOT-TEST
 set -euo pipefail
 
-KBS=$(realpath "${1:?usage: test-kbs-limits.sh EPHROOT-KBS}")
+KBS=$(realpath "${1:?usage: test-kbs-limits.sh EPHROOT-KBS EPHROOT-TEST}")
+EPHROOT=$(realpath "${2:?usage: test-kbs-limits.sh EPHROOT-KBS EPHROOT-TEST}")
 HERE=$(cd "$(dirname "$0")" && pwd)
 PY=/usr/bin/python3
-for t in curl haproxy openssl xxd; do command -v $t >/dev/null || { echo "SKIP: $t missing"; exit 77; }; done
+for t in curl haproxy openssl xxd swtpm swtpm_setup; do command -v $t >/dev/null || { echo "SKIP: $t missing"; exit 77; }; done
 "$PY" -c 'import jwcrypto, cryptography' 2>/dev/null || { echo "SKIP: python3-jwcrypto missing"; exit 77; }
 
 work=$(mktemp -d)
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+shm=$(mktemp -d /dev/shm/ephroot-limits.XXXXXX)
+. "$HERE/../lib/swtpm.sh"
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; swtpm_stop || true; wait 2>/dev/null || true; rm -rf "$work" "$shm"; }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; for l in "$work"/log*; do [ -f "$l" ] && tail -5 "$l" >&2; done; exit 1; }
 ok() { echo "ok: $*"; }
 
 "$PY" "$HERE/kbs-client.py" make-ak "$work/ak"
 mkdir -p "$work/res/default/key" && head -c 32 /dev/urandom >"$work/res/default/key/disk"
+swtpm_start "$work/tpm" sha256 || fail "swtpm"
+EAK=$("$EPHROOT" --config /dev/null --tcti "$SWTPM_TCTI" attest --print-ak --cmdline-file /dev/null 2>/dev/null) || fail "print-ak"
 cat >"$work/policy.json" <<JSON
-{"policies":[{"name":"t","tee":["tpm"],"trusted_aks":["$(cat "$work/ak/ak.spki.b64")"],"resources":["default/key/*"]}]}
+{"policies":[{"name":"t","tee":["tpm"],"trusted_aks":["$(cat "$work/ak/ak.spki.b64")","$EAK"],"resources":["default/key/*"]}]}
 JSON
 head -c 32 /dev/urandom | xxd -p -c 64 >"$work/session.key"
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$work/token.pem" 2>/dev/null
@@ -151,3 +156,18 @@ for p in "${CL[@]}"; do wait "$p" || fails=$((fails + 1)); done
 [ "$fails" = 0 ] || fail "$fails of 12 clients failed after a replica was killed: $(cat "$work"/out-* | grep -v 'resource: 200' | head -5)"
 auth_r3=$(grep -c "auth: new session\|attest: tpm\|resource: default" "$work/log-r3" || true)
 ok "12 clients at once through HAProxy, replica r3 killed mid-run (after answering $auth_r3 requests): every client got its secret"
+
+# the same with `ephroot attest` (swtpm, the test build's 1 s delay between evidence and attest): six
+# clients one after the other; replica r2 is killed while the third waits between auth and attest
+printf 'attest = required\nkbs-url = http://127.0.0.1:%s\nkbs-insecure = yes\nsecret.disk = default/key/disk\nattest-timeout = 20\n' "$H" >"$work/ephroot.conf"
+R2_PID=$(pgrep -f "$work/kbs-r2.json" | head -1)
+for i in 1 2 3 4 5 6; do
+        rm -rf "$shm/secrets"
+        EPHROOT_TEST_ATTEST=delay=1 "$EPHROOT" --config "$work/ephroot.conf" --tcti "$SWTPM_TCTI" --log-target stderr attest \
+                --cmdline-file /dev/null --secrets-dir "$shm/secrets" >"$work/eout-$i" 2>&1 &
+        c=$!
+        if [ "$i" = 3 ]; then sleep 0.5; kill -9 "$R2_PID"; fi
+        wait "$c" || fail "ephroot attest $i after r2 was killed: $(cat "$work/eout-$i")"
+        cmp "$shm/secrets/disk" "$work/res/default/key/disk" || fail "ephroot attest $i: secret differs"
+done
+ok "six ephroot attest clients through HAProxy, replica r2 killed while the third was between auth and attest: every one got its secret"
