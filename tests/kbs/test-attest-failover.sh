@@ -104,6 +104,19 @@ grep -q "HTTP 503" client.log || fail "busy alone: $(cat client.log)"
 [ ! -e "$shm/secrets/disk" ] || fail "a secret was written"
 ok "a busy broker alone: retried after its Retry-After (two requests in $ms ms), then refused, no secret"
 
+# every broker unreachable for a moment (the network coming up at boot): the list is retried with a
+# back-off as a single broker is, not given up on in a few milliseconds
+LATE=$(free_port)
+sed "s/\"port\":0/\"port\":$LATE/" kbs-a.json >kbs-late.json
+(sleep 0.5; exec "$KBS" --config kbs-late.json) >log-late 2>&1 &
+PIDS+=("$!")
+start=$(date +%s%N)
+attest "http://127.0.0.1:$DEAD,http://127.0.0.1:$LATE" "kbs-retries = 4" || fail "a broker up after 0.5 s: $(cat client.log)"
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+cmp "$shm/secrets/disk" res/default/key/disk || fail "secret differs (late)"
+[ "$ms" -ge 500 ] && [ "$ms" -lt 8000 ] || fail "late broker: $ms ms"
+ok "both brokers down at first, the second up after 0.5 s: retried with a back-off, secret in $ms ms"
+
 DEAD2=$(free_port)
 start=$(date +%s%N)
 if attest "http://127.0.0.1:$DEAD,http://127.0.0.1:$DEAD2" "attest-timeout = 5"; then fail "no broker, but attested"; fi

@@ -377,6 +377,9 @@ static int step_fetch(AttestSession *s) {
         return 0;
 }
 
+#define ATTEST_FAILOVER_BACKOFF_FIRST_MS 200U
+#define ATTEST_FAILOVER_BACKOFF_MAX_MS 3200U
+
 /* One whole exchange with one broker: auth, evidence, attest, every resource. */
 static int attest_exchange(AttestSession *s, uint64_t start, unsigned retries) {
         _cleanup_free_ char *evidence = NULL;
@@ -401,6 +404,33 @@ static int attest_exchange(AttestSession *s, uint64_t start, unsigned retries) {
  * retries). A refusal (401/403), a protocol error or a TLS failure is final: fail closed. */
 static bool failover_reason(int r) {
         return IN_SET(r, -ECONNREFUSED, -ETIMEDOUT, -EBUSY, -EIO, -EHOSTUNREACH, -ENETUNREACH, -ECONNRESET);
+}
+
+static const char *failover_reason_string(int r) {
+        switch (r) {
+        case -EBUSY:
+                return "busy or failing";
+        case -ETIMEDOUT:
+                return "timed out";
+        case -ECONNRESET:
+                return "connection reset";
+        case -ECONNREFUSED:
+        case -EHOSTUNREACH:
+        case -ENETUNREACH:
+                return "unreachable";
+        default:
+                return "I/O error";
+        }
+}
+
+/* Before a broker is asked again: its 503's Retry-After, and at least the back-off the single-broker
+ * HTTP client waits (200 ms doubling to 3.2 s), so a list of brokers all unreachable for a moment (the
+ * network still coming up) is not given up on in a few milliseconds. */
+static uint64_t failover_wait_usec(unsigned tries, unsigned retry_after_sec) {
+        uint64_t backoff_ms = MIN((uint64_t) ATTEST_FAILOVER_BACKOFF_FIRST_MS << MIN(tries - 1, 8U),
+                                  (uint64_t) ATTEST_FAILOVER_BACKOFF_MAX_MS);
+
+        return MAX(backoff_ms * 1000U, (uint64_t) retry_after_sec * 1000000U);
 }
 
 int attest_run(const Config *c, Tpm2Context *tpm, const char *secrets_dir, AttestResult *ret) {
@@ -443,7 +473,11 @@ int attest_run(const Config *c, Tpm2Context *tpm, const char *secrets_dir, Attes
                                 wake = MIN(wake, next_ok[i]);
                         }
                 if (pick == n && wake != UINT64_MAX && wake < deadline) {
-                        (void) usleep((useconds_t) MIN(wake - now, (uint64_t) 30000000));
+                        uint64_t d = MIN(wake - now, (uint64_t) 30000000U);
+
+                        (void) nanosleep(&(struct timespec) { .tv_sec = (time_t) (d / 1000000U),
+                                                              .tv_nsec = (long) (d % 1000000U) * 1000L },
+                                         NULL);
                         continue;
                 }
                 if (pick == n)
@@ -461,9 +495,10 @@ int attest_run(const Config *c, Tpm2Context *tpm, const char *secrets_dir, Attes
                 }
                 if (n == 1 || !failover_reason(r) || now_usec(CLOCK_MONOTONIC) >= deadline)
                         break;
-                next_ok[pick] = now_usec(CLOCK_MONOTONIC) + (uint64_t) http_client_retry_after(s.http) * 1000000U;
+                next_ok[pick] = now_usec(CLOCK_MONOTONIC) +
+                                failover_wait_usec(tries[pick], http_client_retry_after(s.http));
                 log_warning("Broker '%s' failed (%s); trying the next of kbs-url within attest-timeout.", urls[pick],
-                            r == -EBUSY ? "busy or failing" : "unreachable");
+                            failover_reason_string(r));
         }
         if (r < 0 && n > 1 && failover_reason(r))
                 log_error("Failed to attest: none of the %u brokers of kbs-url answered within attest-timeout (%u s).", n,
