@@ -104,6 +104,22 @@ grep -q "HTTP 503" client.log || fail "busy alone: $(cat client.log)"
 [ ! -e "$shm/secrets/disk" ] || fail "a secret was written"
 ok "a busy broker alone: retried after its Retry-After (two requests in $ms ms), then refused, no secret"
 
+# a broker that accepts connections but never answers (listening, nothing accepted): with
+# attest-timeout=8 and two brokers, each request may take 4 s, and the second serves in time
+HANG=$(free_port)
+"$PY" -c 'import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(16); time.sleep(600)' "$HANG" &
+PIDS+=("$!")
+sleep 0.3
+start=$(date +%s%N)
+attest "http://127.0.0.1:$HANG,http://127.0.0.1:$A" || fail "a silent first broker: $(cat client.log)"
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+cmp "$shm/secrets/disk" res/default/key/disk || fail "secret differs (silent)"
+grep -q "Broker 'http://127.0.0.1:$HANG' failed (timed out); trying the next" client.log || fail "silent: $(cat client.log)"
+[ "$ms" -ge 3500 ] && [ "$ms" -lt 8000 ] || fail "silent first broker: $ms ms"
+ok "first broker accepts but never answers: given up after its share of attest-timeout, the second served in $ms ms"
+
 # every broker unreachable for a moment (the network coming up at boot): the list is retried with a
 # back-off as a single broker is, not given up on in a few milliseconds
 LATE=$(free_port)

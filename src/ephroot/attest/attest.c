@@ -26,6 +26,7 @@
 #include "util.h"
 
 #define HTTP_ATTEMPT_TIMEOUT_MS 20000U
+#define HTTP_ATTEMPT_TIMEOUT_SHARE_MIN_MS 2000U
 
 /* One exchange with the broker, from the HTTP client to the fetched secrets; session_done() frees
  * and wipes all of it. */
@@ -234,16 +235,23 @@ static void session_done(AttestSession *s) {
 }
 
 /* The HTTP client for the whole exchange: every request's retries share one deadline, attest-timeout
- * from the start. */
-static int session_connect(AttestSession *s, uint64_t start, unsigned retries) {
+ * from the start. One broker: its client retries (kbs-retries) and a request may take 20 s. Several:
+ * each request is tried once and may take its broker's share of attest-timeout (at least 2 s, at
+ * most 20 s), so a broker that accepts connections but never answers leaves time for the next. */
+static int session_connect(AttestSession *s, uint64_t start, unsigned n_brokers) {
         const Config *c = s->config;
+        unsigned retries = n_brokers > 1 ? 0 : c->kbs_retries, timeout_ms = HTTP_ATTEMPT_TIMEOUT_MS;
         int r;
+
+        if (n_brokers > 1)
+                timeout_ms = MIN(MAX(c->attest_timeout * 1000U / n_brokers, HTTP_ATTEMPT_TIMEOUT_SHARE_MIN_MS),
+                                 HTTP_ATTEMPT_TIMEOUT_MS);
 
         r = http_client_new(&(HttpOptions) {
                                     .ca_file = c->kbs_ca_file,
                                     .pin = c->kbs_pin,
                                     .connect_timeout_ms = c->kbs_connect_timeout * 1000U,
-                                    .timeout_ms = HTTP_ATTEMPT_TIMEOUT_MS,
+                                    .timeout_ms = timeout_ms,
                                     .deadline_usec = start + (uint64_t) c->attest_timeout * 1000000U,
                                     .retries = retries,
                                     .max_response = ATTEST_RESPONSE_MAX,
@@ -381,11 +389,11 @@ static int step_fetch(AttestSession *s) {
 #define ATTEST_FAILOVER_BACKOFF_MAX_MS 3200U
 
 /* One whole exchange with one broker: auth, evidence, attest, every resource. */
-static int attest_exchange(AttestSession *s, uint64_t start, unsigned retries) {
+static int attest_exchange(AttestSession *s, uint64_t start, unsigned n_brokers) {
         _cleanup_free_ char *evidence = NULL;
         int r;
 
-        r = session_connect(s, start, retries);
+        r = session_connect(s, start, n_brokers);
         if (r < 0)
                 return r;
         r = step_auth(s);
@@ -484,7 +492,7 @@ int attest_run(const Config *c, Tpm2Context *tpm, const char *secrets_dir, Attes
                         break; /* every broker tried as often as allowed, or the deadline */
                 tries[pick]++;
                 s.url = urls[pick];
-                r = attest_exchange(&s, start, n == 1 ? c->kbs_retries : 0);
+                r = attest_exchange(&s, start, n);
                 res.evidence_usec += s.evidence_usec;
                 res.http_attempts += http_client_attempts(s.http);
                 if (r >= 0) {
