@@ -468,6 +468,33 @@ static void test_config_insecure(void **state) {
                 assert_true(config_parse_text(&c, bad_lists[i], "t") < 0);
                 config_done(&c);
         }
+
+        /* eight is the bound; empty items are dropped; a bad list leaves the previous value as it was */
+        assert_int_equal(config_init(&c), 0);
+        assert_int_equal(config_parse_text(&c, "kbs-url = https://1,https://2,https://3,https://4,"
+                                               "https://5,https://6,https://7,https://8\n", "t"), 0);
+        assert_int_equal(config_parse_cmdline(&c, "ephroot.kbs-url=,https://a.example,,https://b.example,"), 0);
+        assert_string_equal(c.kbs_url, "https://a.example,https://b.example");
+        static const char *const bad_items[] = {
+                "ephroot.kbs-url=https://a.example,https://b#frag", "ephroot.kbs-url=,,",
+                "ephroot.kbs-url=https://a.example,file:///etc/passwd", "ephroot.kbs-url=https://a.example,b.example",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad_items); i++) {
+                assert_true(config_parse_cmdline(&c, bad_items[i]) < 0);
+                assert_string_equal(c.kbs_url, "https://a.example,https://b.example");
+        }
+        config_done(&c);
+
+        /* one URL longer than 1024 characters, in a list */
+        _cleanup_free_ char *long_url = malloc(1100), *line = NULL;
+        assert_non_null(long_url);
+        memset(long_url, 'a', 1099);
+        long_url[1099] = '\0';
+        memcpy(long_url, "https://", 8);
+        assert_true(asprintf(&line, "kbs-url = https://a.example,%s\n", long_url) > 0);
+        assert_int_equal(config_init(&c), 0);
+        assert_true(config_parse_text(&c, line, "t") < 0);
+        config_done(&c);
 }
 
 static int group_setup(void **state) {
