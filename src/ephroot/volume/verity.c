@@ -7,7 +7,11 @@
 #define _GNU_SOURCE
 #include <assert.h>
 #include <libcryptsetup.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "util.h"
@@ -74,4 +78,75 @@ int verity_format(const VerityFormatParams *p, VerityFormatResult *ret) {
         res.hash_size = verity_hash_size(p->data_size);
         *ret = res;
         return 0;
+}
+
+static int read_first_block(const char *node) {
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ void *buf = NULL;
+        int r;
+
+        fd = open(node, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_DIRECT);
+        if (fd < 0)
+                return -errno;
+        if (posix_memalign(&buf, VERITY_BLOCK_SIZE, VERITY_BLOCK_SIZE) != 0)
+                return -ENOMEM;
+        r = pread_full(fd, buf, VERITY_BLOCK_SIZE, 0);
+        return r < 0 ? r : 0;
+}
+
+int verity_activate(const char *data_device, const char *hash_device, uint64_t hash_offset,
+                    const uint8_t root_hash[static VERITY_ROOT_HASH_SIZE], bool panic, const char *name, char **ret_node) {
+        _cleanup_(crypt_freep) struct crypt_device *cd = NULL;
+        _cleanup_free_ char *node = NULL;
+        struct crypt_params_verity params = {
+                .hash_area_offset = hash_offset,
+        };
+        uint32_t flags = CRYPT_ACTIVATE_READONLY;
+        int r;
+
+        assert(data_device && hash_device && root_hash && name && ret_node);
+
+        crypt_set_log_callback(NULL, log_cb, NULL);
+        r = crypt_init_data_device(&cd, hash_device, data_device);
+        if (r < 0)
+                return log_debug_errno(r, "crypt_init_data_device('%s', '%s') failed: %m", hash_device, data_device);
+        crypt_set_log_callback(cd, log_cb, NULL);
+        r = crypt_load(cd, CRYPT_VERITY, &params);
+        if (r < 0)
+                return log_debug_errno(r, "crypt_load(CRYPT_VERITY) at offset %llu of '%s' failed: %m",
+                                       (unsigned long long) hash_offset, hash_device);
+        if (panic) {
+#ifdef CRYPT_ACTIVATE_PANIC_ON_CORRUPTION
+                flags |= CRYPT_ACTIVATE_PANIC_ON_CORRUPTION;
+#else
+                return log_debug_errno(SYNTHETIC_ERRNO(EOPNOTSUPP), "This libcryptsetup has no panic-on-corruption.");
+#endif
+        }
+        r = crypt_activate_by_volume_key(cd, name, (const char *) root_hash, VERITY_ROOT_HASH_SIZE, flags);
+        if (r < 0)
+                return log_debug_errno(r, "crypt_activate_by_volume_key('%s', verity) failed: %m", name);
+        if (asprintf(&node, "/dev/mapper/%s", name) < 0) {
+                (void) crypt_deactivate(cd, name);
+                return -ENOMEM;
+        }
+        r = read_first_block(node);
+        if (r < 0) {
+                (void) crypt_deactivate(cd, name);
+                return log_debug_errno(r, "Reading the first block of '%s' failed: %m", node);
+        }
+        *ret_node = TAKE_PTR(node);
+        return 0;
+}
+
+int verity_deactivate(const char *name) {
+        _cleanup_(crypt_freep) struct crypt_device *cd = NULL;
+        int r;
+
+        crypt_set_log_callback(NULL, log_cb, NULL);
+        r = crypt_init_by_name(&cd, name);
+        if (r < 0)
+                return log_debug_errno(r, "crypt_init_by_name('%s') failed: %m", name);
+        crypt_set_log_callback(cd, log_cb, NULL);
+        r = crypt_deactivate(cd, name);
+        return r < 0 ? log_debug_errno(r, "crypt_deactivate('%s') failed: %m", name) : 0;
 }

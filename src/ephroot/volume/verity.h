@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* dm-verity for the OS root (verity.c, libcryptsetup's verity support: the hash tree is libcryptsetup's,
@@ -29,3 +30,12 @@ uint64_t verity_hash_size(uint64_t data_size);
 /* Writes the verity superblock (random salt, sha256, 4096-byte blocks, format 1) and the hash tree for
  * p->data_size bytes of p->data_device at p->hash_offset of p->hash_device. Logs at debug level only. */
 int verity_format(const VerityFormatParams *p, VerityFormatResult *ret);
+
+/* Opens data_device through dm-verity as /dev/mapper/<name>, read-only, from the verity superblock at
+ * hash_offset of hash_device and the expected root hash; panic: the kernel panics on a corrupted block
+ * instead of failing the read. Then reads the first data block through the mapping, so a root hash
+ * that does not match the tree fails here (-EIO, the mapping removed), not at the first file read.
+ * -ENOENT/-EINVAL: no verity superblock at that place. Logs at debug level only. */
+int verity_activate(const char *data_device, const char *hash_device, uint64_t hash_offset,
+                    const uint8_t root_hash[static VERITY_ROOT_HASH_SIZE], bool panic, const char *name, char **ret_node);
+int verity_deactivate(const char *name);
