@@ -3,7 +3,8 @@
 # dm-verity under the root (docs/verity.md). The host puts a marker file into a copy of the OS image,
 # writes the hash tree with `ephroot verity-format` onto a disk of its own (a second virtio disk,
 # /dev/vdb in the guest: the image's partition has no room after its filesystem) and boots with the
-# root hash on the command line:
+# root hash on the command line, and fsck.mode=skip (initramfs-tools' fsck of the root rewrites its
+# superblock even when clean, which dm-verity then rightly refuses):
 #   control       overlay: boots; the lower layer is /dev/mapper/ephroot-os (verity); the marker reads
 #                 back byte for byte; status.json has the root hash; PCRs equal the replay/prediction
 #   tamper        one byte of the marker's data block changed on the OS image after verity-format,
@@ -58,7 +59,7 @@ esac
 vm_resource_disk "$VM_WORK/resource.img" 2048 azure || exit 1
 VM_OS_IMAGE=$os VM_RESOURCE_DISK=$VM_WORK/resource.img VM_DEADLINE=500 \
 VM_QEMU_ARGS="-drive file=$hash,format=raw,if=none,id=vh,readonly=on -device virtio-blk-pci,drive=vh" \
-VM_APPEND="ephroot=on ephroot.device=/dev/sda ephroot.mode=$mode ephroot.failure-action=poweroff ephroot.verity-root-hash=$append_hash ephroot.verity-hash-device=/dev/vdb" \
+VM_APPEND="fsck.mode=skip ephroot=on ephroot.device=/dev/sda ephroot.mode=$mode ephroot.failure-action=poweroff ephroot.verity-root-hash=$append_hash ephroot.verity-hash-device=/dev/vdb" \
         vm_boot "$out"
 tr -d '\r' <"$out/serial.log" | grep -a '^ephroot: \|verity' | head -n 20 | sed 's/^/   console: /'
 

@@ -196,10 +196,10 @@ static int lay_copy(const Config *c, const char *rootmnt, const char *volume_nod
                                        l->source_node, strna(got));
         }
 
-        if (umount2(rootmnt, 0) < 0)
-                return log_error_errno(errno, "Failed to unmount the OS root from '%s': %m", rootmnt);
         if (l->verity_node)
-                root_verity_close();
+                root_verity_close(); /* the OS root was unmounted before it was opened through dm-verity */
+        else if (umount2(rootmnt, 0) < 0)
+                return log_error_errno(errno, "Failed to unmount the OS root from '%s': %m", rootmnt);
         if (mount(volume_node, rootmnt, l->fstype, MS_NOATIME, NULL) < 0)
                 return log_error_errno(errno, "Failed to mount the copied root '%s' at '%s': %m", volume_node, rootmnt);
 
@@ -249,9 +249,7 @@ static int lay_overlay(const char *rootmnt, const char *volume_node, const RootL
                 return log_error_errno(errno, "Failed to create the overlay's upper and work directories: %m");
 
         if (l->verity_node) {
-                /* The host-visible device goes; the lower layer is the verified mapping, read-only. */
-                if (umount2(rootmnt, 0) < 0)
-                        return log_error_errno(errno, "Failed to unmount the OS root from '%s': %m", rootmnt);
+                /* The host-visible mount is gone (root_lay()); the lower layer is the verified mapping. */
                 if (mount(l->verity_node, ROOT_OVERLAY_LOWER, l->fstype, MS_RDONLY | MS_NOATIME,
                           streq(l->fstype, "ext4") ? "noload" : NULL) < 0)
                         return log_error_errno(errno, "Failed to mount the OS root through dm-verity ('%s') at '%s': %m",
@@ -284,6 +282,9 @@ int root_lay(const Config *c, const char *rootmnt, const char *volume_node, uint
         if (r < 0)
                 return r;
         if (c->verity_root_hash.set) {
+                /* dm-verity claims the device exclusively: the host-visible mount goes first. */
+                if (umount2(rootmnt, 0) < 0)
+                        return log_error_errno(errno, "Failed to unmount the OS root from '%s': %m", rootmnt);
                 r = root_verity_open(c, l.source_node, &l.verity_node);
                 if (r < 0)
                         return r;
