@@ -49,4 +49,15 @@ rc=0
 "$EPHROOT" predict --kernel "$work/k" --initrd "$work/i" --cmdline x --pcrlock-dir rel 2>"$work/err" >/dev/null || rc=$?
 [ "$rc" = 2 ] && grep -q "not an absolute path" "$work/err" ||
         { echo "FAIL: relative --pcrlock-dir: exit $rc, $(cat "$work/err")"; fail=1; }
+
+# verity-root-hash=: the text output names the verity event and its digest = openssl's SHA-256 of the
+# event string; pcr-disk=14 moves it; the JSON output (a broker policy fragment) keeps its shape.
+vh=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
+out=$("$EPHROOT" predict --kernel "$work/k" --initrd "$work/i" --banks sha256 \
+        --cmdline "$cmdline ephroot.verity-root-hash=$vh ephroot.verity-error=panic ephroot.pcr-disk=14")
+want=$(printf '%s' "ephroot-verity:v1 root-hash=$vh error=panic" | openssl dgst -sha256 -r | cut -d' ' -f1)
+grep -q "^verity event into PCR 14" <<<"$out" && grep -q "^  sha256: $want\$" <<<"$out" ||
+        { echo "FAIL: verity event: $out"; fail=1; }
+grep -q verity <<<"$("$EPHROOT" predict --kernel "$work/k" --initrd "$work/i" --json --cmdline "$cmdline ephroot.verity-root-hash=$vh")" &&
+        { echo "FAIL: verity in the JSON output"; fail=1; }
 exit $fail

@@ -3,6 +3,7 @@
 /* Pure parts of the boot: the fstab rewrite, the ext2/3/4 used-block map on hand-made superblocks,
  * the boot keys of the configuration, and how a failure's one sentence reaches the failure line. */
 
+#define _GNU_SOURCE
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "boot.h"
@@ -19,6 +22,7 @@
 #include "log.h"
 #include "measure.h"
 #include "root-fstab.h"
+#include "root-verity.h"
 #include "root.h"
 
 static void test_fstab_azure(void **state) {
@@ -385,8 +389,43 @@ static void test_boot_error_collect(void **state) {
         assert_string_equal(outer.message, "Failed to copy '/dev/vdb': No space left on device");
 }
 
+/* verity-root-hash=: the measured text (from the configuration alone, so predict computes it) and where
+ * the boot looks for the hash tree. */
+static void test_verity_event_and_offset(void **state) {
+        Config c;
+        uint64_t off = 1;
+        char *s = NULL;
+        int fd;
+
+        (void) state;
+        assert_int_equal(config_init(&c), 0);
+        assert_int_equal(config_parse_text(&c, "verity-root-hash = 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n",
+                                           "t.conf"),
+                         0);
+        assert_int_equal(measure_verity_string(c.verity_root_hash.bytes, verity_error_to_string(c.verity_error), &s), 0);
+        assert_string_equal(s, "ephroot-verity:v1 root-hash=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff error=eio");
+        free(s);
+
+        /* No filesystem on the device and offset auto: refused, naming the keys to set. */
+        fd = memfd_create("os-root", MFD_CLOEXEC);
+        assert_true(fd >= 0);
+        assert_int_equal(ftruncate(fd, 1 << 20), 0);
+        assert_int_equal(root_verity_hash_offset(&c, fd, 1 << 20, &off), -EMEDIUMTYPE);
+        assert_true(off == 1);
+        /* A hash device of its own: offset 0; an explicit offset wins. */
+        assert_int_equal(config_parse_text(&c, "verity-hash-device = /dev/vdb\n", "t2.conf"), 0);
+        assert_int_equal(root_verity_hash_offset(&c, fd, 1 << 20, &off), 0);
+        assert_true(off == 0);
+        assert_int_equal(config_parse_text(&c, "verity-hash-offset = 8192\n", "t3.conf"), 0);
+        assert_int_equal(root_verity_hash_offset(&c, fd, 1 << 20, &off), 0);
+        assert_true(off == 8192);
+        close(fd);
+        config_done(&c);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_verity_event_and_offset),
                 cmocka_unit_test(test_fstab_azure),
                 cmocka_unit_test(test_fstab_no_root_entry),
                 cmocka_unit_test(test_fstab_classify),

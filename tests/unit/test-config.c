@@ -279,6 +279,10 @@ static void test_lock(void **state) {
                 "ephroot.measure-log=/tmp/log",
                 "ephroot.tcti=swtpm:port=1",
                 "ephroot.device=/dev/sdc",
+                "ephroot.verity-root-hash=0000000000000000000000000000000000000000000000000000000000000000",
+                "ephroot.verity-hash-offset=4096",
+                "ephroot.verity-hash-device=/dev/sdb2",
+                "ephroot.verity-error=panic",
                 "ephroot.lock=no",
                 "ephroot.lock=yes",
                 "root=/dev/sda1 quiet ephroot.attest=optional", /* among other words */
@@ -405,6 +409,65 @@ static void test_get(void **state) {
         assert_false(config_key_exists("ephroot.tcti"));
 }
 
+/* dm-verity keys: the root hash as verity-format prints it, the tree's place, the error mode. */
+static void test_verity_keys(void **state) {
+        static const char *const bad[] = {
+                "verity-root-hash = sha256:abababababababababababababababababababababababababababababababab\n",
+                "verity-root-hash = abab\n",
+                "verity-root-hash = zzababababababababababababababababababababababababababababababab\n",
+                "verity-hash-offset = 100\n",
+                "verity-hash-offset = -4096\n",
+                "verity-hash-offset = 4096x\n",
+                "verity-hash-offset = 18446744073709551616\n",
+                "verity-hash-device = auto\n",
+                "verity-hash-device = sdb2\n",
+                "verity-error = ignore\n",
+                "verity-error = panic\nverity-error = panic\n", /* [s]: twice in one source */
+        };
+        Config *c = *state;
+        char *v = NULL;
+
+        assert_false(c->verity_root_hash.set);
+        assert_true(c->verity_hash_offset == CONFIG_VERITY_HASH_OFFSET_AUTO);
+        assert_null(c->verity_hash_device);
+        assert_int_equal(c->verity_error, VERITY_ERROR_EIO);
+        assert_int_equal(config_get(c, "verity-root-hash", &v), 0);
+        assert_null(v);
+
+        assert_int_equal(config_parse_text(c,
+                                 "verity-root-hash = 1EAAD0A7E9FA13DDE81EF281F98C2CC9A40B13705BFF44A8626D2CEB955BCB23\n"
+                                 "verity-hash-offset = 33554432\nverity-hash-device = /dev/disk/by-partlabel/root-verity\n"
+                                 "verity-error = panic\n",
+                                 "v.conf"),
+                         0);
+        assert_true(c->verity_root_hash.set);
+        assert_int_equal(c->verity_root_hash.bytes[0], 0x1e);
+        assert_int_equal(c->verity_root_hash.bytes[31], 0x23);
+        assert_true(c->verity_hash_offset == 33554432);
+        assert_string_equal(c->verity_hash_device, "/dev/disk/by-partlabel/root-verity");
+        assert_int_equal(c->verity_error, VERITY_ERROR_PANIC);
+        assert_int_equal(config_get(c, "verity_root_hash", &v), 0);
+        assert_string_equal(v, "1eaad0a7e9fa13dde81ef281f98c2cc9a40b13705bff44a8626d2ceb955bcb23");
+        v = mfree(v);
+        assert_int_equal(config_get(c, "verity-hash-offset", &v), 0);
+        assert_string_equal(v, "33554432");
+        v = mfree(v);
+        assert_int_equal(config_parse_cmdline(c, "ephroot.verity-hash-offset=auto ephroot.verity-error=eio"), 0);
+        assert_true(c->verity_hash_offset == CONFIG_VERITY_HASH_OFFSET_AUTO);
+        assert_int_equal(c->verity_error, VERITY_ERROR_EIO);
+
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                Config d;
+                int r;
+
+                assert_int_equal(config_init(&d), 0);
+                r = config_parse_text(&d, bad[i], "bad.conf");
+                if (r != (i + 1 == sizeof(bad) / sizeof(bad[0]) ? -EEXIST : -EINVAL))
+                        fail_msg("'%s' gave %d", bad[i], r);
+                config_done(&d);
+        }
+}
+
 /* What config_dump() prints parses back to the same configuration. */
 static void test_dump_round_trip(void **state) {
         Config *c = *state, d;
@@ -416,7 +479,9 @@ static void test_dump_round_trip(void **state) {
                                  "abababababababababababababababababababababababababababababababab\n"
                                  "force-format = nvme:SN1:ns1:size=4096\nkbs-url = https://kbs.example\n"
                                  "attest = optional\nattest-pcrs = 1,3-4\nattest-ak-type = ecc\nintegrity = hmac-sha256\n"
-                                 "secret.key = a/b/c\nlog-level = debug\n",
+                                 "secret.key = a/b/c\nlog-level = debug\n"
+                                 "verity-root-hash = cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd\n"
+                                 "verity-hash-offset = 8192\nverity-hash-device = /dev/vdb\nverity-error = panic\n",
                                  "rt.conf"),
                          0);
         f = fmemopen(a, sizeof(a) - 1, "w");
@@ -450,6 +515,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_disk_keys, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_host_mounts_key, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_verity_keys, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_sizes_bounded, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_get, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_dump_round_trip, setup, teardown),

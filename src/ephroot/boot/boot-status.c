@@ -45,6 +45,14 @@ static int build_root(const Config *c, const BootStatus *st, json_object **ret) 
         if (!root || json_add_string(root, "source", st->root.source_node) < 0 ||
             json_add_string(root, "fstype", st->root.fstype) < 0)
                 return -ENOMEM;
+        if (c->verity_root_hash.set) {
+                _cleanup_free_ char *hex = hexmem(c->verity_root_hash.bytes, sizeof(c->verity_root_hash.bytes));
+
+                if (!hex || json_add_string(root, "verity_root_hash", hex) < 0 ||
+                    json_add_string(root, "verity_device", st->root.verity_node) < 0 ||
+                    json_add_string(root, "verity_error", verity_error_to_string(c->verity_error)) < 0)
+                        return -ENOMEM;
+        }
         if (c->mode == ROOT_MODE_COPY && st->root.copy.copied > 0) {
                 _cleanup_free_ char *hex = hexmem(st->root.copy.hash.bytes, st->root.copy.hash.size);
                 _cleanup_free_ char *h = NULL;

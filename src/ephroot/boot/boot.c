@@ -346,6 +346,18 @@ static int measure_host_mounts(BootRun *b) {
         return measure_string_event(b->tpm, b->config, MEASURE_EVENT_HOST_MOUNTS, b->config->pcr_disk, s);
 }
 
+/* verity-root-hash= set: the root hash the OS root will be checked against, into pcr-disk before
+ * attestation and before the root is opened with it. */
+static int measure_verity(BootRun *b) {
+        _cleanup_free_ char *s = NULL;
+
+        if (!b->tpm || !b->config->verity_root_hash.set)
+                return 0;
+        if (measure_verity_string(b->config->verity_root_hash.bytes, verity_error_to_string(b->config->verity_error), &s) < 0)
+                return log_oom();
+        return measure_string_event(b->tpm, b->config, MEASURE_EVENT_VERITY, b->config->pcr_disk, s);
+}
+
 static int phase_volume(BootRun *b) {
         BootStatus *s = b->status;
         LuksParams p;
@@ -484,10 +496,13 @@ static int run_phases(BootRun *b) {
         r = boot_measure_volume(b->tpm, c, &st->target, &b->volume, b->volume.dm_name, &b->key);
         if (r >= 0)
                 r = measure_host_mounts(b);
+        if (r >= 0)
+                r = measure_verity(b);
         if (r < 0)
                 return r;
-        phase_end(b, st->tpm ? "disk and volume-key events%s into PCR %u" : "skipped (tpm=none)",
-                  b->host_mounts.n > 0 ? ", host-mounts event" : "", c->pcr_disk);
+        phase_end(b, st->tpm ? "disk and volume-key events%s%s into PCR %u" : "skipped (tpm=none)",
+                  b->host_mounts.n > 0 ? ", host-mounts event" : "", c->verity_root_hash.set ? ", verity event" : "",
+                  c->pcr_disk);
 
         /* attest=off (the default): no phase at all, neither on the console nor in status.json. */
         if (c->attest != ATTEST_OFF) {
@@ -511,7 +526,8 @@ static int run_phases(BootRun *b) {
                           st->root.copy.copied >> 20, st->root.copy.ext4 ? "used blocks" : "whole device",
                           st->root.grown_to >> 20);
         else
-                phase_end(b, "overlay: %s read-only under an ext4 upper on %s", st->root.source_node, st->dm_node);
+                phase_end(b, "overlay: %s%s%s read-only under an ext4 upper on %s", st->root.source_node,
+                          st->root.verity_node ? " through dm-verity as " : "", strempty(st->root.verity_node), st->dm_node);
 
         phase_begin(b, BOOT_PHASE_LEAVE);
         if (b->tpm) {

@@ -5,6 +5,9 @@
 
 #define _GNU_SOURCE
 #include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -215,6 +218,65 @@ static int parse_root_hash_item(const char *key, const char *value, void *field,
         memcpy(h->bytes, bytes, n);
         h->set = true;
         return 0;
+}
+
+static const char *const verity_error_names[_VERITY_ERROR_MAX] = {
+        [VERITY_ERROR_EIO] = "eio",
+        [VERITY_ERROR_PANIC] = "panic",
+};
+
+const char *verity_error_to_string(VerityError e) {
+        return e >= 0 && e < _VERITY_ERROR_MAX ? verity_error_names[e] : NULL;
+}
+
+static int parse_verity_hash_device_item(const char *key, const char *value, void *field, const char *origin) {
+        if (streq(value, CONFIG_DEVICE_AUTO))
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                       "%s: '%s' needs an absolute device path, got '%s', refusing.", origin, key, value);
+        return parse_device_item(key, value, field, origin);
+}
+
+static int parse_verity_root_hash_item(const char *key, const char *value, void *field, const char *origin) {
+        _cleanup_free_ void *bytes = NULL;
+        RootHash *h = field;
+        size_t n;
+
+        /* Plain hex, as `ephroot verity-format` and veritysetup print it. */
+        if (unhexmem(value, &bytes, &n) < 0 || n != CONFIG_ROOT_HASH_SIZE)
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                       "%s: Invalid '%s' value (expected 64 hex digits as printed by 'ephroot verity-format'), refusing.",
+                                       origin, key);
+        memcpy(h->bytes, bytes, n);
+        h->set = true;
+        return 0;
+}
+
+static int parse_verity_hash_offset_item(const char *key, const char *value, void *field, const char *origin) {
+        unsigned long long v;
+        char *end = NULL;
+
+        if (streq(value, "auto")) {
+                *(uint64_t *) field = CONFIG_VERITY_HASH_OFFSET_AUTO;
+                return 0;
+        }
+        errno = 0;
+        v = value[0] >= '0' && value[0] <= '9' ? strtoull(value, &end, 10) : 0;
+        if (!end || *end != '\0' || errno != 0 || v % 4096 != 0 || v == CONFIG_VERITY_HASH_OFFSET_AUTO)
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                       "%s: Invalid value '%s' for '%s' (expected auto or a multiple of 4096 bytes), refusing.",
+                                       origin, value, key);
+        *(uint64_t *) field = v;
+        return 0;
+}
+
+static int parse_verity_error_item(const char *key, const char *value, void *field, const char *origin) {
+        for (VerityError e = 0; e < _VERITY_ERROR_MAX; e++)
+                if (streq(value, verity_error_to_string(e))) {
+                        *(VerityError *) field = e;
+                        return 0;
+                }
+        return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s: Invalid '%s' value '%s' (expected eio or panic), refusing.",
+                               origin, key, value);
 }
 
 static int parse_tpm_item(const char *key, const char *value, void *field, const char *origin) {
@@ -480,6 +542,27 @@ static int format_root_hash(const void *field, char **ret) {
         return asprintf(ret, "sha256:%s", hex) < 0 ? -ENOMEM : 0;
 }
 
+static int format_verity_root_hash(const void *field, char **ret) {
+        const RootHash *h = field;
+
+        if (!h->set)
+                return format_text(NULL, ret);
+        *ret = hexmem(h->bytes, sizeof(h->bytes));
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int format_verity_hash_offset(const void *field, char **ret) {
+        uint64_t v = *(const uint64_t *) field;
+
+        if (v == CONFIG_VERITY_HASH_OFFSET_AUTO)
+                return format_text("auto", ret);
+        return asprintf(ret, "%" PRIu64, v) < 0 ? -ENOMEM : 0;
+}
+
+static int format_verity_error(const void *field, char **ret) {
+        return format_text(verity_error_to_string(*(const VerityError *) field), ret);
+}
+
 static int format_failure_action(const void *field, char **ret) {
         return format_text(failure_action_to_string(*(const FailureAction *) field), ret);
 }
@@ -542,6 +625,11 @@ const ConfigItem config_items[] = {
         { "force-format", parse_identity_item, format_string, offsetof(Config, force_format), true },
         { "mode", parse_mode_item, format_mode, offsetof(Config, mode), true },
         { "root-hash", parse_root_hash_item, format_root_hash, offsetof(Config, root_hash), true },
+        { "verity-root-hash", parse_verity_root_hash_item, format_verity_root_hash, offsetof(Config, verity_root_hash), true },
+        { "verity-hash-offset", parse_verity_hash_offset_item, format_verity_hash_offset, offsetof(Config, verity_hash_offset), true },
+        { "verity-hash-device", parse_verity_hash_device_item, format_string, offsetof(Config, verity_hash_device), true,
+          "(unset: the OS root device)" },
+        { "verity-error", parse_verity_error_item, format_verity_error, offsetof(Config, verity_error), true },
         { "host-mounts", parse_host_mounts_item, format_host_mounts, offsetof(Config, host_mounts), true },
         { "boot-chain", parse_boot_chain_item, format_boot_chain, offsetof(Config, boot_chain), true },
         { "failure-action", parse_failure_action_item, format_failure_action, offsetof(Config, failure_action), true },

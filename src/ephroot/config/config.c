@@ -76,6 +76,8 @@ int config_init(Config *c) {
                 .pcr_cmdline = 12,
                 .mode = ROOT_MODE_COPY,
                 .host_mounts = HOST_MOUNTS_REFUSE,
+                .verity_hash_offset = CONFIG_VERITY_HASH_OFFSET_AUTO,
+                .verity_error = VERITY_ERROR_EIO,
                 .failure_action = FAILURE_ACTION_HALT,
                 .failure_delay = 10,
                 .pcr_leave = 11,
@@ -114,6 +116,7 @@ void config_done(Config *c) {
         c->measure_log = mfree(c->measure_log);
         c->device = mfree(c->device);
         c->force_format = mfree(c->force_format);
+        c->verity_hash_device = mfree(c->verity_hash_device);
         c->azure_imds_url = mfree(c->azure_imds_url);
         c->kbs_url = mfree(c->kbs_url);
         c->kbs_ca_file = mfree(c->kbs_ca_file);

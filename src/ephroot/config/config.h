@@ -60,6 +60,15 @@ typedef struct RootHash {
         uint8_t bytes[CONFIG_ROOT_HASH_SIZE];
 } RootHash;
 
+/* What the kernel does when a block of the OS root does not match its dm-verity hash (docs/verity.md). */
+typedef enum VerityError {
+        VERITY_ERROR_EIO,   /* the read fails with EIO and the kernel logs it */
+        VERITY_ERROR_PANIC, /* the kernel panics */
+        _VERITY_ERROR_MAX,
+} VerityError;
+
+#define CONFIG_VERITY_HASH_OFFSET_AUTO UINT64_MAX /* the filesystem size rounded up to 4096 */
+
 typedef enum AttestMode {
         ATTEST_OFF,
         ATTEST_OPTIONAL,
@@ -96,6 +105,11 @@ typedef struct Config {
         RootMode mode;
         RootHash root_hash;                       /* expected `ephroot root-hash` of the OS root */
         HostMounts host_mounts;
+        /* dm-verity under the OS root (docs/verity.md): set root hash, the tree's place, on corruption. */
+        RootHash verity_root_hash;
+        uint64_t verity_hash_offset;              /* bytes, or CONFIG_VERITY_HASH_OFFSET_AUTO */
+        char *verity_hash_device;                 /* NULL: the OS root device itself */
+        VerityError verity_error;
         BootChain boot_chain;
         FailureAction failure_action;
         unsigned failure_delay;                   /* seconds, before poweroff/reboot */
@@ -136,6 +150,7 @@ const char *failure_action_to_string(FailureAction a);
 const char *host_mounts_to_string(HostMounts h);
 const char *boot_chain_to_string(BootChain b);
 const char *attest_mode_to_string(AttestMode m);
+const char *verity_error_to_string(VerityError e);
 
 /* Fills in the built-in defaults. Returns -ENOMEM on allocation failure. */
 int config_init(Config *c);

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "luks.h"
 #include "measure.h"
+#include "util.h"
 
 static bool is_plain(char c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("._:,/+@-", c);
@@ -174,4 +175,15 @@ int measure_volume_events_build(const MeasureDisk *target, const LuksVolume *v, 
         ret[0] = e[0];
         ret[1] = e[1];
         return 0;
+}
+
+int measure_verity_string(const uint8_t root_hash[static 32], const char *error_mode, char **ret) {
+        _cleanup_free_ char *hex = NULL;
+
+        assert_return(root_hash && error_mode && ret, -EINVAL);
+
+        hex = hexmem(root_hash, 32);
+        if (!hex)
+                return -ENOMEM;
+        return asprintf(ret, MEASURE_VERITY_PREFIX " root-hash=%s error=%s", hex, error_mode) < 0 ? -ENOMEM : 0;
 }

@@ -34,6 +34,7 @@ static const struct {
         [MEASURE_EVENT_LEAVE_INITRD] = { "systemd", "phase" },
         [MEASURE_EVENT_FAILURE] = { "ephroot", "failure" },
         [MEASURE_EVENT_HOST_MOUNTS] = { "ephroot", "host-mounts" },
+        [MEASURE_EVENT_VERITY] = { "ephroot", "verity" },
 };
 
 int measure_json_record(const MeasureEvent *e, const char *boot_id, uint64_t timestamp_usec, char **ret) {

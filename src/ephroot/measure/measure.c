@@ -19,6 +19,7 @@ static const char *const event_type_names[_MEASURE_EVENT_TYPE_MAX] = {
         [MEASURE_EVENT_LEAVE_INITRD] = "leave-initrd",
         [MEASURE_EVENT_FAILURE] = "failure",
         [MEASURE_EVENT_HOST_MOUNTS] = "host-mounts",
+        [MEASURE_EVENT_VERITY] = "verity",
 };
 
 const char *measure_event_type_to_string(MeasureEventType t) {

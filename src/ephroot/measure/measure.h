@@ -22,6 +22,7 @@ typedef enum MeasureEventType {
         MEASURE_EVENT_LEAVE_INITRD, /* systemd's phase string "leave-initrd" */
         MEASURE_EVENT_FAILURE,      /* the boot failed closed: H(failure string) */
         MEASURE_EVENT_HOST_MOUNTS,  /* host-mounts=comment: H(measure_host_mounts_string()) */
+        MEASURE_EVENT_VERITY,       /* verity-root-hash= set: H(measure_verity_string()) */
         _MEASURE_EVENT_TYPE_MAX,
 } MeasureEventType;
 
@@ -133,3 +134,8 @@ int measure_volume_events_build(const MeasureDisk *target, const LuksVolume *v, 
  * in the disk string. No I/O. */
 #define MEASURE_HOST_MOUNTS_PREFIX "ephroot-host-mounts:v1"
 int measure_host_mounts_string(const unsigned *lines, const char *const *texts, size_t n, char **ret);
+
+/* The verity event's text (docs/verity.md): "ephroot-verity:v1 root-hash=<64 hex> error=<eio|panic>",
+ * from the configuration alone, so `ephroot predict` computes it. No I/O. */
+#define MEASURE_VERITY_PREFIX "ephroot-verity:v1"
+int measure_verity_string(const uint8_t root_hash[static 32], const char *error_mode, char **ret);

@@ -18,6 +18,7 @@
 #include "exec-util.h"
 #include "log.h"
 #include "root-fstab.h"
+#include "root-verity.h"
 #include "root.h"
 #include "util.h"
 
@@ -33,6 +34,7 @@ void root_layout_done(RootLayout *l) {
                 return;
         l->source_node = mfree(l->source_node);
         l->fstype = mfree(l->fstype);
+        l->verity_node = mfree(l->verity_node);
 }
 
 static const char *fstype_from_magic(long magic) {
@@ -167,9 +169,9 @@ static int lay_copy(const Config *c, const char *rootmnt, const char *volume_nod
                                        "Failed to lay the root: copy mode needs a writable filesystem, the OS root is %s; use mode=overlay.",
                                        l->fstype);
 
-        src = open(l->source_node, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        src = open(l->verity_node ?: l->source_node, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (src < 0)
-                return log_error_errno(errno, "Failed to open the OS root '%s': %m", l->source_node);
+                return log_error_errno(errno, "Failed to open the OS root '%s': %m", l->verity_node ?: l->source_node);
         dst = open(volume_node, O_WRONLY | O_CLOEXEC | O_NOCTTY);
         if (dst < 0)
                 return log_error_errno(errno, "Failed to open the volume '%s': %m", volume_node);
@@ -179,6 +181,9 @@ static int lay_copy(const Config *c, const char *rootmnt, const char *volume_nod
                 return log_error_errno(r,
                                        "Failed to copy the OS root '%s': it needs %" PRIu64 " bytes, the encrypted volume on the resource disk has %" PRIu64 ".",
                                        l->source_node, l->copy.needed, volume_size);
+        if (r == -EIO && l->verity_node)
+                return log_error_errno(r, "Failed to copy the OS root '%s': dm-verity refused a block (the disk differs from verity-root-hash=).",
+                                       l->source_node);
         if (r < 0)
                 return log_error_errno(r, "Failed to copy the OS root '%s' to '%s': %m", l->source_node, volume_node);
         src = safe_close(src);
@@ -191,7 +196,9 @@ static int lay_copy(const Config *c, const char *rootmnt, const char *volume_nod
                                        l->source_node, strna(got));
         }
 
-        if (umount2(rootmnt, 0) < 0)
+        if (l->verity_node)
+                root_verity_close(); /* the OS root was unmounted before it was opened through dm-verity */
+        else if (umount2(rootmnt, 0) < 0)
                 return log_error_errno(errno, "Failed to unmount the OS root from '%s': %m", rootmnt);
         if (mount(volume_node, rootmnt, l->fstype, MS_NOATIME, NULL) < 0)
                 return log_error_errno(errno, "Failed to mount the copied root '%s' at '%s': %m", volume_node, rootmnt);
@@ -212,7 +219,7 @@ static int lay_copy(const Config *c, const char *rootmnt, const char *volume_nod
         return 0;
 }
 
-static int lay_overlay(const char *rootmnt, const char *volume_node) {
+static int lay_overlay(const char *rootmnt, const char *volume_node, const RootLayout *l) {
         _cleanup_free_ char *mkfs = NULL, *options = NULL;
         struct statvfs sv;
         int r;
@@ -241,7 +248,13 @@ static int lay_overlay(const char *rootmnt, const char *volume_node) {
             (mkdir(ROOT_OVERLAY_UPPER "/work", 0755) < 0 && errno != EEXIST))
                 return log_error_errno(errno, "Failed to create the overlay's upper and work directories: %m");
 
-        if (mount(rootmnt, ROOT_OVERLAY_LOWER, NULL, MS_MOVE, NULL) < 0)
+        if (l->verity_node) {
+                /* The host-visible mount is gone (root_lay()); the lower layer is the verified mapping. */
+                if (mount(l->verity_node, ROOT_OVERLAY_LOWER, l->fstype, MS_RDONLY | MS_NOATIME,
+                          streq(l->fstype, "ext4") ? "noload" : NULL) < 0)
+                        return log_error_errno(errno, "Failed to mount the OS root through dm-verity ('%s') at '%s': %m",
+                                               l->verity_node, ROOT_OVERLAY_LOWER);
+        } else if (mount(rootmnt, ROOT_OVERLAY_LOWER, NULL, MS_MOVE, NULL) < 0)
                 return log_error_errno(errno, "Failed to move the OS root from '%s' to '%s': %m", rootmnt,
                                        ROOT_OVERLAY_LOWER);
         if (statvfs(ROOT_OVERLAY_LOWER, &sv) < 0)
@@ -268,6 +281,15 @@ int root_lay(const Config *c, const char *rootmnt, const char *volume_node, uint
         r = root_find_source(rootmnt, &l.source_node, &l.fstype);
         if (r < 0)
                 return r;
+        if (c->verity_root_hash.set) {
+                /* dm-verity claims the device exclusively: the host-visible mount goes first. */
+                if (umount2(rootmnt, 0) < 0)
+                        return log_error_errno(errno, "Failed to unmount the OS root from '%s': %m", rootmnt);
+                r = root_verity_open(c, l.source_node, &l.verity_node);
+                if (r < 0)
+                        return r;
+                fstab = NULL; /* read again, through dm-verity */
+        }
 
         if (c->mode == ROOT_MODE_COPY) {
                 r = lay_copy(c, rootmnt, volume_node, volume_size, &l);
@@ -276,7 +298,7 @@ int root_lay(const Config *c, const char *rootmnt, const char *volume_node, uint
         } else {
                 if (c->root_hash.set)
                         log_warning("root-hash= applies to copy mode only; the overlay's lower layer is not hashed.");
-                r = lay_overlay(rootmnt, volume_node);
+                r = lay_overlay(rootmnt, volume_node, &l);
                 if (r >= 0 && !(entry = strdup("overlay / overlay defaults 0 0")))
                         r = log_oom();
         }

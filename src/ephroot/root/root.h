@@ -19,6 +19,7 @@ typedef struct RootLayout {
         RootMode mode;
         char *source_node;      /* the OS root's block device */
         char *fstype;           /* the OS root's filesystem type */
+        char *verity_node;      /* verity-root-hash= set: the dm-verity mapping both modes read through */
         RootCopyResult copy;    /* copy mode */
         uint64_t grown_to;      /* copy mode, ext4: bytes of the filesystem after growing */
 } RootLayout;
@@ -44,6 +45,9 @@ int root_copy_sector_size(const char *rootmnt, unsigned *ret);
  * the OS root to ROOT_OVERLAY_LOWER read-only and mounts an overlay at rootmnt. Either way the new
  * root's /etc/fstab is rewritten (root-fstab.h) from fstab, the text the boot read and checked before
  * (NULL: read now), with host disk lines commented out under host-mounts=comment and refused
- * otherwise. Logs failures. */
+ * otherwise. With verity-root-hash= set, the OS root is read only through dm-verity
+ * (root-verity.h): overlay mode mounts the mapping read-only as the lower layer, copy mode copies from it
+ * (a corrupted block fails the copy before the switch) and removes it after; the new root's fstab is
+ * then read through the mapping, not from the host-visible device. Logs failures. */
 int root_lay(const Config *c, const char *rootmnt, const char *volume_node, uint64_t volume_size,
              const char *target_node, const char *fstab, RootLayout *ret);

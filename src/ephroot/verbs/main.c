@@ -18,6 +18,7 @@
 static const Verb *const verbs[] = {
         &verb_measure, &verb_predict,     &verb_config, &verb_probe,  &verb_boot,
         &verb_boot_failed, &verb_root_hash, &verb_volume, &verb_attest, &verb_reference,
+        &verb_verity_format,
 };
 
 #define VERB_OPTIONS_MAX 16

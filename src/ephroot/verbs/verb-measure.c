@@ -238,6 +238,37 @@ static int write_pcrlock(const Config *c, const MeasureEvent *events, size_t n, 
         return r;
 }
 
+/* verity-root-hash= set: the verity event the boot extends into pcr-disk with the disk events. PCR 15 as a
+ * whole stays unpredictable (the volume-key event is keyed by a key new every boot), so this is the
+ * event's digest, for a verifier that replays the log (docs/verity.md). Text output only: the JSON
+ * output is a broker policy fragment and keeps its shape. */
+static int print_verity_event(const Config *c) {
+        _cleanup_free_ char *s = NULL;
+        MeasureEvent e = {};
+        int r;
+
+        if (!c->verity_root_hash.set)
+                return 0;
+        if (measure_verity_string(c->verity_root_hash.bytes, verity_error_to_string(c->verity_error), &s) < 0)
+                return log_oom();
+        r = measure_event_build_string(MEASURE_EVENT_VERITY, c->pcr_disk, arg.banks, s, &e);
+        if (r < 0)
+                return r;
+        printf("verity event into PCR %u (with the disk events; that PCR is not predictable as a whole):\n  %s\n",
+               c->pcr_disk, s);
+        FOREACH_HASH_ALG(alg, e.banks) {
+                _cleanup_free_ char *hex = hexmem(e.digests[alg].bytes, e.digests[alg].size);
+
+                if (!hex) {
+                        measure_event_done(&e);
+                        return log_oom();
+                }
+                printf("  %s: %s\n", hash_alg_to_string(alg), hex);
+        }
+        measure_event_done(&e);
+        return 0;
+}
+
 static int run_predict(VerbContext *ctx) {
         _cleanup_free_ char *json = NULL;
         MeasureEvent *events = NULL;
@@ -261,8 +292,10 @@ static int run_predict(VerbContext *ctx) {
         if (r < 0)
                 return r;
 
-        if (!arg.json)
-                return print_text(&values);
+        if (!arg.json) {
+                r = print_text(&values);
+                return r < 0 ? r : print_verity_event(&ctx->config);
+        }
 
         r = measure_json_pcr_values(&values, &json);
         if (r < 0)

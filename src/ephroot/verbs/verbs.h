@@ -89,6 +89,7 @@ extern const Verb verb_root_hash;
 extern const Verb verb_volume;
 extern const Verb verb_attest;
 extern const Verb verb_reference;
+extern const Verb verb_verity_format;
 
 /* The one way a verb's configuration is loaded: defaults, then ctx->config_file (or --config, which
  * must exist), then the kernel command line (ctx->cmdline_text, or ctx->cmdline_file read); --tcti

@@ -41,7 +41,7 @@ depends() {
 }
 
 installkernel() {
-        hostonly='' instmods dm-mod dm-crypt dm-integrity xts ecb aesni_intel algif_skcipher \
+        hostonly='' instmods dm-mod dm-crypt dm-integrity dm-verity xts ecb aesni_intel algif_skcipher \
                 tpm_tis tpm_tis_core tpm_crb hv_vmbus hv_storvsc hv_netvsc nvme \
                 virtio_pci virtio_blk virtio_scsi virtio_net sd_mod ext4 overlay
 }

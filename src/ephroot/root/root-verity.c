@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* The OS root through dm-verity: where its hash tree is, opening the mapping (verity.c) and saying,
+ * once, why it failed. */
+
+#define _GNU_SOURCE
+#include <assert.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <unistd.h>
+
+#include "ext4-used.h"
+#include "log.h"
+#include "root-verity.h"
+#include "util.h"
+#include "verity.h"
+
+static int read_cb(uint64_t offset, void *buf, size_t n, void *userdata) {
+        return pread_full(*(int *) userdata, buf, n, offset);
+}
+
+int root_verity_hash_offset(const Config *c, int source_fd, uint64_t source_size, uint64_t *ret) {
+        _cleanup_(ext4_used_map_done) Ext4UsedMap m = {};
+        int r;
+
+        if (c->verity_hash_offset != CONFIG_VERITY_HASH_OFFSET_AUTO) {
+                *ret = c->verity_hash_offset;
+                return 0;
+        }
+        if (c->verity_hash_device) {
+                *ret = 0;
+                return 0;
+        }
+        r = ext4_used_map(read_cb, &source_fd, source_size, &m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to find the OS root's dm-verity hash tree: its filesystem size is unknown "
+                                       "(%m); set verity-hash-offset= or verity-hash-device=.");
+        *ret = (m.blocks * m.block_size + VERITY_BLOCK_SIZE - 1) / VERITY_BLOCK_SIZE * VERITY_BLOCK_SIZE;
+        return 0;
+}
+
+int root_verity_open(const Config *c, const char *source_node, char **ret_node) {
+        _cleanup_close_ int fd = -EBADF;
+        const char *hash_device = c->verity_hash_device ?: source_node;
+        uint64_t size, offset;
+        int r;
+
+        assert(c->verity_root_hash.set);
+
+        fd = open(source_node, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return log_error_errno(errno, "Failed to open the OS root '%s': %m", source_node);
+        r = fd_get_size(fd, &size);
+        if (r < 0)
+                return log_error_errno(r, "Failed to get the size of the OS root '%s': %m", source_node);
+        r = root_verity_hash_offset(c, fd, size, &offset);
+        if (r < 0)
+                return r;
+        fd = safe_close(fd);
+
+        r = verity_activate(source_node, hash_device, offset, c->verity_root_hash.bytes,
+                            c->verity_error == VERITY_ERROR_PANIC, ROOT_VERITY_DM_NAME, ret_node);
+        if (r == -EIO || r == -EPERM)
+                return log_error_errno(SYNTHETIC_ERRNO(EBADMSG),
+                                       "Failed to open the OS root '%s' through dm-verity: its hash tree does not match verity-root-hash=.",
+                                       source_node);
+        if (r == -EINVAL || r == -ENOENT || r == -ENXIO)
+                return log_error_errno(SYNTHETIC_ERRNO(ENOENT),
+                                       "Failed to open the OS root '%s' through dm-verity: no hash tree at offset %" PRIu64 " of '%s'.",
+                                       source_node, offset, hash_device);
+        if (r < 0)
+                return log_error_errno(r, "Failed to open the OS root '%s' through dm-verity (hash tree at offset %" PRIu64 " of '%s'): %m",
+                                       source_node, offset, hash_device);
+        log_info("The OS root '%s' is read through dm-verity as '%s'.", source_node, *ret_node);
+        return 0;
+}
+
+void root_verity_close(void) {
+        if (verity_deactivate(ROOT_VERITY_DM_NAME) < 0)
+                log_notice("Failed to remove the dm-verity mapping '%s' after the copy, ignoring.", ROOT_VERITY_DM_NAME);
+}
