@@ -102,7 +102,10 @@ static size_t log_records(uint64_t *timestamps, size_t max) {
         FILE *f = fopen(log_path, "re");
 
         assert_non_null(f);
-        assert_int_equal(getdelim(&text, &size, '\0', f) >= 0 || feof(f), 1);
+        ssize_t got = getdelim(&text, &size, '\0', f);
+        assert_int_equal(got >= 0 || feof(f), 1);
+        if (got < 0 && text)
+                text[0] = '\0'; /* an empty log: getdelim() leaves the buffer unwritten */
         fclose(f);
         for (char *p = text ? strchr(text, '\x1e') : NULL; p; p = strchr(p + 1, '\x1e')) {
                 json_object *rec, *content, *ts;

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 #define _GNU_SOURCE
+#include <linux/openat2.h>
+#include <sys/syscall.h>
+#include <stdbool.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -137,6 +140,15 @@ static void test_events_build_errors(void **state) {
 
 /* Kernel and initrd in an OS root: resolved inside it, never through a symlink as last component, never
  * blocking on a FIFO, only regular files. */
+static bool have_openat2(void) {
+        struct open_how how = { .flags = O_PATH | O_CLOEXEC };
+        int fd = (int) syscall(SYS_openat2, AT_FDCWD, "/", &how, sizeof(how));
+
+        if (fd >= 0)
+                close(fd);
+        return fd >= 0 || errno != ENOSYS;
+}
+
 static void test_events_build_in_root(void **state) {
         char root[] = "/tmp/ephroot-root-XXXXXX", outside[] = "/tmp/ephroot-out-XXXXXX";
         _cleanup_free_ char *p = NULL, *q = NULL;
@@ -148,6 +160,17 @@ static void test_events_build_in_root(void **state) {
         assert_non_null(mkdtemp(root));
         assert_non_null(mkdtemp(outside));
         assert_int_equal(config_init(&c), 0);
+        if (!have_openat2()) {
+                /* valgrind 3.19 (the valgrind pass) does not implement openat2: inside a root ephroot
+                 * then refuses (fails closed); the resolution rules are checked in the normal run. */
+                assert_int_equal(measure_events_build(&c, &(MeasureInputs) { "/boot/vmlinuz", "/boot/initrd", "", .root = root },
+                                                      HASH_BIT(HASH_SHA256), &ev, &n),
+                                 -ENOSYS);
+                config_done(&c);
+                (void) rmdir(root);
+                (void) rmdir(outside);
+                skip();
+        }
         assert_true(asprintf(&p, "%s/boot", root) > 0);
         assert_int_equal(mkdir(p, 0755), 0);
         free(p);
