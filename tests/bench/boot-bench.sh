@@ -4,12 +4,18 @@
 # to the root ready, for
 #   - ephroot, copy mode and overlay mode: status.json's per-phase timings and total (measured by
 #     ephroot itself, from its start to the root ready);
+#   - ephroot, overlay mode with the OS root under dm-verity (docs/verity.md): the tree written by
+#     `ephroot verity-format` onto a second virtio disk, the root hash on the command line;
 #   - overlayroot's crypt mode (`overlayroot=crypt:dev=/dev/sda,mkfs=1`), the closest peer, as the
 #     anchor: its init-bottom script's start and end, as uptime stamps the rig adds to it (Debian
 #     12's overlayroot patched in the rig only: tests/vm/lib/image.sh, vm_image_patch_overlayroot);
 # each on the same image, the same 2 GiB Azure-like resource disk, a fresh swtpm, QEMU under TCG.
+# Then, in a throw-away VM (tests/vm/lib/initramfs-vm.sh) with the same OS partition and tree, the
+# whole partition read raw and through dm-verity (tests/bench/guest/verity-read.sh).
 # Prints the figures and the ratios; docs/performance.md ("## Boot") records them.
 #   tests/bench/boot-bench.sh [RUNS]      RUNS per configuration (default 2), the median is kept
+# Every ephroot boot has fsck.mode=skip (dm-verity refuses initramfs-tools' fsck rewriting the
+# superblock; the others get it too so the boots differ only in the root mode).
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/../.."
 . tests/vm/lib/image.sh
@@ -26,9 +32,11 @@ results=$work/results
 
 # One boot; appends "CONFIG RUN KEY=VALUE..." to the results.
 bench_boot() {
-        local config=$1 run=$2 append=$3 out=$work/$1-$2
+        local config=$1 run=$2 append=$3 out=$work/$1-$2 qemu_args=
+        [ "$config" = verity ] &&
+                qemu_args="-drive file=$work/hash.img,format=raw,if=none,id=vh,readonly=on -device virtio-blk-pci,drive=vh"
         vm_resource_disk "$work/resource.img" 2048 azure
-        VM_RESOURCE_DISK=$work/resource.img VM_APPEND=$append vm_boot "$out" || true
+        VM_RESOURCE_DISK=$work/resource.img VM_APPEND=$append VM_QEMU_ARGS=$qemu_args vm_boot "$out" || true
         if ! grep -qx 'report=end' "$out/report"; then
                 cp "$out/serial.log" "/tmp/boot-bench-$config-$run.log"
                 echo "boot-bench: $config run $run did not reach the report; console: /tmp/boot-bench-$config-$run.log" >&2
@@ -75,14 +83,37 @@ vm_image_build "$PWD" "$PWD/build" overlayroot
 olr_env=$(env | grep '^VM_' | sed 's/^/export /; s/=\(.*\)$/="\1"/')
 echo "   $(echo "$plain_env" | sed -n 's/^export VM_IMAGE_DIR="\(.*\)"$/\1/p'), $(echo "$olr_env" | sed -n 's/^export VM_IMAGE_DIR="\(.*\)"$/\1/p')"
 
+echo "== dm-verity tree for the image's root partition (ephroot verity-format, on a disk of its own)"
+eval "$plain_env"
+dd if="$VM_OS_IMAGE" of="$work/root.part" bs=1M skip=1 conv=sparse status=none
+truncate -s $(( ($(stat -c %s "$work/root.part") / 100) + (1 << 20) )) "$work/hash.img"
+root_hash=$(build/ephroot verity-format "$work/root.part" --hash-device "$work/hash.img")
+echo "   root hash $root_hash, partition $(( $(stat -c %s "$work/root.part") >> 20 )) MiB"
+
 echo "== $runs boot(s) per configuration (QEMU TCG, -smp 2, 2 GiB, fresh swtpm, 2 GiB Azure-like disk)"
 for run in $(seq 1 "$runs"); do
         eval "$plain_env"
-        bench_boot copy "$run" "ephroot=on ephroot.device=/dev/sda ephroot.mode=copy ephroot.failure-action=poweroff"
-        bench_boot overlay "$run" "ephroot=on ephroot.device=/dev/sda ephroot.mode=overlay ephroot.failure-action=poweroff"
+        common="fsck.mode=skip ephroot=on ephroot.device=/dev/sda ephroot.failure-action=poweroff"
+        bench_boot copy "$run" "$common ephroot.mode=copy"
+        bench_boot overlay "$run" "$common ephroot.mode=overlay"
+        bench_boot verity "$run" "$common ephroot.mode=overlay ephroot.verity-root-hash=$root_hash ephroot.verity-hash-device=/dev/vdb"
         eval "$olr_env"
         bench_boot overlayroot "$run" "overlayroot=crypt:dev=/dev/sda,mkfs=1"
 done
+
+echo "== whole root partition read raw and through dm-verity, same VM run (QEMU TCG, 1 vCPU), $runs rounds"
+. tests/vm/lib/initramfs-vm.sh
+echo "$runs $root_hash" >"$work/verity-args"
+VM_BINARIES=veritysetup
+VM_MODULES="virtio_pci virtio_blk dm_mod dm_verity"
+VM_FILES="$PWD/tests/vm/guest/lib.sh:/guest/lib.sh $work/verity-args:/guest/args"
+vm_initramfs "$work/verity-read.gz" tests/bench/guest/verity-read.sh
+vm_run "$work/verity-read.log" "$work/verity-read.gz" 1200 "$work/root.part" "$work/hash.img" ||
+        { echo "boot-bench: the read VM failed:" >&2; tail -n 30 "$work/verity-read.log" >&2; exit 1; }
+for r in $(seq 1 "$runs"); do
+        echo "read raw=$(vm_result "$work/verity-read.log" raw-$r) verity=$(vm_result "$work/verity-read.log" verity-$r)" >>"$results"
+done
+echo "   bytes read: $(vm_result "$work/verity-read.log" bytes)"
 
 echo "== results (median of $runs; ms from the start of the root setup to the root ready)"
 python3 - "$results" <<'PY'
@@ -92,6 +123,9 @@ for line in open(sys.argv[1]):
     f = line.split()
     cfg = f[0]
     kv = dict(x.split("=", 1) for x in f[2:])
+    if cfg == "read":
+        rows.setdefault(cfg, []).append(dict(x.split("=", 1) for x in f[1:]))
+        continue
     rows.setdefault(cfg, []).append(kv)
 def med(cfg, key):
     v = [float(r[key]) for r in rows[cfg] if key in r and r[key] != "-"]
@@ -99,8 +133,9 @@ def med(cfg, key):
 phases = ["measure", "key", "disk", "volume", "measure-disk", "root", "leave"]
 print("| | " + " | ".join(phases) + " | total ms | uptime at report s |")
 print("|---|" + "---|" * (len(phases) + 2))
-for cfg in ("copy", "overlay"):
-    print("| ephroot %s | " % cfg + " | ".join("%.0f" % med(cfg, p + "_ms") for p in phases)
+names = {"copy": "copy", "overlay": "overlay", "verity": "overlay + dm-verity"}
+for cfg in ("copy", "overlay", "verity"):
+    print("| ephroot %s | " % names[cfg] + " | ".join("%.0f" % med(cfg, p + "_ms") for p in phases)
           + " | **%.0f** | %.1f |" % (med(cfg, "total_ms"), med(cfg, "uptime_s")))
 print("| overlayroot crypt | " + " | ".join("" for _ in phases) + " | **%.0f** | %.1f |" % (
     med("overlayroot", "total_ms"), med("overlayroot", "uptime_s")))
@@ -109,4 +144,11 @@ print()
 print("overlayroot crypt / ephroot overlay = %.1f (same layout: an overlay with a fresh encrypted upper)" % (o / med("overlay", "total_ms")))
 print("overlayroot crypt / ephroot copy    = %.2f (copy also moves the whole root, %s MiB, into the volume)" % (
     o / med("copy", "total_ms"), rows["copy"][0].get("copied_mib")))
+print()
+v, ov, c = med("verity", "root_ms"), med("overlay", "root_ms"), med("copy", "root_ms")
+print("root phase: overlay+verity / overlay = %.2f (goal <= 1.2); copy / overlay+verity = %.1f (goal >= 5)" % (v / ov, c / v))
+print("whole ephroot run: overlay+verity / overlay = %.2f; copy / overlay+verity = %.1f" % (
+    med("verity", "total_ms") / med("overlay", "total_ms"), med("copy", "total_ms") / med("verity", "total_ms")))
+raw, ver = med("read", "raw"), med("read", "verity")
+print("whole partition read: raw %.2f s, through dm-verity %.2f s, ratio %.2f" % (raw, ver, ver / raw))
 PY
