@@ -4,7 +4,9 @@
  * (OVMF; checked against the genuine logs of the fixtures, see tests/cli/test-reference-image.sh):
  * Tcg2Dxe measures the action string when the boot manager first calls a boot option, then the
  * separators of PCRs 0-6, then each image LoadImage() starts. Other firmware (Azure's Hyper-V UEFI,
- * older firmware without the action event) orders PCR 4 differently: docs/measurements.md. */
+ * older firmware without the action event) orders PCR 4 differently: docs/measurements.md. GRUB's
+ * strings and files as grub-core/commands/tpm.c measures them (read at coreos/grub
+ * d6ca0a90cac78f40ea4a04ac6894784c5313cbe9; the same in GRUB 2.06). */
 
 #define _GNU_SOURCE
 #include <errno.h>

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 /* The PE/COFF Authenticode digest, as UEFI firmware measures an EFI application into PCR 4. Follows
- * EDK2's MeasurePeImageAndExtend() (SecurityPkg/Tcg/Tcg2Dxe/MeasureBootPeCoff.c) step by step, so the
+ * EDK2's MeasurePeImageAndExtend() (SecurityPkg/Tcg/Tcg2Dxe/MeasureBootPeCoff.c, read at tianocore/edk2
+ * 1abfa4ce4835639c66ae82cc0d72cffcf3f28b6b) step by step, so the
  * digest is the firmware's even where the PE/COFF specification leaves room: the trailing data starts
  * at SizeOfHeaders plus the sizes of the hashed sections (not at the end of the last section), and
  * its length is the file size minus that and minus the certificate table's size. Unlike the firmware,
