@@ -122,7 +122,12 @@ PY
                 || fail "random: $(cat "$work/out")"
         if "$EPHROOT" reference --grub-file "$work" >"$work/out" 2>&1; then fail "a directory hashed"; fi
         grep -q "not a regular file" "$work/out" || fail "directory: $(cat "$work/out")"
-        echo "ok: --event-log with image inputs, an unpredictable PCR, a non-PE and a directory refused with their messages"
+        printf 'tpm = none\n' >"$work/none.conf"
+        if "$EPHROOT" --config "$work/none.conf" reference --efi-app "$work/app.efi" --check-tpm >"$work/out" 2>&1; then
+                fail "--check-tpm without a TPM accepted"
+        fi
+        grep -q -- "--check-tpm needs a TPM (tpm=none)" "$work/out" || fail "check-tpm tpm=none: $(cat "$work/out")"
+        echo "ok: --event-log with image inputs, an unpredictable PCR, a non-PE, a directory and --check-tpm without a TPM refused with their messages"
 }
 
 archive() {

@@ -278,8 +278,11 @@ static int run_reference(VerbContext *ctx) {
         size_t size;
         int r;
 
-        if (arg.n_inputs > 0)
+        if (arg.n_inputs > 0) {
+                if (arg.check_tpm && !arg.events && !ctx->tpm)
+                        return log_error_errno(SYNTHETIC_ERRNO(ENODEV), "--check-tpm needs a TPM (tpm=none).");
                 return run_predict(ctx);
+        }
         r = read_full_file_bounded(arg.log, TCG_LOG_SIZE_MAX, &data, &size);
         if (r < 0)
                 return log_error_errno(r, "Failed to read the event log '%s': %m", arg.log);
