@@ -16,7 +16,8 @@
 #   test-reference-image.sh EPHROOT archive
 #     The Authenticode digests of Debian's real EFI binaries (grubx64.efi from grub-efi-amd64-signed,
 #     shimx64.efi from shim-signed, linuxx64.efi.stub and systemd-bootx64.efi from systemd-boot-efi,
-#     the bookworm kernel's vmlinuz, an EFI-stub PE) against pesign (`pesign -h -d sha1|sha256`, no
+#     the bookworm kernel's vmlinuz, an EFI-stub PE, and a UKI made here from the stub with objcopy)
+#     against pesign (`pesign -h -d sha1|sha256`, no
 #     padding: firmware hashes the file as it is). Fetched with `apt-get download` into
 #     $EPHROOT_CACHE/efi-apps (default /var/cache/ephroot-dev, kept; the kernel is the VM rig's,
 #     tests/lib/debian-kernel.sh); without the archive the test skips (77) saying why.
@@ -143,9 +144,17 @@ archive() {
         fi
         . "$here/../lib/debian-kernel.sh"
         debian_kernel_fetch "$DIR" >"$work/kernel" 2>&1 || { echo "SKIP: no Debian kernel ($(tail -n 1 "$work/kernel"))"; exit 77; }
+        # a UKI as systemd-stub boots one: the stub with .cmdline, .linux and .initrd sections added
+        command -v objcopy >/dev/null || { echo "SKIP: objcopy missing"; exit 77; }
+        echo "root=/dev/vda1 ro" >"$work/cmdline.txt"
+        head -c 300000 /dev/urandom >"$work/initrd.img"
+        objcopy --add-section .cmdline="$work/cmdline.txt" --change-section-vma .cmdline=0x30000 \
+                --add-section .linux="$DEBIAN_KERNEL" --change-section-vma .linux=0x2000000 \
+                --add-section .initrd="$work/initrd.img" --change-section-vma .initrd=0x3000000 \
+                "$cache"/root/usr/lib/systemd/boot/efi/linuxx64.efi.stub "$work/uki.efi"
         for f in "$cache"/root/usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed "$cache"/root/usr/lib/shim/shimx64.efi.signed \
                 "$cache"/root/usr/lib/systemd/boot/efi/linuxx64.efi.stub "$cache"/root/usr/lib/systemd/boot/efi/systemd-bootx64.efi \
-                "$DEBIAN_KERNEL"; do
+                "$DEBIAN_KERNEL" "$work/uki.efi"; do
                 [ -f "$f" ] || fail "$f missing from the packages"
                 for a in sha1 sha256; do
                         theirs=$(pesign -h -d "$a" -i "$f" | sed -n 's/^hash: //p')
