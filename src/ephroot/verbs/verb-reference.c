@@ -233,7 +233,6 @@ static int run_predict(VerbContext *ctx) {
         _cleanup_(boot_predict_done) BootPredict bp = { .banks = arg.banks | (arg.events ? HASH_BIT(HASH_SHA256) : 0) };
         _cleanup_free_ char *json = NULL;
         PcrValues values;
-        uint32_t predicted;
         int r;
 
         r = build_prediction(&bp);
@@ -244,15 +243,8 @@ static int run_predict(VerbContext *ctx) {
         r = boot_predict_replay(&bp, &values);
         if (r < 0)
                 return log_error_errno(r, "Failed to replay the predicted events: %m");
-        predicted = values.pcr_mask;
-        if (arg.pcrs_named) {
-                for (unsigned p = 0; p < TCG_PCRS; p++)
-                        if ((arg.pcrs & ~predicted) & (1U << p))
-                                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
-                                                       "PCR %u cannot be predicted from these inputs (4 from --efi-app, 8 from --grub-command and --grub-kernel-cmdline, 9 from --grub-file): take it from a reference boot's event log (--event-log).",
-                                                       p);
-                values.pcr_mask = arg.pcrs;
-        }
+        if (arg.pcrs_named)
+                values.pcr_mask = arg.pcrs; /* check_config(): only PCRs with inputs */
         if (arg.check_tpm)
                 FOREACH_HASH_ALG(alg, arg.banks) {
                         Digest bank[TCG_PCRS];
@@ -327,9 +319,20 @@ static int run_reference(VerbContext *ctx) {
 
 /* The TPM only for --check-tpm: the log alone needs none (a builder's machine, a copied log). */
 static int check_config(VerbContext *ctx) {
+        uint32_t predictable = 0;
+
         if (arg.n_inputs > 0 && arg.log_named)
                 return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
                                        "--event-log replays a log; --efi-app, --grub-file, --grub-command and --grub-kernel-cmdline predict without one: not both.");
+        for (size_t i = 0; i < arg.n_inputs; i++)
+                predictable |= 1U << (arg.inputs[i].kind == ARG_EFI_APP     ? BOOT_PREDICT_EFI_PCR
+                                      : arg.inputs[i].kind == ARG_GRUB_FILE ? BOOT_PREDICT_FILE_PCR
+                                                                            : BOOT_PREDICT_STRING_PCR);
+        for (unsigned p = 0; arg.n_inputs > 0 && arg.pcrs_named && p < TCG_PCRS; p++)
+                if ((arg.pcrs & ~predictable) & (1U << p))
+                        return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                               "PCR %u cannot be predicted from these inputs (4 from --efi-app, 8 from --grub-command and --grub-kernel-cmdline, 9 from --grub-file): take it from a reference boot's event log (--event-log).",
+                                               p);
         if (!arg.check_tpm)
                 ctx->config.tpm_required = false;
         return 0;
