@@ -10,7 +10,13 @@
 #   - a log that does not replay (PCR 9 extended once more in the TPM): refused, naming PCR 9;
 #   - no log: auto goes on, required refuses; a log with no PCR 9 files: auto goes on, required
 #     refuses; off: the other initrd goes through;
-# and `ephroot reference --check-tpm` on the same log gives the TPM's PCRs 4, 8, 9.
+# and `ephroot reference --check-tpm` on the same log gives the TPM's PCRs 4, 8, 9; and the same PCRs
+# predicted from the files alone (`reference --efi-app --grub-file --grub-command
+# --grub-kernel-cmdline --check-tpm`) equal the log's replay and the TPM's. The log follows EDK2 (PCR 7's
+# separator, the boot option's action, the separators of 0-6, the application's Authenticode digest,
+# here of a PE with a certificate table built by the test and hashed by the test's own ranges) and GRUB
+# 2.06 (a string's digest is of the string alone, logged behind "grub_cmd: " or "kernel_cmdline: ";
+# a file's digest is of its bytes).
 #   test-boot-chain.sh EPHROOT
 set -euo pipefail
 EPHROOT=${1:?usage: test-boot-chain.sh EPHROOT}
@@ -28,6 +34,20 @@ head -c 300000 /dev/urandom >"$work/vmlinuz"
 head -c 500000 /dev/urandom >"$work/initrd.img"
 head -c 500000 /dev/urandom >"$work/initrd-evil.img"
 echo "BOOT_IMAGE=/boot/vmlinuz root=UUID=0b1c ro" >"$work/cmdline"
+printf 'set default=0\n' >"$work/grub.cfg"
+# grubx64.efi: a PE32+ image with one section and a certificate table; its Authenticode digest (the
+# headers without the checksum and the certificate entry, the section) is computed by make_log
+python3 - "$work/grubx64.efi" <<'PY'
+import struct, sys
+b = bytearray(0x700)
+b[0:2] = b"MZ"; struct.pack_into("<I", b, 0x3C, 0x40); b[0x40:0x44] = b"PE\0\0"
+struct.pack_into("<HH", b, 0x44, 0x8664, 1); struct.pack_into("<H", b, 0x54, 240)
+struct.pack_into("<H", b, 0x58, 0x20B); struct.pack_into("<III", b, 0x58 + 56, 0x2000, 0x200, 0x1234)
+struct.pack_into("<I", b, 0x58 + 108, 16); struct.pack_into("<II", b, 0x58 + 112 + 32, 0x600, 0x100)
+s = 0x58 + 240; b[s:s + 5] = b".text"; struct.pack_into("<IIII", b, s + 8, 0x400, 0x1000, 0x400, 0x200)
+b[0x200:0x700] = bytes((i * 13) & 0xFF for i in range(0x500))
+open(sys.argv[1], "wb").write(b)
+PY
 
 # make-log OUT [no-pcr9]: the log, and on stdout "PCR DIGEST" lines to extend into the TPM
 make_log() {
@@ -44,15 +64,26 @@ def ev(pcr, typ, data, digest=None):
     d = digest or hashlib.sha256(data).digest()
     log += struct.pack("<III", pcr, typ, 1) + struct.pack("<H", 0xB) + d + struct.pack("<I", len(data)) + data
     ext.append((pcr, d))
+def file_digest(name):
+    return hashlib.sha256(open(work + "/" + name, "rb").read()).digest()
+def grub_string(prefix, text):
+    ev(8, 0xD, prefix + text + b"\0", hashlib.sha256(text).digest())
+app = open(work + "/grubx64.efi", "rb").read()
+authenticode = hashlib.sha256(app[:0x98] + app[0x9C:0xE8] + app[0xF0:0x200] + app[0x200:0x600]).digest()
 ev(0, 0x8, b"EDK II firmware")
-ev(4, 0x80000003, b"\0" * 32, hashlib.sha256(b"grubx64.efi").digest())
-for p in (0, 4, 7):
+ev(7, 0x4, b"\0\0\0\0")
+ev(4, 0x80000007, b"Calling EFI Application from Boot Option")
+for p in range(7):
     ev(p, 0x4, b"\0\0\0\0")
+ev(4, 0x80000003, b"\0" * 32, authenticode)
 if not no9:
-    ev(8, 0xD, b"grub_cmd: linux /boot/vmlinuz root=UUID=0b1c ro\0")
-    ev(9, 0xD, b"(hd0,gpt2)/boot/grub/grub.cfg\0", hashlib.sha256(b"set default=0").digest())
-    ev(9, 0xD, b"(hd0,gpt2)/boot/vmlinuz\0", hashlib.sha256(open(work + "/vmlinuz", "rb").read()).digest())
-    ev(9, 0xD, b"(hd0,gpt2)/boot/initrd.img\0", hashlib.sha256(open(work + "/initrd.img", "rb").read()).digest())
+    ev(9, 0xD, b"(hd0,gpt2)/boot/grub/grub.cfg\0", file_digest("grub.cfg"))
+    grub_string(b"grub_cmd: ", b"set default=0")
+    grub_string(b"grub_cmd: ", b"linux /boot/vmlinuz root=UUID=0b1c ro")
+    ev(9, 0xD, b"(hd0,gpt2)/boot/vmlinuz\0", file_digest("vmlinuz"))
+    grub_string(b"kernel_cmdline: ", b"/boot/vmlinuz root=UUID=0b1c ro")
+    grub_string(b"grub_cmd: ", b"initrd /boot/initrd.img")
+    ev(9, 0xD, b"(hd0,gpt2)/boot/initrd.img\0", file_digest("initrd.img"))
 open(out, "wb").write(log)
 for p, d in ext:
     print(p, d.hex())
@@ -128,3 +159,21 @@ for p in 4 8 9; do
         grep -q "\"$p\":\"$v\"" "$work/ref.json" || fail "reference PCR $p: $(cat "$work/ref.json") vs $v"
 done
 echo "ok: ephroot reference --check-tpm gives the TPM's PCRs 4, 8 and 9 from the log"
+
+# the same PCRs predicted from the files alone, checked against the TPM, equal the log's replay
+predict() { # [GRUB.CFG] -> exit status, JSON in $work/predicted.json, messages in $work/out
+        "$EPHROOT" --tcti "$SWTPM_TCTI" --config /dev/null reference --efi-app "$work/grubx64.efi" \
+                --grub-file "${1:-$work/grub.cfg}" --grub-command "set default=0" \
+                --grub-command "linux /boot/vmlinuz root=UUID=0b1c ro" --grub-file "$work/vmlinuz" \
+                --grub-kernel-cmdline "/boot/vmlinuz root=UUID=0b1c ro" --grub-command "initrd /boot/initrd.img" \
+                --grub-file "$work/initrd.img" --check-tpm >"$work/predicted.json" 2>"$work/out"
+}
+predict || fail "prediction from the files: $(cat "$work/out")"
+[ "$(cat "$work/predicted.json")" = "$(cat "$work/ref.json")" ] \
+        || fail "predicted $(cat "$work/predicted.json"), the log replays to $(cat "$work/ref.json")"
+echo "ok: PCRs 4, 8, 9 predicted from grubx64.efi, GRUB's files and strings = the log's replay = the TPM's"
+printf 'set default=1\n' >"$work/grub-edited.cfg"
+if predict "$work/grub-edited.cfg"; then fail "a prediction with another grub.cfg held"; fi
+grep -q "The prediction does not hold: sha256 PCR 9 is [0-9a-f]* predicted, [0-9a-f]* in the TPM" "$work/out" \
+        || fail "edited grub.cfg: $(cat "$work/out")"
+echo "ok: a prediction from another grub.cfg fails --check-tpm naming PCR 9"

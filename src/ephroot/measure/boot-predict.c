@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* Image-only prediction of PCRs 4, 8 and 9 (boot-predict.h). The event order of PCR 4 is EDK2's
+ * (OVMF; checked against the genuine logs of the fixtures, see tests/cli/test-reference-image.sh):
+ * Tcg2Dxe measures the action string when the boot manager first calls a boot option, then the
+ * separators of PCRs 0-6, then each image LoadImage() starts. Other firmware (Azure's Hyper-V UEFI,
+ * older firmware without the action event) orders PCR 4 differently: docs/measurements.md. GRUB's
+ * strings and files as grub-core/commands/tpm.c measures them (read at coreos/grub
+ * d6ca0a90cac78f40ea4a04ac6894784c5313cbe9; the same in GRUB 2.06). */
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "boot-predict.h"
+#include "pe-authenticode.h"
+#include "tcg-log.h"
+#include "util.h"
+
+#define TCG_EV_EFI_ACTION 0x80000007U
+
+void boot_predict_done(BootPredict *bp) {
+        for (size_t i = 0; i < bp->n_events; i++)
+                free(bp->events[i].description);
+        free(bp->events);
+        bp->events = NULL;
+        bp->n_events = bp->allocated = 0;
+}
+
+/* Appends an event; takes description (freed on failure too). */
+static int add_event(BootPredict *bp, uint32_t pcr, uint32_t type, const Digest digests[static _HASH_ALG_MAX],
+                     char *description) {
+        _cleanup_free_ char *d = description;
+
+        if (!d)
+                return -ENOMEM;
+        if (bp->n_events >= BOOT_PREDICT_EVENTS_MAX)
+                return -E2BIG;
+        if (bp->n_events >= bp->allocated) {
+                size_t want = bp->allocated ? bp->allocated * 2 : 16;
+                BootPredictEvent *p = reallocarray(bp->events, want, sizeof(BootPredictEvent));
+
+                if (!p)
+                        return -ENOMEM;
+                bp->events = p;
+                bp->allocated = want;
+        }
+        bp->events[bp->n_events] = (BootPredictEvent) { .pcr = pcr, .type = type, .description = TAKE_PTR(d) };
+        FOREACH_HASH_ALG(alg, bp->banks)
+                bp->events[bp->n_events].digests[alg] = digests[alg];
+        bp->n_events++;
+        return 0;
+}
+
+static int hash_all(unsigned banks, const void *p, size_t n, Digest ret[static _HASH_ALG_MAX]) {
+        FOREACH_HASH_ALG(alg, banks) {
+                int r = hash_buffer(alg, p, n, ret + alg);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static bool has_pcr(const BootPredict *bp, uint32_t pcr) {
+        for (size_t i = 0; i < bp->n_events; i++)
+                if (bp->events[i].pcr == pcr)
+                        return true;
+        return false;
+}
+
+/* EDK2's events before the first boot option's application: the action, then PCR 4's separator. */
+static int add_boot_option_prologue(BootPredict *bp) {
+        static const uint8_t separator[4] = {};
+        Digest d[_HASH_ALG_MAX];
+        int r;
+
+        r = hash_all(bp->banks, BOOT_PREDICT_EFI_ACTION, strlen(BOOT_PREDICT_EFI_ACTION), d);
+        if (r >= 0)
+                r = add_event(bp, BOOT_PREDICT_EFI_PCR, TCG_EV_EFI_ACTION, d, strdup(BOOT_PREDICT_EFI_ACTION));
+        if (r >= 0)
+                r = hash_all(bp->banks, separator, sizeof(separator), d);
+        if (r >= 0)
+                r = add_event(bp, BOOT_PREDICT_EFI_PCR, TCG_EV_SEPARATOR, d, strdup("00000000"));
+        return r;
+}
+
+int boot_predict_efi_app(BootPredict *bp, const char *name, const uint8_t *image, size_t size, const char **ret_why) {
+        Digest d[_HASH_ALG_MAX];
+        int r;
+
+        assert_return(bp && name && image, -EINVAL);
+        r = pe_authenticode_digest(image, size, bp->banks, d, ret_why);
+        if (r < 0)
+                return r;
+        if (!has_pcr(bp, BOOT_PREDICT_EFI_PCR)) {
+                r = add_boot_option_prologue(bp);
+                if (r < 0)
+                        return r;
+        }
+        return add_event(bp, BOOT_PREDICT_EFI_PCR, TCG_EV_EFI_BOOT_SERVICES_APPLICATION, d, strdup(name));
+}
+
+int boot_predict_grub_file(BootPredict *bp, const char *name, const Digest digests[static _HASH_ALG_MAX]) {
+        assert_return(bp && name && digests, -EINVAL);
+        return add_event(bp, BOOT_PREDICT_FILE_PCR, TCG_EV_IPL, digests, strdup(name));
+}
+
+int boot_predict_grub_string(BootPredict *bp, BootPredictString kind, const char *s) {
+        Digest d[_HASH_ALG_MAX];
+        char *description;
+        int r;
+
+        assert_return(bp && s, -EINVAL);
+        /* GRUB hashes the string alone and logs it behind its prefix (grub-core/commands/tpm.c) */
+        r = hash_all(bp->banks, s, strlen(s), d);
+        if (r < 0)
+                return r;
+        if (asprintf(&description, "%s%s", kind == BOOT_PREDICT_GRUB_COMMAND ? "grub_cmd: " : "kernel_cmdline: ", s) < 0)
+                return -ENOMEM;
+        return add_event(bp, BOOT_PREDICT_STRING_PCR, TCG_EV_IPL, d, description);
+}
+
+int boot_predict_replay(const BootPredict *bp, PcrValues *ret) {
+        PcrValues v = { .banks = bp->banks };
+        int r;
+
+        assert_return(bp && ret, -EINVAL);
+        for (unsigned p = 0; p < MEASURE_PCR_COUNT; p++)
+                FOREACH_HASH_ALG(alg, bp->banks)
+                        hash_zero(alg, &v.values[p][alg]);
+        for (size_t i = 0; i < bp->n_events; i++) {
+                const BootPredictEvent *e = bp->events + i;
+
+                FOREACH_HASH_ALG(alg, bp->banks) {
+                        r = hash_extend(&v.values[e->pcr][alg], e->digests + alg);
+                        if (r < 0)
+                                return r;
+                }
+                v.pcr_mask |= 1U << e->pcr;
+        }
+        *ret = v;
+        return 0;
+}
