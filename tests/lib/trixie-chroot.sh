@@ -118,3 +118,63 @@ trixie_chroot() {
         TRIXIE_ROOT="$TRIXIE_CHROOT_DIR/root"
         export TRIXIE_CHROOT_DIR TRIXIE_ROOT
 }
+
+# trixie_build_debs SRCDIR OUTDIR
+#       In the chroot, on a copy of SRCDIR (as tests/pkg/test-deb.sh copies it: no .git, no build
+#       directories): a `-Dwerror=true` meson build of everything (gcc 14's warnings as errors),
+#       then `dpkg-buildpackage -us -uc -b`. OUTDIR gets the .debs, werror.log, dpkg-buildpackage.log
+#       and timings (seconds of each step). Reused while the copied tree is byte for byte the same
+#       (OUTDIR/.done holds its hash); concurrent callers with the same OUTDIR serialise on a lock.
+#       Sets TRIXIE_DEBS_DIR. Returns 77 when trixie_chroot does, 1 when a step fails (its log's
+#       tail printed).
+trixie_build_debs() {
+        local src=$1 out=$2 rc
+        trixie_chroot || return $?
+        mkdir -p "$out" || return 1
+        TRIXIE_DEBS_DIR=$(readlink -f "$out")
+        export TRIXIE_DEBS_DIR
+        (
+                exec {fd}>"$TRIXIE_DEBS_DIR.lock"
+                flock -w 2400 "$fd" || { trixie_log "timed out waiting for $TRIXIE_DEBS_DIR.lock"; exit 1; }
+                trixie_build_debs_locked "$(readlink -f "$src")" "$TRIXIE_DEBS_DIR"
+        )
+}
+
+trixie_build_debs_locked() {
+        local src=$1 out=$2 work hash t start
+        work="$out/work"
+        rm -rf "$work" && mkdir -p "$work/ephroot" || return 1
+        # The copy, as a tar stream independent of time stamps and owners: its hash keys the result.
+        tar -C "$src" -c --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner --exclude=./.git \
+                --exclude='./obj-*' --exclude-tag-all=meson-private . >"$work/src.tar" || return 1
+        hash=$(sha256sum <"$work/src.tar" | cut -c1-16)
+        if [ -e "$out/.done" ] && [ "$(cat "$out/.done")" = "$hash" ]; then
+                rm -rf "$work"
+                return 0
+        fi
+        rm -f "$out/.done" "$out"/*.deb "$out/timings"
+        tar -C "$work/ephroot" -xf "$work/src.tar" && rm -f "$work/src.tar" || return 1
+        start=$(date +%s)
+        trixie_log "-Dwerror=true build in the trixie chroot (log: $out/werror.log)"
+        trixie_chroot_run --bind "$work" sh -c 'meson setup -Dwerror=true -Dkbs=true "$1/werror" "$1/ephroot" &&
+                nice -n 10 ninja -C "$1/werror"' sh "$work" >"$out/werror.log" 2>&1 || {
+                trixie_log "the -Dwerror=true build failed; last lines of $out/werror.log:"
+                tail -n 30 "$out/werror.log" >&2
+                return 1
+        }
+        echo "werror_build_seconds=$(( $(date +%s) - start ))" >"$out/timings"
+        rm -rf "$work/werror"
+        t=$(date +%s)
+        trixie_log "dpkg-buildpackage in the trixie chroot (log: $out/dpkg-buildpackage.log)"
+        trixie_chroot_run --bind "$work" sh -c 'cd "$1/ephroot" && nice -n 10 dpkg-buildpackage -us -uc -b' sh "$work" \
+                >"$out/dpkg-buildpackage.log" 2>&1 || {
+                trixie_log "dpkg-buildpackage failed; last lines of $out/dpkg-buildpackage.log:"
+                tail -n 30 "$out/dpkg-buildpackage.log" >&2
+                return 1
+        }
+        echo "dpkg_buildpackage_seconds=$(( $(date +%s) - t ))" >>"$out/timings"
+        mv "$work"/*.deb "$out/" || return 1
+        rm -rf "$work"
+        echo "$hash" >"$out/.done"
+        trixie_log "trixie .debs built in $(( $(date +%s) - start )) s"
+}
