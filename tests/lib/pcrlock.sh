@@ -9,6 +9,8 @@
 #       the TPM at $SWTPM_TCTI (SYSTEMD_TPM2_DEVICE takes a TCTI string: pcrlock has no
 #       --tpm2-device= option and reads PCR values only from a TPM). DIR (and LOG's directory) are
 #       bound into the chroot at the same paths: give paths under DIR for --components=, --policy=.
+#       (trixie's tpm2-tss 4.1 also takes `swtpm:path=SOCK` for an swtpm on a unix socket, with its
+#       control socket at SOCK.ctrl; the host's tpm2-tss 3.2 does not, so the tests use TCP.)
 #       The VAR=VALUE go to pcrlock's environment. pcrlock's exit status.
 #
 #   pcrlock_check LOG VALUES [PCRS]

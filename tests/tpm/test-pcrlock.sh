@@ -17,6 +17,8 @@
 #   components too, 750-enter-initrd (absent on a GRUB boot) drops 11 until it is masked;
 # - a changed record (a sha256 digest; in 3 banks only a sha384 digest) makes pcrlock fail;
 # - ephroot appends again after systemd (boot-failed) and the log still checks out.
+# - a log ephroot left marked (sticky bit): systemd-pcrextend extends without appending, pcrlock's
+#   H column shows the gap.
 #   test-pcrlock.sh EPHROOT
 set -uo pipefail
 EPHROOT=$(readlink -f "${1:?usage: test-pcrlock.sh EPHROOT}")
@@ -241,6 +243,32 @@ PY
                                 bad "$name Python replay after boot-failed: $bank:$pcr"
                 done
         done
+
+        if [ "$banks" = sha256 ]; then
+                # 8. A log ephroot left marked (a crash between an extend and its record: the last
+                # record, the failure event into 15, cut off and the sticky bit set, as
+                # measure_log_extend() leaves it): systemd-pcrextend extends but does not append and
+                # leaves the mark; pcrlock does not look at the mark, its H column shows the TPM
+                # ahead of the log for 11 (systemd's unlogged extend) and 15 (the lost record).
+                python3 - "$log" <<'PY'
+import sys
+recs = open(sys.argv[1], "rb").read().split(b"\x1e")[1:]
+open(sys.argv[1], "wb").write(b"".join(b"\x1e" + r for r in recs[:-1]))
+PY
+                chmod 1600 "$log"
+                out=$(trixie_chroot_run --bind "$work" SYSTEMD_TPM2_DEVICE="$SWTPM_TCTI" SYSTEMD_MEASURE_LOG_USERSPACE="$log" \
+                        SYSTEMD_FORCE_MEASURE=1 /usr/lib/systemd/systemd-pcrextend leave-initrd 2>&1)
+                PCRLOCK_BANKS=$banks pcrlock_check "$log" tpm "11 12 15" >"$work/marked.out"
+                rc=$?
+                sed 's/^/     | /' "$work/marked.out"
+                if [ "$(stat -c %a "$log")" = 1600 ] && [ "$(grep -c $'\x1e' "$log")" = 8 ] && [ $rc = 1 ] &&
+                        grep -q '^FAIL pcrlock: PCR 11 ' "$work/marked.out" && grep -q '^FAIL pcrlock: PCR 15 ' "$work/marked.out" &&
+                        grep -q '^ok   pcrlock: PCR 12 ' "$work/marked.out"; then
+                        ok "$name a log ephroot left marked: systemd-pcrextend extended without appending ('$out'), mark kept; pcrlock H ✗ for 11 and 15"
+                else
+                        bad "$name marked log: mode $(stat -c %a "$log"), $(grep -c $'\x1e' "$log") records, pcrlock_check rc $rc, pcrextend '$out'"
+                fi
+        fi
         swtpm_stop
 }
 
