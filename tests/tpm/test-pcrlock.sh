@@ -189,6 +189,12 @@ assert sorted(v[11]) == sorted([pred["11"], leave]) and t11 == leave, (v[11], pr
 assert v[12] == [t12] == [pred["12"]], (v[12], t12)
 print("ok   policy: PCR 11 in {predict, predict + leave-initrd (= TPM)}, PCR 12 = predict = TPM; no value before ephroot's events")
 PY
+        # pcrlock's default location (760-:940-) also admits PCR 11 before ephroot's events (zero here).
+        pcrlock_run "$log" "$work" predict --pcr=11 --components="$work/pcrlock.d" >"$work/pd.out" 2>&1
+        sed -n '/^Results for PCR 11/,$p' "$work/pd.out" | grep -q "^  sha256: $(printf '%064d' 0)$" &&
+                ok "$name default location 760-:940-: PCR 11 zero (before ephroot's events) among the predicted values" ||
+                { bad "$name default location"; cat "$work/pd.out"; }
+
         # Variants (docs/measurements.md): the kernel component as a directory with this kernel and
         # another; pcrlock predicts PCR 11 for both.
         head -c 1000 /dev/urandom >"$work/vmlinuz-other"
