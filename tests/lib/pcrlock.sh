@@ -26,7 +26,8 @@
 #       and pcrlock's own lines for a failing PCR; keeps pcrlock's outputs (pcrlock.json, the
 #       table in pcrlock.txt, stderr in pcrlock.err) in $PCRLOCK_OUT when set. Returns 0 when all
 #       agree, 1 when not (or on error), 77 when there is no trixie chroot (not root, no
-#       debootstrap). Runs in a subshell: the caller's swtpm and variables are left alone.
+#       debootstrap). Runs in a subshell: the caller's swtpm and variables are left alone; call it in
+#       a condition under `set -e`.
 #
 # Example, after a VM boot whose report gave the log and the guest's PCRs:
 #   . tests/lib/swtpm.sh; . tests/lib/trixie-chroot.sh; . tests/lib/pcrlock.sh
