@@ -177,7 +177,7 @@ int measure_volume_events_build(const MeasureDisk *target, const LuksVolume *v, 
         return 0;
 }
 
-int measure_verity_string(const uint8_t root_hash[static 32], const char *error_mode, char **ret) {
+int measure_verity_string(const uint8_t *root_hash, const char *error_mode, char **ret) {
         _cleanup_free_ char *hex = NULL;
 
         assert_return(root_hash && error_mode && ret, -EINVAL);

@@ -136,6 +136,7 @@ int measure_volume_events_build(const MeasureDisk *target, const LuksVolume *v, 
 int measure_host_mounts_string(const unsigned *lines, const char *const *texts, size_t n, char **ret);
 
 /* The verity event's text (docs/verity.md): "ephroot-verity:v1 root-hash=<64 hex> error=<eio|panic>",
- * from the configuration alone, so `ephroot predict` computes it. No I/O. */
+ * from the configuration alone, so `ephroot predict` computes it. No I/O. root_hash: 32 bytes (a plain
+ * pointer, not `[static 32]`, so the NULL check stays live under gcc 14's -Wnonnull-compare). */
 #define MEASURE_VERITY_PREFIX "ephroot-verity:v1"
-int measure_verity_string(const uint8_t root_hash[static 32], const char *error_mode, char **ret);
+int measure_verity_string(const uint8_t *root_hash, const char *error_mode, char **ret);

@@ -95,7 +95,7 @@ static int read_first_block(const char *node) {
 }
 
 int verity_activate(const char *data_device, const char *hash_device, uint64_t hash_offset,
-                    const uint8_t root_hash[static VERITY_ROOT_HASH_SIZE], bool panic, const char *name, char **ret_node) {
+                    const uint8_t *root_hash, bool panic, const char *name, char **ret_node) {
         _cleanup_(crypt_freep) struct crypt_device *cd = NULL;
         _cleanup_free_ char *node = NULL;
         struct crypt_params_verity params = {

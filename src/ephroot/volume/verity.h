@@ -35,7 +35,9 @@ int verity_format(const VerityFormatParams *p, VerityFormatResult *ret);
  * hash_offset of hash_device and the expected root hash; panic: the kernel panics on a corrupted block
  * instead of failing the read. Then reads the first data block through the mapping, so a root hash
  * that does not match the tree fails here (-EIO, the mapping removed), not at the first file read.
- * -ENOENT/-EINVAL: no verity superblock at that place. Logs at debug level only. */
+ * -ENOENT/-EINVAL: no verity superblock at that place. Logs at debug level only. root_hash:
+ * VERITY_ROOT_HASH_SIZE bytes (a plain pointer: `[static]` would make the NULL check dead, which gcc
+ * 14 reports under -Wnonnull-compare). */
 int verity_activate(const char *data_device, const char *hash_device, uint64_t hash_offset,
-                    const uint8_t root_hash[static VERITY_ROOT_HASH_SIZE], bool panic, const char *name, char **ret_node);
+                    const uint8_t *root_hash, bool panic, const char *name, char **ret_node);
 int verity_deactivate(const char *name);
