@@ -30,11 +30,9 @@ int exec_find(const char *name, char **ret) {
         return -ENOENT;
 }
 
-int exec_wait(char *const argv[], uint64_t timeout_usec) {
+pid_t exec_start(char *const argv[]) {
         static char *const empty_env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
-        uint64_t deadline = now_usec(CLOCK_MONOTONIC) + timeout_usec;
         pid_t pid;
-        int status;
 
         assert_return(argv && argv[0] && argv[0][0] == '/', -EINVAL);
 
@@ -49,6 +47,13 @@ int exec_wait(char *const argv[], uint64_t timeout_usec) {
                 execve(argv[0], argv, empty_env);
                 _exit(127);
         }
+        return pid;
+}
+
+int exec_reap(pid_t pid, uint64_t deadline_usec) {
+        int status;
+
+        assert_return(pid > 0, -EINVAL);
 
         for (;;) {
                 pid_t k = waitpid(pid, &status, WNOHANG);
@@ -56,7 +61,7 @@ int exec_wait(char *const argv[], uint64_t timeout_usec) {
                         return -errno;
                 if (k == pid)
                         break;
-                if (now_usec(CLOCK_MONOTONIC) >= deadline) {
+                if (now_usec(CLOCK_MONOTONIC) >= deadline_usec) {
                         (void) kill(pid, SIGKILL);
                         (void) waitpid(pid, &status, 0);
                         return -ETIMEDOUT;
@@ -67,4 +72,21 @@ int exec_wait(char *const argv[], uint64_t timeout_usec) {
         if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
                 return 0;
         return -ECHILD;
+}
+
+void exec_kill(pid_t *pid) {
+        if (!pid || *pid <= 0)
+                return;
+        (void) kill(*pid, SIGKILL);
+        (void) waitpid(*pid, NULL, 0);
+        *pid = 0;
+}
+
+int exec_wait(char *const argv[], uint64_t timeout_usec) {
+        uint64_t deadline = now_usec(CLOCK_MONOTONIC) + timeout_usec;
+        pid_t pid = exec_start(argv);
+
+        if (pid < 0)
+                return pid;
+        return exec_reap(pid, deadline);
 }

@@ -14,6 +14,7 @@
 # whole partition read raw and through dm-verity (tests/bench/guest/verity-read.sh).
 # Prints the figures and the ratios; docs/performance.md ("## Boot") records them.
 #   tests/bench/boot-bench.sh [RUNS]      RUNS per configuration (default 2), the median is kept
+#   BENCH_CONFIGS="copy overlay verity"   a subset of the four (default: all, with overlayroot)
 # Every ephroot boot has fsck.mode=skip (dm-verity refuses initramfs-tools' fsck rewriting the
 # superblock; the others get it too so the boots differ only in the root mode).
 set -euo pipefail
@@ -21,6 +22,7 @@ cd "$(dirname "$(readlink -f "$0")")/../.."
 . tests/vm/lib/image.sh
 . tests/vm/lib/boot.sh
 runs=${1:-2}
+configs=" ${BENCH_CONFIGS:-copy overlay verity overlayroot} "
 vm_require
 
 meson setup build >/dev/null 2>&1 || true
@@ -79,8 +81,11 @@ PY
 echo "== images (cached): ephroot, and the same plus Debian's overlayroot (patched) for the anchor"
 vm_image_build "$PWD" "$PWD/build" plain
 plain_env=$(env | grep '^VM_' | sed 's/^/export /; s/=\(.*\)$/="\1"/')
-vm_image_build "$PWD" "$PWD/build" overlayroot
-olr_env=$(env | grep '^VM_' | sed 's/^/export /; s/=\(.*\)$/="\1"/')
+olr_env=$plain_env
+if [[ $configs == *" overlayroot "* ]]; then
+        vm_image_build "$PWD" "$PWD/build" overlayroot
+        olr_env=$(env | grep '^VM_' | sed 's/^/export /; s/=\(.*\)$/="\1"/')
+fi
 echo "   $(echo "$plain_env" | sed -n 's/^export VM_IMAGE_DIR="\(.*\)"$/\1/p'), $(echo "$olr_env" | sed -n 's/^export VM_IMAGE_DIR="\(.*\)"$/\1/p')"
 
 echo "== dm-verity tree for the image's root partition (ephroot verity-format, on a disk of its own)"
@@ -94,11 +99,15 @@ echo "== $runs boot(s) per configuration (QEMU TCG, -smp 2, 2 GiB, fresh swtpm, 
 for run in $(seq 1 "$runs"); do
         eval "$plain_env"
         common="fsck.mode=skip ephroot=on ephroot.device=/dev/sda ephroot.failure-action=poweroff"
-        bench_boot copy "$run" "$common ephroot.mode=copy"
-        bench_boot overlay "$run" "$common ephroot.mode=overlay"
-        bench_boot verity "$run" "$common ephroot.mode=overlay ephroot.verity-root-hash=$root_hash ephroot.verity-hash-device=/dev/vdb"
-        eval "$olr_env"
-        bench_boot overlayroot "$run" "overlayroot=crypt:dev=/dev/sda,mkfs=1"
+        [[ $configs == *" copy "* ]] && bench_boot copy "$run" "$common ephroot.mode=copy"
+        [[ $configs == *" overlay "* ]] && bench_boot overlay "$run" "$common ephroot.mode=overlay"
+        [[ $configs == *" verity "* ]] &&
+                bench_boot verity "$run" "$common ephroot.mode=overlay ephroot.verity-root-hash=$root_hash ephroot.verity-hash-device=/dev/vdb"
+        if [[ $configs == *" overlayroot "* ]]; then
+                eval "$olr_env"
+                bench_boot overlayroot "$run" "overlayroot=crypt:dev=/dev/sda,mkfs=1"
+                eval "$plain_env"
+        fi
 done
 
 echo "== whole root partition read raw and through dm-verity, same VM run (QEMU TCG, 1 vCPU), $runs rounds"
@@ -134,16 +143,17 @@ phases = ["measure", "key", "disk", "volume", "measure-disk", "root", "leave"]
 print("| | " + " | ".join(phases) + " | total ms | uptime at report s |")
 print("|---|" + "---|" * (len(phases) + 2))
 names = {"copy": "copy", "overlay": "overlay", "verity": "overlay + dm-verity"}
-for cfg in ("copy", "overlay", "verity"):
+for cfg in [x for x in ("copy", "overlay", "verity") if x in rows]:
     print("| ephroot %s | " % names[cfg] + " | ".join("%.0f" % med(cfg, p + "_ms") for p in phases)
           + " | **%.0f** | %.1f |" % (med(cfg, "total_ms"), med(cfg, "uptime_s")))
-print("| overlayroot crypt | " + " | ".join("" for _ in phases) + " | **%.0f** | %.1f |" % (
-    med("overlayroot", "total_ms"), med("overlayroot", "uptime_s")))
-o = med("overlayroot", "total_ms")
-print()
-print("overlayroot crypt / ephroot overlay = %.1f (same layout: an overlay with a fresh encrypted upper)" % (o / med("overlay", "total_ms")))
-print("overlayroot crypt / ephroot copy    = %.2f (copy also moves the whole root, %s MiB, into the volume)" % (
-    o / med("copy", "total_ms"), rows["copy"][0].get("copied_mib")))
+if "overlayroot" in rows:
+    print("| overlayroot crypt | " + " | ".join("" for _ in phases) + " | **%.0f** | %.1f |" % (
+        med("overlayroot", "total_ms"), med("overlayroot", "uptime_s")))
+    o = med("overlayroot", "total_ms")
+    print()
+    print("overlayroot crypt / ephroot overlay = %.1f (same layout: an overlay with a fresh encrypted upper)" % (o / med("overlay", "total_ms")))
+    print("overlayroot crypt / ephroot copy    = %.2f (copy also moves the whole root, %s MiB, into the volume)" % (
+        o / med("copy", "total_ms"), rows["copy"][0].get("copied_mib")))
 print()
 v, ov, c = med("verity", "root_ms"), med("overlay", "root_ms"), med("copy", "root_ms")
 print("root phase: overlay+verity / overlay = %.2f (goal <= 1.2); copy / overlay+verity = %.1f (goal >= 5)" % (v / ov, c / v))

@@ -13,10 +13,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "boot.h"
+#include "exec-util.h"
 #include "config.h"
 #include "ext4-used.h"
 #include "log.h"
@@ -24,6 +28,7 @@
 #include "root-fstab.h"
 #include "root-verity.h"
 #include "root.h"
+#include "util.h"
 
 static void test_fstab_azure(void **state) {
         const char *in =
@@ -423,9 +428,41 @@ static void test_verity_event_and_offset(void **state) {
         config_done(&c);
 }
 
+/* exec_start()/exec_reap(): the overlay's mkfs.ext4 runs while the OS root is opened through
+ * dm-verity. The child runs alongside the caller, its exit status and the deadline are kept, and a
+ * child given up on is killed and reaped. */
+static void test_exec_start_reap(void **state) {
+        uint64_t t0 = now_usec(CLOCK_MONOTONIC);
+        pid_t a, b, c;
+
+        a = exec_start((char *const[]) { (char *) "/bin/sh", (char *) "-c", (char *) "sleep 1", NULL });
+        b = exec_start((char *const[]) { (char *) "/bin/sh", (char *) "-c", (char *) "sleep 1; exit 3", NULL });
+        assert_true(a > 0 && b > 0);
+        /* both ran at once: reaping both takes about 1 s; one after the other would be 2 s or more */
+        assert_int_equal(exec_reap(a, now_usec(CLOCK_MONOTONIC) + 5000000), 0);
+        assert_int_equal(exec_reap(b, now_usec(CLOCK_MONOTONIC) + 5000000), -ECHILD);
+        assert_true(now_usec(CLOCK_MONOTONIC) - t0 < 1900000);
+
+        c = exec_start((char *const[]) { (char *) "/bin/sleep", (char *) "10", NULL });
+        assert_true(c > 0);
+        assert_int_equal(exec_reap(c, now_usec(CLOCK_MONOTONIC) + 100000), -ETIMEDOUT);
+        assert_int_equal(waitpid(c, NULL, WNOHANG), -1); /* already reaped */
+
+        c = exec_start((char *const[]) { (char *) "/bin/sleep", (char *) "10", NULL });
+        assert_true(c > 0);
+        exec_kill(&c);
+        assert_int_equal(c, 0);
+        assert_int_equal(waitpid(-1, NULL, WNOHANG), -1); /* no child left, none a zombie */
+        exec_kill(&c); /* a no-op on 0 */
+
+        assert_int_equal(exec_start((char *const[]) { (char *) "sh", NULL }), -EINVAL); /* not absolute */
+        assert_int_equal(exec_wait((char *const[]) { (char *) "/nonexistent/mkfs", NULL }, 5000000), -ECHILD);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_verity_event_and_offset),
+                cmocka_unit_test(test_exec_start_reap),
                 cmocka_unit_test(test_fstab_azure),
                 cmocka_unit_test(test_fstab_no_root_entry),
                 cmocka_unit_test(test_fstab_classify),

@@ -13,6 +13,7 @@
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "exec-util.h"
@@ -219,20 +220,34 @@ static int lay_copy(const Config *c, const char *rootmnt, const char *volume_nod
         return 0;
 }
 
-static int lay_overlay(const char *rootmnt, const char *volume_node, const RootLayout *l) {
-        _cleanup_free_ char *mkfs = NULL, *options = NULL;
-        struct statvfs sv;
+/* The overlay's upper: 4 KiB blocks, no journal (the volume dies with the boot), no discard (the disk
+ * was discarded before formatting). Started before the OS root is opened through dm-verity, so that
+ * mkfs.ext4 and the verity activation run at the same time; lay_overlay() waits for it. */
+static int overlay_mkfs_start(const char *volume_node, pid_t *ret) {
+        _cleanup_free_ char *mkfs = NULL;
+        pid_t pid;
         int r;
 
         r = exec_find("mkfs.ext4", &mkfs);
         if (r < 0)
                 return log_error_errno(r, "Failed to find mkfs.ext4 in the initramfs: %m");
-        /* 4 KiB blocks, no journal (the volume dies with the boot), no discard (the disk was discarded
-         * before formatting). */
-        r = exec_wait((char *const[]) { mkfs, (char *) "-q", (char *) "-F", (char *) "-b", (char *) "4096", (char *) "-O",
-                                        (char *) "^has_journal", (char *) "-E", (char *) "lazy_itable_init=1,nodiscard",
-                                        (char *) "-L", (char *) "ephroot-upper", (char *) volume_node, NULL },
-                      ROOT_MKFS_TIMEOUT_USEC);
+        pid = exec_start((char *const[]) { mkfs, (char *) "-q", (char *) "-F", (char *) "-b", (char *) "4096", (char *) "-O",
+                                           (char *) "^has_journal", (char *) "-E", (char *) "lazy_itable_init=1,nodiscard",
+                                           (char *) "-L", (char *) "ephroot-upper", (char *) volume_node, NULL });
+        if (pid < 0)
+                return log_error_errno(pid, "Failed to make the overlay's ext4 on '%s': %m", volume_node);
+        *ret = pid;
+        return 0;
+}
+
+static int lay_overlay(const char *rootmnt, const char *volume_node, const RootLayout *l, pid_t *mkfs_pid,
+                       uint64_t mkfs_deadline) {
+        _cleanup_free_ char *options = NULL;
+        struct statvfs sv;
+        int r;
+
+        r = exec_reap(*mkfs_pid, mkfs_deadline);
+        *mkfs_pid = 0;
         if (r < 0)
                 return log_error_errno(r, "Failed to make the overlay's ext4 on '%s': %m", volume_node);
 
@@ -273,7 +288,9 @@ static int lay_overlay(const char *rootmnt, const char *volume_node, const RootL
 int root_lay(const Config *c, const char *rootmnt, const char *volume_node, uint64_t volume_size,
              const char *target_node, const char *fstab, RootLayout *ret) {
         _cleanup_(root_layout_done) RootLayout l = { .mode = c->mode };
+        _cleanup_(exec_kill) pid_t mkfs_pid = 0;
         _cleanup_free_ char *entry = NULL;
+        uint64_t mkfs_deadline = 0;
         int r;
 
         assert_return(c && rootmnt && volume_node && ret, -EINVAL);
@@ -281,6 +298,12 @@ int root_lay(const Config *c, const char *rootmnt, const char *volume_node, uint
         r = root_find_source(rootmnt, &l.source_node, &l.fstype);
         if (r < 0)
                 return r;
+        if (c->mode != ROOT_MODE_COPY) {
+                mkfs_deadline = now_usec(CLOCK_MONOTONIC) + ROOT_MKFS_TIMEOUT_USEC;
+                r = overlay_mkfs_start(volume_node, &mkfs_pid);
+                if (r < 0)
+                        return r;
+        }
         if (c->verity_root_hash.set) {
                 /* dm-verity claims the device exclusively: the host-visible mount goes first. */
                 if (umount2(rootmnt, 0) < 0)
@@ -298,7 +321,7 @@ int root_lay(const Config *c, const char *rootmnt, const char *volume_node, uint
         } else {
                 if (c->root_hash.set)
                         log_warning("root-hash= applies to copy mode only; the overlay's lower layer is not hashed.");
-                r = lay_overlay(rootmnt, volume_node, &l);
+                r = lay_overlay(rootmnt, volume_node, &l, &mkfs_pid, mkfs_deadline);
                 if (r >= 0 && !(entry = strdup("overlay / overlay defaults 0 0")))
                         r = log_oom();
         }
