@@ -195,6 +195,13 @@ vm_install_debs() {
         echo "$dir"
 }
 
+# Copies the tree SRC into the image root DST as a package manager would: into merged /usr through
+# the root's symbolic links (/lib -> usr/lib), keeping them (`cp -a` cannot: "cannot overwrite
+# non-directory '.../root/./lib' with directory", for meson's /lib/systemd/system on Debian 12).
+vm_merge_tree() {
+        tar -C "$1" -c . | tar -C "$2" -x --keep-directory-symlink
+}
+
 # A content hash of a directory tree: paths, modes, link targets and file contents.
 vm_tree_hash() {
         (cd "$1" && find . -print0 | LC_ALL=C sort -z | while IFS= read -r -d '' f; do
@@ -307,11 +314,11 @@ vm_image_assemble() {
         if [ -d "$tree/debs" ]; then
                 # The .deb, as an image builder installs it: dpkg (its update-initramfs trigger runs
                 # too); the image's packages must meet its Depends, or dpkg fails and so does the build.
-                cp -a "$tree/rig/." "$root/" && cp "$tree"/debs/*.deb "$root/tmp/" || return 1
+                vm_merge_tree "$tree/rig" "$root" && cp "$tree"/debs/*.deb "$root/tmp/" || return 1
                 vm_chroot "$root" sh -c 'dpkg -i /tmp/ephroot_*.deb && rm -f /tmp/*.deb' >"$dir/dpkg-install.log" 2>&1 || {
                         vm_log "dpkg -i of the .deb failed:"; tail -n 30 "$dir/dpkg-install.log" >&2; return 1; }
         else
-                cp -a "$tree/." "$root/" || return 1
+                vm_merge_tree "$tree" "$root" || { vm_log "copying the install tree into the image failed"; return 1; }
         fi
         mkdir -p "$root/etc/systemd/system/multi-user.target.wants" &&
         ln -sf /usr/lib/systemd/system/ephroot-test-report.service \
