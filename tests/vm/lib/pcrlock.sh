@@ -7,9 +7,10 @@
 #       PCRs 11, 12, 15 in every bank of BANKS: pcrlock_check with those values (a fresh swtpm with
 #       the log's records extended stands for the guest's TPM; trixie's `systemd-pcrlock log` must
 #       report H for 11, 12, 15 and its replay = the TPM = the guest's values in every bank). Then a
-#       copy of the log with one digest of the PCR 12 record (the command line) changed must make
-#       pcrlock_check fail, on PCR 12 (a judge that cannot fail proves nothing). pcrlock's outputs
-#       stay in OUT/pcrlock and OUT/pcrlock-changed.
+#       copy of the log with one digest of the PCR 12 record (the command line) changed, read by
+#       pcrlock against a swtpm holding the guest's PCRs (the original log extended): pcrlock's H
+#       must fail for PCR 12, and only there (a judge that cannot fail proves nothing). pcrlock's
+#       outputs stay in OUT/pcrlock and OUT/pcrlock-changed.
 
 VM_PCRLOCK_LIB_DIR=$(dirname "${BASH_SOURCE[0]}")
 . "$VM_PCRLOCK_LIB_DIR/../../lib/pcrlock.sh"
@@ -44,10 +45,35 @@ for r in open(sys.argv[1], "rb").read().split(b"\x1e")[1:]:
 assert done, "no PCR 12 record"
 open(sys.argv[2], "wb").write(b"".join(out))
 PY
-        PCRLOCK_OUT="$out/pcrlock-changed" pcrlock_check "$out/changed.log" "$out/pcrs.txt" >"$out/pcrlock-changed.txt" 2>&1
+        # The guest's TPM stands in again (a swtpm with the original log extended, checked equal to
+        # the guest's values); pcrlock reads the changed log against it: its H column must fail for 12.
+        PCRLOCK_OUT="$out/pcrlock-changed" vm_pcrlock_changed "$out" "$banks" >"$out/pcrlock-changed.txt" 2>&1
         rc=$?
-        grep -E '^FAIL' "$out/pcrlock-changed.txt" | sed 's/^/   changed: /'
-        check "with one digest of the PCR 12 record changed, pcrlock disagrees (rc $rc), on PCR 12 only" \
-                sh -c "[ $rc = 1 ] && grep -q '^FAIL pcrlock: PCR 12 ' '$out/pcrlock-changed.txt' &&
+        grep -E '^(FAIL|     systemd-pcrlock)' "$out/pcrlock-changed.txt" | sed 's/^/   changed: /'
+        check "with one digest of the PCR 12 record changed, pcrlock's H fails for PCR 12 only (rc $rc)" \
+                sh -c "[ $rc = 1 ] && grep -q '^FAIL pcrlock: PCR 12 .*hashMatchesEventLog False' '$out/pcrlock-changed.txt' &&
                         ! grep -Eq '^FAIL pcrlock: PCR 1[15] ' '$out/pcrlock-changed.txt'"
 }
+
+# A swtpm with OUT/measure.log extended, its PCRs = the guest's (OUT/pcrs.txt), then pcrlock_check of
+# OUT/changed.log against that live TPM. pcrlock_check's status.
+vm_pcrlock_changed() (
+        out=$1 banks=$2
+        SWTPM_PID=
+        trap 'swtpm_stop' EXIT
+        swtpm_start "$out/pcrlock-changed-tpm" "$banks" || exit 1
+        python3 - "$out/measure.log" >"$out/extend.txt" <<'PY' || exit 1
+import json, sys
+for r in open(sys.argv[1], "rb").read().split(b"\x1e")[1:]:
+    r = json.loads(r)
+    print("%d:%s" % (r["pcr"], ",".join("%s=%s" % (d["hashAlg"], d["digest"]) for d in r["digests"])))
+PY
+        while read -r spec; do
+                TPM2TOOLS_TCTI=$SWTPM_TCTI tpm2_pcrextend "$spec" || exit 1
+        done <"$out/extend.txt"
+        while read -r bank pcr want; do
+                got=$(TPM2TOOLS_TCTI=$SWTPM_TCTI tpm2_pcrread "$bank:$pcr" | awk -v p="$pcr" '$1 == p":" { print tolower(substr($2, 3)) }')
+                [ "$got" = "$want" ] || { echo "FAIL the swtpm's $bank PCR $pcr $got is not the guest's $want"; exit 1; }
+        done <"$out/pcrs.txt"
+        PCRLOCK_BANKS=$banks pcrlock_check "$out/changed.log" tpm
+)
