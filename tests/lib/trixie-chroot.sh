@@ -29,12 +29,14 @@
 
 TRIXIE_CHROOT_SCRIPT_VERSION=1
 TRIXIE_MIRROR=${EPHROOT_DEBIAN_MIRROR:-http://deb.debian.org/debian}
-# scripts/install-deps for VERSION_ID=13 (build, the package build), plus what the tests run there.
+# scripts/install-deps for VERSION_ID=13 (build, the package build), plus what the tests run there
+# (systemd-pcrlock, tpm2-tools with the swtpm TCTI, python3; e2fsprogs, which trixie's minbase lacks,
+# to run the image's mke2fs).
 TRIXIE_CHROOT_PACKAGES="build-essential meson ninja-build pkg-config
 libcryptsetup-dev libtss2-dev libssl-dev libblkid-dev libsystemd-dev libjson-c-dev libcurl4-openssl-dev
 libmicrohttpd-dev libcmocka-dev
 debhelper dpkg-dev fakeroot systemd-dev
-systemd tpm2-tools libtss2-tcti-swtpm0t64 python3"
+systemd tpm2-tools libtss2-tcti-swtpm0t64 python3 e2fsprogs"
 
 trixie_log() {
         echo "trixie-chroot: $*" >&2

@@ -6,7 +6,7 @@
 # on). The broker (ephroot-kbs) listens on the host's loopback; the guest reaches it only through
 # QEMU user networking with restrict=on and one guestfwd rule (10.0.2.100:8080 -> a fresh
 # `busybox nc` to the broker per connection), as in test-vm-attest.sh.
-#  1. broker up: the booted system (after switch_root, multi-user: the report unit) has
+#  1. broker up (root in copy mode, or overlay with VM_ATTEST_MODE=overlay): the booted system (after switch_root, multi-user: the report unit) has
 #     /run/ephroot/secrets/<name> with the host file's SHA-256, mode 0400, root:root, on tmpfs, and
 #     status.json's attest phase ok (attested, 1 secret);
 #  2. broker stopped: the boot fails closed in the initramfs: one "ephroot: boot failed:" line naming
@@ -58,7 +58,9 @@ chmod +x "$VM_WORK/fwd.sh"
 
 export VM_TPM_STATE=$tpm/state
 export VM_QEMU_ARGS="-netdev user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:8080-cmd:$VM_WORK/fwd.sh -device virtio-net-pci,netdev=n0"
-append="ephroot=on ephroot.device=/dev/sda ephroot.mode=copy ephroot.failure-action=poweroff"
+# VM_ATTEST_MODE: the root's mode (copy, the default, or overlay: the trixie run covers overlay here).
+mode=${VM_ATTEST_MODE:-copy}
+append="ephroot=on ephroot.device=/dev/sda ephroot.mode=$mode ephroot.failure-action=poweroff"
 append="$append ephroot.attest=required ephroot.kbs-url=http://10.0.2.100:8080 ephroot.kbs-insecure=yes ephroot.secret.disk=default/key/disk ip=dhcp"
 
 # 1. The broker up.
@@ -77,7 +79,15 @@ check "DHCP under restrict=on gave no name server, and ephroot wrote no resolv.c
                 ! tr -d '\r' <'$out/serial.log' | grep -aq 'Wrote /etc/resolv.conf'"
 check "the attest phase line names the broker and 1 secret" \
         sh -c "tr -d '\r' <'$out/serial.log' | grep -aq '^ephroot: attest .* http://10.0.2.100:8080: 1 secret'"
-expect "$out" root.source /dev/mapper/ephroot
+if [ "$mode" = overlay ]; then
+        expect "$out" root.fstype overlay
+        expect "$out" root.upper_source /dev/mapper/ephroot
+        expect "$out" root.lowerdir /run/ephroot/lower
+else
+        expect "$out" root.source /dev/mapper/ephroot
+fi
+expect "$out" root.dm_target crypt
+expect "$out" root.writable yes
 expect "$out" secrets.names disk
 expect "$out" secret.disk.sha256 "$want"
 expect "$out" secret.disk.mode 400
@@ -113,8 +123,16 @@ vm_resource_disk "$VM_WORK/resource.img" 2048 azure || exit 1
 static="ip=10.0.2.15::10.0.2.2:255.255.255.0::enp0s3:off:10.0.2.3:192.0.2.53"
 VM_RESOURCE_DISK=$VM_WORK/resource.img VM_APPEND="${append% ip=dhcp} $static" vm_boot "$out"
 tr -d '\r' <"$out/serial.log" | grep -a -e '^ephroot: ' -e 'resolv.conf' -e 'IP-Config' | sed 's/^/   console: /'
-check "ephroot wrote the initramfs's /etc/resolv.conf from ipconfig's file (nameserver 10.0.2.3, 192.0.2.53)" \
-        sh -c "tr -d '\r' <'$out/serial.log' | grep -aq \"Wrote /etc/resolv.conf from initramfs-tools' network configuration: nameserver 10.0.2.3;nameserver 192.0.2.53;options\""
+if [ "$VM_SUITE" = trixie ]; then
+        # Debian 13's initramfs-tools (0.148) writes /etc/resolv.conf itself in configure_networking
+        # (netinfo_to_resolv_conf); ephroot leaves an existing file as it is.
+        check "initramfs-tools wrote the initramfs's resolv.conf itself (ipconfig: dns0 10.0.2.3, dns1 192.0.2.53); ephroot left it" \
+                sh -c "tr -d '\r' <'$out/serial.log' | grep -aqE 'dns0 +: 10\.0\.2\.3 +dns1 +: 192\.0\.2\.53' &&
+                        ! tr -d '\r' <'$out/serial.log' | grep -aq 'Wrote /etc/resolv.conf'"
+else
+        check "ephroot wrote the initramfs's /etc/resolv.conf from ipconfig's file (nameserver 10.0.2.3, 192.0.2.53)" \
+                sh -c "tr -d '\r' <'$out/serial.log' | grep -aq \"Wrote /etc/resolv.conf from initramfs-tools' network configuration: nameserver 10.0.2.3;nameserver 192.0.2.53;options\""
+fi
 # The line names the broker's endpoint (the attest phase's first request); the phase is the one
 # after measure-disk: its line was printed, no attest and no root line.
 vm_check_failed_closed "$out" "'http://10.0.2.100:8080/kbs/v0/auth'"

@@ -24,14 +24,15 @@ for f in usr/sbin/ephroot scripts/local-bottom/ephroot etc/ephroot.conf \
         check "initrd holds $f" has "$f"
 done
 vm_check_initrd_modules "$list"
+vm_check_kernel_config
 # Files read back from the initrd itself: the installed binary, byte for byte, and the script order.
 mkdir -p "$VM_WORK/initrd"
 python3 "$VM_SRC/tests/vm/lib/initrd-extract.py" "$VM_INITRD" "$VM_WORK/initrd" usr/sbin/ephroot usr/sbin/mke2fs scripts/local-bottom/ORDER ||
         fail "could not read files back from the initrd"
-check "the initrd's ephroot = the installed build ($VM_BUILDROOT/vm-install/destdir/usr/sbin/ephroot)" \
-        cmp -s "$VM_WORK/initrd/ephroot" "$VM_BUILDROOT/vm-install/destdir/usr/sbin/ephroot"
-check "the initrd's mke2fs is e2fsprogs' (busybox's cannot make ext4): $("$VM_WORK/initrd/mke2fs" -V 2>&1 | head -n 1)" \
-        sh -c "'$VM_WORK/initrd/mke2fs' -V 2>&1 | grep -q '^mke2fs 1\.'"
+check "the initrd's ephroot = the installed build ($VM_INSTALLED_EPHROOT)" \
+        cmp -s "$VM_WORK/initrd/ephroot" "$VM_INSTALLED_EPHROOT"
+v=$(vm_binary_version "$VM_WORK/initrd/mke2fs")
+check "the initrd's mke2fs is e2fsprogs' (busybox's cannot make ext4): $v" [ "${v#mke2fs 1.}" != "$v" ]
 check "local-bottom's ORDER runs /scripts/local-bottom/ephroot" grep -q '^/scripts/local-bottom/ephroot' "$VM_WORK/initrd/ORDER"
 check "the OS image has a GPT with one Linux partition" \
         sh -c "sfdisk -d '$VM_OS_IMAGE' | grep -q 'type=0FC63DAF-8483-4772-8E79-3D69D8477DE4'"

@@ -4,7 +4,8 @@
 # writable, every write in the encrypted volume (a marker written in the guest is not in plaintext
 # on the raw resource disk image after power-off), the OS image file unchanged, the OS disk no longer
 # mounted (copy), fstab consistent (no failed unit, no second mount of the resource disk), and
-# PCRs 11/12/15 equal to a replay of the log and 11/12 to `ephroot predict` on the host.
+# PCRs 11/12/15 equal to a replay of the log and 11/12 to `ephroot predict` on the host, in each bank
+# of VM_TPM_BANKS (default sha256); with VM_PCRLOCK=yes, also as Debian 13's systemd-pcrlock judges.
 #   test-vm-root.sh MODE SRCDIR BUILDROOT EPHROOT      MODE: copy or overlay
 set -u
 mode=$1
@@ -73,7 +74,9 @@ fi
 
 vm_check_no_plaintext "$out" "$VM_WORK/resource.img"
 check "the OS image file is unchanged" [ "$(vm_hash "$VM_OS_IMAGE")" = "$os_before" ]
-vm_check_pcrs "$out" sha256
+vm_check_pcrs "$out" "${VM_TPM_BANKS:-sha256}"
+# VM_PCRLOCK=yes: trixie's systemd-pcrlock judges the log too (tests/vm/lib/pcrlock.sh).
+[ "${VM_PCRLOCK:-no}" = yes ] && vm_check_pcrlock "$out" "${VM_TPM_BANKS:-sha256}"
 
 # Phase timings for docs/performance.md and the benchmark.
 python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); print("   phases:", ", ".join("%s %.0f ms" % (p["name"], p["ms"]) for p in s["phases"]), "| total %.0f ms" % s["total_ms"])' \

@@ -4,7 +4,8 @@
 #
 #   vm_test_init NAME SRCDIR BUILDROOT EPHROOT
 #       Skips (77) without the tools; builds or reuses the image (VM_IMAGE_VARIANT: plain, the
-#       default, or dracut); makes the test's directory BUILDROOT/vm-tests/NAME[-VARIANT] (kept:
+#       default, or dracut; VM_SUITE: bookworm, the default, or trixie); makes the test's directory
+#       BUILDROOT/vm-tests/NAME[-VARIANT][-SUITE] (kept:
 #       serial logs stay there for reading).
 #   check DESCRIPTION COMMAND...        records a failure when COMMAND fails
 #   expect OUT KEY VALUE                 the report's KEY equals VALUE
@@ -13,6 +14,7 @@
 VM_CHECKS_DIR=$(dirname "${BASH_SOURCE[0]}")
 . "$VM_CHECKS_DIR/image.sh"
 . "$VM_CHECKS_DIR/boot.sh"
+. "$VM_CHECKS_DIR/pcrlock.sh"
 
 vm_failures=0
 
@@ -24,9 +26,10 @@ vm_test_init() {
         vm_image_build "$VM_SRC" "$VM_BUILDROOT" "$VM_IMAGE_VARIANT" ||
                 { echo "FAIL: the test image could not be built" >&2; exit 1; }
         [ "$VM_IMAGE_VARIANT" = plain ] || VM_TEST_NAME="$VM_TEST_NAME-$VM_IMAGE_VARIANT"
+        [ "$VM_SUITE" = bookworm ] || VM_TEST_NAME="$VM_TEST_NAME-$VM_SUITE"
         VM_WORK="$VM_BUILDROOT/vm-tests/$VM_TEST_NAME"
         rm -rf "$VM_WORK" && mkdir -p "$VM_WORK"
-        echo "image: $VM_IMAGE_DIR (kernel $VM_KVER, $VM_IMAGE_VARIANT)"
+        echo "image: $VM_IMAGE_DIR (Debian $VM_SUITE, kernel $VM_KVER, $VM_IMAGE_VARIANT)"
         echo "work:  $VM_WORK"
 }
 
@@ -102,12 +105,47 @@ vm_check_never_switched() {
 
 # The kernel modules every initrd needs for ephroot (the initramfs-tools hook and the dracut module
 # both install them): device-mapper, the ciphers, the disks' buses and drivers, ext4 and overlay.
+# One built into the kernel (modules.builtin: Debian 13's cloud kernel has nvme, ext4, virtio_pci
+# built in) needs no file in the initrd.
 vm_check_initrd_modules() {
         local list=$1 m
+        # (Debian 13's kernel versions hold a '+', an ERE operator: escaped in the pattern.)
         for m in dm-mod dm-crypt dm-integrity xts aesni-intel algif_skcipher hv_vmbus hv_storvsc nvme \
                 virtio_blk virtio_scsi virtio_pci sd_mod ext4 overlay; do
-                check "initrd holds module $m" grep -qE "[ /]usr/lib/modules/$VM_KVER/kernel/.*/$m\\.ko(\\.[a-z]+)?( |\$)" "$list"
+                if grep -qE "/$m\\.ko\$" "$VM_IMAGE_DIR/modules.builtin"; then
+                        echo "ok: module $m is built into the kernel"
+                        continue
+                fi
+                check "initrd holds module $m" grep -qE "[ /]usr/lib/modules/${VM_KVER//+/\\+}/kernel/.*/$m\\.ko(\\.[a-z]+)?( |\$)" "$list"
         done
+}
+
+# What ephroot needs of the kernel, built in (y) or as a module (m), from its configuration: TPM
+# (tpm_crb, tpm_tis: Azure's vTPM is CRB), device-mapper with crypt, verity and integrity, the ciphers
+# and the skcipher API cryptsetup uses, the disks (virtio-scsi/sd for the rig's resource disk,
+# Hyper-V's VMBus and storvsc and NVMe for Azure's), ext4 and overlay, and the confidential-guest
+# drivers (sev-guest, tdx-guest) of an Azure CVM.
+vm_check_kernel_config() {
+        local config=$VM_IMAGE_DIR/config c
+        for c in TCG_TPM TCG_CRB TCG_TIS BLK_DEV_DM DM_CRYPT DM_VERITY DM_INTEGRITY CRYPTO_XTS CRYPTO_AES_NI_INTEL \
+                CRYPTO_USER_API_SKCIPHER SCSI_VIRTIO BLK_DEV_SD VIRTIO_BLK HYPERV HYPERV_STORAGE BLK_DEV_NVME \
+                EXT4_FS OVERLAY_FS SEV_GUEST TDX_GUEST_DRIVER; do
+                if [ "$c" = TDX_GUEST_DRIVER ] && [ "$VM_SUITE" = bookworm ]; then
+                        echo "note: kernel $VM_KVER: CONFIG_$c=$(sed -n "s/^CONFIG_$c=//p" "$config") (Linux 6.1 predates it: not checked)"
+                        continue
+                fi
+                check "kernel $VM_KVER: CONFIG_$c=$(sed -n "s/^CONFIG_$c=//p" "$config")" grep -qE "^CONFIG_$c=[ym]\$" "$config"
+        done
+}
+
+# The first line of `BINARY -V` for a binary read back from the image's initrd, run where its C
+# library is: on the host for Debian 12, in the trixie chroot for Debian 13 (glibc 2.41).
+vm_binary_version() {
+        if [ "$VM_SUITE" = trixie ]; then
+                trixie_chroot >/dev/null 2>&1 && trixie_chroot_run --bind "$(dirname "$1")" "$1" -V 2>&1 | head -n 1
+        else
+                "$1" -V 2>&1 | head -n 1
+        fi
 }
 
 # A file's hash, to show an image is unchanged by a boot.

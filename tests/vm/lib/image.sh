@@ -1,12 +1,14 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# Sourced: the Debian 12 test image for the VM rig, built the way an image builder would.
+# Sourced: the Debian test image for the VM rig, built the way an image builder would: Debian 12
+# (VM_SUITE=bookworm, the default) or Debian 13 (VM_SUITE=trixie).
 #
 #   vm_image_base
-#       A debootstrap'ed Debian 12 root (minbase plus VM_IMAGE_PACKAGES), cached under
+#       A debootstrap'ed Debian root of VM_SUITE (minbase plus VM_IMAGE_PACKAGES), cached under
 #       $EPHROOT_CACHE/vm/base-<hash of the inputs>/root. Sets VM_BASE_DIR.
 #   vm_image_build SRCDIR BUILDROOT [VARIANT]
-#       ephroot built with --prefix=/usr --sysconfdir=/etc in BUILDROOT/vm-install (a build dir of
-#       its own), `meson install --destdir` into a copy of the base root, the test report unit from
+#       bookworm: ephroot built with --prefix=/usr --sysconfdir=/etc in BUILDROOT/vm-install (a build
+#       dir of its own), `meson install --destdir` into a copy of the base root; trixie: the .debs
+#       built in the trixie chroot (tests/lib/trixie-chroot.sh), ephroot's installed with `dpkg -i`; the test report unit from
 #       tests/vm/image added, `update-initramfs -u` in a chroot, then an OS disk image (GPT, one ext4
 #       partition made with `mkfs.ext4 -d`, root=UUID=...) plus the kernel and initrd copied out for
 #       QEMU's -kernel/-initrd. Cached under $EPHROOT_CACHE/vm/img-<hash of base + install tree>.
@@ -14,14 +16,18 @@
 #       vm_image_patch_overlayroot). VARIANT "dracut" replaces initramfs-tools with Debian's dracut
 #       and builds the initrd with `dracut` (systemd in the initrd, ephroot.service from
 #       units/dracut/90ephroot; see vm_image_install_dracut). Sets VM_IMAGE_DIR, VM_KERNEL, VM_INITRD, VM_OS_IMAGE,
-#       VM_ROOT_UUID, VM_KVER and VM_CMDLINE_BASE (root=, ro, console).
+#       VM_ROOT_UUID, VM_KVER, VM_CMDLINE_BASE (root=, ro, console) and VM_INSTALLED_EPHROOT (the
+#       binary the image got); VM_IMAGE_DIR/config and modules.builtin are the kernel's.
 #
 # Every step logs to $VM_IMAGE_DIR/*.log or the base's debootstrap.log; concurrent callers (meson
 # runs tests in parallel, several developers share the cache) serialise on a lock file.
 
 VM_IMAGE_SCRIPT_VERSION=4
-VM_SUITE=bookworm
+# VM_SUITE (environment): bookworm (Debian 12, the default) or trixie (Debian 13).
+VM_SUITE=${VM_SUITE:-bookworm}
 VM_MIRROR=${EPHROOT_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+case "$VM_SUITE" in
+bookworm)
 # The OS: kernel, initramfs-tools (with busybox and zstd, its Recommends), systemd as init, udev.
 # ephroot's run-time libraries (`ldd ephroot`): libcryptsetup, tpm2-tss (ESYS, MU, RC, SYS, the TCTI
 # loader and the device TCTI it dlopens), json-c, libblkid, libsystemd, OpenSSL, libcurl (IMDS, for
@@ -34,6 +40,23 @@ cryptsetup-bin dmsetup e2fsprogs util-linux tpm2-tools"
 # Downloaded with the base (each into extra-debs/<package>/ with what it needs), installed only into
 # a variant: overlayroot, the benchmark's peer; dracut, the systemd-based initrd.
 VM_IMAGE_EXTRA_DEBS="overlayroot dracut"
+        ;;
+trixie)
+# The same for Debian 13, with the kernel flavour Azure's Debian images use (cloud-amd64) and
+# trixie's library names (the t64 transition). ephroot comes from the .debs built in the trixie
+# chroot (tests/lib/trixie-chroot.sh), installed with dpkg: their Depends must be met by this list.
+VM_IMAGE_PACKAGES="linux-image-cloud-amd64 initramfs-tools busybox zstd systemd-sysv udev kmod
+libcryptsetup12 libtss2-esys-3.0.2-0t64 libtss2-mu-4.0.1-0t64 libtss2-rc0t64 libtss2-sys1t64 libtss2-tctildr0t64
+libtss2-tcti-device0t64 libjson-c5 libblkid1 libsystemd0 libssl3t64 libcurl4t64
+cryptsetup-bin dmsetup e2fsprogs util-linux tpm2-tools"
+VM_IMAGE_EXTRA_DEBS="dracut"
+        ;;
+*)
+        echo "vm-image: VM_SUITE must be bookworm or trixie, not '$VM_SUITE'" >&2
+        return 1
+        ;;
+esac
+. "$(dirname "${BASH_SOURCE[0]}")/../../lib/trixie-chroot.sh"
 
 vm_cache_dir() {
         echo "${EPHROOT_CACHE:-/var/cache/ephroot-dev}/vm"
@@ -157,6 +180,28 @@ vm_install_tree() {
         echo "$bdir/destdir"
 }
 
+# Debian 13: the .debs built in the trixie chroot (tests/lib/trixie-chroot.sh, in BUILDROOT/trixie-debs,
+# shared with the pkg-deb-trixie test). Prints a directory holding debs/ (ephroot's .deb, which the
+# image installs with dpkg), rig/ (the rig's own files) and destdir/ (the .deb unpacked, for the tests
+# comparing the initrd's binary with the installed one).
+vm_install_debs() {
+        local src=$1 buildroot=$2 dir
+        dir="$buildroot/vm-install-trixie"
+        trixie_build_debs "$src" "$buildroot/trixie-debs" >&2 || return 1
+        rm -rf "$dir" && mkdir -p "$dir/debs" "$dir/rig" || return 1
+        cp "$TRIXIE_DEBS_DIR"/ephroot_*.deb "$dir/debs/" || return 1
+        dpkg-deb -x "$dir"/debs/ephroot_*.deb "$dir/destdir" || return 1
+        cp -a "$src/tests/vm/image/." "$dir/rig/" || return 1
+        echo "$dir"
+}
+
+# Copies the tree SRC into the image root DST as a package manager would: into merged /usr through
+# the root's symbolic links (/lib -> usr/lib), keeping them (`cp -a` cannot: "cannot overwrite
+# non-directory '.../root/./lib' with directory", for meson's /lib/systemd/system on Debian 12).
+vm_merge_tree() {
+        tar -C "$1" -c . | tar -C "$2" -x --keep-directory-symlink
+}
+
 # A content hash of a directory tree: paths, modes, link targets and file contents.
 vm_tree_hash() {
         (cd "$1" && find . -print0 | LC_ALL=C sort -z | while IFS= read -r -d '' f; do
@@ -264,11 +309,20 @@ vm_image_assemble() {
         root="$dir/root"
         start=$(date +%s)
         vm_log "assembling the test image in $dir"
-        cp -a "$VM_BASE_DIR/root" "$root"
-        cp -a "$tree/." "$root/"
-        mkdir -p "$root/etc/systemd/system/multi-user.target.wants"
+        # Every step is checked: a failed one stops the build (no half-made image is cached).
+        cp -a "$VM_BASE_DIR/root" "$root" || return 1
+        if [ -d "$tree/debs" ]; then
+                # The .deb, as an image builder installs it: dpkg (its update-initramfs trigger runs
+                # too); the image's packages must meet its Depends, or dpkg fails and so does the build.
+                vm_merge_tree "$tree/rig" "$root" && cp "$tree"/debs/*.deb "$root/tmp/" || return 1
+                vm_chroot "$root" sh -c 'dpkg -i /tmp/ephroot_*.deb && rm -f /tmp/*.deb' >"$dir/dpkg-install.log" 2>&1 || {
+                        vm_log "dpkg -i of the .deb failed:"; tail -n 30 "$dir/dpkg-install.log" >&2; return 1; }
+        else
+                vm_merge_tree "$tree" "$root" || { vm_log "copying the install tree into the image failed"; return 1; }
+        fi
+        mkdir -p "$root/etc/systemd/system/multi-user.target.wants" &&
         ln -sf /usr/lib/systemd/system/ephroot-test-report.service \
-                "$root/etc/systemd/system/multi-user.target.wants/ephroot-test-report.service"
+                "$root/etc/systemd/system/multi-user.target.wants/ephroot-test-report.service" || return 1
         if [ "$variant" = overlayroot ]; then
                 vm_image_patch_overlayroot "$root" "$VM_BASE_DIR/extra-debs" >"$dir/overlayroot.log" 2>&1 || {
                         vm_log "installing overlayroot failed:"; cat "$dir/overlayroot.log" >&2; return 1; }
@@ -276,12 +330,15 @@ vm_image_assemble() {
 
         # Built in a chroot, the root device cannot be probed: say what it is, as image builders do
         # (else initramfs-tools leaves fsck out).
-        [ "$variant" = dracut ] || printf 'FSTYPE=ext4\n' >"$root/etc/initramfs-tools/conf.d/test-image-fstype"
-        uuid=$(cat /proc/sys/kernel/random/uuid)
+        if [ "$variant" != dracut ]; then
+                printf 'FSTYPE=ext4\n' >"$root/etc/initramfs-tools/conf.d/test-image-fstype" || return 1
+        fi
+        uuid=$(cat /proc/sys/kernel/random/uuid) || return 1
         printf '# <file system> <mount point> <type> <options> <dump> <pass>\nUUID=%s / ext4 errors=remount-ro 0 1\n' \
-                "$uuid" >"$root/etc/fstab"
+                "$uuid" >"$root/etc/fstab" || return 1
 
         kver=$(basename "$(ls -d "$root"/lib/modules/* | head -n 1)")
+        [ -n "$kver" ] && [ -e "$root/boot/vmlinuz-$kver" ] || { vm_log "no kernel in the image"; return 1; }
         t=$(date +%s)
         if [ "$variant" = dracut ]; then
                 vm_image_install_dracut "$root" "$VM_BASE_DIR/extra-debs" >"$dir/dracut.log" 2>&1 || {
@@ -298,28 +355,30 @@ vm_image_assemble() {
                         { vm_log "lsinitramfs failed"; return 1; }
         fi
 
-        cp "$root/boot/vmlinuz-$kver" "$dir/vmlinuz"
-        cp "$root/boot/initrd.img-$kver" "$dir/initrd.img"
+        cp "$root/boot/vmlinuz-$kver" "$dir/vmlinuz" && cp "$root/boot/initrd.img-$kver" "$dir/initrd.img" || return 1
+        # The kernel's configuration, for the tests that check what it builds in.
+        cp "$root/boot/config-$kver" "$dir/config" && cp "$root/usr/lib/modules/$kver/modules.builtin" "$dir/" ||
+                return 1
         vm_image_prune_modules "$root" "$kver" >"$dir/prune-modules.log" 2>&1 || return 1
 
         # The OS disk: GPT, one Linux partition from 1 MiB, an ext4 made from the tree with 25%
         # room to spare.
-        mib=$(du -sm "$root" | awk '{ print int($1 * 1.25) + 64 }')
-        truncate -s "${mib}M" "$dir/root.ext4"
+        mib=$(du -sm "$root" | awk '{ print int($1 * 1.25) + 64 }') && [ -n "$mib" ] || return 1
+        truncate -s "${mib}M" "$dir/root.ext4" || return 1
         # 4 KiB blocks as in cloud images (mke2fs would pick 1 KiB for a file system this small,
         # which cannot be mounted on a volume with 4096-byte sectors).
         mkfs.ext4 -q -F -b 4096 -T default -L ephroot-os -U "$uuid" -d "$root" "$dir/root.ext4" || return 1
-        truncate -s "$(( mib + 2 ))M" "$dir/os.img"
+        truncate -s "$(( mib + 2 ))M" "$dir/os.img" || return 1
         printf 'label: gpt\nstart=2048, size=%d, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name="root"\n' \
                 "$(( mib * 2048 ))" | sfdisk -q "$dir/os.img" || return 1
         dd if="$dir/root.ext4" of="$dir/os.img" bs=1M seek=1 conv=notrunc,sparse status=none || return 1
-        rm -f "$dir/root.ext4"
-        rm -rf "$root"
+        rm -f "$dir/root.ext4" && rm -rf "$root" || return 1
 
-        cat >"$dir/image.env" <<ENV
+        cat >"$dir/image.env" <<ENV || return 1
 VM_KVER=$kver
 VM_ROOT_UUID=$uuid
 VM_CMDLINE_BASE="root=UUID=$uuid ro console=ttyS0"
+VM_SUITE=$VM_SUITE
 ENV
         echo "assemble_seconds=$(( $(date +%s) - start ))" >>"$dir/timings"
         echo "os_image_mib=$mib" >>"$dir/timings"
@@ -338,9 +397,13 @@ vm_image_prune() {
 vm_image_build_locked() {
         local src=$1 buildroot=$2 variant=$3 cache tree key dir
         cache=$(vm_cache_dir)
-        tree=$(vm_install_tree "$src" "$buildroot") || return 1
+        if [ "$VM_SUITE" = trixie ]; then
+                tree=$(vm_install_debs "$src" "$buildroot") || return 1
+        else
+                tree=$(vm_install_tree "$src" "$buildroot") || return 1
+        fi
         # Keyed by the base, the variant, this script (how the image is assembled) and the install tree.
-        key=$( (echo "$VM_BASE_DIR $variant"; sha256sum <"${BASH_SOURCE[0]}"; vm_tree_hash "$tree") | sha256sum | cut -c1-16)
+        key=$( (echo "$VM_BASE_DIR $variant $VM_SUITE"; sha256sum <"${BASH_SOURCE[0]}"; vm_tree_hash "$tree") | sha256sum | cut -c1-16)
         dir="$cache/img-$key"
         if [ ! -e "$dir/.done" ]; then
                 vm_with_lock "$cache/.lock-img-$key" vm_image_assemble "$dir" "$tree" "$variant" >&2 || return 1
@@ -354,10 +417,15 @@ vm_image_build() {
         vm_image_base || return $?
         VM_IMAGE_DIR=$(vm_with_lock "$buildroot/.vm-install.lock" vm_image_build_locked "$src" "$buildroot" "$variant") ||
                 return 1
-        vm_image_prune "$(vm_cache_dir)"
+        vm_image_prune "$(vm_cache_dir)" 6
         . "$VM_IMAGE_DIR/image.env"
         VM_KERNEL="$VM_IMAGE_DIR/vmlinuz"
         VM_INITRD="$VM_IMAGE_DIR/initrd.img"
         VM_OS_IMAGE="$VM_IMAGE_DIR/os.img"
-        export VM_IMAGE_DIR VM_KERNEL VM_INITRD VM_OS_IMAGE VM_KVER VM_ROOT_UUID VM_CMDLINE_BASE
+        if [ "$VM_SUITE" = trixie ]; then
+                VM_INSTALLED_EPHROOT="$buildroot/vm-install-trixie/destdir/usr/sbin/ephroot"
+        else
+                VM_INSTALLED_EPHROOT="$buildroot/vm-install/destdir/usr/sbin/ephroot"
+        fi
+        export VM_IMAGE_DIR VM_INSTALLED_EPHROOT VM_KERNEL VM_INITRD VM_OS_IMAGE VM_KVER VM_ROOT_UUID VM_CMDLINE_BASE
 }

@@ -73,7 +73,9 @@ install() {
         esac
         for t in $tctis; do
                 if [ -e "$libdir/libtss2-tcti-$t.so.0" ]; then
-                        inst_library "$libdir/libtss2-tcti-$t.so.0" || ephroot_fatal "cannot install libtss2-tcti-$t.so.0"
+                        # inst (dracut-install with its library resolution), not inst_library, which
+                        # dracut 106 (Debian 13) no longer has.
+                        inst "$libdir/libtss2-tcti-$t.so.0" || ephroot_fatal "cannot install libtss2-tcti-$t.so.0"
                 elif [ "$t" = device ]; then
                         ephroot_fatal "$libdir/libtss2-tcti-device.so.0 is missing (package libtss2-tcti-device0)"
                 else
