@@ -14,6 +14,8 @@
 #         VM_DEADLINE       seconds before the host kills QEMU (default 600)
 #         VM_STOP_ON        a console string after which the host stops QEMU (a boot that halts
 #                           instead of powering off); boot.env then says stopped_on=yes
+#       In a firmware boot, boot.env also has grub_ms and kernel_ms: when the console first showed
+#       GRUB's banner and the kernel's first line, from QEMU's start (the firmware's cost).
 #         VM_FIND           strings the report looks for in the decrypted volume (fw_cfg)
 #         VM_FIRMWARE       direct (default): QEMU loads VM_KERNEL and VM_INITRD itself, no firmware
 #                           measures anything; ovmf: boots like an Azure Gen2 VM with Secure Boot, UEFI
@@ -93,7 +95,7 @@ vm_os_image_with_fstab() {
 }
 
 vm_boot() {
-        local out=$1 cmdline start rc qemu stopped boot_index= tpm_args=() res_args=() fw_args=() extra_args=() boot_args=() deadline=${VM_DEADLINE:-600}
+        local out=$1 cmdline start rc qemu stopped fw_grub_ms fw_kernel_ms boot_index= tpm_args=() res_args=() fw_args=() extra_args=() boot_args=() deadline=${VM_DEADLINE:-600}
         mkdir -p "$out"
         rm -f "$out/serial.log" "$out/report" "$out/qemu.log"
         if [ "${VM_FIRMWARE:-direct}" = ovmf ]; then
@@ -146,16 +148,26 @@ vm_boot() {
                 "${res_args[@]}" "${tpm_args[@]}" "${fw_args[@]}" "${extra_args[@]}" \
                 >"$out/qemu.log" 2>&1 </dev/null &
         qemu=$!
-        stopped=no
-        if [ -n "${VM_STOP_ON:-}" ]; then
+        stopped=no fw_grub_ms= fw_kernel_ms=
+        # Watches the console: for VM_STOP_ON, and in a firmware boot for when GRUB and the kernel
+        # start (the firmware's cost, half a second's resolution).
+        if [ -n "${VM_STOP_ON:-}" ] || [ "${VM_FIRMWARE:-direct}" = ovmf ]; then
                 while kill -0 "$qemu" 2>/dev/null; do
-                        if tr -d '\r' <"$out/serial.log" 2>/dev/null | grep -aqF -- "$VM_STOP_ON"; then
+                        if [ "${VM_FIRMWARE:-direct}" = ovmf ] && [ -z "$fw_kernel_ms" ]; then
+                                [ -z "$fw_grub_ms" ] && grep -aqF 'Welcome to GRUB' "$out/serial.log" 2>/dev/null &&
+                                        fw_grub_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+                                grep -aqF 'Linux version' "$out/serial.log" 2>/dev/null &&
+                                        fw_kernel_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+                        elif [ -z "${VM_STOP_ON:-}" ]; then
+                                break
+                        fi
+                        if [ -n "${VM_STOP_ON:-}" ] && tr -d '\r' <"$out/serial.log" 2>/dev/null | grep -aqF -- "$VM_STOP_ON"; then
                                 sleep 2
                                 stopped=yes
                                 kill "$qemu" 2>/dev/null
                                 break
                         fi
-                        sleep 1
+                        sleep 0.5
                 done
         fi
         wait "$qemu"
@@ -171,6 +183,8 @@ vm_boot() {
                 echo "ms=$(( ($(date +%s%N) - start) / 1000000 ))"
                 if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then echo deadline_hit=yes; else echo deadline_hit=no; fi
                 echo "stopped_on=$stopped"
+                [ -n "$fw_grub_ms" ] && echo "grub_ms=$fw_grub_ms"
+                [ -n "$fw_kernel_ms" ] && echo "kernel_ms=$fw_kernel_ms"
         } >"$out/boot.env"
         # Only the report's lines, wherever they start on a console line; carriage returns dropped.
         tr -d '\r' <"$out/serial.log" 2>/dev/null | sed -n 's/^.*EPHROOT-TEST \([A-Za-z0-9_.-]*=\)/\1/p' >"$out/report"
