@@ -110,3 +110,7 @@ print("overlayroot crypt / ephroot overlay = %.1f (same layout: an overlay with 
 print("overlayroot crypt / ephroot copy    = %.2f (copy also moves the whole root, %s MiB, into the volume)" % (
     o / med("copy", "total_ms"), rows["copy"][0].get("copied_mib")))
 PY
+
+# The firmware boot (OVMF, shim, GRUB), its cost reported apart from ephroot's phases.
+. tests/bench/boot-bench-firmware.sh
+bench_firmware "$runs"
