@@ -162,3 +162,7 @@ print("whole ephroot run: overlay+verity / overlay = %.2f; copy / overlay+verity
 raw, ver = med("read", "raw"), med("read", "verity")
 print("whole partition read: raw %.2f s, through dm-verity %.2f s, ratio %.2f" % (raw, ver, ver / raw))
 PY
+
+# The firmware boot (OVMF, shim, GRUB), its cost reported apart from ephroot's phases.
+. tests/bench/boot-bench-firmware.sh
+bench_firmware "$runs"

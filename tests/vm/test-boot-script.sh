@@ -189,6 +189,30 @@ setup; stub_ephroot 0; printf 'attest = required\n' >"$work/root/etc/ephroot.con
 [ "$rc" -eq 0 ] && [ -z "$output" ] && echo "ok: ephroot.attest=off on the command line wins: no network" ||
         fail "ephroot.attest=off: rc=$rc output='$output'"
 
+# securityfs (the firmware's event log, boot-chain=): initramfs-tools mounts /sys but not securityfs;
+# the script mounts it before `ephroot boot` when it is not mounted yet, and leaves it otherwise.
+stub_mount() {
+        local r=$work/root
+        mkdir -p "$r/sys/kernel/security"
+        rm -f "$r/bin/mount"
+        printf '#!/bin/sh\necho "mount $*" >>/calls\nexit 0\n' >"$r/bin/mount"
+        chmod +x "$r/bin/mount"
+        printf '%s\n' "$1" >"$r/proc/mounts"
+}
+setup; stub_ephroot 0; stub_mount "sysfs /sys sysfs rw,nosuid,nodev,noexec,relatime 0 0"; run securityfs "$base" /root
+if [ "$rc" -eq 0 ] && [ "$calls" = "$(printf 'mount -t securityfs securityfs /sys/kernel/security\nephroot boot --rootmnt /root')" ]; then
+        echo "ok: securityfs not mounted: the script mounts it before ephroot boot"
+else
+        fail "securityfs: rc=$rc calls='$calls' output='$output'"
+fi
+setup; stub_ephroot 0; stub_mount "securityfs /sys/kernel/security securityfs rw,nosuid,nodev,noexec,relatime 0 0"
+run securityfs-mounted "$base" /root
+if [ "$rc" -eq 0 ] && [ "$calls" = "ephroot boot --rootmnt /root" ]; then
+        echo "ok: securityfs already mounted: not mounted again"
+else
+        fail "securityfs-mounted: rc=$rc calls='$calls' output='$output'"
+fi
+
 # The script passes `sh -n` under busybox (the initramfs's shell) and under dash.
 "$busybox" sh -n "$script" || fail "busybox sh -n"
 if command -v dash >/dev/null; then dash -n "$script" || fail "dash -n"; fi

@@ -12,7 +12,20 @@
 #                           trust the AK its seeds give): copied for each boot instead of a fresh one
 #         VM_QEMU_ARGS      extra QEMU arguments, split on blanks (e.g. a -netdev user with guestfwd)
 #         VM_DEADLINE       seconds before the host kills QEMU (default 600)
+#         VM_STOP_ON        a console string after which the host stops QEMU (a boot that halts
+#                           instead of powering off); boot.env then says stopped_on=yes
+#       In a firmware boot, boot.env also has grub_ms and kernel_ms: when the console first showed
+#       GRUB's banner and the kernel's first line, from QEMU's start (the firmware's cost).
 #         VM_FIND           strings the report looks for in the decrypted volume (fw_cfg)
+#         VM_FIRMWARE       direct (default): QEMU loads VM_KERNEL and VM_INITRD itself, no firmware
+#                           measures anything; ovmf: boots like an Azure Gen2 VM with Secure Boot, UEFI
+#                           firmware (Debian's OVMF_CODE_4M.secboot.fd with SMM, a fresh copy of
+#                           OVMF_VARS_4M.ms.fd per boot: Microsoft's keys enrolled, Secure Boot on;
+#                           VM_OVMF_CODE, VM_OVMF_VARS choose others) from
+#                           the disk's ESP: shim, GRUB, and the kernel, initrd and command line that
+#                           /boot/grub/grub.cfg names (VM_OS_IMAGE from vm_image_efi; VM_KERNEL,
+#                           VM_INITRD and VM_APPEND are not used, OUTDIR/cmdline holds VM_CMDLINE, the
+#                           command line grub.cfg gives, when set)
 #       Writes OUTDIR/serial.log (the console), OUTDIR/cmdline, OUTDIR/qemu.log, OUTDIR/report
 #       (the EPHROOT-TEST key=value lines, nothing else) and OUTDIR/boot.env (qemu_rc, seconds,
 #       deadline_hit). Returns 0 when QEMU exited by itself before the deadline.
@@ -82,11 +95,24 @@ vm_os_image_with_fstab() {
 }
 
 vm_boot() {
-        local out=$1 cmdline start rc tpm_args=() res_args=() fw_args=() extra_args=() deadline=${VM_DEADLINE:-600}
+        local out=$1 cmdline start rc qemu stopped fw_grub_ms fw_kernel_ms boot_index= tpm_args=() res_args=() fw_args=() extra_args=() boot_args=() deadline=${VM_DEADLINE:-600}
         mkdir -p "$out"
         rm -f "$out/serial.log" "$out/report" "$out/qemu.log"
-        cmdline="$VM_CMDLINE_BASE${VM_APPEND:+ $VM_APPEND}"
-        printf '%s' "$cmdline" >"$out/cmdline"
+        if [ "${VM_FIRMWARE:-direct}" = ovmf ]; then
+                # The firmware's variable store is written at every boot (boot entries, MOK state):
+                # a fresh copy each time, as a new VM gets.
+                cp "${VM_OVMF_VARS:-/usr/share/OVMF/OVMF_VARS_4M.ms.fd}" "$out/OVMF_VARS.fd" || return 1
+                boot_args=(-machine smm=on -global driver=cfi.pflash01,property=secure,value=on
+                           -drive "if=pflash,format=raw,unit=0,readonly=on,file=${VM_OVMF_CODE:-/usr/share/OVMF/OVMF_CODE_4M.secboot.fd}"
+                           -drive "if=pflash,format=raw,unit=1,file=$out/OVMF_VARS.fd")
+                printf '%s' "${VM_CMDLINE:-}" >"$out/cmdline"
+                # The OS disk first: the firmware's default order would try the network first.
+                boot_index=",bootindex=0"
+        else
+                cmdline="$VM_CMDLINE_BASE${VM_APPEND:+ $VM_APPEND}"
+                printf '%s' "$cmdline" >"$out/cmdline"
+                boot_args=(-kernel "$VM_KERNEL" -initrd "$VM_INITRD" -append "$cmdline")
+        fi
 
         if [ "${VM_TPM:-yes}" = yes ]; then
                 rm -rf "$out/tpm"
@@ -116,12 +142,37 @@ vm_boot() {
                 -machine q35 -cpu max -m 2048 -smp 2 \
                 -nodefaults -display none -no-reboot \
                 -serial "file:$out/serial.log" \
-                -kernel "$VM_KERNEL" -initrd "$VM_INITRD" -append "$cmdline" \
+                "${boot_args[@]}" \
                 -drive "file=$VM_OS_IMAGE,format=raw,if=none,id=os,snapshot=on" \
-                -device virtio-blk-pci,drive=os \
+                -device "virtio-blk-pci,drive=os${boot_index}" \
                 "${res_args[@]}" "${tpm_args[@]}" "${fw_args[@]}" "${extra_args[@]}" \
-                >"$out/qemu.log" 2>&1 </dev/null
+                >"$out/qemu.log" 2>&1 </dev/null &
+        qemu=$!
+        stopped=no fw_grub_ms= fw_kernel_ms=
+        # Watches the console: for VM_STOP_ON, and in a firmware boot for when GRUB and the kernel
+        # start (the firmware's cost, half a second's resolution).
+        if [ -n "${VM_STOP_ON:-}" ] || [ "${VM_FIRMWARE:-direct}" = ovmf ]; then
+                while kill -0 "$qemu" 2>/dev/null; do
+                        if [ "${VM_FIRMWARE:-direct}" = ovmf ] && [ -z "$fw_kernel_ms" ]; then
+                                [ -z "$fw_grub_ms" ] && grep -aqF 'Welcome to GRUB' "$out/serial.log" 2>/dev/null &&
+                                        fw_grub_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+                                grep -aqF 'Linux version' "$out/serial.log" 2>/dev/null &&
+                                        fw_kernel_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+                        elif [ -z "${VM_STOP_ON:-}" ]; then
+                                break
+                        fi
+                        if [ -n "${VM_STOP_ON:-}" ] && tr -d '\r' <"$out/serial.log" 2>/dev/null | grep -aqF -- "$VM_STOP_ON"; then
+                                sleep 2
+                                stopped=yes
+                                kill "$qemu" 2>/dev/null
+                                break
+                        fi
+                        sleep 0.5
+                done
+        fi
+        wait "$qemu"
         rc=$?
+        [ "$stopped" = yes ] && rc=0
         if [ "${VM_TPM:-yes}" = yes ]; then
                 # swtpm --terminate exits with QEMU; make sure of it.
                 kill "$SWTPM_PID" 2>/dev/null
@@ -131,6 +182,9 @@ vm_boot() {
                 echo "qemu_rc=$rc"
                 echo "ms=$(( ($(date +%s%N) - start) / 1000000 ))"
                 if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then echo deadline_hit=yes; else echo deadline_hit=no; fi
+                echo "stopped_on=$stopped"
+                [ -n "$fw_grub_ms" ] && echo "grub_ms=$fw_grub_ms"
+                [ -n "$fw_kernel_ms" ] && echo "kernel_ms=$fw_kernel_ms"
         } >"$out/boot.env"
         # Only the report's lines, wherever they start on a console line; carriage returns dropped.
         tr -d '\r' <"$out/serial.log" 2>/dev/null | sed -n 's/^.*EPHROOT-TEST \([A-Za-z0-9_.-]*=\)/\1/p' >"$out/report"

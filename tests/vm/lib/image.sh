@@ -175,6 +175,13 @@ vm_install_tree() {
         rm -rf "$bdir/destdir"
         meson install -C "$bdir" --no-rebuild --destdir "$bdir/destdir" --quiet >>"$buildroot/vm-install.log" 2>&1 || {
                 vm_log "meson install failed:"; tail -n 30 "$buildroot/vm-install.log" >&2; return 1; }
+        # Debian 12's systemd.pc names /lib/systemd/system for units; the image is merged-/usr (/lib is
+        # a symlink to usr/lib), where dpkg writes through the symlink: the same here (cp -a cannot
+        # put a directory over the symlink).
+        if [ -d "$bdir/destdir/lib" ] && [ ! -L "$bdir/destdir/lib" ]; then
+                mkdir -p "$bdir/destdir/usr/lib" && cp -a "$bdir/destdir/lib/." "$bdir/destdir/usr/lib/" &&
+                        rm -rf "$bdir/destdir/lib" || return 1
+        fi
         # The rig's own files (the report unit), as an image builder adds its own.
         cp -a "$src/tests/vm/image/." "$bdir/destdir/"
         echo "$bdir/destdir"
@@ -428,4 +435,147 @@ vm_image_build() {
                 VM_INSTALLED_EPHROOT="$buildroot/vm-install/destdir/usr/sbin/ephroot"
         fi
         export VM_IMAGE_DIR VM_INSTALLED_EPHROOT VM_KERNEL VM_INITRD VM_OS_IMAGE VM_KVER VM_ROOT_UUID VM_CMDLINE_BASE
+}
+
+# ---- The firmware boot (issue 14): OVMF + shim + GRUB from an ESP on the OS disk ----------------
+#
+#   vm_efi_binaries
+#       Debian 12's signed shim (shim-signed), its signed monolithic GRUB (grub-efi-amd64-signed:
+#       the `tpm` module built in, so GRUB measures its commands and the kernel command line into
+#       PCR 8 and every file it reads into PCR 9) and systemd-stub (systemd-boot-efi, for a UKI),
+#       fetched with `apt-get download` from VM_MIRROR with an apt state of their own (the host's
+#       apt configuration is not used), cached under $EPHROOT_CACHE/vm/efi-<hash>. Sets VM_EFI_DIR
+#       (shimx64.efi, grubx64.efi, linuxx64.efi.stub, versions).
+#   vm_image_efi
+#       After vm_image_build: the same OS disk with an EFI system partition (partition 15, FAT, at
+#       the end; the root stays partition 1 at 1 MiB, as in Debian's Azure images) holding
+#       /EFI/BOOT/BOOTX64.EFI (shim), /EFI/BOOT/grubx64.efi and /EFI/debian/grub.cfg (which finds the
+#       root by UUID and reads /boot/grub/grub.cfg there, as grub-install sets it up), and
+#       /boot/grub/grub.cfg in the root file system loading /boot/vmlinuz-$VM_KVER and
+#       /boot/initrd.img-$VM_KVER with VM_CMDLINE_BASE. Cached as $VM_IMAGE_DIR/efi/os.img; sets
+#       VM_EFI_OS_IMAGE. Boot it with VM_FIRMWARE=ovmf (tests/vm/lib/boot.sh).
+#   vm_grub_cfg APPEND [KERNEL [INITRD]]
+#       The text of /boot/grub/grub.cfg for those (paths in the root file system).
+#   vm_os_image_put IMAGE FILE PATH
+#       Writes FILE as PATH into IMAGE's root file system (debugfs, ext4 at 1 MiB); checks it.
+
+VM_EFI_DEBS="shim-signed grub-efi-amd64-signed systemd-boot-efi"
+VM_ESP_MIB=40
+
+vm_efi_key() {
+        printf 'version=1\nsuite=%s\nmirror=%s\ndebs=%s\n' "$VM_SUITE" "$VM_MIRROR" "$VM_EFI_DEBS" | sha256sum | cut -c1-16
+}
+
+vm_efi_download() {
+        local dir=$1 apt d p f
+        [ -e "$dir/.done" ] && return 0
+        rm -rf "$dir" && mkdir -p "$dir"
+        apt="$dir/apt"
+        mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/debs" "$apt/x"
+        echo "deb $VM_MIRROR $VM_SUITE main" >"$apt/sources.list"
+        set -- -o Dir::Etc::SourceList="$apt/sources.list" -o Dir::Etc::SourceParts=/nonexistent \
+                -o Dir::State::Lists="$apt/lists" -o Dir::Cache="$apt/cache" -o Dir::State::status=/dev/null \
+                -o APT::Sandbox::User=root -o Debug::NoLocking=1 -q
+        apt-get "$@" update >"$dir/download.log" 2>&1 || {
+                vm_log "apt-get update for the EFI binaries failed:"; tail -n 20 "$dir/download.log" >&2; return 1; }
+        (cd "$apt/debs" && apt-get "$@" download $VM_EFI_DEBS) >>"$dir/download.log" 2>&1 || {
+                vm_log "apt-get download $VM_EFI_DEBS failed:"; tail -n 20 "$dir/download.log" >&2; return 1; }
+        for d in "$apt"/debs/*.deb; do
+                dpkg-deb -x "$d" "$apt/x" || return 1
+                dpkg-deb -f "$d" Package Version | paste -sd' ' >>"$dir/versions"
+        done
+        for p in usr/lib/shim/shimx64.efi.signed:shimx64.efi \
+                 usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed:grubx64.efi \
+                 usr/lib/systemd/boot/efi/linuxx64.efi.stub:linuxx64.efi.stub; do
+                f=${p%%:*}
+                [ -s "$apt/x/$f" ] || { vm_log "no $f in $VM_EFI_DEBS"; return 1; }
+                cp "$apt/x/$f" "$dir/${p##*:}"
+        done
+        rm -rf "$apt"
+        touch "$dir/.done"
+}
+
+vm_efi_binaries() {
+        local cache key
+        command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null ||
+                { vm_log "apt-get and dpkg-deb are needed for the EFI binaries"; return 77; }
+        cache=$(vm_cache_dir)
+        mkdir -p "$cache"
+        key=$(vm_efi_key)
+        VM_EFI_DIR="$cache/efi-$key"
+        if [ ! -e "$VM_EFI_DIR/.done" ]; then
+                vm_with_lock "$cache/.lock-efi-$key" vm_efi_download "$VM_EFI_DIR" || return 1
+        fi
+        export VM_EFI_DIR
+}
+
+vm_grub_cfg() {
+        local append=$1 kernel=${2:-/boot/vmlinuz-$VM_KVER} initrd=${3:-/boot/initrd.img-$VM_KVER}
+        cat <<CFG
+# VM test image: what update-grub writes for one kernel, reduced to one entry.
+set default=0
+set timeout=0
+menuentry 'Debian GNU/Linux' {
+	search --no-floppy --fs-uuid --set=root $VM_ROOT_UUID
+	linux $kernel $VM_CMDLINE_BASE${append:+ $append}
+	initrd $initrd
+}
+CFG
+}
+
+vm_os_image_put() {
+        local image=$1 file=$2 path=$3 fs
+        fs="$image?offset=1048576"
+        debugfs -w -R "rm $path" "$fs" >/dev/null 2>&1
+        debugfs -w -R "mkdir $(dirname "$path")" "$fs" >/dev/null 2>&1
+        debugfs -w -R "write $file $path" "$fs" >/dev/null 2>&1 || return 1
+        debugfs -R "dump $path $file.check" "$fs" >/dev/null 2>&1 && cmp -s "$file" "$file.check"
+        local rc=$?
+        rm -f "$file.check"
+        return $rc
+}
+
+vm_image_efi_assemble() {
+        local dir=$1 esp mib cfg
+        [ -e "$dir/.done" ] && return 0
+        rm -rf "$dir" && mkdir -p "$dir"
+        cp --sparse=always "$VM_IMAGE_DIR/os.img" "$dir/os.img.tmp" || return 1
+        mib=$(( $(stat -c %s "$dir/os.img.tmp") / 1048576 ))
+        # The ESP: FAT, at the end of the disk, partition 15; the backup GPT moves to the new end.
+        truncate -s "$(( mib + VM_ESP_MIB + 1 ))M" "$dir/os.img.tmp"
+        { sfdisk -d "$dir/os.img.tmp" 2>/dev/null | grep -v '^last-lba:'
+          printf '%s15 : start=%d, size=%d, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, name="esp"\n' \
+                "$dir/os.img.tmp" "$(( mib * 2048 ))" "$(( VM_ESP_MIB * 2048 ))"; } | sfdisk -q "$dir/os.img.tmp" 2>/dev/null ||
+                { vm_log "adding the ESP to the OS disk failed"; return 1; }
+        esp="$dir/esp.fat"
+        truncate -s "${VM_ESP_MIB}M" "$esp"
+        mkfs.vfat -F 32 -n ESP "$esp" >/dev/null || return 1
+        cfg="$dir/esp-grub.cfg"
+        printf 'search --no-floppy --fs-uuid --set=root %s\nset prefix=($root)/boot/grub\nconfigfile $prefix/grub.cfg\n' \
+                "$VM_ROOT_UUID" >"$cfg"
+        mmd -i "$esp" ::/EFI ::/EFI/BOOT ::/EFI/debian &&
+        mcopy -i "$esp" "$VM_EFI_DIR/shimx64.efi" ::/EFI/BOOT/BOOTX64.EFI &&
+        mcopy -i "$esp" "$VM_EFI_DIR/grubx64.efi" ::/EFI/BOOT/grubx64.efi &&
+        mcopy -i "$esp" "$cfg" ::/EFI/debian/grub.cfg || return 1
+        dd if="$esp" of="$dir/os.img.tmp" bs=1M seek="$mib" conv=notrunc,sparse status=none || return 1
+        rm -f "$esp"
+        vm_grub_cfg "" >"$dir/grub.cfg"
+        vm_os_image_put "$dir/os.img.tmp" "$dir/grub.cfg" /boot/grub/grub.cfg || { vm_log "writing grub.cfg failed"; return 1; }
+        mv "$dir/os.img.tmp" "$dir/os.img"
+        cp "$VM_EFI_DIR/versions" "$dir/efi-versions"
+        touch "$dir/.done"
+}
+
+vm_image_efi() {
+        local key dir
+        vm_efi_binaries || return $?
+        command -v mkfs.vfat >/dev/null && command -v mcopy >/dev/null ||
+                { echo "SKIP: mkfs.vfat or mcopy not found (scripts/install-deps installs dosfstools, mtools)" >&2; return 77; }
+        key=$( (basename "$VM_EFI_DIR"; sha256sum <"${BASH_SOURCE[0]}") | sha256sum | cut -c1-16)
+        dir="$VM_IMAGE_DIR/efi-$key"
+        if [ ! -e "$dir/.done" ]; then
+                vm_with_lock "$VM_IMAGE_DIR/.lock-efi" vm_image_efi_assemble "$dir" || return 1
+        fi
+        VM_EFI_OS_IMAGE="$dir/os.img"
+        export VM_EFI_OS_IMAGE
 }
