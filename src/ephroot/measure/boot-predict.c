@@ -30,7 +30,7 @@ void boot_predict_done(BootPredict *bp) {
 }
 
 /* Appends an event; takes description (freed on failure too). */
-static int add_event(BootPredict *bp, uint32_t pcr, uint32_t type, const Digest digests[static _HASH_ALG_MAX],
+static int add_event(BootPredict *bp, uint32_t pcr, uint32_t type, const Digest *digests,
                      char *description) {
         _cleanup_free_ char *d = description;
 
@@ -54,7 +54,7 @@ static int add_event(BootPredict *bp, uint32_t pcr, uint32_t type, const Digest 
         return 0;
 }
 
-static int hash_all(unsigned banks, const void *p, size_t n, Digest ret[static _HASH_ALG_MAX]) {
+static int hash_all(unsigned banks, const void *p, size_t n, Digest *ret) {
         FOREACH_HASH_ALG(alg, banks) {
                 int r = hash_buffer(alg, p, n, ret + alg);
                 if (r < 0)
@@ -102,7 +102,7 @@ int boot_predict_efi_app(BootPredict *bp, const char *name, const uint8_t *image
         return add_event(bp, BOOT_PREDICT_EFI_PCR, TCG_EV_EFI_BOOT_SERVICES_APPLICATION, d, strdup(name));
 }
 
-int boot_predict_grub_file(BootPredict *bp, const char *name, const Digest digests[static _HASH_ALG_MAX]) {
+int boot_predict_grub_file(BootPredict *bp, const char *name, const Digest *digests) {
         assert_return(bp && name && digests, -EINVAL);
         return add_event(bp, BOOT_PREDICT_FILE_PCR, TCG_EV_IPL, digests, strdup(name));
 }

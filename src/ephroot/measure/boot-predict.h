@@ -46,7 +46,7 @@ void boot_predict_done(BootPredict *bp);
  * *ret_why for a malformed image. */
 int boot_predict_efi_app(BootPredict *bp, const char *name, const uint8_t *image, size_t size, const char **ret_why);
 /* A file GRUB read, with its digests (indexed by HashAlg, every bank of bp). */
-int boot_predict_grub_file(BootPredict *bp, const char *name, const Digest digests[static _HASH_ALG_MAX]);
+int boot_predict_grub_file(BootPredict *bp, const char *name, const Digest *digests);
 /* A string GRUB measured. */
 int boot_predict_grub_string(BootPredict *bp, BootPredictString kind, const char *s);
 

@@ -154,7 +154,7 @@ int pe_authenticode_layout(const uint8_t *p, size_t size, PeLayout *ret, const c
         return 0;
 }
 
-int pe_authenticode_digest(const uint8_t *p, size_t size, unsigned algs, Digest ret[static _HASH_ALG_MAX],
+int pe_authenticode_digest(const uint8_t *p, size_t size, unsigned algs, Digest *ret,
                            const char **ret_why) {
         PeLayout l;
         int r;

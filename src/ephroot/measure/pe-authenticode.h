@@ -32,5 +32,5 @@ typedef struct PeLayout {
 int pe_authenticode_layout(const uint8_t *p, size_t size, PeLayout *ret, const char **ret_why);
 
 /* The digest in every algorithm of algs (ret is indexed by HashAlg). */
-int pe_authenticode_digest(const uint8_t *p, size_t size, unsigned algs, Digest ret[static _HASH_ALG_MAX],
+int pe_authenticode_digest(const uint8_t *p, size_t size, unsigned algs, Digest *ret,
                            const char **ret_why);
