@@ -70,8 +70,8 @@ print("total_ms=%.0f" % ((t["end"] - t["start"]) * 1000))' | sed "s/^/$config $r
 import json, sys
 s = json.load(open(sys.argv[1]))
 assert s["result"] == "ok", s
-print(" ".join("%s_ms=%.0f" % (p["name"], p["ms"]) for p in s["phases"]) + " total_ms=%.0f copied_mib=%s" % (
-    s["total_ms"], s["root"].get("copied", 0) // 1048576 if "copied" in s["root"] else "-"))
+print(" ".join("%s_ms=%.0f" % (p["name"], p["ms"]) for p in s["phases"]) + " total_ms=%.0f copied_mib=%s verity_open_ms=%s" % (
+    s["total_ms"], s["root"].get("copied", 0) // 1048576 if "copied" in s["root"] else "-", s["root"].get("verity_open_ms", "-")))
 PY
                 ;;
         esac
@@ -159,6 +159,8 @@ v, ov, c = med("verity", "root_ms"), med("overlay", "root_ms"), med("copy", "roo
 print("root phase: overlay+verity / overlay = %.2f (goal <= 1.2); copy / overlay+verity = %.1f (goal >= 5)" % (v / ov, c / v))
 print("whole ephroot run: overlay+verity / overlay = %.2f; copy / overlay+verity = %.1f" % (
     med("verity", "total_ms") / med("overlay", "total_ms"), med("copy", "total_ms") / med("verity", "total_ms")))
+print("dm-verity opened and mounted in a child during the volume phase: %.0f ms; volume phase overlay+verity / overlay = %.2f" % (
+    med("verity", "verity_open_ms"), med("verity", "volume_ms") / med("overlay", "volume_ms")))
 raw, ver = med("read", "raw"), med("read", "verity")
 print("whole partition read: raw %.2f s, through dm-verity %.2f s, ratio %.2f" % (raw, ver, ver / raw))
 PY

@@ -459,10 +459,92 @@ static void test_exec_start_reap(void **state) {
         assert_int_equal(exec_wait((char *const[]) { (char *) "/nonexistent/mkfs", NULL }, 5000000), -ECHILD);
 }
 
+/* fork_job_*: what the child returns, logs, and how it ends, reach the parent. */
+static int job_ok(void *userdata) {
+        usleep(200 * 1000);
+        return 0;
+}
+
+static int job_fail(void *userdata) {
+        log_info("not an error, not captured");
+        (void) log_error_errno(SYNTHETIC_ERRNO(EBADMSG), "Failed to do %s: the first sentence.", (const char *) userdata);
+        return log_error_errno(SYNTHETIC_ERRNO(EIO), "A second sentence, not kept.");
+}
+
+static int job_fail_silent(void *userdata) {
+        return -ENOENT;
+}
+
+static int job_crash(void *userdata) {
+        abort();
+}
+
+static int job_hang(void *userdata) {
+        sleep(10);
+        return 0;
+}
+
+static int job_write_parent(void *userdata) {
+        *(int *) userdata = 42; /* the child's copy */
+        return 0;
+}
+
+static void test_fork_job(void **state) {
+        char message[FORK_JOB_MESSAGE_MAX];
+        ForkJob a = FORK_JOB_NULL, b = FORK_JOB_NULL, j = FORK_JOB_NULL;
+        uint64_t t0 = now_usec(CLOCK_MONOTONIC), usec = 0;
+        int v = 7;
+
+        /* two at once, while the parent goes on */
+        assert_int_equal(fork_job_start(job_ok, NULL, 5000000, &a), 0);
+        assert_int_equal(fork_job_start(job_ok, NULL, 5000000, &b), 0);
+        assert_true(a.pid > 0 && b.pid > 0 && a.fd >= 0);
+        assert_true(now_usec(CLOCK_MONOTONIC) - t0 < 150000);
+        assert_int_equal(fork_job_finish(&a, message, &usec), 0);
+        assert_int_equal(fork_job_finish(&b, message, NULL), 0);
+        assert_true(usec >= 200000 && usec < 5000000);
+        assert_true(now_usec(CLOCK_MONOTONIC) - t0 < 390000);
+        assert_int_equal(a.pid, 0);
+        assert_int_equal(a.fd, -EBADF);
+        fork_job_done(&a); /* a no-op on a finished job */
+
+        /* the first error sentence comes back, not printed by the child; the error is what fn returned */
+        assert_int_equal(fork_job_start(job_fail, (void *) "the job", 5000000, &j), 0);
+        assert_int_equal(fork_job_finish(&j, message, NULL), -EIO);
+        assert_string_equal(message, "Failed to do the job: the first sentence.");
+
+        assert_int_equal(fork_job_start(job_fail_silent, NULL, 5000000, &j), 0);
+        assert_int_equal(fork_job_finish(&j, message, NULL), -ENOENT);
+        assert_string_equal(message, "");
+
+        /* a child that dies without a result */
+        assert_int_equal(fork_job_start(job_crash, NULL, 5000000, &j), 0);
+        assert_int_equal(fork_job_finish(&j, message, NULL), -EPROTO);
+
+        /* the deadline: killed and reaped */
+        t0 = now_usec(CLOCK_MONOTONIC);
+        assert_int_equal(fork_job_start(job_hang, NULL, 100000, &j), 0);
+        assert_int_equal(fork_job_finish(&j, message, NULL), -ETIMEDOUT);
+        assert_true(now_usec(CLOCK_MONOTONIC) - t0 < 2000000);
+        fork_job_done(&j);
+
+        /* given up: fork_job_done() kills and reaps, no zombie */
+        assert_int_equal(fork_job_start(job_hang, NULL, 5000000, &j), 0);
+        fork_job_done(&j);
+        assert_int_equal(j.pid, 0);
+        assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
+
+        /* the child works on a copy */
+        assert_int_equal(fork_job_start(job_write_parent, &v, 5000000, &j), 0);
+        assert_int_equal(fork_job_finish(&j, message, NULL), 0);
+        assert_int_equal(v, 7);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_verity_event_and_offset),
                 cmocka_unit_test(test_exec_start_reap),
+                cmocka_unit_test(test_fork_job),
                 cmocka_unit_test(test_fstab_azure),
                 cmocka_unit_test(test_fstab_no_root_entry),
                 cmocka_unit_test(test_fstab_classify),

@@ -83,10 +83,11 @@ control | tamper)
                 check "the kernel logged its verity message ($got)" grep -q 'corrupted' <<<"$got"
         fi
         if vm_blob "$out" status "$out/status.json"; then
-                check "status.json: root.verity_root_hash and verity_device" python3 -c '
+                check "status.json: root.verity_root_hash, verity_device, verity_open_ms" python3 -c '
 import json, sys
 r = json.load(open(sys.argv[1]))["root"]
 assert r["verity_root_hash"] == sys.argv[2] and r["verity_device"] == "/dev/mapper/ephroot-os" and r["verity_error"] == "eio", r
+assert isinstance(r["verity_open_ms"], int) and 0 < r["verity_open_ms"] < 60000, r
 ' "$out/status.json" "$root_hash"
         else
                 fail "no status.json in the report"

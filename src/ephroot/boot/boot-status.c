@@ -50,7 +50,8 @@ static int build_root(const Config *c, const BootStatus *st, json_object **ret) 
 
                 if (!hex || json_add_string(root, "verity_root_hash", hex) < 0 ||
                     json_add_string(root, "verity_device", st->root.verity_node) < 0 ||
-                    json_add_string(root, "verity_error", verity_error_to_string(c->verity_error)) < 0)
+                    json_add_string(root, "verity_error", verity_error_to_string(c->verity_error)) < 0 ||
+                    json_add_int(root, "verity_open_ms", (int64_t) (st->root.verity_usec / 1000)) < 0)
                         return -ENOMEM;
         }
         if (c->mode == ROOT_MODE_COPY && st->root.copy.copied > 0) {

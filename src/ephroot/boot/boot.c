@@ -213,6 +213,7 @@ typedef struct BootRun {
         LuksVolume volume;
         char *fstab;                 /* the OS root's /etc/fstab, read once (phase disk) */
         FstabHostMounts host_mounts; /* its lines on host disks (commented out: host-mounts=comment) */
+        RootVerityJob verity;        /* verity-root-hash=: the OS root opened through dm-verity (phase volume on) */
         uint64_t phase_start;
 } BootRun;
 
@@ -384,6 +385,13 @@ static int phase_volume(BootRun *b) {
                         p.sector_size = 512;
                 }
         }
+        /* The last use of the host-visible mount: from here the OS root is opened through dm-verity
+         * in a child process while the volume is set up, and the root phase waits for it. */
+        if (b->config->verity_root_hash.set) {
+                r = root_verity_start(b->config, b->args->rootmnt, b->config->mode != ROOT_MODE_COPY, &b->verity);
+                if (r < 0)
+                        return r;
+        }
         r = luks_setup(s->target.node, b->key, &p, &b->volume);
         if (r < 0)
                 return r;
@@ -518,7 +526,8 @@ static int run_phases(BootRun *b) {
         }
 
         phase_begin(b, BOOT_PHASE_ROOT);
-        r = root_lay(c, b->args->rootmnt, st->dm_node, st->volume_size, st->target.node, b->fstab, &st->root);
+        r = root_lay(c, b->args->rootmnt, st->dm_node, st->volume_size, st->target.node, b->fstab,
+                     c->verity_root_hash.set ? &b->verity : NULL, &st->root);
         if (r < 0)
                 return r;
         if (c->mode == ROOT_MODE_COPY)
@@ -540,7 +549,7 @@ static int run_phases(BootRun *b) {
 }
 
 int boot_run(const Config *c, const BootArgs *a, BootStatus *st) {
-        BootRun b = { .config = c, .args = a, .status = st };
+        BootRun b = { .config = c, .args = a, .status = st, .verity = ROOT_VERITY_JOB_NULL };
         uint64_t start = now_usec(CLOCK_MONOTONIC);
         int r;
 
@@ -556,6 +565,7 @@ int boot_run(const Config *c, const BootArgs *a, BootStatus *st) {
                 extend_failure(&b);
         }
         boot_error_collect_end(&b.error);
+        root_verity_job_done(&b.verity);
         tpm2_context_free(b.tpm);
         luks_volume_done(&b.volume);
         free(b.fstab);

@@ -221,8 +221,8 @@ static int lay_copy(const Config *c, const char *rootmnt, const char *volume_nod
 }
 
 /* The overlay's upper: 4 KiB blocks, no journal (the volume dies with the boot), no discard (the disk
- * was discarded before formatting). Started before the OS root is opened through dm-verity, so that
- * mkfs.ext4 and the verity activation run at the same time; lay_overlay() waits for it. */
+ * was discarded before formatting). Started first, so that it runs while the root phase waits for the
+ * dm-verity child (root_verity_start()); lay_overlay() waits for it. */
 static int overlay_mkfs_start(const char *volume_node, pid_t *ret) {
         _cleanup_free_ char *mkfs = NULL;
         pid_t pid;
@@ -240,6 +240,15 @@ static int overlay_mkfs_start(const char *volume_node, pid_t *ret) {
         return 0;
 }
 
+int root_overlay_dirs(void) {
+        if (mkdir(ROOT_STATE_DIR, 0700) < 0 && errno != EEXIST)
+                return log_error_errno(errno, "Failed to create '%s': %m", ROOT_STATE_DIR);
+        if ((mkdir(ROOT_OVERLAY_LOWER, 0755) < 0 && errno != EEXIST) ||
+            (mkdir(ROOT_OVERLAY_UPPER, 0755) < 0 && errno != EEXIST))
+                return log_error_errno(errno, "Failed to create the overlay directories in '%s': %m", ROOT_STATE_DIR);
+        return 0;
+}
+
 static int lay_overlay(const char *rootmnt, const char *volume_node, const RootLayout *l, pid_t *mkfs_pid,
                        uint64_t mkfs_deadline) {
         _cleanup_free_ char *options = NULL;
@@ -251,11 +260,9 @@ static int lay_overlay(const char *rootmnt, const char *volume_node, const RootL
         if (r < 0)
                 return log_error_errno(r, "Failed to make the overlay's ext4 on '%s': %m", volume_node);
 
-        if (mkdir(ROOT_STATE_DIR, 0700) < 0 && errno != EEXIST)
-                return log_error_errno(errno, "Failed to create '%s': %m", ROOT_STATE_DIR);
-        if ((mkdir(ROOT_OVERLAY_LOWER, 0755) < 0 && errno != EEXIST) ||
-            (mkdir(ROOT_OVERLAY_UPPER, 0755) < 0 && errno != EEXIST))
-                return log_error_errno(errno, "Failed to create the overlay directories in '%s': %m", ROOT_STATE_DIR);
+        r = root_overlay_dirs();
+        if (r < 0)
+                return r;
 
         if (mount(volume_node, ROOT_OVERLAY_UPPER, "ext4", MS_NOATIME, NULL) < 0)
                 return log_error_errno(errno, "Failed to mount '%s' at '%s': %m", volume_node, ROOT_OVERLAY_UPPER);
@@ -264,11 +271,8 @@ static int lay_overlay(const char *rootmnt, const char *volume_node, const RootL
                 return log_error_errno(errno, "Failed to create the overlay's upper and work directories: %m");
 
         if (l->verity_node) {
-                /* The host-visible mount is gone (root_lay()); the lower layer is the verified mapping. */
-                if (mount(l->verity_node, ROOT_OVERLAY_LOWER, l->fstype, MS_RDONLY | MS_NOATIME,
-                          streq(l->fstype, "ext4") ? "noload" : NULL) < 0)
-                        return log_error_errno(errno, "Failed to mount the OS root through dm-verity ('%s') at '%s': %m",
-                                               l->verity_node, ROOT_OVERLAY_LOWER);
+                /* The host-visible mount is gone; the verity job mounted the verified mapping at
+                 * ROOT_OVERLAY_LOWER (root_verity_start()). */
         } else if (mount(rootmnt, ROOT_OVERLAY_LOWER, NULL, MS_MOVE, NULL) < 0)
                 return log_error_errno(errno, "Failed to move the OS root from '%s' to '%s': %m", rootmnt,
                                        ROOT_OVERLAY_LOWER);
@@ -286,7 +290,8 @@ static int lay_overlay(const char *rootmnt, const char *volume_node, const RootL
 }
 
 int root_lay(const Config *c, const char *rootmnt, const char *volume_node, uint64_t volume_size,
-             const char *target_node, const char *fstab, RootLayout *ret) {
+             const char *target_node, const char *fstab, RootVerityJob *verity, RootLayout *ret) {
+        _cleanup_(root_verity_job_done) RootVerityJob own = ROOT_VERITY_JOB_NULL;
         _cleanup_(root_layout_done) RootLayout l = { .mode = c->mode };
         _cleanup_(exec_kill) pid_t mkfs_pid = 0;
         _cleanup_free_ char *entry = NULL;
@@ -294,21 +299,33 @@ int root_lay(const Config *c, const char *rootmnt, const char *volume_node, uint
         int r;
 
         assert_return(c && rootmnt && volume_node && ret, -EINVAL);
+        assert_return(!verity || (c->verity_root_hash.set && verity->job.pid > 0), -EINVAL);
 
-        r = root_find_source(rootmnt, &l.source_node, &l.fstype);
-        if (r < 0)
-                return r;
+        if (c->verity_root_hash.set && !verity) {
+                r = root_verity_start(c, rootmnt, c->mode != ROOT_MODE_COPY, &own);
+                if (r < 0)
+                        return r;
+                verity = &own;
+        }
+        if (verity) {
+                /* Found before the unmount. */
+                l.source_node = strdup(verity->source_node);
+                l.fstype = strdup(verity->fstype);
+                if (!l.source_node || !l.fstype)
+                        return log_oom();
+        } else {
+                r = root_find_source(rootmnt, &l.source_node, &l.fstype);
+                if (r < 0)
+                        return r;
+        }
         if (c->mode != ROOT_MODE_COPY) {
                 mkfs_deadline = now_usec(CLOCK_MONOTONIC) + ROOT_MKFS_TIMEOUT_USEC;
                 r = overlay_mkfs_start(volume_node, &mkfs_pid);
                 if (r < 0)
                         return r;
         }
-        if (c->verity_root_hash.set) {
-                /* dm-verity claims the device exclusively: the host-visible mount goes first. */
-                if (umount2(rootmnt, 0) < 0)
-                        return log_error_errno(errno, "Failed to unmount the OS root from '%s': %m", rootmnt);
-                r = root_verity_open(c, l.source_node, &l.verity_node);
+        if (verity) {
+                r = root_verity_finish(verity, &l.verity_node, &l.verity_usec);
                 if (r < 0)
                         return r;
                 fstab = NULL; /* read again, through dm-verity */

@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "root-copy.h"
+#include "root-verity.h"
 
 /* Laying the OS root on the encrypted volume, in the initramfs, after initramfs-tools has mounted
  * the OS root read-only at rootmnt. See docs/boot.md. */
@@ -20,11 +21,15 @@ typedef struct RootLayout {
         char *source_node;      /* the OS root's block device */
         char *fstype;           /* the OS root's filesystem type */
         char *verity_node;      /* verity-root-hash= set: the dm-verity mapping both modes read through */
+        uint64_t verity_usec;   /* its activation, in the child (root_verity_start()) */
         RootCopyResult copy;    /* copy mode */
         uint64_t grown_to;      /* copy mode, ext4: bytes of the filesystem after growing */
 } RootLayout;
 
 void root_layout_done(RootLayout *l);
+
+/* Makes ROOT_STATE_DIR and the overlay's lower and upper mount points. Logs failures. */
+int root_overlay_dirs(void);
 
 /* The block device and filesystem type mounted at path (which must be a mount point). */
 int root_find_source(const char *path, char **ret_node, char **ret_fstype);
@@ -48,6 +53,8 @@ int root_copy_sector_size(const char *rootmnt, unsigned *ret);
  * otherwise. With verity-root-hash= set, the OS root is read only through dm-verity
  * (root-verity.h): overlay mode mounts the mapping read-only as the lower layer, copy mode copies from it
  * (a corrupted block fails the copy before the switch) and removes it after; the new root's fstab is
- * then read through the mapping, not from the host-visible device. Logs failures. */
+ * then read through the mapping, not from the host-visible device. verity is the job the caller
+ * started earlier with root_verity_start() (rootmnt is then already unmounted), or NULL: started and
+ * waited for here. Logs failures. */
 int root_lay(const Config *c, const char *rootmnt, const char *volume_node, uint64_t volume_size,
-             const char *target_node, const char *fstab, RootLayout *ret);
+             const char *target_node, const char *fstab, RootVerityJob *verity, RootLayout *ret);
