@@ -124,6 +124,11 @@ int root_verity_start(const Config *c, const char *rootmnt, bool mount_lower, Ro
         if (umount2(rootmnt, 0) < 0)
                 return log_error_errno(errno, "Failed to unmount the OS root from '%s': %m", rootmnt);
 
+        /* Device-mapper ready before the child and the LUKS2 setup use it at the same time. */
+        r = verity_dm_ready(ROOT_VERITY_DM_NAME);
+        if (r < 0)
+                return log_error_errno(r, "Failed to open the OS root '%s' through dm-verity: the kernel's device-mapper does not answer.",
+                                       node);
         /* The child's copy of c and node is taken at fork(). */
         r = fork_job_start(verity_child, &(VerityChildArgs) { c, node, fstype, mount_lower }, ROOT_VERITY_TIMEOUT_USEC,
                            &job);

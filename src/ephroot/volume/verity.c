@@ -80,6 +80,13 @@ int verity_format(const VerityFormatParams *p, VerityFormatResult *ret) {
         return 0;
 }
 
+int verity_dm_ready(const char *name) {
+        assert(name);
+
+        crypt_set_log_callback(NULL, log_cb, NULL);
+        return crypt_status(NULL, name) == CRYPT_INVALID ? -ENXIO : 0;
+}
+
 static int read_first_block(const char *node) {
         _cleanup_close_ int fd = -EBADF;
         _cleanup_free_ void *buf = NULL;

@@ -31,6 +31,13 @@ uint64_t verity_hash_size(uint64_t data_size);
  * p->data_size bytes of p->data_device at p->hash_offset of p->hash_device. Logs at debug level only. */
 int verity_format(const VerityFormatParams *p, VerityFormatResult *ret);
 
+/* Makes sure the kernel's device-mapper answers (libcryptsetup's crypt_status(NULL, name), which loads
+ * dm_mod through /dev/mapper/control when it is not loaded yet). Called before two processes use
+ * device-mapper at once: the first use of a not yet loaded dm_mod from two processes at the same time
+ * fails one of them with -EOPNOTSUPP ("Failed to activate ...: Operation not supported", seen in the
+ * VM rig 2 boots in 3). 0, or -ENXIO when device-mapper does not answer. */
+int verity_dm_ready(const char *name);
+
 /* Opens data_device through dm-verity as /dev/mapper/<name>, read-only, from the verity superblock at
  * hash_offset of hash_device and the expected root hash; panic: the kernel panics on a corrupted block
  * instead of failing the read. Then reads the first data block through the mapping, so a root hash
