@@ -1,10 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # dm-verity under the root (docs/verity.md). The host puts a marker file into a copy of the OS image,
-# writes the hash tree with `ephroot verity-format` onto a disk of its own (a second virtio disk,
-# /dev/vdb in the guest: the image's partition has no room after its filesystem) and boots with the
-# root hash on the command line, and fsck.mode=skip (initramfs-tools' fsck of the root rewrites its
-# superblock even when clean, which dm-verity then rightly refuses):
+# writes the hash tree with `ephroot verity-format` into a partition of its own (GPT type
+# root-x86-64-verity, label "root-verity", on a second virtio disk: the image's partition has no room
+# after its filesystem), found in the guest by its label (/dev/disk/by-partlabel/root-verity, udev's
+# link), and boots with the root hash on the command line, and fsck.mode=skip (initramfs-tools' fsck of
+# the root rewrites its superblock even when clean, which dm-verity then rightly refuses):
 #   control       overlay: boots; the lower layer is /dev/mapper/ephroot-os (verity); the marker reads
 #                 back byte for byte; status.json has the root hash; PCRs equal the replay/prediction
 #   tamper        one byte of the marker's data block changed on the OS image after verity-format,
@@ -31,11 +32,21 @@ marker_sha=$(sha256sum <"$VM_WORK/marker" | cut -c1-64)
 debugfs -w -R "write $VM_WORK/marker /ephroot-verity-marker" "$os?offset=1048576" >/dev/null 2>&1 ||
         { fail "could not write the marker into the OS image"; vm_test_done; }
 dd if="$os" of="$part" bs=1M skip=1 conv=sparse status=none || exit 1
-truncate -s $(( ($(stat -c %s "$part") / 100) + (1 << 20) )) "$hash"
-root_hash=$("$EPHROOT" verity-format "$part" --hash-device "$hash") ||
+hashpart=$VM_WORK/hash.part
+truncate -s $(( ($(stat -c %s "$part") / 100) + (1 << 20) )) "$hashpart"
+root_hash=$("$EPHROOT" verity-format "$part" --hash-device "$hashpart") ||
         { fail "ephroot verity-format failed"; vm_test_done; }
 echo "   root hash: $root_hash"
-check "veritysetup verify accepts the tree" veritysetup verify "$part" "$hash" "$root_hash"
+check "veritysetup verify accepts the tree" veritysetup verify "$part" "$hashpart" "$root_hash"
+# The hash disk: a GPT with the tree's partition at 1 MiB, as an image builder would add it.
+truncate -s $(( $(stat -c %s "$hashpart") + (2 << 20) )) "$hash"
+printf 'label: gpt
+start=2048, size=%d, type=2C7357ED-EBD2-46D9-AEC1-23D437EC2BF5, name="root-verity"
+' \
+        "$(( $(stat -c %s "$hashpart") / 512 ))" | sfdisk -q "$hash" >/dev/null 2>&1 ||
+        { fail "sfdisk could not partition the hash disk"; vm_test_done; }
+dd if="$hashpart" of="$hash" bs=1M seek=1 conv=notrunc,sparse status=none || exit 1
+rm -f "$hashpart"
 blk=$(debugfs -R "bmap /ephroot-verity-marker 0" "$part" 2>/dev/null)
 rm -f "$part"
 
@@ -59,7 +70,7 @@ esac
 vm_resource_disk "$VM_WORK/resource.img" 2048 azure || exit 1
 VM_OS_IMAGE=$os VM_RESOURCE_DISK=$VM_WORK/resource.img VM_DEADLINE=500 \
 VM_QEMU_ARGS="-drive file=$hash,format=raw,if=none,id=vh,readonly=on -device virtio-blk-pci,drive=vh" \
-VM_APPEND="fsck.mode=skip ephroot=on ephroot.device=/dev/sda ephroot.mode=$mode ephroot.failure-action=poweroff ephroot.verity-root-hash=$append_hash ephroot.verity-hash-device=/dev/vdb" \
+VM_APPEND="fsck.mode=skip ephroot=on ephroot.device=/dev/sda ephroot.mode=$mode ephroot.failure-action=poweroff ephroot.verity-root-hash=$append_hash ephroot.verity-hash-device=/dev/disk/by-partlabel/root-verity" \
         vm_boot "$out"
 tr -d '\r' <"$out/serial.log" | grep -a '^ephroot: \|verity' | head -n 20 | sed 's/^/   console: /'
 
