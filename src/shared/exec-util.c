@@ -154,7 +154,7 @@ int fork_job_start(ForkFunc fn, void *userdata, uint64_t timeout_usec, ForkJob *
         return 0;
 }
 
-int fork_job_finish(ForkJob *j, char message[static FORK_JOB_MESSAGE_MAX], uint64_t *ret_usec) {
+int fork_job_finish(ForkJob *j, char *message, uint64_t *ret_usec) {
         ForkResult res = {};
         ssize_t n;
         int r;

@@ -37,8 +37,10 @@ typedef struct ForkJob {
 int fork_job_start(ForkFunc fn, void *userdata, uint64_t timeout_usec, ForkJob *ret);
 /* Waits for the child until the job's deadline. 0 when fn returned >= 0 (its run time in ret_usec);
  * -ETIMEDOUT (the child was killed); -EPROTO when the child ended without a result (a crash, a
- * signal); else fn's error, with the sentence it logged in message (empty when it logged none). */
-int fork_job_finish(ForkJob *j, char message[static FORK_JOB_MESSAGE_MAX], uint64_t *ret_usec);
+ * signal); else fn's error, with the sentence it logged in message (empty when it logged none).
+ * message: FORK_JOB_MESSAGE_MAX bytes (a plain pointer: `[static]` would make the NULL check dead,
+ * which gcc 14 reports under -Wnonnull-compare). */
+int fork_job_finish(ForkJob *j, char *message, uint64_t *ret_usec);
 /* Kills and reaps a child still running and closes the pipe. Safe on a done or FORK_JOB_NULL job. */
 void fork_job_done(ForkJob *j);
 
