@@ -291,7 +291,6 @@ static int lay_overlay(const char *rootmnt, const char *volume_node, const RootL
 
 int root_lay(const Config *c, const char *rootmnt, const char *volume_node, uint64_t volume_size,
              const char *target_node, const char *fstab, RootVerityJob *verity, RootLayout *ret) {
-        _cleanup_(root_verity_job_done) RootVerityJob own = ROOT_VERITY_JOB_NULL;
         _cleanup_(root_layout_done) RootLayout l = { .mode = c->mode };
         _cleanup_(exec_kill) pid_t mkfs_pid = 0;
         _cleanup_free_ char *entry = NULL;
@@ -299,14 +298,9 @@ int root_lay(const Config *c, const char *rootmnt, const char *volume_node, uint
         int r;
 
         assert_return(c && rootmnt && volume_node && ret, -EINVAL);
-        assert_return(!verity || (c->verity_root_hash.set && verity->job.pid > 0), -EINVAL);
+        /* verity-root-hash= set: the caller started the job (root_verity_start()), and only then. */
+        assert_return(!!verity == c->verity_root_hash.set && (!verity || verity->job.pid > 0), -EINVAL);
 
-        if (c->verity_root_hash.set && !verity) {
-                r = root_verity_start(c, rootmnt, c->mode != ROOT_MODE_COPY, &own);
-                if (r < 0)
-                        return r;
-                verity = &own;
-        }
         if (verity) {
                 /* Found before the unmount. */
                 l.source_node = strdup(verity->source_node);

@@ -54,7 +54,7 @@ int root_copy_sector_size(const char *rootmnt, unsigned *ret);
  * (root-verity.h): overlay mode mounts the mapping read-only as the lower layer, copy mode copies from it
  * (a corrupted block fails the copy before the switch) and removes it after; the new root's fstab is
  * then read through the mapping, not from the host-visible device. verity is the job the caller
- * started earlier with root_verity_start() (rootmnt is then already unmounted), or NULL: started and
- * waited for here. Logs failures. */
+ * started earlier with root_verity_start() (rootmnt is then already unmounted) when verity-root-hash=
+ * is set, and NULL otherwise. Logs failures. */
 int root_lay(const Config *c, const char *rootmnt, const char *volume_node, uint64_t volume_size,
              const char *target_node, const char *fstab, RootVerityJob *verity, RootLayout *ret);
