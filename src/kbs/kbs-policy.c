@@ -454,6 +454,11 @@ static bool policy_holds(const KbsPolicy *p, const KbsClaims *c, const char **re
                                 if (CRYPTO_memcmp(p->pcr_values[i][j], c->pcrs[i], 32) == 0)
                                         ok = true;
                         if (!ok) {
+                                _cleanup_free_ char *hex = hexmem(c->pcrs[i], 32);
+
+                                /* the evidence's value, for whoever builds the policy (not a secret) */
+                                log_info("PCR %u of the evidence is %s: not among the policy's reference values.", i,
+                                         strna(hex));
                                 *reason = "PCR values differ from the policy's reference values";
                                 return false;
                         }

@@ -17,6 +17,14 @@
 # here of a PE with a certificate table built by the test and hashed by the test's own ranges) and GRUB
 # 2.06 (a string's digest is of the string alone, logged behind "grub_cmd: " or "kernel_cmdline: ";
 # a file's digest is of its bytes).
+# Then a UKI boot (a PE made here as objcopy lays out a UKI, .sdmagic naming systemd-stub 252): the
+# stub's PCR 11 events (name with NUL, then data, described in UTF-16; systemd-stub 252's order) in
+# the log and the TPM. `reference --uki` = bookworm's systemd-measure calculate = the log's replay =
+# the TPM's PCR 11; ephroot's kernel and initrd matched to .linux and .initrd, PCR 11 after = `predict
+# --uki`; another initrd refused naming both digests; a PCR 11 that does not replay refused, systemd's
+# enter-initrd after the stub accepted; the sections a stub of version 255 measures (.sbat too, as
+# src/fundamental/uki.h at systemd/systemd 14cac9181c20387f2933724a4a138160e627e64d orders them);
+# predict and reference refusing files that are not the UKI's or not a UKI.
 #   test-boot-chain.sh EPHROOT
 set -euo pipefail
 EPHROOT=${1:?usage: test-boot-chain.sh EPHROOT}
@@ -143,8 +151,8 @@ measure "" "$work/initrd-evil.img" || fail "auto with a log without PCR 9 files:
 grep -q "no boot loader file in PCR 9" "$work/out" || fail "no-pcr9 auto: $(cat "$work/out")"
 fresh_tpm no-pcr9
 if measure "boot-chain = required" "$work/initrd.img"; then fail "required with no PCR 9 files accepted"; fi
-grep -q "measured no file into PCR 9 (boot-chain=required)" "$work/out" || fail "no-pcr9 required: $(cat "$work/out")"
-echo "ok: a log without boot loader files (UKI, direct boot): auto goes on after the replay, required refuses"
+grep -q "neither a boot loader measured a file into PCR 9 nor systemd-stub a UKI into PCR 11 (boot-chain=required)" "$work/out" || fail "no-pcr9 required: $(cat "$work/out")"
+echo "ok: a log without boot loader files or UKI sections (a direct boot): auto goes on after the replay, required refuses"
 
 fresh_tpm
 measure "boot-chain = off" "$work/initrd-evil.img" || fail "off: $(cat "$work/out")"
@@ -177,3 +185,142 @@ if predict "$work/grub-edited.cfg"; then fail "a prediction with another grub.cf
 grep -q "The prediction does not hold: sha256 PCR 9 is [0-9a-f]* predicted, [0-9a-f]* in the TPM" "$work/out" \
         || fail "edited grub.cfg: $(cat "$work/out")"
 echo "ok: a prediction from another grub.cfg fails --check-tpm naming PCR 9"
+
+# ---- A UKI boot: systemd-stub's PCR 11 events instead of GRUB's PCR 9 files ------------------------
+# make_uki OUT VERSION SECTION=FILE...: a PE32+ image laid out as objcopy/ukify lay out a UKI (each
+# section at its own address, raw data 512-byte aligned), with .sdmagic naming systemd-stub VERSION.
+make_uki() {
+        python3 - "$@" <<'PY'
+import struct, sys
+out, version, specs = sys.argv[1], sys.argv[2], sys.argv[3:]
+secs = [(".sdmagic", b"#### LoaderInfo: systemd-stub %s ####\0" % version.encode())]
+secs += [(n, open(f, "rb").read()) for n, f in (s.split("=", 1) for s in specs)]
+hdr = 0x400
+b = bytearray(hdr)
+b[0:2] = b"MZ"; struct.pack_into("<I", b, 0x3C, 0x40); b[0x40:0x44] = b"PE\0\0"
+struct.pack_into("<HH", b, 0x44, 0x8664, len(secs)); struct.pack_into("<H", b, 0x54, 240)
+struct.pack_into("<H", b, 0x58, 0x20B); struct.pack_into("<II", b, 0x58 + 32, 0x1000, 0x200)
+struct.pack_into("<I", b, 0x58 + 108, 16)
+va = 0x1000
+for i, (name, data) in enumerate(secs):
+    raw = len(b)
+    b += data + bytes(-len(data) % 0x200)
+    struct.pack_into("<8sIIII", b, 0x148 + 40 * i, name.encode(), len(data), va, len(b) - raw, raw)
+    va += (len(data) + 0xFFF) // 0x1000 * 0x1000
+struct.pack_into("<II", b, 0x58 + 56, va, hdr)
+open(out, "wb").write(b)
+PY
+}
+printf 'ID=debian\nVERSION_ID="12"\n' >"$work/osrel"
+printf 'root=UUID=0b1c ro' >"$work/uki-cmdline"
+head -c 1000 /dev/urandom >"$work/sbat"
+make_uki "$work/uki.efi" 252.39 .osrel="$work/osrel" .cmdline="$work/uki-cmdline" .linux="$work/vmlinuz" \
+        .initrd="$work/initrd.img" .sbat="$work/sbat"
+# make_uki_log OUT [EXTRA-PCR11-HEX]: a UKI boot's log (firmware, the UKI in PCR 4, the stub's pairs in
+# PCR 11 in its order; EV_IPL described by the name in UTF-16), "PCR DIGEST" extends on stdout
+make_uki_log() {
+        python3 - "$work" "$@" <<'PY'
+import hashlib, struct, sys
+work, out = sys.argv[1], sys.argv[2]
+def ev1(pcr, typ, digest, data):
+    return struct.pack("<II", pcr, typ) + digest + struct.pack("<I", len(data)) + data
+spec = b"Spec ID Event03\0" + struct.pack("<IBBBBI", 0, 0, 2, 0, 2, 1) + struct.pack("<HH", 0xB, 32) + b"\0"
+log, ext = ev1(0, 3, bytes(20), spec), []
+def ev(pcr, typ, data, digest=None):
+    global log
+    d = digest or hashlib.sha256(data).digest()
+    log += struct.pack("<III", pcr, typ, 1) + struct.pack("<H", 0xB) + d + struct.pack("<I", len(data)) + data
+    ext.append((pcr, d))
+ev(0, 0x8, b"EDK II firmware")
+ev(7, 0x4, b"\0\0\0\0")
+ev(4, 0x80000007, b"Calling EFI Application from Boot Option")
+for p in range(7):
+    ev(p, 0x4, b"\0\0\0\0")
+ev(4, 0x80000003, b"\0" * 32, hashlib.sha256(open(work + "/uki.efi", "rb").read()).digest())
+# systemd-stub 252: .linux .osrel .cmdline .initrd (.sbat is not measured before 254)
+for name, f in ((".linux", "vmlinuz"), (".osrel", "osrel"), (".cmdline", "uki-cmdline"), (".initrd", "initrd.img")):
+    desc = (name + "\0").encode("utf-16-le")
+    ev(11, 0xD, desc, hashlib.sha256(name.encode() + b"\0").digest())
+    ev(11, 0xD, desc, hashlib.sha256(open(work + "/" + f, "rb").read()).digest())
+open(out, "wb").write(log)
+for p, d in ext:
+    print(p, d.hex())
+PY
+}
+uki_tpm() {
+        swtpm_stop || true
+        rm -rf "$work/tpm"
+        swtpm_start "$work/tpm" sha256
+        make_uki_log "$work/uki-log.bin" >"$work/extends"
+        while read -r p d; do tpm2_pcrextend "$p:sha256=$d"; done <"$work/extends"
+}
+predict_uki() { # KERNEL INITRD -> JSON of `predict --uki` in $work/uki-predict.json
+        "$EPHROOT" --config /dev/null predict --kernel "$1" --initrd "$2" --cmdline-file "$work/cmdline" \
+                --uki "$work/uki.efi" --banks sha256 --json >"$work/uki-predict.json" 2>"$work/out"
+}
+
+# the stub's part of PCR 11: ephroot's image-only prediction = bookworm's own systemd-measure = the
+# log's replay = the TPM's
+uki_tpm
+stub11=$(pcr11)
+"$EPHROOT" --config /dev/null reference --uki "$work/uki.efi" --pcrs 11 >"$work/uki-ref.json" \
+        || fail "reference --uki: $(cat "$work/uki-ref.json")"
+grep -q "\"11\":\"$stub11\"" "$work/uki-ref.json" || fail "reference --uki $(cat "$work/uki-ref.json"), TPM $stub11"
+"$EPHROOT" --config /dev/null reference --event-log "$work/uki-log.bin" --pcrs 11 >"$work/uki-log.json"
+grep -q "\"11\":\"$stub11\"" "$work/uki-log.json" || fail "the log's replay $(cat "$work/uki-log.json"), TPM $stub11"
+measure_tool=
+for m in /usr/lib/systemd/systemd-measure /lib/systemd/systemd-measure; do [ -x "$m" ] && measure_tool=$m && break; done
+if [ -n "$measure_tool" ]; then
+        sm=$("$measure_tool" calculate --linux="$work/vmlinuz" --osrel="$work/osrel" --cmdline="$work/uki-cmdline" \
+                --initrd="$work/initrd.img" --bank=sha256 --phase= | sed -n 's/^11:sha256=//p')
+        [ "$sm" = "$stub11" ] || fail "systemd-measure calculate gives $sm, ephroot reference --uki and the TPM $stub11"
+        echo "ok: PCR 11 after the stub: ephroot reference --uki = $($measure_tool --version | head -n 1 | cut -d' ' -f1-2)'s systemd-measure calculate = the TPM's ($stub11)"
+else
+        echo "ok: PCR 11 after the stub: ephroot reference --uki = the log's replay = the TPM's (systemd-measure not installed)"
+fi
+"$EPHROOT" --config /dev/null reference --uki "$work/uki.efi" --events >"$work/uki-events"
+[ "$(awk '{print $4}' "$work/uki-events" | paste -sd' ')" = ".linux .linux .osrel .osrel .cmdline .cmdline .initrd .initrd" ] \
+        || fail "stub 252's events: $(cat "$work/uki-events")"
+make_uki "$work/uki-255.efi" 255.4 .osrel="$work/osrel" .cmdline="$work/uki-cmdline" .linux="$work/vmlinuz" \
+        .initrd="$work/initrd.img" .sbat="$work/sbat"
+"$EPHROOT" --config /dev/null reference --uki "$work/uki-255.efi" --events >"$work/uki-events"
+[ "$(awk '{print $4}' "$work/uki-events" | paste -sd' ')" = ".linux .linux .osrel .osrel .cmdline .cmdline .initrd .initrd .sbat .sbat" ] \
+        || fail "stub 255's events: $(cat "$work/uki-events")"
+echo "ok: the sections measured follow the stub's version: 252 skips .sbat, 255 measures it last"
+
+# ephroot on top: the kernel and initrd are the UKI's sections; PCR 11 = predict --uki
+measure "measure-log = $work/m.log" "$work/initrd.img" "$work/uki-log.bin" || fail "the UKI's own files refused: $(cat "$work/out")"
+grep -q "kernel and initrd are the UKI's .linux and .initrd sections systemd-stub measured" "$work/out" \
+        || fail "no UKI check said: $(cat "$work/out")"
+predict_uki "$work/vmlinuz" "$work/initrd.img" || fail "predict --uki: $(cat "$work/out")"
+grep -q "\"11\":\"$(pcr11)\"" "$work/uki-predict.json" || fail "predict --uki $(cat "$work/uki-predict.json"), TPM $(pcr11)"
+echo "ok: kernel and initrd = the UKI's .linux and .initrd: measured, and PCR 11 = ephroot predict --uki ($(pcr11 | cut -c1-16)…)"
+
+uki_tpm
+if measure "" "$work/named/initrd.img" "$work/uki-log.bin"; then fail "an initrd other than the UKI's was measured"; fi
+grep -q "The initrd '$work/named/initrd.img' is not what the boot loader loaded: sha256 $evil here, $good in PCR 11 (the UKI's .initrd section, as systemd-stub measured it); refusing." "$work/out" \
+        || fail "UKI evil initrd: $(cat "$work/out")"
+[ "$(pcr11)" = "$stub11" ] || fail "PCR 11 extended despite the refusal"
+echo "ok: an initrd other than the UKI's .initrd refused before any extend, naming both digests"
+
+uki_tpm
+tpm2_pcrextend "11:sha256=$(printf x | sha256sum | cut -d' ' -f1)"
+if measure "" "$work/initrd.img" "$work/uki-log.bin"; then fail "a UKI log that does not replay on PCR 11 was accepted"; fi
+grep -q "The firmware event log does not replay: sha256 PCR 11 is $stub11 in the log" "$work/out" || fail "PCR 11 replay: $(cat "$work/out")"
+uki_tpm
+tpm2_pcrextend "11:sha256=$(printf enter-initrd | sha256sum | cut -d' ' -f1)"
+measure "" "$work/initrd.img" "$work/uki-log.bin" || fail "the stub's log with systemd's enter-initrd after it: $(cat "$work/out")"
+grep -q "PCR 11 replays with systemd's 'enter-initrd' measured after the stub's" "$work/out" || fail "enter-initrd: $(cat "$work/out")"
+echo "ok: PCR 11 must replay (one more extend refused, naming PCR 11; systemd-pcrphase's enter-initrd accepted and said)"
+
+if predict_uki "$work/vmlinuz" "$work/initrd-evil.img"; then fail "predict --uki with an initrd that is not the UKI's"; fi
+grep -q "'$work/initrd-evil.img' is not the UKI's .initrd section: ephroot would halt that boot" "$work/out" || fail "predict evil: $(cat "$work/out")"
+if "$EPHROOT" --config /dev/null reference --uki "$work/grubx64.efi" --pcrs 11 >/dev/null 2>"$work/out"; then fail "reference --uki on GRUB"; fi
+grep -q "not a UKI we accept (no .sdmagic section" "$work/out" || fail "reference --uki on a non-UKI: $(cat "$work/out")"
+make_uki "$work/no-linux.efi" 252 .initrd="$work/initrd.img"
+if "$EPHROOT" --config /dev/null reference --uki "$work/no-linux.efi" >/dev/null 2>"$work/out"; then fail "a UKI without .linux"; fi
+grep -q "no .linux section: not a UKI" "$work/out" || fail "no .linux: $(cat "$work/out")"
+head -c 2000 "$work/uki.efi" >"$work/uki-cut.efi"
+if "$EPHROOT" --config /dev/null reference --uki "$work/uki-cut.efi" >/dev/null 2>"$work/out"; then fail "a truncated UKI"; fi
+grep -q "beyond the end of the file" "$work/out" || fail "truncated UKI: $(cat "$work/out")"
+echo "ok: predict --uki refuses files that are not the UKI's sections; reference --uki refuses a non-UKI, a UKI without .linux, a truncated one"

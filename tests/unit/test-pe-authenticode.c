@@ -2,7 +2,9 @@
 /* The PE/COFF Authenticode digest on images built here byte by byte (PE32+ and PE32, sections listed
  * out of file order, a section without raw data, trailing data, a certificate table), against the
  * bytes the PE/COFF specification says are hashed, assembled independently of the parser; every
- * header field out of bounds; and the image-only prediction of PCRs 4, 8, 9 (boot-predict.c). The
+ * header field out of bounds; a section's data as loaded (what systemd-stub measures of a UKI: the raw
+ * bytes up to VirtualSize, zeros beyond them) and the refusals of pe_section_find(); and the
+ * image-only prediction of PCRs 4, 8, 9 (boot-predict.c). The
  * real EFI binaries against pesign are in tests/cli/test-reference-image.sh. */
 
 #include <setjmp.h>
@@ -236,6 +238,84 @@ static void test_malformed(void **state) {
         assert_int_equal(pe_authenticode_layout(im.b, im.size, &(PeLayout) {}, NULL), -E2BIG);
 }
 
+static void assert_section_digest(const Image *im, const char *name, const uint8_t *want, size_t n) {
+        Digest got[_HASH_ALG_MAX], d;
+        PeSection s;
+
+        assert_int_equal(pe_section_find(im->b, im->size, name, &s, NULL), 0);
+        assert_int_equal(pe_section_digest(im->b, &s, HASH_ALL, got), 0);
+        FOREACH_HASH_ALG(alg, HASH_ALL) {
+                assert_int_equal(hash_buffer(alg, want, n, &d), 0);
+                assert_memory_equal(got[alg].bytes, d.bytes, d.size);
+        }
+}
+
+static void test_sections(void **state) {
+        uint8_t want[0x1000] = {};
+        const char *why = NULL;
+        PeSection s;
+        Image im;
+
+        build(&im, false, true);
+        assert_int_equal(pe_section_find(im.b, im.size, ".text", &s, &why), 0);
+        assert_int_equal(s.raw.offset, TEXT_AT);
+        assert_int_equal(s.raw.size, 0x200);
+        assert_int_equal(s.virtual_size, 0x200);
+        assert_section_digest(&im, ".text", im.b + TEXT_AT, 0x200);
+        /* no raw data: VirtualSize zeros */
+        assert_section_digest(&im, ".bss", want, 0x1000);
+        /* VirtualSize below the raw size: only VirtualSize bytes; above it: zeros after the raw data */
+        put32(im.b + OPT + 240 + 8, 0x10);
+        assert_section_digest(&im, ".data", im.b + DATA_AT, 0x10);
+        put32(im.b + OPT + 240 + 8, 0x300);
+        memcpy(want, im.b + DATA_AT, 0x200);
+        assert_section_digest(&im, ".data", want, 0x300);
+
+        /* the whole 8-byte name: ".tex" and ".textX" are other names */
+        assert_int_equal(pe_section_find(im.b, im.size, ".tex", &s, NULL), -ENOENT);
+        assert_int_equal(pe_section_find(im.b, im.size, ".linux", &s, NULL), -ENOENT);
+        assert_int_equal(pe_section_find(im.b, im.size, ".toolongname", &s, NULL), -EINVAL);
+        /* two of a name */
+        memcpy(im.b + OPT + 240 + 40, ".text\0\0\0", 8);
+        assert_int_equal(pe_section_find(im.b, im.size, ".text", &s, &why), -EBADMSG);
+        assert_string_equal(why, "two sections have the same name");
+        /* raw data beyond the file */
+        build(&im, false, true);
+        put32(im.b + OPT + 240 + 20, IMAGE_SIZE - 0x100);
+        assert_int_equal(pe_section_find(im.b, im.size, ".data", &s, &why), -EBADMSG);
+        assert_string_equal(why, "a section's raw data lies beyond the end of the file");
+        /* VirtualSize over the bound: refused before any zero is hashed */
+        build(&im, false, true);
+        put32(im.b + OPT + 240 + 8, 0xFFFFFFFFU);
+        assert_int_equal(pe_section_find(im.b, im.size, ".data", &s, &why), -EBADMSG);
+        /* malformed headers: the Authenticode parser's refusals */
+        im.b[NT] = 'X';
+        assert_int_equal(pe_section_find(im.b, im.size, ".data", &s, &why), -EBADMSG);
+        assert_string_equal(why, "no PE signature");
+}
+
+/* A UKI needs systemd-stub's version (.sdmagic) and a .linux section. */
+static void test_predict_uki_refusals(void **state) {
+        _cleanup_(boot_predict_done) BootPredict bp = { .banks = HASH_BIT(HASH_SHA256) };
+        const char *why = NULL;
+        Image im;
+
+        build(&im, false, true);
+        assert_int_equal(boot_predict_uki(&bp, im.b, im.size, &why), -EBADMSG);
+        assert_non_null(strstr(why, "no .sdmagic section"));
+        memcpy(im.b + OPT + 240, ".sdmagic", 8); /* .data's bytes: no version in them */
+        assert_int_equal(boot_predict_uki(&bp, im.b, im.size, &why), -EBADMSG);
+        assert_string_equal(why, ".sdmagic does not name a systemd-stub version");
+        memcpy(im.b + DATA_AT, "#### LoaderInfo: systemd-stub 252.1 ####", 40);
+        assert_int_equal(boot_predict_uki(&bp, im.b, im.size, &why), -EBADMSG);
+        assert_string_equal(why, "no .linux section: not a UKI");
+        memcpy(im.b + OPT + 240 + 80, ".linux\0\0", 8); /* .text */
+        assert_int_equal(boot_predict_uki(&bp, im.b, im.size, &why), 0);
+        assert_int_equal(bp.n_events, 2);
+        assert_string_equal(bp.events[0].description, ".linux");
+        assert_int_equal(bp.events[1].pcr, 11);
+}
+
 /* PCR 4 from reset: action, separator, each application; PCR 8: the strings alone; PCR 9: files. */
 static void test_predict(void **state) {
         _cleanup_(boot_predict_done) BootPredict bp = { .banks = HASH_BIT(HASH_SHA256) | HASH_BIT(HASH_SHA1) };
@@ -282,6 +362,8 @@ int main(void) {
                 cmocka_unit_test(test_digest_few_directories),
                 cmocka_unit_test(test_malformed),
                 cmocka_unit_test(test_predict),
+                cmocka_unit_test(test_sections),
+                cmocka_unit_test(test_predict_uki_refusals),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

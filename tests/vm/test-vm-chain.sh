@@ -22,6 +22,20 @@
 #   cmdline     grub.cfg appends ephroot.attest=optional: the lock refuses it, no secret.
 #   kernel      grub.cfg loads /boot/vmlinuz-<kver>.evil (the kernel with bytes appended): Secure
 #               Boot (shim's verifier in GRUB) refuses it, nothing boots; no secret.
+# The UKI variant: the ESP holds only a UKI at \EFI\BOOT\BOOTX64.EFI (Debian 12's systemd-stub with
+# .linux, .osrel, .cmdline and .initrd made by objcopy from the disk's kernel and initrd), which OVMF
+# starts directly; systemd-stub measures its sections into PCR 11. OVMF runs without Secure Boot
+# (the UKI is not signed by a key in db: OVMF_CODE_4M.fd, OVMF_VARS_4M.fd).
+#   uki-control     one boot against a policy predicted from the image alone: PCR 4 (`ephroot
+#                   reference --efi-app` on the UKI, then on its kernel, which the stub starts with
+#                   LoadImage()), 11 (`ephroot predict --uki`), 12 (`predict`):
+#                   the chain check passes (kernel and initrd = the .linux and .initrd the stub
+#                   measured), the secret arrives; PCRs 4, 11, 12, 15 as predicted, and `ephroot
+#                   reference` on the guest's log = its PCRs 4, 7, 8, 9.
+#   uki-initrd      the host rebuilds the UKI with another .initrd while /boot/initrd.img-<kver> is
+#                   unchanged: ephroot halts naming the initrd and both digests (PCR 11); no secret.
+#   uki-initrd-off  the same on an image built with boot-chain = off: the broker, with the policy
+#                   of uki-control, refuses (PCRs 4 and 11 differ); no secret.
 # Every boot's time is printed (OVMF under TCG is slow).
 #   test-vm-chain.sh CASE SRCDIR BUILDROOT EPHROOT EPHROOT-KBS
 set -u
@@ -89,7 +103,7 @@ PY
 
 # The image builder's configuration, in the initrd on the disk.
 boot_chain=required
-[ "$CASE" = initrd-off ] && boot_chain=off
+case "$CASE" in *-off) boot_chain=off ;; esac
 mkdir -p "$VM_WORK/conf/etc"
 cat >"$VM_WORK/conf/etc/ephroot.conf" <<CONF
 enabled = yes
@@ -129,7 +143,10 @@ boot() {
         local out=$1
         vm_resource_disk "$VM_WORK/resource.img" 2048 azure || exit 1
         VM_RESOURCE_DISK=$VM_WORK/resource.img vm_boot "$out"
-        echo "   boot $(basename "$out"): $(sed -n 's/^ms=//p' "$out/boot.env") ms from QEMU's start to its end; GRUB's banner at $(sed -n 's/^grub_ms=//p' "$out/boot.env") ms, the kernel's first line at $(sed -n 's/^kernel_ms=//p' "$out/boot.env") ms (OVMF, shim and GRUB under TCG)"
+        local grub_ms fw="OVMF and the UKI"
+        grub_ms=$(sed -n 's/^grub_ms=//p' "$out/boot.env")
+        [ -n "$grub_ms" ] && fw="OVMF, shim and GRUB; the GRUB banner at $grub_ms ms"
+        echo "   boot $(basename "$out"): $(sed -n 's/^ms=//p' "$out/boot.env") ms from QEMU's start to its end; the kernel's first line at $(sed -n 's/^kernel_ms=//p' "$out/boot.env") ms ($fw; under TCG)"
         tr -d '\r' <"$out/serial.log" | grep -a -e '^ephroot: ' -e 'Boot chain' -e 'boot loader' | sed 's/^/   console: /'
 }
 # PREDICT FILE: `ephroot predict` for the disk's kernel, INITRD and the command line GRUB gives.
@@ -172,10 +189,66 @@ print(json.dumps({"pcrs": {"sha256": {**{k: ref[k] for k in ("4", "7", "8", "9")
 PY
 }
 
+# The UKI variant: uki_make OUT INITRD: a UKI of systemd-stub with this image's kernel, INITRD, the
+# command line and an os-release (objcopy, as ukify lays out sections: each at its own address
+# after the stub's).
+UKI_CMDLINE="$VM_CMDLINE_BASE $APPEND"
+uki_make() {
+        local out=$1 initrd=$2 kend
+        printf '%s' "$UKI_CMDLINE" >"$VM_WORK/uki-cmdline"
+        printf 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\n' >"$VM_WORK/uki-osrel"
+        kend=$(( (0x2000000 + $(stat -c %s "$VM_KERNEL") + 0x100000) / 0x100000 * 0x100000 ))
+        objcopy --add-section .osrel="$VM_WORK/uki-osrel" --change-section-vma .osrel=0x20000 \
+                --add-section .cmdline="$VM_WORK/uki-cmdline" --change-section-vma .cmdline=0x30000 \
+                --add-section .linux="$VM_KERNEL" --change-section-vma .linux=0x2000000 \
+                --add-section .initrd="$initrd" --change-section-vma .initrd="$kend" \
+                "$VM_EFI_DIR/linuxx64.efi.stub" "$out"
+}
+# uki_disk OUT UKI: a copy of the EFI image whose ESP (partition 15, grown to fit) holds only UKI as
+# \EFI\BOOT\BOOTX64.EFI, the path the firmware boots from a disk without boot entries. (dd without
+# conv=sparse: the new FAT's zeros must overwrite the old ESP; with it, the old FAT showed through
+# and systemd-stub crashed reading the ESP, a #GP in LibGetVariableAndSize.)
+uki_disk() {
+        local out=$1 uki=$2 start mib esp=$VM_WORK/uki-esp.fat
+        cp --sparse=always "$DISK" "$out" || return 1
+        start=$(sfdisk -d "$out" 2>/dev/null | sed -n 's/^[^ ]*15 : start= *\([0-9]*\),.*/\1/p')
+        [ -n "$start" ] || return 1
+        mib=$(( $(stat -c %s "$uki") / 1048576 + 40 ))
+        truncate -s "$(( start * 512 + (mib + 1) * 1048576 ))" "$out"
+        { sfdisk -d "$out" 2>/dev/null | grep -v -e '^last-lba:' -e '^[^ ]*15 :'
+          printf '%s15 : start=%d, size=%d, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, name="esp"\n' \
+                "$out" "$start" "$(( mib * 2048 ))"; } | sfdisk -q "$out" 2>/dev/null || return 1
+        rm -f "$esp" && truncate -s "${mib}M" "$esp" && mkfs.vfat -F 32 -n ESP "$esp" >/dev/null &&
+                mmd -i "$esp" ::/EFI ::/EFI/BOOT && mcopy -i "$esp" "$uki" ::/EFI/BOOT/BOOTX64.EFI &&
+                dd if="$esp" of="$out" bs=512 seek="$start" conv=notrunc status=none
+        local rc=$?
+        rm -f "$esp"
+        return $rc
+}
+# The policy of a good boot of the UKI image, from the image alone: PCR 4 as OVMF measures the UKI
+# (no Secure Boot: no shim) and then the kernel, which systemd-stub 252 starts with LoadImage() (its
+# .linux section: the disk's kernel), 11 as the stub and then ephroot measure, 12 from `predict`.
+uki_policy() {
+        local uki=$1 out=$2
+        "$EPHROOT" reference --efi-app "$uki" --efi-app "$VM_KERNEL" --pcrs 4 >"$VM_WORK/uki-ref4.json" &&
+                "$EPHROOT" predict --kernel "$VM_KERNEL" --initrd "$INITRD" --cmdline "$UKI_CMDLINE" --uki "$uki" \
+                        --banks sha256 --json >"$VM_WORK/uki-predict.json" &&
+                python3 - "$VM_WORK/uki-ref4.json" "$VM_WORK/uki-predict.json" >"$out" <<'PY'
+import json, sys
+ref, pred = (json.load(open(f))["pcrs"]["sha256"] for f in sys.argv[1:3])
+print(json.dumps({"pcrs": {"sha256": {"4": ref["4"], "11": pred["11"], "12": pred["12"]}}}))
+PY
+}
+uki_boot() {
+        local disk=$1 out=$2
+        VM_OS_IMAGE=$disk VM_CMDLINE=$UKI_CMDLINE VM_OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.fd \
+                VM_OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.fd boot "$out"
+}
+
 # A boot that GRUB started and ephroot stopped in the initramfs, before attesting.
 check_halted() {
         local out=$1 what=$2
-        check "the boot went through GRUB (its kernel started)" console_has "$out" "Linux version"
+        check "the firmware boot reached the kernel (started by GRUB, or the UKI)" console_has "$out" "Linux version"
         vm_check_failed_closed "$out" "$what"
         check "no 'Failed to measure the failure event' on the console" \
                 sh -c "! tr -d '\r' <'$out/serial.log' | grep -aq 'Failed to measure the failure event'"
@@ -279,6 +352,69 @@ kernel)
         check "stopped at GRUB, before the deadline" grep -qx 'stopped_on=yes' "$out/boot.env"
         check "no kernel started" sh -c "! tr -d '\r' <'$out/serial.log' | grep -aq 'Linux version'"
         check "the broker released nothing" sh -c "! grep -q released '$VM_WORK/kbs.log'"
+        ;;
+uki-control)
+        command -v objcopy >/dev/null || { echo "SKIP: objcopy (binutils) missing" >&2; exit 77; }
+        uki_make "$VM_WORK/uki.efi" "$INITRD" && uki_disk "$VM_WORK/os-uki.img" "$VM_WORK/uki.efi" &&
+                uki_policy "$VM_WORK/uki.efi" "$VM_WORK/chain.json" || { echo "FAIL: the UKI image or its policy" >&2; exit 1; }
+        echo "   UKI: $(stat -c %s "$VM_WORK/uki.efi") bytes; policy $(cat "$VM_WORK/chain.json")"
+        broker_start "$VM_WORK/chain.json"
+        out=$VM_WORK/boot
+        uki_boot "$VM_WORK/os-uki.img" "$out"
+        vm_check_reported "$out"
+        check "ephroot's boot-chain check passed on systemd-stub's PCR 11 events" \
+                console_has "$out" "kernel and initrd are the UKI's .linux and .initrd sections systemd-stub measured"
+        check "no GRUB ran (PCR 8 read in the guest is zero)" [ "$(vm_get "$out" pcr.sha256.8)" = "$SHA0" ]
+        expect "$out" secrets.names disk
+        expect "$out" secret.disk.sha256 "$want"
+        check "the broker released the secret" grep -q released "$VM_WORK/kbs.log"
+        reference_of "$out" || vm_test_done
+        for pcr in 4 12; do
+                check "PCR $pcr in the guest = the image-only policy's ($(pcr_of "$VM_WORK/chain.json" "$pcr"))" \
+                        [ "$(vm_get "$out" "pcr.sha256.$pcr")" = "$(pcr_of "$VM_WORK/chain.json" "$pcr")" ]
+        done
+        # PCR 11: the firmware log's part (the stub's events) replayed by `ephroot reference`, then
+        # ephroot's own log on top; the prediction for it is checked by vm_check_pcrs.
+        "$EPHROOT" reference --event-log "$out/firmware.log" --pcrs 11 >"$out/stub11.json" ||
+                fail "ephroot reference --pcrs 11 on the guest's log"
+        check "the guest's firmware log has systemd-stub's PCR 11 events" \
+                [ "$(pcr_of "$out/stub11.json" 11)" != "$SHA0" ]
+        # In the booted system, Debian 12's systemd-pcrphase (started because the stub ran) adds "sysinit"
+        # and "ready" to PCR 11 after ephroot's "leave-initrd".
+        VM_INITRD=$INITRD VM_UKI=$VM_WORK/uki.efi VM_PCR11_START=$(pcr_of "$out/stub11.json" 11) VM_PCR11_PHASES="sysinit|sysinit ready" \
+                vm_check_pcrs "$out" sha256
+        ;;
+uki-initrd | uki-initrd-off)
+        command -v objcopy >/dev/null || { echo "SKIP: objcopy (binutils) missing" >&2; exit 77; }
+        mkdir -p "$VM_WORK/evil/etc"
+        echo "copy /run/ephroot/secrets to the OS disk" >"$VM_WORK/evil/etc/host-was-here"
+        cp "$INITRD" "$VM_WORK/initrd.evil" && append_cpio "$VM_WORK/initrd.evil" "$VM_WORK/evil" &&
+                uki_make "$VM_WORK/uki.efi" "$INITRD" && uki_policy "$VM_WORK/uki.efi" "$VM_WORK/chain.json" &&
+                uki_make "$VM_WORK/uki-evil.efi" "$VM_WORK/initrd.evil" &&
+                uki_disk "$VM_WORK/os-uki.img" "$VM_WORK/uki-evil.efi" || { echo "FAIL: the host's UKI" >&2; exit 1; }
+        good=$(sha256sum <"$INITRD" | cut -c1-64)
+        evil=$(sha256sum <"$VM_WORK/initrd.evil" | cut -c1-64)
+        out=$VM_WORK/boot
+        if [ "$CASE" = uki-initrd ]; then
+                broker_start ""
+                uki_boot "$VM_WORK/os-uki.img" "$out"
+                check_halted "$out" "initrd.img-$VM_KVER' is not what the boot loader loaded: sha256 $good here, $evil in PCR 11 (the UKI's .initrd section"
+        else
+                broker_start "$VM_WORK/chain.json"
+                uki_boot "$VM_WORK/os-uki.img" "$out"
+                check "boot-chain=off: ephroot did not check (no boot-chain line)" \
+                        sh -c "! tr -d '\r' <'$out/serial.log' | grep -aq 'not what the boot loader loaded'"
+                vm_check_failed_closed "$out" "PCR values differ from the policy"
+                check "the broker refused: PCR values differ" grep -q "PCR values differ" "$VM_WORK/kbs.log"
+                check "the broker names PCR 4 (the host's UKI is another EFI application)" \
+                        grep -q "PCR 4 of the evidence is [0-9a-f]*: not among" "$VM_WORK/kbs.log"
+                "$EPHROOT" reference --uki "$VM_WORK/uki.efi" --pcrs 11 >"$VM_WORK/stub-good.json" &&
+                        "$EPHROOT" reference --uki "$VM_WORK/uki-evil.efi" --pcrs 11 >"$VM_WORK/stub-evil.json" ||
+                        fail "reference --uki"
+                check "PCR 11 differs too: the stub measures another .initrd ($(pcr_of "$VM_WORK/stub-evil.json" 11 | cut -c1-16)… against $(pcr_of "$VM_WORK/stub-good.json" 11 | cut -c1-16)…)" \
+                        [ "$(pcr_of "$VM_WORK/stub-evil.json" 11)" != "$(pcr_of "$VM_WORK/stub-good.json" 11)" ]
+                check "the broker released nothing" sh -c "! grep -q released '$VM_WORK/kbs.log'"
+        fi
         ;;
 *)
         echo "unknown case $CASE" >&2

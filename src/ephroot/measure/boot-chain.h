@@ -10,8 +10,10 @@
 
 /* With boot-chain=auto or required: the firmware's event log (log_path, NULL: the kernel's) replays
  * against the TPM's PCRs 0-9 in every bank both have, and the kernel and initrd events among events
- * (built for banks) match files the boot loader measured into PCR 9. auto: no log at all, or a log
- * without boot loader files (a UKI, a direct kernel boot), is not checked further; required: both are
- * refusals. Logs what it checked or why it refuses (naming the file and both digests). */
+ * (built for banks) match files the boot loader measured into PCR 9. A UKI boot (systemd-stub's events
+ * in PCR 11) replays against PCR 11 too, and the kernel and initrd must match the .linux and .initrd
+ * sections the stub measured. auto: no log at all, or a log with neither (a direct kernel boot), is not
+ * checked further; required: both are refusals. Logs what it checked or why it refuses (naming the file
+ * and both digests). */
 int boot_chain_check(Tpm2Context *tpm, const Config *c, const char *log_path, const MeasureEvent *events, size_t n,
                      unsigned banks);

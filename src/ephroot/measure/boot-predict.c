@@ -6,12 +6,14 @@
  * separators of PCRs 0-6, then each image LoadImage() starts. Other firmware (Azure's Hyper-V UEFI,
  * older firmware without the action event) orders PCR 4 differently: docs/measurements.md. GRUB's
  * strings and files as grub-core/commands/tpm.c measures them (read at coreos/grub
- * d6ca0a90cac78f40ea4a04ac6894784c5313cbe9; the same in GRUB 2.06). */
+ * d6ca0a90cac78f40ea4a04ac6894784c5313cbe9; the same in GRUB 2.06). A UKI's sections as systemd-stub
+ * measures them into PCR 11 (docs/TPM2_PCR_MEASUREMENTS.md; the order is its UnifiedSection enum). */
 
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <ctype.h>
 #include <string.h>
 
 #include "boot-predict.h"
@@ -141,5 +143,93 @@ int boot_predict_replay(const BootPredict *bp, PcrValues *ret) {
                 v.pcr_mask |= 1U << e->pcr;
         }
         *ret = v;
+        return 0;
+}
+
+/* systemd-stub's canonical order (its UnifiedSection enum) of the sections it measures; .pcrsig is
+ * never measured. systemd 252 (Debian 12; src/fundamental/tpm-pcr.h at v252): checked by booting its
+ * stub (tests/vm/test-vm-chain.sh uki-*) and against its systemd-measure. Later stubs measure .ucode
+ * after .initrd, .uname and .sbat after .dtb, .profile last (src/fundamental/uki.h at systemd/systemd
+ * 14cac9181c20387f2933724a4a138160e627e64d): read, not booted here. The boundary is taken as 254,
+ * the first release whose ukify writes .uname and .sbat. */
+#define UKI_STUB_NEW_SECTIONS 254U
+static const struct {
+        const char *name;
+        unsigned since;
+} uki_sections[] = {
+        { ".linux", 0 },   { ".osrel", 0 }, { ".cmdline", 0 }, { ".initrd", 0 },
+        { ".ucode", UKI_STUB_NEW_SECTIONS },  { ".splash", 0 }, { ".dtb", 0 },
+        { ".uname", UKI_STUB_NEW_SECTIONS },  { ".sbat", UKI_STUB_NEW_SECTIONS },
+        { ".pcrpkey", 0 }, { ".profile", UKI_STUB_NEW_SECTIONS },
+};
+
+/* The stub's version from .sdmagic ("#### LoaderInfo: systemd-stub 252.39-1~deb12u2 ####"). */
+static int uki_stub_version(const uint8_t *image, size_t size, unsigned *ret, const char **ret_why) {
+        static const char key[] = "systemd-stub ";
+        char text[256];
+        PeSection s;
+        unsigned v = 0;
+        const char *p;
+        int r;
+
+        r = pe_section_find(image, size, ".sdmagic", &s, ret_why);
+        if (r == -ENOENT) {
+                if (ret_why)
+                        *ret_why = "no .sdmagic section: not a systemd-stub UKI, or a stub too old to say its version";
+                return -EBADMSG;
+        }
+        if (r < 0)
+                return r;
+        memset(text, 0, sizeof(text));
+        memcpy(text, image + s.raw.offset, MIN(s.raw.size, sizeof(text) - 1));
+        p = strstr(text, key);
+        if (!p || !isdigit((unsigned char) p[strlen(key)])) {
+                if (ret_why)
+                        *ret_why = ".sdmagic does not name a systemd-stub version";
+                return -EBADMSG;
+        }
+        for (p += strlen(key); isdigit((unsigned char) *p) && v < 100000; p++)
+                v = v * 10 + (unsigned) (*p - '0');
+        *ret = v;
+        return 0;
+}
+
+int boot_predict_uki(BootPredict *bp, const uint8_t *image, size_t size, const char **ret_why) {
+        unsigned version;
+        bool linux_seen = false;
+        int r;
+
+        assert_return(bp && image, -EINVAL);
+        r = uki_stub_version(image, size, &version, ret_why);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < ELEMENTSOF(uki_sections); i++) {
+                Digest d[_HASH_ALG_MAX];
+                PeSection s;
+
+                if (version < uki_sections[i].since)
+                        continue;
+                r = pe_section_find(image, size, uki_sections[i].name, &s, ret_why);
+                if (r == -ENOENT || (r >= 0 && s.virtual_size == 0))
+                        continue; /* the stub skips absent and empty sections */
+                if (r < 0)
+                        return r;
+                linux_seen = linux_seen || i == 0;
+                /* the name with its NUL, then the data */
+                r = hash_all(bp->banks, uki_sections[i].name, strlen(uki_sections[i].name) + 1, d);
+                if (r >= 0)
+                        r = add_event(bp, BOOT_PREDICT_UKI_PCR, TCG_EV_IPL, d, strdup(uki_sections[i].name));
+                if (r >= 0)
+                        r = pe_section_digest(image, &s, bp->banks, d);
+                if (r >= 0)
+                        r = add_event(bp, BOOT_PREDICT_UKI_PCR, TCG_EV_IPL, d, strdup(uki_sections[i].name));
+                if (r < 0)
+                        return r;
+        }
+        if (!linux_seen) {
+                if (ret_why)
+                        *ret_why = "no .linux section: not a UKI";
+                return -EBADMSG;
+        }
         return 0;
 }

@@ -176,6 +176,26 @@ fail:
         return r;
 }
 
+int measure_replay_onto(const MeasureEvent *events, size_t n, PcrValues *v) {
+        int r;
+
+        assert_return(v && (events || n == 0), -EINVAL);
+
+        for (size_t i = 0; i < n; i++) {
+                const MeasureEvent *e = events + i;
+
+                if (e->pcr >= MEASURE_PCR_COUNT || (e->banks & v->banks) != v->banks)
+                        return -EINVAL;
+                FOREACH_HASH_ALG(a, v->banks) {
+                        r = hash_extend(&v->values[e->pcr][a], e->digests + a);
+                        if (r < 0)
+                                return r;
+                }
+                v->pcr_mask |= 1U << e->pcr;
+        }
+        return 0;
+}
+
 int measure_replay(const MeasureEvent *events, size_t n, unsigned banks, PcrValues *ret) {
         PcrValues v = { .banks = banks };
         int r;
@@ -185,20 +205,9 @@ int measure_replay(const MeasureEvent *events, size_t n, unsigned banks, PcrValu
         for (unsigned p = 0; p < MEASURE_PCR_COUNT; p++)
                 FOREACH_HASH_ALG(a, banks)
                         hash_zero(a, &v.values[p][a]);
-
-        for (size_t i = 0; i < n; i++) {
-                const MeasureEvent *e = events + i;
-
-                if (e->pcr >= MEASURE_PCR_COUNT || (e->banks & banks) != banks)
-                        return -EINVAL;
-                FOREACH_HASH_ALG(a, banks) {
-                        r = hash_extend(&v.values[e->pcr][a], e->digests + a);
-                        if (r < 0)
-                                return r;
-                }
-                v.pcr_mask |= 1U << e->pcr;
-        }
-
+        r = measure_replay_onto(events, n, &v);
+        if (r < 0)
+                return r;
         *ret = v;
         return 0;
 }

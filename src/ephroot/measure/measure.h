@@ -74,6 +74,8 @@ int measure_events_build(const Config *c, const MeasureInputs *in, unsigned bank
 
 /* Replays events from zeroed PCRs. */
 int measure_replay(const MeasureEvent *events, size_t n, unsigned banks, PcrValues *ret);
+/* Replays events onto v (every bank of v; what came before them, e.g. systemd-stub's PCR 11 events). */
+int measure_replay_onto(const MeasureEvent *events, size_t n, PcrValues *v);
 
 /* Attaches the running kernel's release and build-id to a kernel event (information only). */
 int measure_event_set_kernel_info(MeasureEvent *e, const char *release, const char *build_id);

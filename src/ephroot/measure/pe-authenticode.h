@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,3 +35,19 @@ int pe_authenticode_layout(const uint8_t *p, size_t size, PeLayout *ret, const c
 /* The digest in every algorithm of algs (ret is indexed by HashAlg). */
 int pe_authenticode_digest(const uint8_t *p, size_t size, unsigned algs, Digest *ret,
                            const char **ret_why);
+
+/* A section's data as the loaded image has it (what systemd-stub measures into PCR 11 for a UKI's
+ * sections): raw, the bytes in the file (at most VirtualSize of them), then zeros up to
+ * virtual_size. */
+#define PE_SECTION_NAME_MAX 8U
+
+typedef struct PeSection {
+        PeRange raw;
+        size_t virtual_size;
+} PeSection;
+
+/* The section named name (at most 8 bytes, compared with the whole NUL-padded name field). -ENOENT
+ * without one; -EBADMSG with *ret_why for a malformed image or two sections of that name. */
+int pe_section_find(const uint8_t *p, size_t size, const char *name, PeSection *ret, const char **ret_why);
+/* The digest of a section's loaded data in every algorithm of algs (ret indexed by HashAlg). */
+int pe_section_digest(const uint8_t *p, const PeSection *s, unsigned algs, Digest *ret);

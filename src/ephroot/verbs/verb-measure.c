@@ -11,11 +11,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "boot-predict.h"
 #include "boot.h"
 #include "log.h"
 #include "measure-json.h"
 #include "measure-boot.h"
 #include "measure.h"
+#include "pe-authenticode.h"
 #include "tpm2.h"
 #include "util.h"
 #include "verbs.h"
@@ -28,6 +30,7 @@ static struct {
         const char *get;
         const char *pcrlock_dir;
         const char *event_log;
+        const char *uki;
 } arg = {
         .banks = HASH_ALL,
 };
@@ -42,6 +45,7 @@ enum {
         ARG_GET,
         ARG_PCRLOCK_DIR,
         ARG_EVENT_LOG,
+        ARG_UKI,
 };
 
 static int parse_banks(const char *s, unsigned *ret) {
@@ -92,6 +96,9 @@ static VerbResult parse_option(VerbContext *ctx, int c, const char *value) {
                 return VERB_OK;
         case ARG_EVENT_LOG:
                 arg.event_log = value;
+                return VERB_OK;
+        case ARG_UKI:
+                arg.uki = value;
                 return VERB_OK;
         case ARG_GET:
                 if (!config_key_exists(value))
@@ -269,6 +276,58 @@ static int print_verity_event(const Config *c) {
         return 0;
 }
 
+/* The digest of a UKI section's data: the second of the section's two events (name, then data). */
+static const Digest *uki_section_data(const BootPredict *bp, const char *name, HashAlg alg) {
+        bool name_seen = false;
+
+        for (size_t i = 0; i < bp->n_events; i++)
+                if (bp->events[i].pcr == BOOT_PREDICT_UKI_PCR && streq(bp->events[i].description, name)) {
+                        if (name_seen)
+                                return bp->events[i].digests + alg;
+                        name_seen = true;
+                }
+        return NULL;
+}
+
+/* With --uki: PCR 11 starts with systemd-stub's measurements of the UKI's sections, and the kernel and
+ * initrd ephroot will measure must be the UKI's .linux and .initrd (else boot-chain halts the boot). */
+static int predict_uki(const MeasureEvent *events, size_t n, PcrValues *ret) {
+        _cleanup_(boot_predict_done) BootPredict bp = { .banks = arg.banks };
+        _cleanup_free_ char *data = NULL;
+        const char *why = NULL;
+        size_t size;
+        int r;
+
+        r = read_full_file_bounded(arg.uki, PE_IMAGE_SIZE_MAX, &data, &size);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read the UKI '%s': %m", arg.uki);
+        r = boot_predict_uki(&bp, (const uint8_t *) data, size, &why);
+        if (r == -EBADMSG || r == -E2BIG)
+                return log_error_errno(r, "Failed to read the sections of the UKI '%s': %s.", arg.uki,
+                                       why ?: "over the size bound");
+        if (r < 0)
+                return log_error_errno(r, "Failed to predict systemd-stub's measurements of '%s': %m", arg.uki);
+        for (size_t i = 0; i < n; i++) {
+                const char *section = events[i].type == MEASURE_EVENT_KERNEL   ? ".linux"
+                                      : events[i].type == MEASURE_EVENT_INITRD ? ".initrd"
+                                                                               : NULL;
+                HashAlg alg = (HashAlg) __builtin_ctz(arg.banks);
+                const Digest *d;
+
+                if (!section)
+                        continue;
+                d = uki_section_data(&bp, section, alg);
+                if (!d || memcmp(d->bytes, events[i].digests[alg].bytes, d->size) != 0)
+                        return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                               "'%s' is not the UKI's %s section%s: ephroot would halt that boot (boot-chain).",
+                                               events[i].path, section, d ? "" : " (it has none)");
+        }
+        r = boot_predict_replay(&bp, ret);
+        if (r < 0)
+                return log_error_errno(r, "Failed to replay systemd-stub's predicted events: %m");
+        return 0;
+}
+
 static int run_predict(VerbContext *ctx) {
         _cleanup_free_ char *json = NULL;
         MeasureEvent *events = NULL;
@@ -281,7 +340,15 @@ static int run_predict(VerbContext *ctx) {
         if (r < 0)
                 return r;
 
-        r = measure_replay(events, n, arg.banks, &values);
+        if (arg.uki) {
+                r = predict_uki(events, n, &values); /* logs its failures */
+                if (r < 0) {
+                        measure_events_free(events, n);
+                        return r;
+                }
+                r = measure_replay_onto(events, n, &values);
+        } else
+                r = measure_replay(events, n, arg.banks, &values);
         if (r < 0) {
                 measure_events_free(events, n);
                 return log_error_errno(r, "Failed to replay the predicted events: %m");
@@ -299,7 +366,7 @@ static int run_predict(VerbContext *ctx) {
 
         r = measure_json_pcr_values(&values, &json);
         if (r < 0)
-                return log_error_errno(r, "Failed to format the predicted PCR values as JSON: %m");
+                return log_error_errno(r, "Failed to format the PCR values as JSON: %m");
         puts(json);
         return 0;
 }
@@ -312,6 +379,7 @@ static const struct option predict_options[] = {
         { "json", no_argument, NULL, ARG_JSON },
         { "banks", required_argument, NULL, ARG_BANKS },
         { "pcrlock-dir", required_argument, NULL, ARG_PCRLOCK_DIR },
+        { "uki", required_argument, NULL, ARG_UKI },
         {},
 };
 
@@ -320,10 +388,12 @@ static const struct option predict_options[] = {
 const Verb verb_predict = {
         .name = "predict",
         .synopsis = "--kernel FILE --initrd FILE (--cmdline STRING | --cmdline-file FILE)\n"
-                    "[--banks LIST] [--json] [--pcrlock-dir DIR]",
+                    "[--banks LIST] [--json] [--pcrlock-dir DIR] [--uki FILE]",
         .help = "Print the PCR values `measure` will produce, from files alone. With --pcrlock-dir,\n"
                 "also write systemd-pcrlock components for the kernel, initrd, command line and\n"
-                "leave-initrd events into DIR.",
+                "leave-initrd events into DIR. With --uki, the image boots that UKI: PCR 11 starts\n"
+                "with systemd-stub's measurements of its sections, and --kernel and --initrd must\n"
+                "be its .linux and .initrd.",
         .options = predict_options,
         .needs = VERB_NEEDS_CONFIG | VERB_NO_CONFIG_FILE | VERB_NO_CMDLINE,
         .parse_option = parse_option,

@@ -6,7 +6,8 @@
  * to get the values of the PCRs the firmware and the boot loader measure (4, 7, 8, 9).
  * With --efi-app, --grub-file, --grub-command or --grub-kernel-cmdline it predicts instead, from the
  * image's files alone, PCR 4 as OVMF/EDK2 measures the EFI applications and PCRs 8 and 9 as GRUB
- * measures its commands and files (boot-predict.h). */
+ * measures its commands and files, and with --uki PCR 11 as systemd-stub measures a UKI's sections
+ * (boot-predict.h). */
 
 #define _GNU_SOURCE
 #include <getopt.h>
@@ -31,7 +32,7 @@
 
 /* One input of the image-only prediction, in the order the options name them. */
 typedef struct ImageInput {
-        int kind; /* ARG_EFI_APP, ARG_GRUB_FILE, ARG_GRUB_COMMAND, ARG_GRUB_KERNEL_CMDLINE */
+        int kind; /* ARG_EFI_APP, ARG_GRUB_FILE, ARG_GRUB_COMMAND, ARG_GRUB_KERNEL_CMDLINE, ARG_UKI */
         const char *value;
 } ImageInput;
 
@@ -60,6 +61,7 @@ enum {
         ARG_GRUB_FILE,
         ARG_GRUB_COMMAND,
         ARG_GRUB_KERNEL_CMDLINE,
+        ARG_UKI,
 };
 
 static VerbResult parse_option(VerbContext *ctx, int c, const char *value) {
@@ -77,8 +79,9 @@ static VerbResult parse_option(VerbContext *ctx, int c, const char *value) {
         case ARG_GRUB_FILE:
         case ARG_GRUB_COMMAND:
         case ARG_GRUB_KERNEL_CMDLINE:
+        case ARG_UKI:
                 if (arg.n_inputs >= IMAGE_INPUTS_MAX)
-                        return verb_usage("More than %u --efi-app, --grub-file, --grub-command and --grub-kernel-cmdline.",
+                        return verb_usage("More than %u --efi-app, --grub-file, --grub-command, --grub-kernel-cmdline and --uki.",
                                           IMAGE_INPUTS_MAX);
                 arg.inputs[arg.n_inputs++] = (ImageInput) { c, value };
                 return VERB_OK;
@@ -167,8 +170,9 @@ static int print_predicted_events(const BootPredict *bp) {
         return 0;
 }
 
-/* Reads one --efi-app (bounded) and adds its Authenticode digest. */
-static int predict_efi_app(BootPredict *bp, const char *path) {
+/* Reads one --efi-app (bounded) and adds its Authenticode digest; with uki, systemd-stub's
+ * measurements of its sections instead. */
+static int predict_efi_app(BootPredict *bp, const char *path, bool uki) {
         _cleanup_free_ char *data = NULL;
         const char *why = NULL;
         size_t size;
@@ -177,12 +181,17 @@ static int predict_efi_app(BootPredict *bp, const char *path) {
         r = read_full_file_bounded(path, PE_IMAGE_SIZE_MAX, &data, &size);
         if (r < 0)
                 return log_error_errno(r, "Failed to read the EFI application '%s': %m", path);
-        r = boot_predict_efi_app(bp, path, (const uint8_t *) data, size, &why);
+        if (uki)
+                r = boot_predict_uki(bp, (const uint8_t *) data, size, &why);
+        else
+                r = boot_predict_efi_app(bp, path, (const uint8_t *) data, size, &why);
         if (r == -EBADMSG || r == -E2BIG)
-                return log_error_errno(r, "Failed to compute the Authenticode digest of '%s': not a PE/COFF image we accept (%s).",
-                                       path, why ?: "over the size bound");
+                return log_error_errno(r, "Failed to compute the %s of '%s': not a %s we accept (%s).",
+                                       uki ? "UKI section measurements" : "Authenticode digest", path,
+                                       uki ? "UKI" : "PE/COFF image", why ?: "over the size bound");
         if (r < 0)
-                return log_error_errno(r, "Failed to compute the Authenticode digest of '%s': %m", path);
+                return log_error_errno(r, "Failed to compute the %s of '%s': %m",
+                                       uki ? "UKI section measurements" : "Authenticode digest", path);
         return 0;
 }
 
@@ -213,8 +222,8 @@ static int build_prediction(BootPredict *bp) {
         for (size_t i = 0; r >= 0 && i < arg.n_inputs; i++) {
                 const ImageInput *in = arg.inputs + i;
 
-                if (in->kind == ARG_EFI_APP)
-                        r = predict_efi_app(bp, in->value);
+                if (in->kind == ARG_EFI_APP || in->kind == ARG_UKI)
+                        r = predict_efi_app(bp, in->value, in->kind == ARG_UKI);
                 else if (in->kind == ARG_GRUB_FILE)
                         r = predict_grub_file(bp, in->value);
                 else {
@@ -323,15 +332,16 @@ static int check_config(VerbContext *ctx) {
 
         if (arg.n_inputs > 0 && arg.log_named)
                 return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
-                                       "--event-log replays a log; --efi-app, --grub-file, --grub-command and --grub-kernel-cmdline predict without one: not both.");
+                                       "--event-log replays a log; --efi-app, --grub-file, --grub-command, --grub-kernel-cmdline and --uki predict without one: not both.");
         for (size_t i = 0; i < arg.n_inputs; i++)
                 predictable |= 1U << (arg.inputs[i].kind == ARG_EFI_APP     ? BOOT_PREDICT_EFI_PCR
                                       : arg.inputs[i].kind == ARG_GRUB_FILE ? BOOT_PREDICT_FILE_PCR
+                                      : arg.inputs[i].kind == ARG_UKI       ? BOOT_PREDICT_UKI_PCR
                                                                             : BOOT_PREDICT_STRING_PCR);
         for (unsigned p = 0; arg.n_inputs > 0 && arg.pcrs_named && p < TCG_PCRS; p++)
                 if ((arg.pcrs & ~predictable) & (1U << p))
                         return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
-                                               "PCR %u cannot be predicted from these inputs (4 from --efi-app, 8 from --grub-command and --grub-kernel-cmdline, 9 from --grub-file): take it from a reference boot's event log (--event-log).",
+                                               "PCR %u cannot be predicted from these inputs (4 from --efi-app, 8 from --grub-command and --grub-kernel-cmdline, 9 from --grub-file, 11 from --uki): take it from a reference boot's event log (--event-log).",
                                                p);
         if (!arg.check_tpm)
                 ctx->config.tpm_required = false;
@@ -348,6 +358,7 @@ static const struct option reference_options[] = {
         { "grub-file", required_argument, NULL, ARG_GRUB_FILE },
         { "grub-command", required_argument, NULL, ARG_GRUB_COMMAND },
         { "grub-kernel-cmdline", required_argument, NULL, ARG_GRUB_KERNEL_CMDLINE },
+        { "uki", required_argument, NULL, ARG_UKI },
         {},
 };
 
@@ -355,14 +366,16 @@ const Verb verb_reference = {
         .name = "reference",
         .synopsis = "[--event-log FILE] [--pcrs LIST] [--banks LIST] [--check-tpm] [--events]\n"
                     "[--efi-app FILE]... [--grub-file FILE]... [--grub-command STRING]...\n"
-                    "[--grub-kernel-cmdline STRING]...",
+                    "[--grub-kernel-cmdline STRING]... [--uki FILE]",
         .help = "Replay the firmware's event log (default " TCG_LOG_DEFAULT ")\n"
                 "into the PCR values a broker policy pins (default PCRs 4,7,8,9, sha256), as\n"
                 "JSON like `predict --json`; --check-tpm also compares PCRs 0-9 with the TPM's.\n"
                 "With --efi-app (in boot order), --grub-file (in the order GRUB reads them),\n"
                 "--grub-command and --grub-kernel-cmdline (in GRUB's order) predict instead,\n"
                 "from the image alone, PCR 4 as OVMF/EDK2 measures a boot option's EFI\n"
-                "applications (Authenticode digests) and PCRs 8 and 9 as GRUB measures them.",
+                "applications (Authenticode digests) and PCRs 8 and 9 as GRUB measures them;\n"
+                "--uki predicts PCR 11 as systemd-stub measures that UKI's sections (before\n"
+                "ephroot's own events: `predict --uki` gives the whole PCR 11).",
         .options = reference_options,
         .needs = VERB_NEEDS_CONFIG | VERB_NEEDS_TPM | VERB_NO_CONFIG_FILE | VERB_NO_CMDLINE,
         .parse_option = parse_option,
