@@ -51,7 +51,7 @@ swtpm_start() {
                 swtpm socket --tpm2 --tpmstate dir="$dir/state" \
                         --server type=tcp,port="$port",bindaddr=127.0.0.1 \
                         --ctrl type=tcp,port=$((port + 1)),bindaddr=127.0.0.1 \
-                        --flags not-need-init,startup-clear --pid file="$dir/swtpm.pid" \
+                        --flags "${SWTPM_FLAGS:-not-need-init,startup-clear}" --pid file="$dir/swtpm.pid" \
                         --log file="$dir/swtpm.log" &
                 SWTPM_PID=$!
                 # Wait (bounded) until it accepts connections.
@@ -85,11 +85,13 @@ swtpm_stop() {
 }
 
 # For a QEMU guest: swtpm with a unix control socket that QEMU's tpm-emulator chardev connects to.
-# A fresh DIR per boot is an ephemeral vTPM. swtpm exits when the VM powers off. Sets SWTPM_SOCK and
-# SWTPM_QEMU_ARGS (the QEMU arguments for a TIS TPM on that socket).
+# A fresh DIR per boot is an ephemeral vTPM. swtpm exits when the VM powers off, unless
+# SWTPM_KEEP=yes: then it stays for swtpm_ioctl (tests/vm/lib/boot.sh VM_TPM_KEEP). Sets SWTPM_SOCK
+# and SWTPM_QEMU_ARGS (the QEMU arguments for a TIS TPM on that socket).
 #   swtpm_start_vm DIR [BANKS]
 swtpm_start_vm() {
-        local dir=$1 banks=${2:-} i
+        local dir=$1 banks=${2:-} i terminate=--terminate
+        [ "${SWTPM_KEEP:-no}" = yes ] && terminate=
         mkdir -p "$dir/state"
         if [ -n "$banks" ]; then
                 swtpm_setup --tpm2 --tpmstate "$dir/state" --pcr-banks "$banks" \
@@ -99,7 +101,7 @@ swtpm_start_vm() {
         SWTPM_SOCK="$dir/swtpm.sock"
         rm -f "$SWTPM_SOCK"
         swtpm socket --tpm2 --tpmstate dir="$dir/state" --ctrl type=unixio,path="$SWTPM_SOCK" \
-                --flags startup-clear --terminate --pid file="$dir/swtpm.pid" --log file="$dir/swtpm.log" &
+                --flags startup-clear $terminate --pid file="$dir/swtpm.pid" --log file="$dir/swtpm.log" &
         SWTPM_PID=$!
         for i in $(seq 1 100); do
                 [ -S "$SWTPM_SOCK" ] && break

@@ -20,6 +20,11 @@
 #               whose policy (the reference of a good boot of this image: the control's log with
 #               this image's initrd) refuses; no secret.
 #   cmdline     grub.cfg appends ephroot.attest=optional: the lock refuses it, no secret.
+#   cmdline-unlocked  the same edit on an image built without the lock (lock = no): ephroot takes
+#               attest=optional and attests; the broker, with the policy of a good boot of this image
+#               (as initrd-off builds it), refuses on PCR 8 (GRUB measured another command line);
+#               PCR 9 (grub.cfg) and 12 (ephroot's command line event) differ too: no secret, and the
+#               boot goes on without one, as attest=optional says.
 #   kernel      grub.cfg loads /boot/vmlinuz-<kver>.evil (the kernel with bytes appended): Secure
 #               Boot (shim's verifier in GRUB) refuses it, nothing boots; no secret.
 # The UKI variant: the ESP holds only a UKI at \EFI\BOOT\BOOTX64.EFI (Debian 12's systemd-stub with
@@ -104,10 +109,12 @@ PY
 # The image builder's configuration, in the initrd on the disk.
 boot_chain=required
 case "$CASE" in *-off) boot_chain=off ;; esac
+lock=yes
+[ "$CASE" = cmdline-unlocked ] && lock=no
 mkdir -p "$VM_WORK/conf/etc"
 cat >"$VM_WORK/conf/etc/ephroot.conf" <<CONF
 enabled = yes
-lock = yes
+lock = $lock
 device = /dev/sda
 mode = overlay
 failure-action = poweroff
@@ -245,6 +252,45 @@ uki_boot() {
                 VM_OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.fd boot "$out"
 }
 
+# good_policy OUT: the policy a good boot of this image gives (4, 7, 8, 9 and 11, 12): the control's
+# firmware log, whose PCR 9 has the control's initrd, with this image's initrd in its place, through
+# `ephroot reference`; `predict` for this image's initrd and GRUB's command line.
+good_policy() {
+        local ref=$VM_BUILDROOT/vm-tests/chain-control/reference
+        [ -s "$ref/firmware.log" ] || { echo "SKIP: run vm-chain-control first (its firmware log is the reference)" >&2; exit 77; }
+        python3 - "$ref/firmware.log" "$(sha256sum <"$ref/../initrd.img" | cut -c1-64)" "$(sha256sum <"$INITRD" | cut -c1-64)" \
+                >"$VM_WORK/good.log" <<'PY'
+import sys
+log, old, new = open(sys.argv[1], "rb").read(), bytes.fromhex(sys.argv[2]), bytes.fromhex(sys.argv[3])
+assert log.count(old) == 1, "the control's initrd digest is not once in its log"
+sys.stdout.buffer.write(log.replace(old, new))
+PY
+        "$EPHROOT" reference --event-log "$VM_WORK/good.log" --pcrs 4,7,8,9 >"$VM_WORK/reference.json" &&
+                predict "$VM_WORK/predict.json" &&
+                policy_of "$VM_WORK/reference.json" "$VM_WORK/predict.json" "$1" ||
+                { echo "FAIL: the policy" >&2; exit 1; }
+}
+
+# check_failure_event OUT PCR11-BEFORE: the TPM the guest left (VM_TPM_KEEP: QEMU killed at
+# ephroot's "poweroff in", swtpm's volatile state kept and read on the host) has the failure event
+# "ephroot-failure:v1 phase=measure" once in each of ephroot's PCRs and nothing of ephroot's else:
+# 11 = PCR11-BEFORE (the firmware's part) extended by it, 12 and 15 = zeros extended by it.
+check_failure_event() {
+        local out=$1 before=$2 want
+        vm_tpm_pcrs "$out" sha256 11,12,15 >"$out/tpm-pcrs.txt" || { fail "the TPM's state was not kept ($(cat "$out/tpm/keep.log" 2>/dev/null))"; return; }
+        want=$(python3 - "$before" <<'PY'
+import hashlib, sys
+h = hashlib.sha256(b"ephroot-failure:v1 phase=measure").digest()
+ext = lambda v: hashlib.sha256(v + h).hexdigest()
+print("11", ext(bytes.fromhex(sys.argv[1])))
+print("12", ext(bytes(32)))
+print("15", ext(bytes(32)))
+PY
+)
+        check "the failure event is in the TPM the guest left: PCRs 11, 12, 15 = the firmware's values extended by H(\"ephroot-failure:v1 phase=measure\") ($(awk '{printf "%s %.12s… ", $1, $2}' "$out/tpm-pcrs.txt"))" \
+                [ "$(cat "$out/tpm-pcrs.txt")" = "$want" ]
+}
+
 # A boot that GRUB started and ephroot stopped in the initramfs, before attesting.
 check_halted() {
         local out=$1 what=$2
@@ -252,6 +298,7 @@ check_halted() {
         vm_check_failed_closed "$out" "$what"
         check "no 'Failed to measure the failure event' on the console" \
                 sh -c "! tr -d '\r' <'$out/serial.log' | grep -aq 'Failed to measure the failure event'"
+        check_failure_event "$out" "${3:-$SHA0}"
         check "no attestation was tried (no network brought up, nothing asked of the broker)" \
                 sh -c "! grep -q released '$VM_WORK/kbs.log' && ! tr -d '\r' <'$out/serial.log' | grep -aq '^ephroot: attest '"
 }
@@ -295,24 +342,10 @@ initrd | initrd-off)
         if [ "$CASE" = initrd ]; then
                 broker_start ""
                 out=$VM_WORK/boot
-                boot "$out"
+                VM_TPM_KEEP=yes VM_STOP_ON="ephroot: poweroff in" boot "$out"
                 check_halted "$out" "initrd.img-$VM_KVER' is not what the boot loader loaded: sha256 $good here, $evil in PCR 9"
         else
-                # The policy a good boot of this image gives: the control's firmware log, whose PCR 9
-                # has the control's initrd, with this image's initrd in its place.
-                ref=$VM_BUILDROOT/vm-tests/chain-control/reference
-                [ -s "$ref/firmware.log" ] || { echo "SKIP: run vm-chain-control first (its firmware log is the reference)" >&2; exit 77; }
-                python3 - "$ref/firmware.log" "$(sha256sum <"$ref/../initrd.img" | cut -c1-64)" "$good" \
-                        >"$VM_WORK/good.log" <<'PY'
-import sys
-log, old, new = open(sys.argv[1], "rb").read(), bytes.fromhex(sys.argv[2]), bytes.fromhex(sys.argv[3])
-assert log.count(old) == 1, "the control's initrd digest is not once in its log"
-sys.stdout.buffer.write(log.replace(old, new))
-PY
-                "$EPHROOT" reference --event-log "$VM_WORK/good.log" --pcrs 4,7,8,9 >"$VM_WORK/reference.json" &&
-                        predict "$VM_WORK/predict.json" &&
-                        policy_of "$VM_WORK/reference.json" "$VM_WORK/predict.json" "$VM_WORK/chain.json" ||
-                        { echo "FAIL: the policy" >&2; exit 1; }
+                good_policy "$VM_WORK/chain.json"
                 broker_start "$VM_WORK/chain.json"
                 out=$VM_WORK/boot
                 boot "$out"
@@ -336,6 +369,28 @@ cmdline)
         check "no report line: the booted system was never reached" [ ! -s "$out/report" ]
         vm_check_never_switched "$out"
         check "the broker released nothing" sh -c "! grep -q released '$VM_WORK/kbs.log'"
+        ;;
+cmdline-unlocked)
+        grub_cfg "$APPEND" && good_policy "$VM_WORK/chain.json" &&
+                grub_cfg "$APPEND ephroot.attest=optional" || { echo "FAIL: grub.cfg" >&2; exit 1; }
+        broker_start "$VM_WORK/chain.json"
+        out=$VM_WORK/boot
+        VM_CMDLINE="$VM_CMDLINE ephroot.attest=optional" boot "$out"
+        vm_check_reported "$out"
+        check "the broker refused, naming PCR 8 (GRUB's commands and the kernel command line)" \
+                grep -q "PCR 8 of the evidence is [0-9a-f]*: not among" "$VM_WORK/kbs.log"
+        check "PCR 8 read in the guest differs from the policy's" \
+                [ "$(vm_get "$out" pcr.sha256.8)" != "$(pcr_of "$VM_WORK/chain.json" 8)" ]
+        check "PCR 12 read in the guest (ephroot's command line event) differs from the policy's" \
+                [ "$(vm_get "$out" pcr.sha256.12)" != "$(pcr_of "$VM_WORK/chain.json" 12)" ]
+        check "PCR 9 read in the guest differs too (grub.cfg is a file GRUB read)" \
+                [ "$(vm_get "$out" pcr.sha256.9)" != "$(pcr_of "$VM_WORK/chain.json" 9)" ]
+        check "PCRs 4 and 7 equal the policy's (the same shim, GRUB and Secure Boot state)" sh -c "
+                [ '$(vm_get "$out" pcr.sha256.4)' = '$(pcr_of "$VM_WORK/chain.json" 4)' ] &&
+                [ '$(vm_get "$out" pcr.sha256.7)' = '$(pcr_of "$VM_WORK/chain.json" 7)' ]"
+        check "the broker released nothing" sh -c "! grep -q released '$VM_WORK/kbs.log'"
+        check "no secret in the booted system (attest=optional: the boot went on without one)" \
+                [ -z "$(vm_get "$out" secrets.names)" ]
         ;;
 kernel)
         # The kernel with bytes appended: its signature no longer covers it, so with Secure Boot on
@@ -397,8 +452,10 @@ uki-initrd | uki-initrd-off)
         out=$VM_WORK/boot
         if [ "$CASE" = uki-initrd ]; then
                 broker_start ""
-                uki_boot "$VM_WORK/os-uki.img" "$out"
-                check_halted "$out" "initrd.img-$VM_KVER' is not what the boot loader loaded: sha256 $good here, $evil in PCR 11 (the UKI's .initrd section"
+                VM_TPM_KEEP=yes VM_STOP_ON="ephroot: poweroff in" uki_boot "$VM_WORK/os-uki.img" "$out"
+                "$EPHROOT" reference --uki "$VM_WORK/uki-evil.efi" --pcrs 11 >"$VM_WORK/stub-evil.json" || fail "reference --uki"
+                check_halted "$out" "initrd.img-$VM_KVER' is not what the boot loader loaded: sha256 $good here, $evil in PCR 11 (the UKI's .initrd section" \
+                        "$(pcr_of "$VM_WORK/stub-evil.json" 11)"
         else
                 broker_start "$VM_WORK/chain.json"
                 uki_boot "$VM_WORK/os-uki.img" "$out"

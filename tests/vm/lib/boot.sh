@@ -14,6 +14,10 @@
 #         VM_DEADLINE       seconds before the host kills QEMU (default 600)
 #         VM_STOP_ON        a console string after which the host stops QEMU (a boot that halts
 #                           instead of powering off); boot.env then says stopped_on=yes
+#         VM_TPM_KEEP       yes: the TPM's state as the guest left it is kept for vm_tpm_pcrs: QEMU
+#                           is killed (SIGKILL, so it does not shut the TPM down) at VM_STOP_ON, and
+#                           swtpm stores its volatile state (PCRs) into OUTDIR/tpm/state;
+#                           boot.env then says tpm_kept=yes
 #       In a firmware boot, boot.env also has grub_ms and kernel_ms: when the console first showed
 #       GRUB's banner and the kernel's first line, from QEMU's start (the firmware's cost).
 #         VM_FIND           strings the report looks for in the decrypted volume (fw_cfg)
@@ -30,6 +34,8 @@
 #       (the EPHROOT-TEST key=value lines, nothing else) and OUTDIR/boot.env (qemu_rc, seconds,
 #       deadline_hit). Returns 0 when QEMU exited by itself before the deadline.
 #   vm_get OUTDIR KEY              the value of one report key (empty and status 1 if absent)
+#   vm_tpm_pcrs OUTDIR BANK LIST   after a VM_TPM_KEEP boot: "PCR HEX" lines of the kept TPM's PCRs
+#                                  (swtpm restarted on that state without a TPM2_Startup)
 #   vm_blob OUTDIR NAME FILE       reassembles a file the report sent in chunks; checks its SHA-256
 #   vm_resource_disk FILE MIB KIND a resource disk image: azure (MBR + NTFS "Temporary Storage", as
 #                                  Azure delivers it), raw (zeros), ext4-files (an ext4 with files)
@@ -95,7 +101,7 @@ vm_os_image_with_fstab() {
 }
 
 vm_boot() {
-        local out=$1 cmdline start rc qemu stopped fw_grub_ms fw_kernel_ms boot_index= tpm_args=() res_args=() fw_args=() extra_args=() boot_args=() deadline=${VM_DEADLINE:-600}
+        local out=$1 cmdline start rc qemu stopped kept fw_grub_ms fw_kernel_ms boot_index= tpm_args=() res_args=() fw_args=() extra_args=() boot_args=() deadline=${VM_DEADLINE:-600}
         mkdir -p "$out"
         rm -f "$out/serial.log" "$out/report" "$out/qemu.log"
         if [ "${VM_FIRMWARE:-direct}" = ovmf ]; then
@@ -118,9 +124,9 @@ vm_boot() {
                 rm -rf "$out/tpm"
                 if [ -n "${VM_TPM_STATE:-}" ]; then
                         mkdir -p "$out/tpm/state" && cp -a "$VM_TPM_STATE/." "$out/tpm/state/" || return 1
-                        swtpm_start_vm "$out/tpm" || return 1
+                        SWTPM_KEEP=${VM_TPM_KEEP:-no} swtpm_start_vm "$out/tpm" || return 1
                 else
-                        swtpm_start_vm "$out/tpm" "${VM_TPM_BANKS:-sha256}" || return 1
+                        SWTPM_KEEP=${VM_TPM_KEEP:-no} swtpm_start_vm "$out/tpm" "${VM_TPM_BANKS:-sha256}" || return 1
                 fi
                 read -r -a tpm_args <<<"$SWTPM_QEMU_ARGS"
         fi
@@ -164,7 +170,8 @@ vm_boot() {
                         if [ -n "${VM_STOP_ON:-}" ] && tr -d '\r' <"$out/serial.log" 2>/dev/null | grep -aqF -- "$VM_STOP_ON"; then
                                 sleep 2
                                 stopped=yes
-                                kill "$qemu" 2>/dev/null
+                                # ($qemu is timeout's PID: SIGKILL goes to QEMU itself, its child)
+                                if [ "${VM_TPM_KEEP:-no}" = yes ]; then pkill -KILL -P "$qemu"; else kill "$qemu"; fi 2>/dev/null
                                 break
                         fi
                         sleep 0.5
@@ -173,6 +180,11 @@ vm_boot() {
         wait "$qemu"
         rc=$?
         [ "$stopped" = yes ] && rc=0
+        kept=no
+        if [ "${VM_TPM:-yes}" = yes ] && [ "${VM_TPM_KEEP:-no}" = yes ]; then
+                swtpm_ioctl --unix "$SWTPM_SOCK" -v >"$out/tpm/keep.log" 2>&1 && kept=yes
+                swtpm_ioctl --unix "$SWTPM_SOCK" -s >>"$out/tpm/keep.log" 2>&1
+        fi
         if [ "${VM_TPM:-yes}" = yes ]; then
                 # swtpm --terminate exits with QEMU; make sure of it.
                 kill "$SWTPM_PID" 2>/dev/null
@@ -183,12 +195,24 @@ vm_boot() {
                 echo "ms=$(( ($(date +%s%N) - start) / 1000000 ))"
                 if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then echo deadline_hit=yes; else echo deadline_hit=no; fi
                 echo "stopped_on=$stopped"
+                echo "tpm_kept=$kept"
                 [ -n "$fw_grub_ms" ] && echo "grub_ms=$fw_grub_ms"
                 [ -n "$fw_kernel_ms" ] && echo "kernel_ms=$fw_kernel_ms"
         } >"$out/boot.env"
         # Only the report's lines, wherever they start on a console line; carriage returns dropped.
         tr -d '\r' <"$out/serial.log" 2>/dev/null | sed -n 's/^.*EPHROOT-TEST \([A-Za-z0-9_.-]*=\)/\1/p' >"$out/report"
         [ "$rc" -ne 124 ] && [ "$rc" -ne 137 ] && [ "$rc" -eq 0 ]
+}
+
+vm_tpm_pcrs() {
+        local out=$1 bank=$2 list=$3 p
+        grep -qx 'tpm_kept=yes' "$out/boot.env" || { echo "no kept TPM state in $out" >&2; return 1; }
+        SWTPM_FLAGS=not-need-init swtpm_start "$out/tpm" >/dev/null 2>&1 || return 1
+        for p in ${list//,/ }; do
+                tpm2_pcrread "$bank:$p" -o "$out/tpm/pcr.bin" >/dev/null 2>&1 &&
+                        echo "$p $(xxd -p -c 64 "$out/tpm/pcr.bin")" || { swtpm_stop; return 1; }
+        done
+        swtpm_stop
 }
 
 vm_get() {
