@@ -57,12 +57,15 @@ b[0x200:0x700] = bytes((i * 13) & 0xFF for i in range(0x500))
 open(sys.argv[1], "wb").write(b)
 PY
 
-# make-log OUT [no-pcr9]: the log, and on stdout "PCR DIGEST" lines to extend into the TPM
+# make-log OUT [no-pcr9|uki]: the log, and on stdout "PCR DIGEST" lines to extend into the TPM. uki:
+# a UKI boot's log (the UKI in PCR 4, systemd-stub 252's pairs in PCR 11 in its order: .linux,
+# .osrel, .cmdline, .initrd; .sbat is not measured before 254; EV_IPL described by the name in
+# UTF-16)
 make_log() {
         python3 - "$work" "$@" <<'PY'
 import hashlib, struct, sys
 work, out = sys.argv[1], sys.argv[2]
-no9 = len(sys.argv) > 3
+mode = sys.argv[3] if len(sys.argv) > 3 else ""
 def ev1(pcr, typ, digest, data):
     return struct.pack("<II", pcr, typ) + digest + struct.pack("<I", len(data)) + data
 spec = b"Spec ID Event03\0" + struct.pack("<IBBBBI", 0, 0, 2, 0, 2, 1) + struct.pack("<HH", 0xB, 32) + b"\0"
@@ -83,8 +86,15 @@ ev(7, 0x4, b"\0\0\0\0")
 ev(4, 0x80000007, b"Calling EFI Application from Boot Option")
 for p in range(7):
     ev(p, 0x4, b"\0\0\0\0")
-ev(4, 0x80000003, b"\0" * 32, authenticode)
-if not no9:
+if mode == "uki":
+    ev(4, 0x80000003, b"\0" * 32, hashlib.sha256(open(work + "/uki.efi", "rb").read()).digest())
+    for name, f in ((".linux", "vmlinuz"), (".osrel", "osrel"), (".cmdline", "uki-cmdline"), (".initrd", "initrd.img")):
+        desc = (name + "\0").encode("utf-16-le")
+        ev(11, 0xD, desc, hashlib.sha256(name.encode() + b"\0").digest())
+        ev(11, 0xD, desc, file_digest(f))
+else:
+    ev(4, 0x80000003, b"\0" * 32, authenticode)
+if mode == "":
     ev(9, 0xD, b"(hd0,gpt2)/boot/grub/grub.cfg\0", file_digest("grub.cfg"))
     grub_string(b"grub_cmd: ", b"set default=0")
     grub_string(b"grub_cmd: ", b"linux /boot/vmlinuz root=UUID=0b1c ro")
@@ -216,42 +226,11 @@ printf 'root=UUID=0b1c ro' >"$work/uki-cmdline"
 head -c 1000 /dev/urandom >"$work/sbat"
 make_uki "$work/uki.efi" 252.39 .osrel="$work/osrel" .cmdline="$work/uki-cmdline" .linux="$work/vmlinuz" \
         .initrd="$work/initrd.img" .sbat="$work/sbat"
-# make_uki_log OUT [EXTRA-PCR11-HEX]: a UKI boot's log (firmware, the UKI in PCR 4, the stub's pairs in
-# PCR 11 in its order; EV_IPL described by the name in UTF-16), "PCR DIGEST" extends on stdout
-make_uki_log() {
-        python3 - "$work" "$@" <<'PY'
-import hashlib, struct, sys
-work, out = sys.argv[1], sys.argv[2]
-def ev1(pcr, typ, digest, data):
-    return struct.pack("<II", pcr, typ) + digest + struct.pack("<I", len(data)) + data
-spec = b"Spec ID Event03\0" + struct.pack("<IBBBBI", 0, 0, 2, 0, 2, 1) + struct.pack("<HH", 0xB, 32) + b"\0"
-log, ext = ev1(0, 3, bytes(20), spec), []
-def ev(pcr, typ, data, digest=None):
-    global log
-    d = digest or hashlib.sha256(data).digest()
-    log += struct.pack("<III", pcr, typ, 1) + struct.pack("<H", 0xB) + d + struct.pack("<I", len(data)) + data
-    ext.append((pcr, d))
-ev(0, 0x8, b"EDK II firmware")
-ev(7, 0x4, b"\0\0\0\0")
-ev(4, 0x80000007, b"Calling EFI Application from Boot Option")
-for p in range(7):
-    ev(p, 0x4, b"\0\0\0\0")
-ev(4, 0x80000003, b"\0" * 32, hashlib.sha256(open(work + "/uki.efi", "rb").read()).digest())
-# systemd-stub 252: .linux .osrel .cmdline .initrd (.sbat is not measured before 254)
-for name, f in ((".linux", "vmlinuz"), (".osrel", "osrel"), (".cmdline", "uki-cmdline"), (".initrd", "initrd.img")):
-    desc = (name + "\0").encode("utf-16-le")
-    ev(11, 0xD, desc, hashlib.sha256(name.encode() + b"\0").digest())
-    ev(11, 0xD, desc, hashlib.sha256(open(work + "/" + f, "rb").read()).digest())
-open(out, "wb").write(log)
-for p, d in ext:
-    print(p, d.hex())
-PY
-}
 uki_tpm() {
         swtpm_stop || true
         rm -rf "$work/tpm"
         swtpm_start "$work/tpm" sha256
-        make_uki_log "$work/uki-log.bin" >"$work/extends"
+        make_log "$work/uki-log.bin" uki >"$work/extends"
         while read -r p d; do tpm2_pcrextend "$p:sha256=$d"; done <"$work/extends"
 }
 predict_uki() { # KERNEL INITRD -> JSON of `predict --uki` in $work/uki-predict.json

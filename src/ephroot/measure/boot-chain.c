@@ -205,23 +205,10 @@ int boot_chain_check(Tpm2Context *tpm, const Config *c, const char *log_path, co
                 goto finish;
         }
 
-        if (uki) {
-                for (size_t i = 0; i < n; i++) {
-                        if (events[i].type != MEASURE_EVENT_KERNEL && events[i].type != MEASURE_EVENT_INITRD)
-                                continue;
-                        r = check_uki_file(&log, tcg_log_bank(&log, first), first, events + i);
-                        if (r < 0)
-                                goto finish;
-                }
-                log_info("Boot chain: the firmware log replays in %u bank%s (PCRs 0-9 and %u), and kernel and initrd are the UKI's .linux and .initrd sections systemd-stub measured.",
-                         checked, checked == 1 ? "" : "s", STUB_PCR);
-                r = 0;
-                goto finish;
-        }
-        for (size_t i = 0; i < log.n_events; i++)
+        for (size_t i = 0; !uki && i < log.n_events; i++)
                 if (log.events[i].pcr == BOOT_CHAIN_LOADER_PCR && log.events[i].type != TCG_EV_NO_ACTION)
                         loader_files = true;
-        if (!loader_files) {
+        if (!uki && !loader_files) {
                 if (c->boot_chain == BOOT_CHAIN_REQUIRED) {
                         r = log_error_errno(SYNTHETIC_ERRNO(ENOENT),
                                             "The firmware event log replays, but neither a boot loader measured a file into PCR %u nor systemd-stub a UKI into PCR 11 (boot-chain=required); refusing.",
@@ -236,12 +223,16 @@ int boot_chain_check(Tpm2Context *tpm, const Config *c, const char *log_path, co
         for (size_t i = 0; i < n; i++) {
                 if (events[i].type != MEASURE_EVENT_KERNEL && events[i].type != MEASURE_EVENT_INITRD)
                         continue;
-                r = check_file(&log, tcg_log_bank(&log, first), first, events + i);
+                r = (uki ? check_uki_file : check_file)(&log, tcg_log_bank(&log, first), first, events + i);
                 if (r < 0)
                         goto finish;
         }
-        log_info("Boot chain: the firmware log replays in %u bank%s, and kernel and initrd are the files the boot loader measured.",
-                 checked, checked == 1 ? "" : "s");
+        if (uki)
+                log_info("Boot chain: the firmware log replays in %u bank%s (PCRs 0-9 and %u), and kernel and initrd are the UKI's .linux and .initrd sections systemd-stub measured.",
+                         checked, checked == 1 ? "" : "s", STUB_PCR);
+        else
+                log_info("Boot chain: the firmware log replays in %u bank%s, and kernel and initrd are the files the boot loader measured.",
+                         checked, checked == 1 ? "" : "s");
         r = 0;
 finish:
         tcg_log_done(&log);
