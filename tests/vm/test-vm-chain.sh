@@ -299,7 +299,7 @@ check_halted() {
         check "no 'Failed to measure the failure event' on the console" \
                 sh -c "! tr -d '\r' <'$out/serial.log' | grep -aq 'Failed to measure the failure event'"
         check_failure_event "$out" "${3:-$SHA0}"
-        check "no attestation was tried (no network brought up, nothing asked of the broker)" \
+        check "no attestation was tried (no attest phase line from ephroot, nothing asked of the broker)" \
                 sh -c "! grep -q released '$VM_WORK/kbs.log' && ! tr -d '\r' <'$out/serial.log' | grep -aq '^ephroot: attest '"
 }
 
