@@ -150,8 +150,8 @@ int boot_predict_replay(const BootPredict *bp, PcrValues *ret) {
  * never measured. systemd 252 (Debian 12; src/fundamental/tpm-pcr.h at v252): checked by booting its
  * stub (tests/vm/test-vm-chain.sh uki-*) and against its systemd-measure. Later stubs measure .ucode
  * after .initrd, .uname and .sbat after .dtb, .profile last (src/fundamental/uki.h at systemd/systemd
- * 14cac9181c20387f2933724a4a138160e627e64d): read, not booted here. The boundary is taken as 254,
- * the first release whose ukify writes .uname and .sbat. */
+ * 14cac9181c20387f2933724a4a138160e627e64d): read, not booted here. The boundary, 254, is an
+ * assumption not checked against systemd's history (253 may differ). */
 #define UKI_STUB_NEW_SECTIONS 254U
 static const struct {
         const char *name;
