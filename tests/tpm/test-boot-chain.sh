@@ -299,7 +299,10 @@ grep -q "not a UKI we accept (no .sdmagic section" "$work/out" || fail "referenc
 make_uki "$work/no-linux.efi" 252 .initrd="$work/initrd.img"
 if "$EPHROOT" --config /dev/null reference --uki "$work/no-linux.efi" >/dev/null 2>"$work/out"; then fail "a UKI without .linux"; fi
 grep -q "no .linux section: not a UKI" "$work/out" || fail "no .linux: $(cat "$work/out")"
+make_uki "$work/profile.efi" 257 .linux="$work/vmlinuz" .profile="$work/osrel"
+if "$EPHROOT" --config /dev/null reference --uki "$work/profile.efi" >/dev/null 2>"$work/out"; then fail "a multi-profile UKI"; fi
+grep -q "a multi-profile UKI (.profile): measured per profile, not predicted" "$work/out" || fail "profile: $(cat "$work/out")"
 head -c 2000 "$work/uki.efi" >"$work/uki-cut.efi"
 if "$EPHROOT" --config /dev/null reference --uki "$work/uki-cut.efi" >/dev/null 2>"$work/out"; then fail "a truncated UKI"; fi
 grep -q "beyond the end of the file" "$work/out" || fail "truncated UKI: $(cat "$work/out")"
-echo "ok: predict --uki refuses files that are not the UKI's sections; reference --uki refuses a non-UKI, a UKI without .linux, a truncated one"
+echo "ok: predict --uki refuses files that are not the UKI's sections; reference --uki refuses a non-UKI, a UKI without .linux, a multi-profile UKI, a truncated one"

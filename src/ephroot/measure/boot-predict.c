@@ -149,9 +149,10 @@ int boot_predict_replay(const BootPredict *bp, PcrValues *ret) {
 /* systemd-stub's canonical order (its UnifiedSection enum) of the sections it measures; .pcrsig is
  * never measured. systemd 252 (Debian 12; src/fundamental/tpm-pcr.h at v252): checked by booting its
  * stub (tests/vm/test-vm-chain.sh uki-*) and against its systemd-measure. Later stubs measure .ucode
- * after .initrd, .uname and .sbat after .dtb, .profile last (src/fundamental/uki.h at systemd/systemd
- * 14cac9181c20387f2933724a4a138160e627e64d): read, not booted here. The boundary, 254, is an
- * assumption not checked against systemd's history (253 may differ). */
+ * after .initrd, .uname and .sbat after .dtb, and .dtbauto, .hwids, .efifw after .pcrpkey
+ * (src/fundamental/uki.h at systemd/systemd 14cac9181c20387f2933724a4a138160e627e64d and later):
+ * read, not booted here. The boundary, 254, is an assumption not checked against systemd's history
+ * (253 may differ). A multi-profile UKI (.profile sections) is measured per profile and refused. */
 #define UKI_STUB_NEW_SECTIONS 254U
 static const struct {
         const char *name;
@@ -160,7 +161,8 @@ static const struct {
         { ".linux", 0 },   { ".osrel", 0 }, { ".cmdline", 0 }, { ".initrd", 0 },
         { ".ucode", UKI_STUB_NEW_SECTIONS },  { ".splash", 0 }, { ".dtb", 0 },
         { ".uname", UKI_STUB_NEW_SECTIONS },  { ".sbat", UKI_STUB_NEW_SECTIONS },
-        { ".pcrpkey", 0 }, { ".profile", UKI_STUB_NEW_SECTIONS },
+        { ".pcrpkey", 0 }, { ".dtbauto", UKI_STUB_NEW_SECTIONS }, { ".hwids", UKI_STUB_NEW_SECTIONS },
+        { ".efifw", UKI_STUB_NEW_SECTIONS },
 };
 
 /* The stub's version from .sdmagic ("#### LoaderInfo: systemd-stub 252.39-1~deb12u2 ####"). */
@@ -203,6 +205,12 @@ int boot_predict_uki(BootPredict *bp, const uint8_t *image, size_t size, const c
         r = uki_stub_version(image, size, &version, ret_why);
         if (r < 0)
                 return r;
+        r = pe_section_find(image, size, ".profile", &(PeSection) {}, ret_why);
+        if (r != -ENOENT) {
+                if (r >= 0 && ret_why)
+                        *ret_why = "a multi-profile UKI (.profile): measured per profile, not predicted";
+                return r >= 0 ? -EBADMSG : r;
+        }
         for (size_t i = 0; i < ELEMENTSOF(uki_sections); i++) {
                 Digest d[_HASH_ALG_MAX];
                 PeSection s;
