@@ -22,14 +22,16 @@
 # the log and the TPM. `reference --uki` = bookworm's systemd-measure calculate = the log's replay =
 # the TPM's PCR 11; ephroot's kernel and initrd matched to .linux and .initrd, PCR 11 after = `predict
 # --uki`; another initrd refused naming both digests; a PCR 11 that does not replay refused, systemd's
-# enter-initrd after the stub accepted; the sections a stub of version 255 measures (.sbat too, as
-# src/fundamental/uki.h at systemd/systemd 14cac9181c20387f2933724a4a138160e627e64d orders them);
-# predict and reference refusing files that are not the UKI's or not a UKI.
+# enter-initrd after the stub accepted; the sections a stub of version 255 measures (.sbat too; the
+# lists of 252, 254 and 257 are checked against their own systemd-measure in cli/test-uki-measure.sh);
+# predict and reference refusing files that are not the UKI's or not a UKI, and the UKIs whose
+# measurement depends on the machine or the boot menu (.profile, .dtbauto, .efifw).
 #   test-boot-chain.sh EPHROOT
 set -euo pipefail
 EPHROOT=${1:?usage: test-boot-chain.sh EPHROOT}
 here=$(dirname "$(readlink -f "$0")")
 . "$here/../lib/swtpm.sh"
+. "$here/../lib/uki.sh"
 for t in swtpm swtpm_setup tpm2_pcrread tpm2_pcrextend python3 xxd; do
         command -v "$t" >/dev/null || { echo "SKIP: $t missing"; exit 77; }
 done
@@ -197,30 +199,6 @@ grep -q "The prediction does not hold: sha256 PCR 9 is [0-9a-f]* predicted, [0-9
 echo "ok: a prediction from another grub.cfg fails --check-tpm naming PCR 9"
 
 # ---- A UKI boot: systemd-stub's PCR 11 events instead of GRUB's PCR 9 files ------------------------
-# make_uki OUT VERSION SECTION=FILE...: a PE32+ image laid out as objcopy/ukify lay out a UKI (each
-# section at its own address, raw data 512-byte aligned), with .sdmagic naming systemd-stub VERSION.
-make_uki() {
-        python3 - "$@" <<'PY'
-import struct, sys
-out, version, specs = sys.argv[1], sys.argv[2], sys.argv[3:]
-secs = [(".sdmagic", b"#### LoaderInfo: systemd-stub %s ####\0" % version.encode())]
-secs += [(n, open(f, "rb").read()) for n, f in (s.split("=", 1) for s in specs)]
-hdr = 0x400
-b = bytearray(hdr)
-b[0:2] = b"MZ"; struct.pack_into("<I", b, 0x3C, 0x40); b[0x40:0x44] = b"PE\0\0"
-struct.pack_into("<HH", b, 0x44, 0x8664, len(secs)); struct.pack_into("<H", b, 0x54, 240)
-struct.pack_into("<H", b, 0x58, 0x20B); struct.pack_into("<II", b, 0x58 + 32, 0x1000, 0x200)
-struct.pack_into("<I", b, 0x58 + 108, 16)
-va = 0x1000
-for i, (name, data) in enumerate(secs):
-    raw = len(b)
-    b += data + bytes(-len(data) % 0x200)
-    struct.pack_into("<8sIIII", b, 0x148 + 40 * i, name.encode(), len(data), va, len(b) - raw, raw)
-    va += (len(data) + 0xFFF) // 0x1000 * 0x1000
-struct.pack_into("<II", b, 0x58 + 56, va, hdr)
-open(out, "wb").write(b)
-PY
-}
 printf 'ID=debian\nVERSION_ID="12"\n' >"$work/osrel"
 printf 'root=UUID=0b1c ro' >"$work/uki-cmdline"
 head -c 1000 /dev/urandom >"$work/sbat"
@@ -302,7 +280,13 @@ grep -q "no .linux section: not a UKI" "$work/out" || fail "no .linux: $(cat "$w
 make_uki "$work/profile.efi" 257 .linux="$work/vmlinuz" .profile="$work/osrel"
 if "$EPHROOT" --config /dev/null reference --uki "$work/profile.efi" >/dev/null 2>"$work/out"; then fail "a multi-profile UKI"; fi
 grep -q "a multi-profile UKI (.profile): measured per profile, not predicted" "$work/out" || fail "profile: $(cat "$work/out")"
+for s in dtbauto efifw; do
+        make_uki "$work/$s.efi" 258 .linux="$work/vmlinuz" ".$s=$work/osrel"
+        if "$EPHROOT" --config /dev/null reference --uki "$work/$s.efi" >/dev/null 2>"$work/out"; then fail "a UKI with .$s"; fi
+        grep -q "a UKI with .$s: measured as the stub picks it for the machine, not predicted" "$work/out" \
+                || fail ".$s: $(cat "$work/out")"
+done
 head -c 2000 "$work/uki.efi" >"$work/uki-cut.efi"
 if "$EPHROOT" --config /dev/null reference --uki "$work/uki-cut.efi" >/dev/null 2>"$work/out"; then fail "a truncated UKI"; fi
 grep -q "beyond the end of the file" "$work/out" || fail "truncated UKI: $(cat "$work/out")"
-echo "ok: predict --uki refuses files that are not the UKI's sections; reference --uki refuses a non-UKI, a UKI without .linux, a multi-profile UKI, a truncated one"
+echo "ok: predict --uki refuses files that are not the UKI's sections; reference --uki refuses a non-UKI, a UKI without .linux, a multi-profile UKI, one with .dtbauto or .efifw, a truncated one"

@@ -147,22 +147,28 @@ int boot_predict_replay(const BootPredict *bp, PcrValues *ret) {
 }
 
 /* systemd-stub's canonical order (its UnifiedSection enum) of the sections it measures; .pcrsig is
- * never measured. systemd 252 (Debian 12; src/fundamental/tpm-pcr.h at v252): checked by booting its
- * stub (tests/vm/test-vm-chain.sh uki-*) and against its systemd-measure. Later stubs measure .ucode
- * after .initrd, .uname and .sbat after .dtb, and .dtbauto, .hwids, .efifw after .pcrpkey
- * (src/fundamental/uki.h at systemd/systemd 14cac9181c20387f2933724a4a138160e627e64d and later):
- * read, not booted here. The boundary, 254, is an assumption not checked against systemd's history
- * (253 may differ). A multi-profile UKI (.profile sections) is measured per profile and refused. */
-#define UKI_STUB_NEW_SECTIONS 254U
+ * never measured, and a stub skips the sections it does not know and the absent or empty ones. Each
+ * section from the release whose NEWS says its stub takes it (254 .uname, 256 .ucode, 257 .hwids;
+ * .sbat is in 254's table). tests/cli/test-uki-measure.sh checks the list against the stubs' own
+ * tables in 252's, 254's and 257's systemd-measure and 257's systemd-pcrlock lock-uki. */
 static const struct {
         const char *name;
         unsigned since;
 } uki_sections[] = {
-        { ".linux", 0 },   { ".osrel", 0 }, { ".cmdline", 0 }, { ".initrd", 0 },
-        { ".ucode", UKI_STUB_NEW_SECTIONS },  { ".splash", 0 }, { ".dtb", 0 },
-        { ".uname", UKI_STUB_NEW_SECTIONS },  { ".sbat", UKI_STUB_NEW_SECTIONS },
-        { ".pcrpkey", 0 }, { ".dtbauto", UKI_STUB_NEW_SECTIONS }, { ".hwids", UKI_STUB_NEW_SECTIONS },
-        { ".efifw", UKI_STUB_NEW_SECTIONS },
+        { ".linux", 0 },     { ".osrel", 0 },  { ".cmdline", 0 }, { ".initrd", 0 },
+        { ".ucode", 256 },   { ".splash", 0 }, { ".dtb", 0 },     { ".uname", 254 },
+        { ".sbat", 254 },    { ".pcrpkey", 0 }, { ".hwids", 257 },
+};
+
+/* Sections whose measurement depends on more than the file: a multi-profile UKI (.profile, 257) is
+ * measured per profile, the one the boot menu picked; .dtbauto (257) and .efifw (after 257) are
+ * chosen by the stub among several for the machine. Such a UKI is refused, not mispredicted. */
+static const struct {
+        const char *name, *why;
+} uki_refused[] = {
+        { ".profile", "a multi-profile UKI (.profile): measured per profile, not predicted" },
+        { ".dtbauto", "a UKI with .dtbauto: measured as the stub picks it for the machine, not predicted" },
+        { ".efifw", "a UKI with .efifw: measured as the stub picks it for the machine, not predicted" },
 };
 
 /* The stub's version from .sdmagic ("#### LoaderInfo: systemd-stub 252.39-1~deb12u2 ####"). */
@@ -205,10 +211,12 @@ int boot_predict_uki(BootPredict *bp, const uint8_t *image, size_t size, const c
         r = uki_stub_version(image, size, &version, ret_why);
         if (r < 0)
                 return r;
-        r = pe_section_find(image, size, ".profile", &(PeSection) {}, ret_why);
-        if (r != -ENOENT) {
+        for (size_t i = 0; i < ELEMENTSOF(uki_refused); i++) {
+                r = pe_section_find(image, size, uki_refused[i].name, &(PeSection) {}, ret_why);
+                if (r == -ENOENT)
+                        continue;
                 if (r >= 0 && ret_why)
-                        *ret_why = "a multi-profile UKI (.profile): measured per profile, not predicted";
+                        *ret_why = uki_refused[i].why;
                 return r >= 0 ? -EBADMSG : r;
         }
         for (size_t i = 0; i < ELEMENTSOF(uki_sections); i++) {
