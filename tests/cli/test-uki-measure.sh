@@ -6,9 +6,8 @@
 # per-release section list and order (src/ephroot/measure/boot-predict.c) against that stub's:
 #   - 252: the host's (Debian 12), /usr/lib/systemd/systemd-measure;
 #   - the one of bookworm-backports (254 when written): its systemd and libsystemd-shared packages,
-#     downloaded once with apt from an index of that suite alone (checked against
-#     debian-archive-keyring) into $EPHROOT_CACHE/systemd-bpo (default /var/cache/ephroot-dev) and
-#     unpacked there, run with the unpacked libsystemd-shared;
+#     fetched once (tests/lib/debian-debs.sh) into $EPHROOT_CACHE/systemd-bpo (default
+#     /var/cache/ephroot-dev) and unpacked there, run with the unpacked libsystemd-shared;
 #   - Debian 13's (257), in the trixie chroot of tests/lib/trixie-chroot.sh.
 # For each: the release is read from `systemd-measure --version`, the sections it takes from its
 # --help ("→ .name"). One UKI (tests/lib/uki.sh) whose .sdmagic names that release carries every
@@ -29,6 +28,7 @@ EPHROOT=$(realpath "${1:?usage: test-uki-measure.sh EPHROOT}")
 here=$(dirname "$(readlink -f "$0")")
 . "$here/../lib/uki.sh"
 . "$here/../lib/trixie-chroot.sh"
+. "$here/../lib/debian-debs.sh"
 export EPHROOT_LOG_TARGET=stderr
 fail() { echo "FAIL: $*" >&2; exit 1; }
 for t in python3 apt-get dpkg-deb; do command -v "$t" >/dev/null || { echo "SKIP: $t missing"; exit 77; }; done
@@ -41,19 +41,9 @@ cache=${EPHROOT_CACHE:-/var/cache/ephroot-dev}/systemd-bpo
 mirror=${EPHROOT_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
 # ---- the peers -----------------------------------------------------------------------------------
-if [ ! -e "$cache/.unpacked" ]; then
-        rm -rf "$cache" && mkdir -p "$cache/lists/partial" "$cache/apt/archives/partial" "$cache/debs" || exit 1
-        echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror bookworm-backports main" \
-                >"$cache/sources.list"
-        apt_opts=(-q -o Dir::Etc::SourceList="$cache/sources.list" -o Dir::Etc::SourceParts=/nonexistent
-                -o Dir::State::Lists="$cache/lists" -o Dir::Cache="$cache/apt" -o Dir::Cache::pkgcache=
-                -o Dir::Cache::srcpkgcache= -o APT::Sandbox::User=root)
-        { apt-get "${apt_opts[@]}" update && (cd "$cache/debs" && apt-get "${apt_opts[@]}" download \
-                systemd/bookworm-backports libsystemd-shared/bookworm-backports); } >"$work/apt" 2>&1 \
-                || { echo "SKIP: no bookworm-backports from $mirror ($(tail -n 1 "$work/apt"))"; exit 77; }
-        for d in "$cache"/debs/*.deb; do dpkg-deb -x "$d" "$cache/root" || exit 1; done
-        touch "$cache/.unpacked"
-fi
+debian_debs_fetch "$cache" "$mirror" bookworm-backports systemd/bookworm-backports \
+        libsystemd-shared/bookworm-backports 2>"$work/apt" \
+        || { echo "SKIP: no bookworm-backports from $mirror ($(tail -n 1 "$work/apt"))"; exit 77; }
 bpo_measure() {
         local m
         m=$(ls "$cache"/root/{usr/,}lib/systemd/systemd-measure 2>/dev/null | head -n 1)

@@ -41,6 +41,10 @@
 #                   unchanged: ephroot halts naming the initrd and both digests (PCR 11); no secret.
 #   uki-initrd-off  the same on an image built with boot-chain = off: the broker, with the policy
 #                   of uki-control, refuses (PCRs 4 and 11 differ); no secret.
+#   uki-stub257     uki-control with Debian 13's systemd-stub (systemd-boot-efi 257, fetched once with
+#                   tests/lib/debian-debs.sh) and a .uname section: the stub measures .uname and its
+#                   own .sbat as well, which `predict --uki` takes from the stub's release in .sdmagic;
+#                   the stub's PCR 11 events in the guest's log are the predicted ones, one by one.
 # Every boot's time is printed (OVMF under TCG is slow).
 #   test-vm-chain.sh CASE SRCDIR BUILDROOT EPHROOT EPHROOT-KBS
 set -u
@@ -196,20 +200,29 @@ print(json.dumps({"pcrs": {"sha256": {**{k: ref[k] for k in ("4", "7", "8", "9")
 PY
 }
 
-# The UKI variant: uki_make OUT INITRD: a UKI of systemd-stub with this image's kernel, INITRD, the
-# command line and an os-release (objcopy, as ukify lays out sections: each at its own address
-# after the stub's).
+# The UKI variant: uki_make OUT INITRD: a UKI of systemd-stub (UKI_STUB, default Debian 12's) with
+# this image's kernel, INITRD, the command line, an os-release and, when UKI_UNAME is set, a .uname
+# with the kernel's release (objcopy, as the systemd docs lay out sections: each at its own address
+# after the stub's, relative to the stub's ImageBase).
 UKI_CMDLINE="$VM_CMDLINE_BASE $APPEND"
+UKI_STUB=$VM_EFI_DIR/linuxx64.efi.stub
+UKI_UNAME=
 uki_make() {
-        local out=$1 initrd=$2 kend
+        local out=$1 initrd=$2 kend base uname=()
         printf '%s' "$UKI_CMDLINE" >"$VM_WORK/uki-cmdline"
         printf 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\n' >"$VM_WORK/uki-osrel"
+        base=$((0x$(objdump -p "$UKI_STUB" | awk '$1 == "ImageBase" { print $2 }')))
+        if [ -n "$UKI_UNAME" ]; then
+                printf '%s' "$VM_KVER" >"$VM_WORK/uki-uname"
+                uname=(--add-section .uname="$VM_WORK/uki-uname" --change-section-vma .uname=$((base + 0x38000)))
+        fi
         kend=$(( (0x2000000 + $(stat -c %s "$VM_KERNEL") + 0x100000) / 0x100000 * 0x100000 ))
-        objcopy --add-section .osrel="$VM_WORK/uki-osrel" --change-section-vma .osrel=0x20000 \
-                --add-section .cmdline="$VM_WORK/uki-cmdline" --change-section-vma .cmdline=0x30000 \
-                --add-section .linux="$VM_KERNEL" --change-section-vma .linux=0x2000000 \
-                --add-section .initrd="$initrd" --change-section-vma .initrd="$kend" \
-                "$VM_EFI_DIR/linuxx64.efi.stub" "$out"
+        objcopy --add-section .osrel="$VM_WORK/uki-osrel" --change-section-vma .osrel=$((base + 0x20000)) \
+                --add-section .cmdline="$VM_WORK/uki-cmdline" --change-section-vma .cmdline=$((base + 0x30000)) \
+                "${uname[@]}" \
+                --add-section .linux="$VM_KERNEL" --change-section-vma .linux=$((base + 0x2000000)) \
+                --add-section .initrd="$initrd" --change-section-vma .initrd=$((base + kend)) \
+                "$UKI_STUB" "$out"
 }
 # uki_disk OUT UKI: a copy of the EFI image whose ESP (partition 15, grown to fit) holds only UKI as
 # \EFI\BOOT\BOOTX64.EFI, the path the firmware boots from a disk without boot entries. (dd without
@@ -234,10 +247,13 @@ uki_disk() {
 }
 # The policy of a good boot of the UKI image, from the image alone: PCR 4 as OVMF measures the UKI
 # (no Secure Boot: no shim) and then the kernel, which systemd-stub 252 starts with LoadImage() (its
-# .linux section: the disk's kernel), 11 as the stub and then ephroot measure, 12 from `predict`.
+# .linux section: the disk's kernel; UKI_PCR4_KERNEL=no for a stub that does not), 11 as the stub and
+# then ephroot measure, 12 from `predict`.
+UKI_PCR4_KERNEL=yes
 uki_policy() {
-        local uki=$1 out=$2
-        "$EPHROOT" reference --efi-app "$uki" --efi-app "$VM_KERNEL" --pcrs 4 >"$VM_WORK/uki-ref4.json" &&
+        local uki=$1 out=$2 kernel=()
+        [ "$UKI_PCR4_KERNEL" = yes ] && kernel=(--efi-app "$VM_KERNEL")
+        "$EPHROOT" reference --efi-app "$uki" "${kernel[@]}" --pcrs 4 >"$VM_WORK/uki-ref4.json" &&
                 "$EPHROOT" predict --kernel "$VM_KERNEL" --initrd "$INITRD" --cmdline "$UKI_CMDLINE" --uki "$uki" \
                         --banks sha256 --json >"$VM_WORK/uki-predict.json" &&
                 python3 - "$VM_WORK/uki-ref4.json" "$VM_WORK/uki-predict.json" >"$out" <<'PY'
@@ -408,8 +424,15 @@ kernel)
         check "no kernel started" sh -c "! tr -d '\r' <'$out/serial.log' | grep -aq 'Linux version'"
         check "the broker released nothing" sh -c "! grep -q released '$VM_WORK/kbs.log'"
         ;;
-uki-control)
+uki-control | uki-stub257)
         command -v objcopy >/dev/null || { echo "SKIP: objcopy (binutils) missing" >&2; exit 77; }
+        if [ "$CASE" = uki-stub257 ]; then
+                stub_dir=$(vm_cache_dir)/stub-trixie
+                vm_with_lock "$(vm_cache_dir)/.lock-stub-trixie" debian_debs_fetch "$stub_dir" "$VM_MIRROR" trixie \
+                        systemd-boot-efi || { echo "FAIL: Debian 13's systemd-boot-efi could not be fetched" >&2; exit 1; }
+                UKI_STUB=$stub_dir/root/usr/lib/systemd/boot/efi/linuxx64.efi.stub UKI_UNAME=yes
+                echo "   stub: $(cat "$stub_dir/versions")"
+        fi
         uki_make "$VM_WORK/uki.efi" "$INITRD" && uki_disk "$VM_WORK/os-uki.img" "$VM_WORK/uki.efi" &&
                 uki_policy "$VM_WORK/uki.efi" "$VM_WORK/chain.json" || { echo "FAIL: the UKI image or its policy" >&2; exit 1; }
         echo "   UKI: $(stat -c %s "$VM_WORK/uki.efi") bytes; policy $(cat "$VM_WORK/chain.json")"
@@ -434,6 +457,17 @@ uki-control)
                 fail "ephroot reference --pcrs 11 on the guest's log"
         check "the guest's firmware log has systemd-stub's PCR 11 events" \
                 [ "$(pcr_of "$out/stub11.json" 11)" != "$SHA0" ]
+        # ... and they are, one by one, the events `reference --uki` predicts from the UKI alone
+        "$EPHROOT" reference --uki "$VM_WORK/uki.efi" --events >"$out/uki-events" || fail "reference --uki --events"
+        "$EPHROOT" reference --event-log "$out/firmware.log" --events >"$out/firmware-events" || fail "reference --events"
+        awk '$1 == 11 { print $3 }' "$out/uki-events" >"$out/uki-digests.want"
+        awk '$1 == 11 && $2 == "EV_IPL" { print $3 }' "$out/firmware-events" >"$out/uki-digests.got"
+        check "the stub's $(wc -l <"$out/uki-digests.got") PCR 11 events are the $(wc -l <"$out/uki-digests.want") predicted from the UKI, in order ($(awk '{ print $4 }' "$out/uki-events" | uniq | paste -sd' '))" \
+                cmp -s "$out/uki-digests.want" "$out/uki-digests.got"
+        if [ "$CASE" = uki-stub257 ]; then
+                check "stub 257: among them .uname and its own .sbat" \
+                        sh -c "grep -q ' [.]uname\$' '$out/uki-events' && grep -q ' [.]sbat\$' '$out/uki-events'"
+        fi
         # In the booted system, Debian 12's systemd-pcrphase (started because the stub ran) adds "sysinit"
         # and "ready" to PCR 11 after ephroot's "leave-initrd".
         VM_INITRD=$INITRD VM_UKI=$VM_WORK/uki.efi VM_PCR11_START=$(pcr_of "$out/stub11.json" 11) VM_PCR11_PHASES="sysinit|sysinit ready" \

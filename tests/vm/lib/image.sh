@@ -57,6 +57,7 @@ VM_IMAGE_EXTRA_DEBS="dracut"
         ;;
 esac
 . "$(dirname "${BASH_SOURCE[0]}")/../../lib/trixie-chroot.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../../lib/debian-debs.sh"
 
 vm_cache_dir() {
         echo "${EPHROOT_CACHE:-/var/cache/ephroot-dev}/vm"
@@ -467,32 +468,17 @@ vm_efi_key() {
 }
 
 vm_efi_download() {
-        local dir=$1 apt d p f
+        local dir=$1 p f
         [ -e "$dir/.done" ] && return 0
-        rm -rf "$dir" && mkdir -p "$dir"
-        apt="$dir/apt"
-        mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/debs" "$apt/x"
-        echo "deb $VM_MIRROR $VM_SUITE main" >"$apt/sources.list"
-        set -- -o Dir::Etc::SourceList="$apt/sources.list" -o Dir::Etc::SourceParts=/nonexistent \
-                -o Dir::State::Lists="$apt/lists" -o Dir::Cache="$apt/cache" -o Dir::State::status=/dev/null \
-                -o APT::Sandbox::User=root -o Debug::NoLocking=1 -q
-        apt-get "$@" update >"$dir/download.log" 2>&1 || {
-                vm_log "apt-get update for the EFI binaries failed:"; tail -n 20 "$dir/download.log" >&2; return 1; }
-        (cd "$apt/debs" && apt-get "$@" download $VM_EFI_DEBS) >>"$dir/download.log" 2>&1 || {
-                vm_log "apt-get download $VM_EFI_DEBS failed:"; tail -n 20 "$dir/download.log" >&2; return 1; }
-        for d in "$apt"/debs/*.deb; do
-                dpkg-deb -x "$d" "$apt/x" || return 1
-                dpkg-deb -f "$d" Package Version | paste -sd' ' >>"$dir/versions"
-        done
+        debian_debs_fetch "$dir/debs" "$VM_MIRROR" "$VM_SUITE" $VM_EFI_DEBS || return 1
         for p in usr/lib/shim/shimx64.efi.signed:shimx64.efi \
                  usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed:grubx64.efi \
                  usr/lib/systemd/boot/efi/linuxx64.efi.stub:linuxx64.efi.stub; do
                 f=${p%%:*}
-                [ -s "$apt/x/$f" ] || { vm_log "no $f in $VM_EFI_DEBS"; return 1; }
-                cp "$apt/x/$f" "$dir/${p##*:}"
+                [ -s "$dir/debs/root/$f" ] || { vm_log "no $f in $VM_EFI_DEBS"; return 1; }
+                cp "$dir/debs/root/$f" "$dir/${p##*:}" || return 1
         done
-        rm -rf "$apt"
-        touch "$dir/.done"
+        cp "$dir/debs/versions" "$dir/versions" && rm -rf "$dir/debs" && touch "$dir/.done"
 }
 
 vm_efi_binaries() {
