@@ -7,7 +7,8 @@
 #       apt checks any), unpacks each into DIR/root and adds "Package Version" lines to DIR/versions.
 #       Once: DIR/.done marks a finished fetch and later calls return at once. apt's output is kept
 #       in DIR/download.log, whose last lines are printed on a failure (return 1). The caller holds
-#       a lock when several tests may fetch into the same DIR.
+#       a lock when several tests may fetch into the same DIR. Each connection gives up after 60 s
+#       without progress, retried twice (apt's own default would wait on a stalled mirror far longer).
 debian_debs_fetch() {
         local dir=$1 mirror=$2 suite=$3 apt d
         shift 3
@@ -18,7 +19,7 @@ debian_debs_fetch() {
         echo "deb $mirror $suite main" >"$apt/sources.list"
         local opts=(-o Dir::Etc::SourceList="$apt/sources.list" -o Dir::Etc::SourceParts=/nonexistent
                 -o Dir::State::Lists="$apt/lists" -o Dir::Cache="$apt/cache" -o Dir::State::status=/dev/null
-                -o APT::Sandbox::User=root -o Debug::NoLocking=1 -q)
+                -o APT::Sandbox::User=root -o Debug::NoLocking=1 -o Acquire::http::Timeout=60 -o Acquire::Retries=2 -q)
         { apt-get "${opts[@]}" update && (cd "$apt/debs" && apt-get "${opts[@]}" download "$@"); } \
                 >"$dir/download.log" 2>&1 || {
                 echo "debian-debs: fetching $* from $mirror $suite failed:" >&2
